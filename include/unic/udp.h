@@ -1,0 +1,60 @@
+/*
+ * UDP (RFC 768): bind/close, send and receive with callbacks.
+ *
+ * Receive: the callback gets the payload in place in the received buffer (no copy), valid for
+ * the duration of the call. Send: udp_sendto() copies once into a fresh buffer; for zero-copy
+ * sends, udp_alloc() gives a buffer with room for all headers, the caller writes the payload
+ * (netbuf_put) and udp_send_buf() takes it.
+ * Closed ports answer ICMP port unreachable (rate limited). Checksums are verified on input (a
+ * zero checksum is accepted, RFC 768) and always computed on output. Ephemeral ports are random
+ * (RFC 6056, algorithm 1) in 49152..65535.
+ */
+#ifndef UNIC_UDP_H
+#define UNIC_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "unic/netbuf.h"
+
+struct inet;
+struct udp_sock;
+
+struct udp_meta {
+    uint32_t src, dst; /* host order; dst may be a broadcast */
+    uint16_t sport, dport;
+};
+
+typedef void (*udp_recv_fn)(struct udp_sock *sock, const struct udp_meta *meta, const uint8_t *data,
+                            size_t len);
+
+/* Bind (port) (0: a random ephemeral port). NULL with (*err) = -EADDRINUSE / -ENOMEM. */
+struct udp_sock *udp_bind(struct inet *inet, uint16_t port, udp_recv_fn on_recv, void *user,
+                          int *err);
+void udp_close(struct udp_sock *sock);
+
+/* Copy (len) bytes into a datagram to (dst):(dport). 0 or -errno (-EMSGSIZE over 65507). */
+int udp_sendto(struct udp_sock *sock, uint32_t dst, uint16_t dport, const void *data, size_t len);
+
+/* From a specific source address (e.g. 0.0.0.0 for DHCP before an address is set). */
+int udp_sendto_from(struct udp_sock *sock, uint32_t src, uint32_t dst, uint16_t dport,
+                    const void *data, size_t len);
+
+/* A buffer with headroom for UDP/IP/Ethernet and (size) bytes of tailroom; NULL if none. */
+struct netbuf *udp_alloc(struct udp_sock *sock, size_t size);
+
+/* Send the payload at nb->data; takes ownership of (nb). */
+int udp_send_buf(struct udp_sock *sock, uint32_t dst, uint16_t dport, struct netbuf *nb);
+
+void *udp_sock_user(const struct udp_sock *sock);
+uint16_t udp_sock_port(const struct udp_sock *sock);
+struct inet *udp_sock_inet(const struct udp_sock *sock);
+
+/* Number of bound sockets (for tests and the no-leak checks). */
+unsigned udp_sock_count(const struct inet *inet);
+
+/* Value of UDP counter (name) (e.g. "rx_bad_checksum"), 0 before UDP is attached, -1 if the
+ * name is unknown: for tests. */
+int64_t udp_stat(const struct inet *inet, const char *name);
+
+#endif

@@ -1,0 +1,295 @@
+/*
+ * UDP (RFC 768): a port table of bound sockets, receive dispatch, send.
+ *
+ * Call order: ip4_input -> inet->udp_input = udp_input -> sock->on_recv (payload in place)
+ *             | icmp_send_unreachable (closed port);
+ *             udp_sendto / udp_send_buf -> udp_output -> ip4_output.
+ *
+ * struct udp is allocated by the first udp_bind() (which also sets inet->udp_input), so a service
+ * that never binds links none of this. Sockets listen on every local address, including the
+ * broadcasts ip4 accepts (DHCP needs 255.255.255.255 on port 68).
+ */
+#include "unic/udp.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unic/inet.h"
+#include "unic/ip4.h"
+#include "unic/random.h"
+#include "unic/stats.h"
+#include "unic/wire/icmp.h"
+#include "unic/wire/udp.h"
+#include "unic/wire/wire.h"
+
+#define UDP_BUCKETS 256 /* power of two */
+#define UDP_MAX_SOCKS 4096
+#define UDP_EPHEMERAL_MIN 49152u
+#define UDP_EPHEMERAL_COUNT (65536u - UDP_EPHEMERAL_MIN)
+
+#define UDP_STATS(X)                                                                               \
+    X(rx)                                                                                          \
+    X(rx_delivered) X(rx_truncated) X(rx_bad_length) X(rx_bad_checksum) X(rx_zero_checksum)        \
+        X(rx_no_port) X(tx) X(tx_too_big) X(tx_no_buffer) X(tx_no_headroom) X(tx_bad_dest)         \
+            X(tx_errors) X(bind_in_use) X(bind_no_memory)
+struct udp_stats {
+    UDP_STATS(STATS_FIELD)
+};
+static const char *const udp_stat_names[] = {UDP_STATS(STATS_NAME)};
+
+struct udp_sock {
+    struct inet *inet;
+    struct udp_sock *next; /* in its bucket */
+    udp_recv_fn on_recv;
+    void *user;
+    uint16_t port;
+};
+
+struct udp {
+    struct udp_sock *buckets[UDP_BUCKETS];
+    unsigned count;
+    struct udp_stats stats;
+    struct inet_module module;
+};
+
+static unsigned udp_bucket(uint16_t port)
+{
+    return (unsigned)(port ^ (port >> 8)) & (UDP_BUCKETS - 1);
+}
+
+static struct udp_sock *udp_lookup(const struct udp *u, uint16_t port)
+{
+    for (struct udp_sock *s = u->buckets[udp_bucket(port)]; s; s = s->next)
+        if (s->port == port)
+            return s;
+    return NULL;
+}
+
+/* RFC 6056 algorithm 1: a random start, then the next free port. The table holds at most
+ * UDP_MAX_SOCKS < UDP_EPHEMERAL_COUNT sockets, so a free port always exists. */
+static uint16_t udp_pick_ephemeral(const struct udp *u)
+{
+    uint32_t offset = random_uniform(UDP_EPHEMERAL_COUNT);
+    for (uint32_t i = 0; i < UDP_EPHEMERAL_COUNT; i++) {
+        uint16_t port = (uint16_t)(UDP_EPHEMERAL_MIN + (offset + i) % UDP_EPHEMERAL_COUNT);
+        if (!udp_lookup(u, port))
+            return port;
+    }
+    return 0;
+}
+
+static void udp_print_stats(struct inet *inet, int all)
+{
+    stats_print("udp", udp_stat_names, &inet->udp->stats, STATS_COUNT(udp_stat_names), all);
+}
+
+static void udp_destroy(struct inet *inet)
+{
+    struct udp *u = inet->udp;
+    for (unsigned i = 0; i < UDP_BUCKETS; i++) {
+        struct udp_sock *s = u->buckets[i];
+        while (s) {
+            struct udp_sock *next = s->next;
+            free(s);
+            s = next;
+        }
+    }
+    inet->udp = NULL;
+    inet->udp_input = NULL;
+    free(u);
+}
+
+static void udp_count_parse_error(struct udp_stats *st, int err)
+{
+    if (err == WIRE_ECHECKSUM)
+        st->rx_bad_checksum++;
+    else if (err == WIRE_ELENGTH)
+        st->rx_bad_length++;
+    else
+        st->rx_truncated++;
+}
+
+/* Port unreachable quotes the offending datagram from its IP header, which the proto input
+ * contract leaves just before nb->data. icmp skips broadcasts and rate limits. */
+static void udp_port_unreachable(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip)
+{
+    if (netbuf_push(nb, ip->hdr_len))
+        icmp_send_unreachable(inet, ICMP_UNREACH_PORT, nb);
+}
+
+static void udp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip)
+{
+    struct udp_stats *st = &inet->udp->stats;
+    struct udp_hdr h;
+    st->rx++;
+    int r = udp_parse(nb->data, nb->len, ip->src, ip->dst, &h);
+    if (r < 0) {
+        udp_count_parse_error(st, r);
+        netbuf_free(nb);
+        return;
+    }
+    if (h.checksum == 0)
+        st->rx_zero_checksum++;
+    struct udp_sock *s = udp_lookup(inet->udp, h.dport);
+    if (!s) {
+        st->rx_no_port++;
+        udp_port_unreachable(inet, nb, ip);
+        netbuf_free(nb);
+        return;
+    }
+    st->rx_delivered++;
+    struct udp_meta meta = {.src = ip->src, .dst = ip->dst, .sport = h.sport, .dport = h.dport};
+    /* The callback may close (s); nothing below touches it. */
+    s->on_recv(s, &meta, nb->data + UDP_HDR_LEN, (size_t)(h.len - UDP_HDR_LEN));
+    netbuf_free(nb);
+}
+
+static struct udp *udp_attach(struct inet *inet)
+{
+    if (inet->udp)
+        return inet->udp;
+    struct udp *u = calloc(1, sizeof(*u));
+    if (!u)
+        return NULL;
+    u->module.name = "udp";
+    u->module.print_stats = udp_print_stats;
+    u->module.destroy = udp_destroy;
+    inet->udp = u;
+    inet->udp_input = udp_input;
+    inet_add_module(inet, &u->module);
+    return u;
+}
+
+struct udp_sock *udp_bind(struct inet *inet, uint16_t port, udp_recv_fn on_recv, void *user,
+                          int *err)
+{
+    struct udp *u = udp_attach(inet);
+    struct udp_sock *s = NULL;
+    int e = -ENOMEM;
+    if (u && port && udp_lookup(u, port)) {
+        u->stats.bind_in_use++;
+        e = -EADDRINUSE;
+    } else if (u && u->count < UDP_MAX_SOCKS && (s = calloc(1, sizeof(*s)))) {
+        s->inet = inet;
+        s->on_recv = on_recv;
+        s->user = user;
+        s->port = port ? port : udp_pick_ephemeral(u);
+        unsigned b = udp_bucket(s->port);
+        s->next = u->buckets[b];
+        u->buckets[b] = s;
+        u->count++;
+        e = 0;
+    } else if (u) {
+        u->stats.bind_no_memory++;
+    }
+    if (err)
+        *err = e;
+    return s;
+}
+
+void udp_close(struct udp_sock *sock)
+{
+    if (!sock)
+        return;
+    struct udp *u = sock->inet->udp;
+    struct udp_sock **pp = &u->buckets[udp_bucket(sock->port)];
+    while (*pp && *pp != sock)
+        pp = &(*pp)->next;
+    if (*pp) {
+        *pp = sock->next;
+        u->count--;
+    }
+    free(sock);
+}
+
+/* Prepend the header to the payload at nb->data and hand it to IP. Takes ownership. */
+static int udp_output(struct udp_sock *sock, uint32_t src, uint32_t dst, uint16_t dport,
+                      struct netbuf *nb)
+{
+    struct inet *inet = sock->inet;
+    struct udp_stats *st = &inet->udp->stats;
+    size_t plen = nb->len;
+    int err = 0;
+    uint8_t *p = NULL;
+    if (plen > UDP_MAX_PAYLOAD)
+        st->tx_too_big++, err = -EMSGSIZE;
+    else if (dst == 0 || dport == 0)
+        st->tx_bad_dest++, err = -EINVAL;
+    else if (!(p = netbuf_push(nb, UDP_HDR_LEN)))
+        st->tx_no_headroom++, err = -ENOBUFS;
+    if (err) {
+        netbuf_free(nb);
+        return err;
+    }
+    struct udp_hdr h = {.sport = sock->port, .dport = dport};
+    /* The pseudo header uses the address IP will put in the packet (src 0: the interface's). */
+    udp_emit(p, nb->len, &h, src ? src : inet->addr, dst, plen);
+    st->tx++;
+    int r = ip4_output(inet, nb, &(struct ip4_out){.src = src, .dst = dst, .proto = IP4_PROTO_UDP});
+    if (r < 0)
+        st->tx_errors++;
+    return r;
+}
+
+struct netbuf *udp_alloc(struct udp_sock *sock, size_t size)
+{
+    struct inet *inet = sock->inet;
+    struct netbuf *nb = netbuf_alloc_size(inet->pool, size);
+    if (!nb)
+        inet->udp->stats.tx_no_buffer++;
+    return nb;
+}
+
+int udp_send_buf(struct udp_sock *sock, uint32_t dst, uint16_t dport, struct netbuf *nb)
+{
+    return udp_output(sock, 0, dst, dport, nb);
+}
+
+int udp_sendto_from(struct udp_sock *sock, uint32_t src, uint32_t dst, uint16_t dport,
+                    const void *data, size_t len)
+{
+    if (len > UDP_MAX_PAYLOAD) {
+        sock->inet->udp->stats.tx_too_big++;
+        return -EMSGSIZE;
+    }
+    struct netbuf *nb = udp_alloc(sock, len);
+    if (!nb)
+        return -ENOBUFS;
+    if (len)
+        memcpy(netbuf_put(nb, len), data, len);
+    return udp_output(sock, src, dst, dport, nb);
+}
+
+int udp_sendto(struct udp_sock *sock, uint32_t dst, uint16_t dport, const void *data, size_t len)
+{
+    return udp_sendto_from(sock, 0, dst, dport, data, len);
+}
+
+void *udp_sock_user(const struct udp_sock *sock)
+{
+    return sock->user;
+}
+
+uint16_t udp_sock_port(const struct udp_sock *sock)
+{
+    return sock->port;
+}
+
+struct inet *udp_sock_inet(const struct udp_sock *sock)
+{
+    return sock->inet;
+}
+
+unsigned udp_sock_count(const struct inet *inet)
+{
+    return inet->udp ? inet->udp->count : 0;
+}
+
+int64_t udp_stat(const struct inet *inet, const char *name)
+{
+    struct udp_stats none = {0};
+    const struct udp_stats *st = inet->udp ? &inet->udp->stats : &none;
+    return stats_lookup(udp_stat_names, st, STATS_COUNT(udp_stat_names), name);
+}
