@@ -1,0 +1,78 @@
+/*
+ * ARP (RFC 826): a bounded cache with expiry, requests with retries, a bounded queue of packets
+ * waiting for resolution, gratuitous ARP when an address is set.
+ *
+ * Call order: eth_input -> arp_input (learn / reply); ip4_output -> arp_output (send now or queue
+ * and request); the cache timer retries requests, drops queues of unanswered ones, expires
+ * entries. The timer is armed only while some entry needs it: no periodic tick.
+ */
+#ifndef UNIC_ARP_H
+#define UNIC_ARP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "unic/netbuf.h"
+#include "unic/stats.h"
+#include "unic/timer.h"
+
+struct inet;
+
+#define ARP_CACHE_SIZE 64
+#define ARP_QUEUE_PER_ENTRY 8
+#define ARP_QUEUE_TOTAL 128
+#define ARP_ENTRY_TTL_NS (300 * NSEC_PER_SEC)
+#define ARP_RETRY_NS (1 * NSEC_PER_SEC)
+#define ARP_MAX_TRIES 3
+
+enum arp_state { ARP_FREE = 0, ARP_PENDING, ARP_RESOLVED };
+
+struct arp_entry {
+    uint32_t ip;
+    uint8_t mac[6];
+    uint8_t state; /* enum arp_state */
+    uint8_t tries;
+    uint8_t queued;
+    uint64_t deadline; /* PENDING: next retry; RESOLVED: expiry */
+    struct netbuf *queue_head, *queue_tail;
+};
+
+#define ARP_STATS(X)                                                                               \
+    X(rx) X(rx_malformed) X(rx_requests) X(rx_replies) X(rx_not_for_us) X(tx_requests)             \
+        X(tx_replies) X(tx_gratuitous) X(resolved) X(expired) X(evicted) X(unresolved)             \
+            X(queue_full) X(queue_dropped) X(no_buffer)
+struct arp_stats {
+    ARP_STATS(STATS_FIELD)
+};
+
+struct arp_cache {
+    struct arp_entry entries[ARP_CACHE_SIZE];
+    unsigned queued_total;
+    struct timer timer;
+    struct arp_stats stats;
+};
+
+void arp_init(struct inet *inet);
+void arp_destroy(struct inet *inet);
+
+/* Takes ownership of (nb), data at the ARP packet. */
+void arp_input(struct inet *inet, struct netbuf *nb);
+
+/* Send the IPv4 packet (nb) (data at its IP header) to (next_hop) on the link: at once when
+ * the MAC is known, else queue it and send a request. Takes ownership. 0, or -EHOSTUNREACH /
+ * -ENOBUFS when dropped (counted). */
+int arp_output(struct inet *inet, struct netbuf *nb, uint32_t next_hop);
+
+/* The MAC of (ip) into (mac) if resolved: true, else false. */
+bool arp_lookup(struct inet *inet, uint32_t ip, uint8_t mac[6]);
+
+/* Announce our address (gratuitous ARP request, target = sender = our address). */
+void arp_announce(struct inet *inet);
+
+/* Send a request for (ip) without queueing anything (also used for DHCP's ARP probe with
+ * sender address (spa), usually 0). */
+int arp_request(struct inet *inet, uint32_t ip, uint32_t spa);
+
+void arp_print_stats(struct inet *inet, int all);
+
+#endif

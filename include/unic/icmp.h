@@ -1,0 +1,47 @@
+/*
+ * ICMP: echo reply (also for pings that arrived fragmented: ip4 reassembles first), and
+ * destination unreachable for other modules, rate limited by a token bucket
+ * (ICMP_RATE_PER_SEC, burst ICMP_RATE_BURST) as RFC 1812 4.3.2.8 asks.
+ */
+#ifndef UNIC_ICMP_H
+#define UNIC_ICMP_H
+
+#include <stdint.h>
+
+#include "unic/netbuf.h"
+#include "unic/stats.h"
+#include "unic/wire/ip4.h"
+
+struct inet;
+
+#define ICMP_RATE_PER_SEC 100
+#define ICMP_RATE_BURST 50
+
+#define ICMP_STATS(X)                                                                              \
+    X(rx) X(rx_bad_checksum) X(rx_truncated) X(rx_echo_requests) X(rx_echo_replies)                \
+        X(rx_unreachable) X(rx_other) X(tx_echo_replies) X(tx_unreachable) X(rate_limited)         \
+            X(no_buffer)
+struct icmp_stats {
+    ICMP_STATS(STATS_FIELD)
+};
+
+struct icmp {
+    uint64_t tokens_at; /* when tokens was last refilled */
+    uint32_t tokens;
+    struct icmp_stats stats;
+};
+
+void icmp_init(struct inet *inet);
+
+/* Takes ownership of (nb): data at the ICMP header, the IP header (ip) just before it. */
+void icmp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip);
+
+/* Send destination unreachable (code) about (orig): data at the offending packet's IPv4
+ * header. Does not take ownership of (orig). Silently skipped (and counted) when rate
+ * limited, or when orig is itself an ICMP error, a fragment other than the first, or was sent
+ * to a broadcast/multicast address. */
+void icmp_send_unreachable(struct inet *inet, uint8_t code, const struct netbuf *orig);
+
+void icmp_print_stats(struct inet *inet, int all);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * IPv4: input validation and dispatch, routing (local subnet or gateway), output with
+ * fragmentation, reassembly (ip4_reass.h).
+ *
+ * Call order: eth_input -> ip4_input -> [ip4_reass_input] -> icmp_input | udp_input | tcp_input
+ *             transport -> ip4_output -> ip4_fragment? -> arp_output -> eth_output
+ */
+#ifndef UNIC_IP4_H
+#define UNIC_IP4_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "unic/ip4_reass.h"
+#include "unic/netbuf.h"
+#include "unic/stats.h"
+#include "unic/wire/ip4.h"
+
+struct inet;
+
+#define IP4_DEFAULT_TTL 64
+#define IP4_BROADCAST 0xffffffffu
+
+#define IP4_STATS(X)                                                                               \
+    X(rx) X(rx_delivered) X(rx_truncated) X(rx_bad_version) X(rx_bad_length)                       \
+        X(rx_bad_checksum) X(rx_not_for_us) X(rx_bad_source) X(rx_no_proto) X(rx_fragments)        \
+            X(rx_reassembled) X(tx) X(tx_fragmented) X(tx_fragments) X(tx_no_route)                \
+                X(tx_no_buffer) X(tx_too_big) X(tx_no_headroom)
+struct ip4_stats {
+    IP4_STATS(STATS_FIELD)
+};
+
+struct ip4 {
+    uint16_t next_id;
+    struct ip4_reass reass;
+    struct ip4_stats stats;
+};
+
+/* Per-packet output options. */
+struct ip4_out {
+    uint32_t src; /* 0: the interface address */
+    uint32_t dst;
+    uint8_t proto;
+    uint8_t tos;
+    uint8_t ttl; /* 0: IP4_DEFAULT_TTL */
+    bool df;     /* don't fragment: -EMSGSIZE if too big */
+};
+
+void ip4_init(struct inet *inet);
+void ip4_destroy(struct inet *inet);
+
+/* Takes ownership of (nb), data at the IPv4 header. */
+void ip4_input(struct inet *inet, struct netbuf *nb);
+
+/* Prepend an IPv4 header to the transport packet at nb->data and send it, fragmenting when it
+ * exceeds the MTU. Takes ownership. 0 or -EHOSTUNREACH / -ENOBUFS / -EMSGSIZE (counted). */
+int ip4_output(struct inet *inet, struct netbuf *nb, const struct ip4_out *out);
+
+/* Next hop for (dst): dst itself on the local subnet or for broadcast, else the gateway; 0 if
+ * there is no route. */
+uint32_t ip4_next_hop(const struct inet *inet, uint32_t dst);
+
+/* Is (addr) ours, the subnet broadcast or the limited broadcast? */
+bool ip4_is_local(const struct inet *inet, uint32_t addr);
+bool ip4_is_broadcast(const struct inet *inet, uint32_t addr);
+
+/* Largest transport payload that fits in one unfragmented packet. */
+static inline uint16_t ip4_max_payload(uint16_t mtu)
+{
+    return (uint16_t)(mtu - 20);
+}
+
+void ip4_print_stats(struct inet *inet, int all);
+
+#endif

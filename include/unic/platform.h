@@ -1,0 +1,77 @@
+/*
+ * The platform interface: the only functions src/core and src/net may call outside themselves
+ * (besides the small libc subset: string.h, stdlib.h malloc/free, stdio.h vsnprintf).
+ *
+ * Modelled on Solo5's solo5.h: small, synchronous, no callbacks. Two implementations exist:
+ * src/platform/hosted (a Linux process on a TAP device) and src/platform/kvm (a bare x86-64 VM
+ * with virtio-net). Unit tests link a third, deterministic one (tests/unit/fake_platform.c).
+ *
+ * Error contract: functions returning int return 0 (or a non-negative count) on success and a
+ * negative errno value (-EAGAIN, -EINVAL, -EIO, ...) on failure. No function here calls back
+ * into core or net.
+ */
+#ifndef UNIC_PLATFORM_H
+#define UNIC_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PLAT_MAX_NICS 4
+
+/* Offload features a NIC may report in plat_net_info.features. */
+#define PLAT_NET_F_CSUM_TX (1u << 0) /* may send frames with partial L4 checksums */
+#define PLAT_NET_F_CSUM_RX (1u << 1) /* delivers frames with verified L4 checksums */
+
+struct plat_net_info {
+    uint8_t mac[6];    /* the device's MAC address (hosted: random or --mac)  */
+    uint16_t mtu;      /* largest IP packet the link carries, usually 1500     */
+    uint32_t features; /* PLAT_NET_F_* bits                                    */
+};
+
+/* Nanoseconds since boot (an arbitrary fixed origin). Never goes back. */
+uint64_t plat_clock_monotonic(void);
+
+/* Nanoseconds since the Unix epoch, best effort (kvm: from the CMOS RTC at boot). */
+uint64_t plat_clock_wall(void);
+
+/* Write (n) bytes of (s) to the console (hosted: stderr; kvm: COM1). Never fails visibly. */
+void plat_console_write(const char *s, size_t n);
+
+/* Fill (buf) with (n) unpredictable bytes (hosted: getrandom(); kvm: RDSEED/RDRAND, mixed). */
+void plat_random(void *buf, size_t n);
+
+/* The command line the image was started with: argv joined by spaces (hosted) or the kernel
+ * command line (kvm). Never NULL. */
+const char *plat_cmdline(void);
+
+/* End the process / virtual machine with (status). kvm: through isa-debug-exit when present,
+ * else hlt forever with interrupts off. */
+_Noreturn void plat_exit(int status);
+
+/* Block until a NIC has frames to read, a shutdown was requested, or the monotonic clock
+ * reaches (deadline_ns); UINT64_MAX means no deadline. Returns a bit set: bit i set means NIC i
+ * may have frames (spurious bits are allowed, missed ones are not). PLAT_WAIT_SHUTDOWN is set
+ * once a shutdown was requested (SIGINT/SIGTERM on hosted). Never busy-waits. */
+#define PLAT_WAIT_SHUTDOWN (1ull << 63)
+uint64_t plat_wait(uint64_t deadline_ns);
+
+/* Number of NICs, 0..PLAT_MAX_NICS. NICs are numbered 0..count-1. */
+unsigned plat_net_count(void);
+
+/* Describe NIC (nic) into (out). -ENODEV for a bad index. */
+int plat_net_info(unsigned nic, struct plat_net_info *out);
+
+/* Queue one Ethernet frame (no FCS) of (len) bytes for sending. The platform copies it or
+ * is done with it on return. Returns 0, -EAGAIN when the device queue is full (the caller
+ * drops and counts), -EINVAL when len is out of range, or -EIO. */
+int plat_net_send(unsigned nic, const void *frame, size_t len);
+
+/* Receive one frame into (buf) of (cap) bytes; its length goes to (*len). Returns 0, -EAGAIN
+ * when none is pending, or -EIO. A frame longer than cap is dropped and reported as -EMSGSIZE. */
+int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len);
+
+/* The memory region the OS may use as its heap: kvm returns the free RAM after the image;
+ * hosted returns NULL (core then uses malloc). (*len) receives the size in bytes. */
+void *plat_heap(size_t *len);
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * The command line shared by both platforms (see include/unic/config.h). Pure string handling:
+ * numbers are parsed by hand so the kvm libc subset stays small (no strtod).
+ */
+#include "unic/config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "usage: NAME [options] [-- service args]\n"
+    "  --ip A.B.C.D/N     static address and prefix (default: DHCP)\n"
+    "  --gw A.B.C.D       default gateway\n"
+    "  --dns A.B.C.D      DNS server for the resolver\n"
+    "  --mac M            MAC address aa:bb:cc:dd:ee:ff (default: random, locally administered)\n"
+    "  --tap IF           TAP interface (hosted)\n"
+    "  --pcap FILE        write every frame in and out to FILE (hosted)\n"
+    "  --replay FILE      feed the frames of a pcap FILE into the stack (hosted)\n"
+    "  --loss P --duplicate P --reorder P --corrupt P   fault injection, 0 <= P <= 1\n"
+    "  --seed N           seed of the fault injector (reproducible runs)\n"
+    "  --verbose --quiet  more or less logging\n";
+
+const char *config_usage(void)
+{
+    return usage_text;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    unsigned long v = 0;
+    if (!*s)
+        return -EINVAL;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -EINVAL;
+        unsigned long d = (unsigned long)(*s - '0');
+        if (v > (max - d) / 10)
+            return -EINVAL;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int config_parse_ip4(const char *s, uint32_t *addr)
+{
+    uint32_t a = 0;
+    for (int i = 0; i < 4; i++) {
+        char part[4];
+        size_t n = 0;
+        while (*s >= '0' && *s <= '9' && n < 3)
+            part[n++] = *s++;
+        part[n] = 0;
+        unsigned long v;
+        if (n == 0 || parse_uint(part, 255, &v) < 0)
+            return -EINVAL;
+        a = (a << 8) | (uint32_t)v;
+        if (i < 3 && *s++ != '.')
+            return -EINVAL;
+    }
+    if (*s)
+        return -EINVAL;
+    *addr = a;
+    return 0;
+}
+
+static int parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix)
+{
+    char buf[32];
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    if (n >= sizeof(buf))
+        return -EINVAL;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    unsigned long len = 24;
+    if (slash && (parse_uint(slash + 1, 32, &len) < 0 || len == 0))
+        return -EINVAL;
+    if (config_parse_ip4(buf, addr) < 0)
+        return -EINVAL;
+    *prefix = (uint8_t)len;
+    return 0;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+    for (int i = 0; i < 6; i++) {
+        int hi = hex_digit(s[0]), lo = hex_digit(s[1]);
+        if (hi < 0 || lo < 0)
+            return -EINVAL;
+        mac[i] = (uint8_t)(hi << 4 | lo);
+        s += 2;
+        if (i < 5 && *s++ != ':')
+            return -EINVAL;
+    }
+    return *s ? -EINVAL : 0;
+}
+
+/* A probability "0", "1", "0.25", ".5" (up to 9 decimals) into (*p). */
+static int parse_probability(const char *s, double *p)
+{
+    unsigned long whole = 0, frac = 0, scale = 1;
+    const char *dot = strchr(s, '.');
+    char buf[24];
+    size_t n = dot ? (size_t)(dot - s) : strlen(s);
+    if (n >= sizeof(buf) || (n == 0 && !dot))
+        return -EINVAL;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    if (n && parse_uint(buf, 1, &whole) < 0)
+        return -EINVAL;
+    if (dot) {
+        size_t digits = strlen(dot + 1);
+        if (digits == 0 || digits > 9 || parse_uint(dot + 1, 999999999, &frac) < 0)
+            return -EINVAL;
+        while (digits--)
+            scale *= 10;
+    }
+    double v = (double)whole + (double)frac / (double)scale;
+    if (v > 1.0)
+        return -EINVAL;
+    *p = v;
+    return 0;
+}
+
+static double *fault_field(struct fault_config *f, const char *opt)
+{
+    if (!strcmp(opt, "--loss"))
+        return &f->loss;
+    if (!strcmp(opt, "--duplicate"))
+        return &f->duplicate;
+    if (!strcmp(opt, "--reorder"))
+        return &f->reorder;
+    if (!strcmp(opt, "--corrupt"))
+        return &f->corrupt;
+    return NULL;
+}
+
+/* Options that take a value; returns 0, 1 (not such an option) or -EINVAL. */
+static int parse_valued(struct unic_config *cfg, const char *opt, const char *val, char *err,
+                        size_t errlen)
+{
+    double *prob = fault_field(&cfg->fault, opt);
+    if (prob) {
+        if (parse_probability(val, prob) < 0)
+            return fail(err, errlen, "%s: '%s' is not a probability between 0 and 1", opt, val);
+    } else if (!strcmp(opt, "--ip")) {
+        if (parse_cidr(val, &cfg->ip, &cfg->prefix_len) < 0)
+            return fail(err, errlen, "--ip: '%s' is not A.B.C.D/N", val);
+        cfg->have_ip = true;
+    } else if (!strcmp(opt, "--gw") || !strcmp(opt, "--dns")) {
+        uint32_t *dst = opt[2] == 'g' ? &cfg->gateway : &cfg->dns;
+        if (config_parse_ip4(val, dst) < 0)
+            return fail(err, errlen, "%s: '%s' is not an IPv4 address", opt, val);
+    } else if (!strcmp(opt, "--mac")) {
+        if (parse_mac(val, cfg->mac) < 0 || (cfg->mac[0] & 1))
+            return fail(err, errlen, "--mac: '%s' is not a unicast aa:bb:cc:dd:ee:ff", val);
+        cfg->have_mac = true;
+    } else if (!strcmp(opt, "--seed")) {
+        unsigned long seed;
+        if (parse_uint(val, ~0ul, &seed) < 0)
+            return fail(err, errlen, "--seed: '%s' is not a number", val);
+        cfg->fault.seed = seed;
+        cfg->fault.seeded = true;
+    } else if (!strcmp(opt, "--tap")) {
+        cfg->tap = val;
+    } else if (!strcmp(opt, "--pcap")) {
+        cfg->pcap = val;
+    } else if (!strcmp(opt, "--replay")) {
+        cfg->replay = val;
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_flag(struct unic_config *cfg, const char *opt)
+{
+    if (!strcmp(opt, "--verbose"))
+        cfg->verbosity = 1;
+    else if (!strcmp(opt, "--quiet"))
+        cfg->verbosity = -1;
+    else if (!strcmp(opt, "--help") || !strcmp(opt, "-h"))
+        cfg->help = true;
+    else
+        return 1;
+    return 0;
+}
+
+int config_parse(struct unic_config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->service_argv[cfg->service_argc++] = argc > 0 ? argv[0] : "unic";
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *opt = argv[i];
+        if (!strcmp(opt, "--")) {
+            i++;
+            break;
+        }
+        if (parse_flag(cfg, opt) == 0)
+            continue;
+        if (i + 1 >= argc && fault_field(&cfg->fault, opt) == NULL &&
+            parse_valued(cfg, opt, "", err, errlen) == 1)
+            return fail(err, errlen, "unknown option '%s' (try --help)", opt);
+        if (i + 1 >= argc)
+            return fail(err, errlen, "%s needs a value", opt);
+        int r = parse_valued(cfg, opt, argv[i + 1], err, errlen);
+        if (r < 0)
+            return r;
+        if (r == 1)
+            return fail(err, errlen, "unknown option '%s' (try --help)", opt);
+        i++;
+    }
+    for (; i < argc; i++) {
+        if (cfg->service_argc >= CONFIG_MAX_ARGS)
+            return fail(err, errlen, "too many service arguments (at most %d)", CONFIG_MAX_ARGS);
+        cfg->service_argv[cfg->service_argc++] = argv[i];
+    }
+    cfg->service_argv[cfg->service_argc] = NULL;
+    return 0;
+}
+
+int config_split(char *line, char **argv, int max)
+{
+    int argc = 0;
+    char *r = line, *w = line;
+    while (*r) {
+        while (*r == ' ' || *r == '\t' || *r == '\n')
+            r++;
+        if (!*r)
+            break;
+        if (argc >= max)
+            return -E2BIG;
+        argv[argc++] = w;
+        char quote = 0;
+        for (; *r; r++) {
+            if (quote) {
+                if (*r == quote)
+                    quote = 0;
+                else
+                    *w++ = *r;
+            } else if (*r == '"' || *r == '\'') {
+                quote = *r;
+            } else if (*r == ' ' || *r == '\t' || *r == '\n') {
+                break;
+            } else {
+                *w++ = *r;
+            }
+        }
+        if (*r)
+            r++;
+        *w++ = 0;
+    }
+    return argc;
+}

@@ -1,0 +1,137 @@
+/* Fault injection around a NIC (see include/unic/fault.h). */
+#include "unic/fault.h"
+
+#include <string.h>
+
+#include "unic/random.h"
+
+static const char *const fault_stat_names[] = {FAULT_STATS(STATS_NAME)};
+
+static uint64_t fault_next(struct fault_injector *fi)
+{
+    uint64_t x = fi->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    fi->rng = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+/* True with probability (p). */
+static bool fault_roll(struct fault_injector *fi, double p)
+{
+    if (p <= 0.0)
+        return false;
+    return (double)(fault_next(fi) >> 11) * (1.0 / 9007199254740992.0) < p;
+}
+
+static void fault_release(struct timer *t)
+{
+    struct fault_path *path = t->arg;
+    struct netbuf *held = path->held;
+    path->held = NULL;
+    if (held)
+        path->deliver(path->ctx, held);
+}
+
+void fault_init(struct fault_injector *fi, const struct fault_config *cfg,
+                struct netbuf_pool *pool, struct timer_queue *timers)
+{
+    memset(fi, 0, sizeof(*fi));
+    fi->cfg = *cfg;
+    fi->rng = cfg->seeded ? cfg->seed : random_u64();
+    if (fi->rng == 0)
+        fi->rng = 0x9e3779b97f4a7c15ull; /* xorshift must not start at 0 */
+    fi->active = cfg->loss > 0 || cfg->duplicate > 0 || cfg->reorder > 0 || cfg->corrupt > 0;
+    fi->pool = pool;
+    fi->timers = timers;
+    for (int d = 0; d < 2; d++) {
+        fi->path[d].owner = fi;
+        timer_init(&fi->path[d].release, fault_release, &fi->path[d]);
+    }
+}
+
+void fault_set_output(struct fault_injector *fi, enum fault_direction dir, fault_deliver_fn fn,
+                      void *ctx)
+{
+    fi->path[dir].deliver = fn;
+    fi->path[dir].ctx = ctx;
+}
+
+static struct netbuf *fault_copy(struct fault_injector *fi, const struct netbuf *nb)
+{
+    struct netbuf *copy = netbuf_alloc_size(fi->pool, nb->len);
+    if (!copy)
+        return NULL;
+    memcpy(netbuf_put(copy, nb->len), nb->data, nb->len);
+    copy->nic = nb->nic;
+    return copy;
+}
+
+/* Deliver (nb), then whatever was held back for reordering. */
+static void fault_deliver(struct fault_path *path, struct netbuf *nb)
+{
+    struct netbuf *held = path->held;
+    path->held = NULL;
+    if (held)
+        timer_cancel(path->owner->timers, &path->release);
+    path->deliver(path->ctx, nb);
+    if (held)
+        path->deliver(path->ctx, held);
+}
+
+void fault_process(struct fault_injector *fi, enum fault_direction dir, struct netbuf *nb)
+{
+    struct fault_path *path = &fi->path[dir];
+    if (!fi->active) {
+        path->stats.passed++;
+        path->deliver(path->ctx, nb);
+        return;
+    }
+    if (fault_roll(fi, fi->cfg.loss)) {
+        path->stats.lost++;
+        netbuf_free(nb);
+        return;
+    }
+    if (nb->len && fault_roll(fi, fi->cfg.corrupt)) {
+        size_t at = (size_t)(fault_next(fi) % nb->len);
+        nb->data[at] ^= (uint8_t)(1u << (fault_next(fi) % 8));
+        path->stats.corrupted++;
+    }
+    if (fault_roll(fi, fi->cfg.duplicate)) {
+        struct netbuf *dup = fault_copy(fi, nb);
+        if (dup) {
+            path->stats.duplicated++;
+            fault_deliver(path, dup);
+        } else {
+            path->stats.no_buffer++;
+        }
+    }
+    if (!path->held && fault_roll(fi, fi->cfg.reorder)) {
+        path->stats.reordered++;
+        path->held = nb;
+        timer_arm_in(fi->timers, &path->release, FAULT_REORDER_HOLD_NS);
+        return;
+    }
+    path->stats.passed++;
+    fault_deliver(path, nb);
+}
+
+void fault_destroy(struct fault_injector *fi)
+{
+    for (int d = 0; d < 2; d++) {
+        timer_cancel(fi->timers, &fi->path[d].release);
+        netbuf_free(fi->path[d].held);
+        fi->path[d].held = NULL;
+    }
+}
+
+void fault_print_stats(const struct fault_injector *fi)
+{
+    if (!fi->active)
+        return;
+    stats_print("fault.tx", fault_stat_names, &fi->path[FAULT_TX].stats,
+                STATS_COUNT(fault_stat_names), 0);
+    stats_print("fault.rx", fault_stat_names, &fi->path[FAULT_RX].stats,
+                STATS_COUNT(fault_stat_names), 0);
+}

@@ -1,0 +1,267 @@
+/*
+ * ARP (RFC 826). See include/unic/arp.h for the call order.
+ *
+ * Resolved entries expire lazily (checked on use), so an idle stack arms no timer for them;
+ * the cache timer runs only while requests are outstanding.
+ */
+#include "unic/arp.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "unic/eth.h"
+#include "unic/inet.h"
+#include "unic/ip4.h"
+#include "unic/log.h"
+#include "unic/wire/arp.h"
+#include "unic/wire/eth.h"
+
+static void arp_timer_fire(struct timer *t);
+
+void arp_init(struct inet *inet)
+{
+    memset(&inet->arp, 0, sizeof(inet->arp));
+    timer_init(&inet->arp.timer, arp_timer_fire, inet);
+}
+
+static void arp_entry_drop_queue(struct arp_cache *c, struct arp_entry *e, bool count)
+{
+    struct netbuf *nb = e->queue_head;
+    while (nb) {
+        struct netbuf *next = nb->next;
+        if (count)
+            c->stats.queue_dropped++;
+        netbuf_free(nb);
+        nb = next;
+    }
+    c->queued_total -= e->queued;
+    e->queue_head = e->queue_tail = NULL;
+    e->queued = 0;
+}
+
+static void arp_entry_free(struct arp_cache *c, struct arp_entry *e)
+{
+    arp_entry_drop_queue(c, e, true);
+    memset(e, 0, sizeof(*e));
+}
+
+void arp_destroy(struct inet *inet)
+{
+    struct arp_cache *c = &inet->arp;
+    timer_cancel(inet->timers, &c->timer);
+    for (int i = 0; i < ARP_CACHE_SIZE; i++)
+        arp_entry_drop_queue(c, &c->entries[i], false);
+}
+
+static struct arp_entry *arp_find(struct arp_cache *c, uint32_t ip)
+{
+    for (int i = 0; i < ARP_CACHE_SIZE; i++)
+        if (c->entries[i].state != ARP_FREE && c->entries[i].ip == ip)
+            return &c->entries[i];
+    return NULL;
+}
+
+/* A free entry, or the resolved one expiring first (evicted); NULL if all are pending. */
+static struct arp_entry *arp_alloc(struct arp_cache *c)
+{
+    struct arp_entry *victim = NULL;
+    for (int i = 0; i < ARP_CACHE_SIZE; i++) {
+        struct arp_entry *e = &c->entries[i];
+        if (e->state == ARP_FREE)
+            return e;
+        if (e->state == ARP_RESOLVED && (!victim || e->deadline < victim->deadline))
+            victim = e;
+    }
+    if (victim) {
+        c->stats.evicted++;
+        arp_entry_free(c, victim);
+    }
+    return victim;
+}
+
+static int arp_send(struct inet *inet, uint16_t op, const uint8_t *eth_dst, const uint8_t *tha,
+                    uint32_t spa, uint32_t tpa)
+{
+    struct netbuf *nb = netbuf_alloc(inet->pool);
+    if (!nb) {
+        inet->arp.stats.no_buffer++;
+        return -ENOBUFS;
+    }
+    struct arp_pkt a = {.op = op, .spa = spa, .tpa = tpa};
+    memcpy(a.sha, inet->mac, 6);
+    memcpy(a.tha, tha, 6);
+    arp_emit(netbuf_put(nb, ARP_PKT_LEN), ARP_PKT_LEN, &a);
+    return eth_output(inet, nb, eth_dst, ETH_TYPE_ARP);
+}
+
+int arp_request(struct inet *inet, uint32_t ip, uint32_t spa)
+{
+    static const uint8_t zero[6];
+    inet->arp.stats.tx_requests++;
+    return arp_send(inet, ARP_OP_REQUEST, eth_broadcast, zero, spa, ip);
+}
+
+void arp_announce(struct inet *inet)
+{
+    static const uint8_t zero[6];
+    inet->arp.stats.tx_gratuitous++;
+    arp_send(inet, ARP_OP_REQUEST, eth_broadcast, zero, inet->addr, inet->addr);
+}
+
+static void arp_rearm(struct inet *inet)
+{
+    struct arp_cache *c = &inet->arp;
+    uint64_t next = TIMER_NEVER;
+    for (int i = 0; i < ARP_CACHE_SIZE; i++)
+        if (c->entries[i].state == ARP_PENDING && c->entries[i].deadline < next)
+            next = c->entries[i].deadline;
+    if (next == TIMER_NEVER)
+        timer_cancel(inet->timers, &c->timer);
+    else
+        timer_arm(inet->timers, &c->timer, next);
+}
+
+static void arp_timer_fire(struct timer *t)
+{
+    struct inet *inet = t->arg;
+    struct arp_cache *c = &inet->arp;
+    uint64_t now = inet_now(inet);
+    for (int i = 0; i < ARP_CACHE_SIZE; i++) {
+        struct arp_entry *e = &c->entries[i];
+        if (e->state != ARP_PENDING || e->deadline > now)
+            continue;
+        if (e->tries >= ARP_MAX_TRIES) {
+            c->stats.unresolved++;
+            arp_entry_free(c, e);
+            continue;
+        }
+        e->tries++;
+        e->deadline = now + ARP_RETRY_NS;
+        arp_request(inet, e->ip, inet->addr);
+    }
+    arp_rearm(inet);
+}
+
+/* Record (ip) at (mac) and send what waited for it. */
+static void arp_learn(struct inet *inet, struct arp_entry *e, uint32_t ip, const uint8_t *mac)
+{
+    struct arp_cache *c = &inet->arp;
+    bool was_pending = e->state == ARP_PENDING;
+    e->ip = ip;
+    memcpy(e->mac, mac, 6);
+    e->state = ARP_RESOLVED;
+    e->deadline = inet_now(inet) + ARP_ENTRY_TTL_NS;
+    e->tries = 0;
+    if (!was_pending)
+        return;
+    c->stats.resolved++;
+    struct netbuf *nb = e->queue_head;
+    c->queued_total -= e->queued;
+    e->queue_head = e->queue_tail = NULL;
+    e->queued = 0;
+    while (nb) {
+        struct netbuf *next = nb->next;
+        nb->next = NULL;
+        eth_output(inet, nb, e->mac, ETH_TYPE_IP4);
+        nb = next;
+    }
+    arp_rearm(inet);
+}
+
+void arp_input(struct inet *inet, struct netbuf *nb)
+{
+    struct arp_cache *c = &inet->arp;
+    struct arp_pkt a;
+    c->stats.rx++;
+    if (arp_parse(nb->data, nb->len, &a) < 0 || eth_is_multicast(a.sha)) {
+        c->stats.rx_malformed++;
+        netbuf_free(nb);
+        return;
+    }
+    netbuf_free(nb);
+    bool for_us = inet->addr && a.tpa == inet->addr;
+    struct arp_entry *e = a.spa ? arp_find(c, a.spa) : NULL;
+    if (a.op == ARP_OP_REQUEST)
+        c->stats.rx_requests++;
+    else if (a.op == ARP_OP_REPLY)
+        c->stats.rx_replies++;
+    if (inet->addr && a.spa == inet->addr) {
+        log_warn("arp: another host claims our address");
+        return;
+    }
+    if (e) {
+        arp_learn(inet, e, a.spa, a.sha); /* RFC 826 merge: refresh what we know */
+    } else if (for_us && a.spa) {
+        e = arp_alloc(c);
+        if (e)
+            arp_learn(inet, e, a.spa, a.sha);
+    }
+    if (!for_us) {
+        c->stats.rx_not_for_us++;
+        return;
+    }
+    if (a.op == ARP_OP_REQUEST) {
+        c->stats.tx_replies++;
+        arp_send(inet, ARP_OP_REPLY, a.sha, a.sha, inet->addr, a.spa);
+    }
+}
+
+bool arp_lookup(struct inet *inet, uint32_t ip, uint8_t mac[6])
+{
+    struct arp_entry *e = arp_find(&inet->arp, ip);
+    if (!e || e->state != ARP_RESOLVED)
+        return false;
+    if (e->deadline <= inet_now(inet)) {
+        inet->arp.stats.expired++;
+        arp_entry_free(&inet->arp, e);
+        return false;
+    }
+    memcpy(mac, e->mac, 6);
+    return true;
+}
+
+static int arp_enqueue(struct inet *inet, struct arp_entry *e, struct netbuf *nb)
+{
+    struct arp_cache *c = &inet->arp;
+    if (e->queued >= ARP_QUEUE_PER_ENTRY || c->queued_total >= ARP_QUEUE_TOTAL) {
+        c->stats.queue_full++;
+        netbuf_free(nb);
+        return -ENOBUFS;
+    }
+    nb->next = NULL;
+    if (e->queue_tail)
+        e->queue_tail->next = nb;
+    else
+        e->queue_head = nb;
+    e->queue_tail = nb;
+    e->queued++;
+    c->queued_total++;
+    return 0;
+}
+
+int arp_output(struct inet *inet, struct netbuf *nb, uint32_t next_hop)
+{
+    uint8_t mac[6];
+    if (ip4_is_broadcast(inet, next_hop))
+        return eth_output(inet, nb, eth_broadcast, ETH_TYPE_IP4);
+    if (arp_lookup(inet, next_hop, mac))
+        return eth_output(inet, nb, mac, ETH_TYPE_IP4);
+    struct arp_cache *c = &inet->arp;
+    struct arp_entry *e = arp_find(c, next_hop);
+    if (e)
+        return arp_enqueue(inet, e, nb);
+    e = arp_alloc(c);
+    if (!e) {
+        c->stats.queue_full++;
+        netbuf_free(nb);
+        return -ENOBUFS;
+    }
+    e->ip = next_hop;
+    e->state = ARP_PENDING;
+    e->tries = 1;
+    e->deadline = inet_now(inet) + ARP_RETRY_NS;
+    int r = arp_enqueue(inet, e, nb);
+    arp_request(inet, next_hop, inet->addr);
+    arp_rearm(inet);
+    return r;
+}

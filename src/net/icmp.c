@@ -1,0 +1,134 @@
+/*
+ * ICMP (RFC 792): echo replies built in place in the request's buffer, and rate-limited
+ * destination unreachable messages for other modules (RFC 1812 4.3.2.8).
+ * Call order: ip4_input -> icmp_input -> ip4_output; udp/ip4 -> icmp_send_unreachable.
+ */
+#include "unic/icmp.h"
+
+#include <string.h>
+
+#include "unic/inet.h"
+#include "unic/ip4.h"
+#include "unic/wire/bytes.h"
+#include "unic/wire/icmp.h"
+#include "unic/wire/wire.h"
+
+/* RFC 1812 4.3.2.3: quote as much of the original as fits in a 576-byte datagram. */
+#define ICMP_QUOTE_MAX (576 - IP4_HDR_LEN - ICMP_HDR_LEN)
+
+void icmp_init(struct inet *inet)
+{
+    memset(&inet->icmp, 0, sizeof(inet->icmp));
+    inet->icmp.tokens = ICMP_RATE_BURST;
+    inet->icmp.tokens_at = inet_now(inet);
+}
+
+static void icmp_echo_reply(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip)
+{
+    struct icmp *ic = &inet->icmp;
+    if (ip4_is_broadcast(inet, ip->dst)) {
+        netbuf_free(nb); /* no smurf amplification: RFC 1122 3.2.2.6 allows silence */
+        return;
+    }
+    /* The reply differs from the request only in its type: patch the checksum (RFC 1624). */
+    nb->data[0] = ICMP_ECHO_REPLY;
+    uint32_t sum = (uint16_t)~rd16(nb->data + 2);
+    sum += (uint16_t)~(ICMP_ECHO_REQUEST << 8) + (ICMP_ECHO_REPLY << 8);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    wr16(nb->data + 2, (uint16_t)~sum);
+    ic->stats.tx_echo_replies++;
+    struct ip4_out out = {.src = ip->dst, .dst = ip->src, .proto = IP4_PROTO_ICMP, .tos = ip->tos};
+    ip4_output(inet, nb, &out);
+}
+
+void icmp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip)
+{
+    struct icmp_stats *st = &inet->icmp.stats;
+    struct icmp_hdr h;
+    st->rx++;
+    int err = icmp_parse(nb->data, nb->len, &h);
+    if (err < 0) {
+        if (err == WIRE_ECHECKSUM)
+            st->rx_bad_checksum++;
+        else
+            st->rx_truncated++;
+        netbuf_free(nb);
+        return;
+    }
+    switch (h.type) {
+    case ICMP_ECHO_REQUEST:
+        st->rx_echo_requests++;
+        icmp_echo_reply(inet, nb, ip);
+        return;
+    case ICMP_ECHO_REPLY:
+        st->rx_echo_replies++;
+        break;
+    case ICMP_DEST_UNREACH:
+        st->rx_unreachable++;
+        break;
+    default:
+        st->rx_other++;
+    }
+    netbuf_free(nb);
+}
+
+static bool icmp_take_token(struct inet *inet)
+{
+    struct icmp *ic = &inet->icmp;
+    uint64_t now = inet_now(inet);
+    uint64_t earned = (now - ic->tokens_at) * ICMP_RATE_PER_SEC / NSEC_PER_SEC;
+    if (earned) {
+        ic->tokens = (uint32_t)(ic->tokens + earned > ICMP_RATE_BURST ? ICMP_RATE_BURST
+                                                                       : ic->tokens + earned);
+        ic->tokens_at = now;
+    }
+    if (!ic->tokens)
+        return false;
+    ic->tokens--;
+    return true;
+}
+
+/* RFC 1122 3.2.2: never answer an error, a non-first fragment, or a broadcast. */
+static bool icmp_may_answer(struct inet *inet, const struct ip4_hdr *h, const uint8_t *l4,
+                            size_t l4_len)
+{
+    if (h->frag_offset != 0 || ip4_is_broadcast(inet, h->dst) || (h->dst >> 28) == 0xe)
+        return false;
+    if (h->src == 0 || ip4_is_broadcast(inet, h->src) || (h->src >> 28) == 0xe)
+        return false;
+    if (h->proto == IP4_PROTO_ICMP) {
+        if (l4_len < 1)
+            return false;
+        uint8_t type = l4[0];
+        return type == ICMP_ECHO_REQUEST || type == ICMP_ECHO_REPLY || type == 13 || type == 15;
+    }
+    return true;
+}
+
+void icmp_send_unreachable(struct inet *inet, uint8_t code, const struct netbuf *orig)
+{
+    struct icmp_stats *st = &inet->icmp.stats;
+    struct ip4_hdr h;
+    if (ip4_parse(orig->data, orig->len, &h) < 0)
+        return;
+    if (!icmp_may_answer(inet, &h, orig->data + h.hdr_len, orig->len - h.hdr_len))
+        return;
+    if (!icmp_take_token(inet)) {
+        st->rate_limited++;
+        return;
+    }
+    size_t quote = orig->len < ICMP_QUOTE_MAX ? orig->len : ICMP_QUOTE_MAX;
+    struct netbuf *nb = netbuf_alloc(inet->pool);
+    if (!nb) {
+        st->no_buffer++;
+        return;
+    }
+    uint8_t *p = netbuf_put(nb, ICMP_HDR_LEN + quote);
+    memcpy(p + ICMP_HDR_LEN, orig->data, quote);
+    struct icmp_hdr ih = {.type = ICMP_DEST_UNREACH, .code = code};
+    icmp_emit(p, ICMP_HDR_LEN + quote, &ih, quote);
+    st->tx_unreachable++;
+    struct ip4_out out = {.src = h.dst, .dst = h.src, .proto = IP4_PROTO_ICMP};
+    ip4_output(inet, nb, &out);
+}

@@ -1,0 +1,181 @@
+/* The two-stack virtual wire of the unit tests (see harness.h). */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_platform.h"
+#include "unic/log.h"
+#include "unic/platform.h"
+
+#define HARNESS_ADDR_A 0x0a000001u
+#define HARNESS_ADDR_B 0x0a000002u
+
+/* Context of one side's link_output: which harness, which side. */
+struct harness_link {
+    struct harness *h;
+    enum harness_side side;
+};
+
+static void wire_enqueue(struct harness *h, enum harness_side to, struct netbuf *nb)
+{
+    struct harness_frame *f = malloc(sizeof(*f));
+    if (!f) {
+        netbuf_free(nb);
+        return;
+    }
+    f->nb = nb;
+    f->due = h->timers.now + h->latency_ns;
+    f->to = to;
+    f->next = NULL;
+    if (h->wire_tail)
+        h->wire_tail->next = f;
+    else
+        h->wire_head = f;
+    h->wire_tail = f;
+}
+
+/* After the fault injector of the sending side. */
+static void wire_after_faults(void *ctx, struct netbuf *nb)
+{
+    struct harness_link *l = ctx;
+    struct harness *h = l->h;
+    if (h->tap && !h->tap(h, l->side, nb)) {
+        netbuf_free(nb);
+        return;
+    }
+    h->frames_sent[l->side]++;
+    wire_enqueue(h, l->side == SIDE_A ? SIDE_B : SIDE_A, nb);
+}
+
+static int harness_link_output(void *ctx, struct netbuf *nb)
+{
+    struct harness_link *l = ctx;
+    fault_process(&l->h->fault[l->side], FAULT_TX, nb);
+    return 0;
+}
+
+void harness_init(struct harness *h, const struct harness_opts *opts)
+{
+    static const struct harness_opts defaults;
+    if (!opts)
+        opts = &defaults;
+    memset(h, 0, sizeof(*h));
+    fake_console_quiet(getenv("UNIC_TEST_VERBOSE") == NULL);
+    timer_queue_init(&h->timers, plat_clock_monotonic());
+    if (netbuf_pool_init(&h->pool, opts->pool_buffers ? opts->pool_buffers : 4096, 8u << 20) < 0)
+        abort();
+    h->latency_ns = opts->latency_ns ? opts->latency_ns : 100 * NSEC_PER_USEC;
+    uint8_t prefix = opts->prefix_len ? opts->prefix_len : 24;
+    uint32_t addr[2] = {opts->addr_a ? opts->addr_a : HARNESS_ADDR_A,
+                        opts->addr_b ? opts->addr_b : HARNESS_ADDR_B};
+    for (int s = 0; s < 2; s++) {
+        struct harness_link *l = malloc(sizeof(*l));
+        if (!l)
+            abort();
+        l->h = h;
+        l->side = (enum harness_side)s;
+        struct inet_config ic = {.mtu = opts->mtu ? opts->mtu : 1500, .prefix_len = prefix};
+        memcpy(ic.mac, (uint8_t[6]){0x02, 0, 0, 0, 0, (uint8_t)(s + 1)}, 6);
+        if (!(s == SIDE_B && opts->unconfigured_b))
+            ic.addr = addr[s];
+        if (inet_init(&h->stack[s], &ic, &h->pool, &h->timers, harness_link_output, l) < 0)
+            abort();
+        fault_init(&h->fault[s], &opts->fault[s], &h->pool, &h->timers);
+        fault_set_output(&h->fault[s], FAULT_TX, wire_after_faults, l);
+    }
+}
+
+size_t harness_destroy(struct harness *h)
+{
+    while (h->wire_head) {
+        struct harness_frame *f = h->wire_head;
+        h->wire_head = f->next;
+        netbuf_free(f->nb);
+        free(f);
+    }
+    h->wire_tail = NULL;
+    for (int s = 0; s < 2; s++) {
+        void *link = h->stack[s].link_ctx;
+        fault_destroy(&h->fault[s]);
+        inet_destroy(&h->stack[s]);
+        free(link);
+    }
+    size_t leaked = h->pool.in_use;
+    netbuf_pool_destroy(&h->pool);
+    return leaked;
+}
+
+unsigned harness_in_flight(const struct harness *h)
+{
+    unsigned n = 0;
+    for (const struct harness_frame *f = h->wire_head; f; f = f->next)
+        n++;
+    return n;
+}
+
+static void flush_modules(struct harness *h)
+{
+    for (int s = 0; s < 2; s++)
+        for (struct inet_module *m = h->stack[s].modules; m; m = m->next)
+            if (m->flush)
+                m->flush(&h->stack[s]);
+}
+
+/* Deliver every frame due by now; true if any was delivered. */
+static bool deliver_due(struct harness *h)
+{
+    bool any = false;
+    while (h->wire_head && h->wire_head->due <= h->timers.now) {
+        struct harness_frame *f = h->wire_head;
+        h->wire_head = f->next;
+        if (!h->wire_head)
+            h->wire_tail = NULL;
+        h->frames_delivered[f->to]++;
+        inet_input(&h->stack[f->to], f->nb);
+        free(f);
+        any = true;
+    }
+    return any;
+}
+
+static void advance_to(struct harness *h, uint64_t t)
+{
+    fake_clock_set(t);
+    timer_queue_run(&h->timers, t);
+}
+
+bool harness_run_until(struct harness *h, bool (*done)(void *arg), void *arg, uint64_t max_ns)
+{
+    uint64_t end = h->timers.now + max_ns;
+    for (;;) {
+        advance_to(h, h->timers.now);
+        while (deliver_due(h))
+            flush_modules(h);
+        flush_modules(h);
+        if (done && done(arg))
+            return true;
+        uint64_t next = timer_queue_next(&h->timers);
+        if (h->wire_head && h->wire_head->due < next)
+            next = h->wire_head->due;
+        if (next > end) {
+            advance_to(h, end);
+            return done ? done(arg) : false;
+        }
+        advance_to(h, next);
+    }
+}
+
+void harness_run(struct harness *h, uint64_t duration_ns)
+{
+    harness_run_until(h, NULL, NULL, duration_ns);
+}
+
+void harness_inject(struct harness *h, enum harness_side to, const void *frame, size_t len)
+{
+    struct netbuf *nb = netbuf_alloc_size(&h->pool, len);
+    if (!nb)
+        return;
+    memcpy(netbuf_put(nb, len), frame, len);
+    wire_enqueue(h, to, nb);
+}
