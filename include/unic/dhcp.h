@@ -7,9 +7,15 @@
 #ifndef UNIC_DHCP_H
 #define UNIC_DHCP_H
 
+#include <stdint.h>
+
 struct inet;
 
 /* Attach a DHCP client to (inet) and start acquiring an address. 0 or -errno. */
 int dhcp_start(struct inet *inet);
+
+/* Value of DHCP counter (name) (e.g. "rx_nak"), 0 before dhcp_start, -1 if unknown: for tests
+ * and the stats dump. */
+int64_t dhcp_stat(const struct inet *inet, const char *name);
 
 #endif
