@@ -38,7 +38,7 @@ struct unic_config {
     struct fault_config fault;
     int verbosity; /* -1 quiet, 0 normal, 1 verbose */
     bool help;
-    int service_argc;    /* service_argv[0] is the program name */
+    int service_argc; /* service_argv[0] is the program name */
     char *service_argv[CONFIG_MAX_ARGS + 1];
 };
 

@@ -10,8 +10,8 @@
 struct inet;
 
 #define ETH_STATS(X)                                                                               \
-    X(rx) X(tx) X(rx_truncated) X(rx_not_for_us) X(rx_unknown_type) X(tx_no_headroom)              \
-        X(tx_link_error)
+    X(rx)                                                                                          \
+    X(tx) X(rx_truncated) X(rx_not_for_us) X(rx_unknown_type) X(tx_no_headroom) X(tx_link_error)
 struct eth_stats {
     ETH_STATS(STATS_FIELD)
 };

@@ -48,8 +48,8 @@ struct fault_injector {
     struct fault_path path[2];
 };
 
-void fault_init(struct fault_injector *fi, const struct fault_config *cfg,
-                struct netbuf_pool *pool, struct timer_queue *timers);
+void fault_init(struct fault_injector *fi, const struct fault_config *cfg, struct netbuf_pool *pool,
+                struct timer_queue *timers);
 
 /* Set where frames of direction (dir) go once through. */
 void fault_set_output(struct fault_injector *fi, enum fault_direction dir, fault_deliver_fn fn,

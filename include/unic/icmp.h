@@ -6,6 +6,7 @@
 #ifndef UNIC_ICMP_H
 #define UNIC_ICMP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "unic/netbuf.h"
@@ -18,14 +19,20 @@ struct inet;
 #define ICMP_RATE_BURST 50
 
 #define ICMP_STATS(X)                                                                              \
-    X(rx) X(rx_bad_checksum) X(rx_truncated) X(rx_echo_requests) X(rx_echo_replies)                \
-        X(rx_unreachable) X(rx_other) X(tx_echo_replies) X(tx_unreachable) X(rate_limited)         \
-            X(no_buffer)
+    X(rx)                                                                                          \
+    X(rx_bad_checksum) X(rx_truncated) X(rx_echo_requests) X(rx_echo_replies) X(rx_unreachable)    \
+        X(rx_other) X(tx_echo_replies) X(tx_unreachable) X(rate_limited) X(no_buffer)
 struct icmp_stats {
     ICMP_STATS(STATS_FIELD)
 };
 
+/* Called for each echo reply received (a ping client's callback). */
+typedef void (*icmp_echo_reply_fn)(struct inet *inet, uint32_t src, uint16_t id, uint16_t seq,
+                                   size_t payload_len, void *arg);
+
 struct icmp {
+    icmp_echo_reply_fn on_echo_reply;
+    void *echo_arg;
     uint64_t tokens_at; /* when tokens was last refilled */
     uint32_t tokens;
     struct icmp_stats stats;
@@ -41,6 +48,11 @@ void icmp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip);
  * limited, or when orig is itself an ICMP error, a fragment other than the first, or was sent
  * to a broadcast/multicast address. */
 void icmp_send_unreachable(struct inet *inet, uint8_t code, const struct netbuf *orig);
+
+/* Send an echo request to (dst) with (len) bytes of (payload) (NULL: a byte pattern); the
+ * datagram is fragmented when it exceeds the MTU. 0 or -errno. */
+int icmp_send_echo(struct inet *inet, uint32_t dst, uint16_t id, uint16_t seq, const void *payload,
+                   size_t len);
 
 void icmp_print_stats(struct inet *inet, int all);
 

@@ -47,7 +47,7 @@ typedef void (*inet_up_fn)(struct inet *inet, void *arg);
 
 struct inet_config {
     uint8_t mac[6];
-    uint16_t mtu; /* IP MTU of the link, 576..9000 */
+    uint16_t mtu;                            /* IP MTU of the link, 576..9000 */
     uint32_t addr, prefix_len, gateway, dns; /* host order; addr 0 = unconfigured */
 };
 

@@ -22,10 +22,11 @@ struct inet;
 #define IP4_BROADCAST 0xffffffffu
 
 #define IP4_STATS(X)                                                                               \
-    X(rx) X(rx_delivered) X(rx_truncated) X(rx_bad_version) X(rx_bad_length)                       \
-        X(rx_bad_checksum) X(rx_not_for_us) X(rx_bad_source) X(rx_no_proto) X(rx_fragments)        \
-            X(rx_reassembled) X(tx) X(tx_fragmented) X(tx_fragments) X(tx_no_route)                \
-                X(tx_no_buffer) X(tx_too_big) X(tx_no_headroom)
+    X(rx)                                                                                          \
+    X(rx_delivered) X(rx_truncated) X(rx_bad_version) X(rx_bad_length) X(rx_bad_checksum)          \
+        X(rx_not_for_us) X(rx_bad_source) X(rx_no_proto) X(rx_fragments) X(rx_reassembled) X(tx)   \
+            X(tx_fragmented) X(tx_fragments) X(tx_no_route) X(tx_no_buffer) X(tx_too_big)          \
+                X(tx_no_headroom)
 struct ip4_stats {
     IP4_STATS(STATS_FIELD)
 };

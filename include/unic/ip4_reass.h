@@ -23,8 +23,9 @@ struct inet;
 #define IP4_REASS_TIMEOUT_NS (15 * NSEC_PER_SEC)
 
 #define IP4_REASS_STATS(X)                                                                         \
-    X(fragments) X(reassembled) X(overlap) X(duplicate) X(timeout) X(too_many_frags)               \
-        X(too_many_datagrams) X(memory_limit) X(too_big) X(bad_fragment) X(no_buffer)
+    X(fragments)                                                                                   \
+    X(reassembled) X(overlap) X(duplicate) X(timeout) X(too_many_frags) X(too_many_datagrams)      \
+        X(memory_limit) X(too_big) X(bad_fragment) X(no_buffer)
 struct ip4_reass_stats {
     IP4_REASS_STATS(STATS_FIELD)
 };

@@ -30,14 +30,14 @@
 struct netbuf_pool;
 
 struct netbuf {
-    uint8_t *buf;              /* start of storage                         */
-    uint8_t *data;             /* first byte of the packet                 */
-    size_t len;                /* bytes of packet from data                */
-    size_t cap;                /* bytes of storage from buf                */
-    struct netbuf *next;       /* for the owner's queues; NULL when unused */
-    struct netbuf_pool *pool;  /* where it goes back to                    */
-    bool large;                /* malloc'd, outside the fixed pool         */
-    uint8_t nic;               /* NIC it arrived on                        */
+    uint8_t *buf;             /* start of storage                         */
+    uint8_t *data;            /* first byte of the packet                 */
+    size_t len;               /* bytes of packet from data                */
+    size_t cap;               /* bytes of storage from buf                */
+    struct netbuf *next;      /* for the owner's queues; NULL when unused */
+    struct netbuf_pool *pool; /* where it goes back to                    */
+    bool large;               /* malloc'd, outside the fixed pool         */
+    uint8_t nic;              /* NIC it arrived on                        */
 };
 
 struct netbuf_pool_stats {

@@ -25,7 +25,7 @@ struct timer {
     uint64_t deadline;
     uint64_t seq; /* tie-break: arming order */
     timer_fn fn;
-    void *arg; /* for the owner: fn may read t->arg */
+    void *arg;                            /* for the owner: fn may read t->arg */
     struct timer *child, *sibling, *prev; /* pairing heap links; prev: parent or left sibling */
     bool armed;
 };

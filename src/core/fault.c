@@ -34,8 +34,8 @@ static void fault_release(struct timer *t)
         path->deliver(path->ctx, held);
 }
 
-void fault_init(struct fault_injector *fi, const struct fault_config *cfg,
-                struct netbuf_pool *pool, struct timer_queue *timers)
+void fault_init(struct fault_injector *fi, const struct fault_config *cfg, struct netbuf_pool *pool,
+                struct timer_queue *timers)
 {
     memset(fi, 0, sizeof(*fi));
     fi->cfg = *cfg;

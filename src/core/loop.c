@@ -20,8 +20,8 @@
 #define LOOP_RX_BATCH 128
 
 #define LOOP_STATS(X)                                                                              \
-    X(iterations) X(waits) X(rx_frames) X(rx_no_buffer) X(rx_errors) X(tx_frames) X(tx_errors)     \
-        X(tx_too_long)
+    X(iterations)                                                                                  \
+    X(waits) X(rx_frames) X(rx_no_buffer) X(rx_errors) X(tx_frames) X(tx_errors) X(tx_too_long)
 struct loop_stats {
     LOOP_STATS(STATS_FIELD)
 };

@@ -29,13 +29,14 @@ static inline uint32_t rotl32(uint32_t v, int n)
 }
 
 #define QR(a, b, c, d)                                                                             \
-    a += b, d ^= a, d = rotl32(d, 16), c += d, b ^= c, b = rotl32(b, 12), a += b, d ^= a,         \
+    a += b, d ^= a, d = rotl32(d, 16), c += d, b ^= c, b = rotl32(b, 12), a += b, d ^= a,          \
                     d = rotl32(d, 8), c += d, b ^= c, b = rotl32(b, 7)
 
 static void chacha20_block(const uint32_t key[8], uint32_t counter, uint32_t out[16])
 {
-    uint32_t in[16] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574, key[0], key[1], key[2],
-                       key[3],     key[4],     key[5],     key[6],     key[7], counter, 0, 0, 0};
+    uint32_t in[16] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574, key[0], key[1],
+                       key[2],     key[3],     key[4],     key[5],     key[6], key[7],
+                       counter,    0,          0,          0};
     uint32_t x[16];
     memcpy(x, in, sizeof(x));
     for (int i = 0; i < 10; i++) {
@@ -124,9 +125,9 @@ static inline uint64_t load_le64(const uint8_t *p)
 }
 
 #define SIPROUND(v0, v1, v2, v3)                                                                   \
-    v0 += v1, v1 = rotl64(v1, 13), v1 ^= v0, v0 = rotl64(v0, 32), v2 += v3, v3 = rotl64(v3, 16),  \
-    v3 ^= v2, v0 += v3, v3 = rotl64(v3, 21), v3 ^= v0, v2 += v1, v1 = rotl64(v1, 17), v1 ^= v2,   \
-    v2 = rotl64(v2, 32)
+    v0 += v1, v1 = rotl64(v1, 13), v1 ^= v0, v0 = rotl64(v0, 32), v2 += v3, v3 = rotl64(v3, 16),   \
+              v3 ^= v2, v0 += v3, v3 = rotl64(v3, 21), v3 ^= v0, v2 += v1, v1 = rotl64(v1, 17),    \
+              v1 ^= v2, v2 = rotl64(v2, 32)
 
 uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)
 {

@@ -7,8 +7,7 @@
 
 #include "unic/log.h"
 
-void stats_print(const char *module, const char *const *names, const void *stats, size_t n,
-                 int all)
+void stats_print(const char *module, const char *const *names, const void *stats, size_t n, int all)
 {
     const uint64_t *values = stats;
     char line[1024];

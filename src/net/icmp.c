@@ -5,6 +5,7 @@
  */
 #include "unic/icmp.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "unic/inet.h"
@@ -33,7 +34,7 @@ static void icmp_echo_reply(struct inet *inet, struct netbuf *nb, const struct i
     /* The reply differs from the request only in its type: patch the checksum (RFC 1624). */
     nb->data[0] = ICMP_ECHO_REPLY;
     uint32_t sum = (uint16_t)~rd16(nb->data + 2);
-    sum += (uint16_t)~(ICMP_ECHO_REQUEST << 8) + (ICMP_ECHO_REPLY << 8);
+    sum += (uint16_t) ~(ICMP_ECHO_REQUEST << 8) + (ICMP_ECHO_REPLY << 8);
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
     wr16(nb->data + 2, (uint16_t)~sum);
@@ -63,6 +64,9 @@ void icmp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip)
         return;
     case ICMP_ECHO_REPLY:
         st->rx_echo_replies++;
+        if (inet->icmp.on_echo_reply)
+            inet->icmp.on_echo_reply(inet, ip->src, (uint16_t)(h.rest >> 16), (uint16_t)h.rest,
+                                     nb->len - ICMP_HDR_LEN, inet->icmp.echo_arg);
         break;
     case ICMP_DEST_UNREACH:
         st->rx_unreachable++;
@@ -80,7 +84,7 @@ static bool icmp_take_token(struct inet *inet)
     uint64_t earned = (now - ic->tokens_at) * ICMP_RATE_PER_SEC / NSEC_PER_SEC;
     if (earned) {
         ic->tokens = (uint32_t)(ic->tokens + earned > ICMP_RATE_BURST ? ICMP_RATE_BURST
-                                                                       : ic->tokens + earned);
+                                                                      : ic->tokens + earned);
         ic->tokens_at = now;
     }
     if (!ic->tokens)
@@ -131,4 +135,21 @@ void icmp_send_unreachable(struct inet *inet, uint8_t code, const struct netbuf 
     st->tx_unreachable++;
     struct ip4_out out = {.src = h.dst, .dst = h.src, .proto = IP4_PROTO_ICMP};
     ip4_output(inet, nb, &out);
+}
+
+int icmp_send_echo(struct inet *inet, uint32_t dst, uint16_t id, uint16_t seq, const void *payload,
+                   size_t len)
+{
+    struct netbuf *nb = netbuf_alloc_size(inet->pool, ICMP_HDR_LEN + len);
+    if (!nb) {
+        inet->icmp.stats.no_buffer++;
+        return -ENOBUFS;
+    }
+    uint8_t *p = netbuf_put(nb, ICMP_HDR_LEN + len);
+    for (size_t i = 0; i < len; i++)
+        p[ICMP_HDR_LEN + i] = payload ? ((const uint8_t *)payload)[i] : (uint8_t)i;
+    struct icmp_hdr h = {.type = ICMP_ECHO_REQUEST, .rest = (uint32_t)id << 16 | seq};
+    icmp_emit(p, ICMP_HDR_LEN + len, &h, len);
+    struct ip4_out out = {.dst = dst, .proto = IP4_PROTO_ICMP};
+    return ip4_output(inet, nb, &out);
 }

@@ -142,11 +142,14 @@ static struct netbuf *reass_assemble(struct inet *inet, struct ip4_reass_datagra
     uint8_t *p = netbuf_put(whole, IP4_HDR_LEN + d->total_len);
     for (unsigned i = 0; i < d->nfrags; i++)
         memcpy(p + IP4_HDR_LEN + d->frags[i].offset, d->frags[i].nb->data, d->frags[i].len);
-    struct ip4_hdr h;
-    ip4_parse(d->first_hdr, d->first_hdr_len, &h); /* validated when it arrived */
-    h.total_len = (uint16_t)(IP4_HDR_LEN + d->total_len);
-    h.mf = false;
-    h.frag_offset = 0;
+    /* The first fragment's header gives TOS and TTL; its options are not carried over. */
+    struct ip4_hdr h = {.tos = d->first_hdr[1],
+                        .total_len = (uint16_t)(IP4_HDR_LEN + d->total_len),
+                        .id = d->id,
+                        .ttl = d->first_hdr[8],
+                        .proto = d->proto,
+                        .src = d->src,
+                        .dst = d->dst};
     ip4_emit(p, IP4_HDR_LEN, &h);
     ip4_parse(p, whole->len, out);
     r->stats.reassembled++;
@@ -180,9 +183,9 @@ struct netbuf *ip4_reass_input(struct inet *inet, struct netbuf *nb, const struc
     }
     struct ip4_reass_datagram *d = reass_find(inet, hdr);
     uint32_t end = off + len;
-    if ((!hdr->mf && ((d->total_len && d->total_len != end) ||
-                      (d->nfrags && d->frags[d->nfrags - 1].offset +
-                                            d->frags[d->nfrags - 1].len > end))) ||
+    if ((!hdr->mf &&
+         ((d->total_len && d->total_len != end) ||
+          (d->nfrags && d->frags[d->nfrags - 1].offset + d->frags[d->nfrags - 1].len > end))) ||
         (hdr->mf && d->total_len && end > d->total_len)) {
         r->stats.bad_fragment++; /* inconsistent ends: the datagram cannot be trusted */
         reass_drop(inet, d, nb);
@@ -210,7 +213,8 @@ struct netbuf *ip4_reass_input(struct inet *inet, struct netbuf *nb, const struc
         d->total_len = (uint16_t)end;
     netbuf_pull(nb, hdr->hdr_len);
     memmove(&d->frags[pos + 1], &d->frags[pos], (d->nfrags - (unsigned)pos) * sizeof(d->frags[0]));
-    d->frags[pos] = (struct ip4_reass_frag){.offset = (uint16_t)off, .len = (uint16_t)len, .nb = nb};
+    d->frags[pos] =
+        (struct ip4_reass_frag){.offset = (uint16_t)off, .len = (uint16_t)len, .nb = nb};
     d->nfrags++;
     d->bytes += len;
     r->bytes += len;

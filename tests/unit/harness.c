@@ -79,10 +79,10 @@ void harness_init(struct harness *h, const struct harness_opts *opts)
         memcpy(ic.mac, (uint8_t[6]){0x02, 0, 0, 0, 0, (uint8_t)(s + 1)}, 6);
         if (!(s == SIDE_B && opts->unconfigured_b))
             ic.addr = addr[s];
-        if (inet_init(&h->stack[s], &ic, &h->pool, &h->timers, harness_link_output, l) < 0)
-            abort();
         fault_init(&h->fault[s], &opts->fault[s], &h->pool, &h->timers);
         fault_set_output(&h->fault[s], FAULT_TX, wire_after_faults, l);
+        if (inet_init(&h->stack[s], &ic, &h->pool, &h->timers, harness_link_output, l) < 0)
+            abort();
     }
 }
 

@@ -24,13 +24,13 @@ struct harness;
 typedef bool (*harness_tap_fn)(struct harness *h, enum harness_side from, struct netbuf *nb);
 
 struct harness_opts {
-    uint32_t addr_a, addr_b; /* 0: defaults; host order */
-    uint8_t prefix_len;      /* 0: 24 */
-    bool unconfigured_b;     /* B starts without an address (DHCP tests) */
-    uint16_t mtu;            /* 0: 1500 */
-    uint64_t latency_ns;     /* 0: 100 us */
+    uint32_t addr_a, addr_b;      /* 0: defaults; host order */
+    uint8_t prefix_len;           /* 0: 24 */
+    bool unconfigured_b;          /* B starts without an address (DHCP tests) */
+    uint16_t mtu;                 /* 0: 1500 */
+    uint64_t latency_ns;          /* 0: 100 us */
     struct fault_config fault[2]; /* per sending side */
-    size_t pool_buffers;     /* 0: 4096 */
+    size_t pool_buffers;          /* 0: 4096 */
 };
 
 struct harness_frame {

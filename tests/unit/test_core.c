@@ -109,9 +109,10 @@ static void test_config_rejects_bad_input_with_message(void **state)
     (void)state;
     struct unic_config cfg;
     char err[128];
-    const char *bad[] = {"x --ip 10.0.0.300/24", "x --ip 10.0.0.1/33", "x --bogus",
-                         "x --loss 1.5",         "x --loss abc",       "x --mac 01:00:00:00:00:00",
-                         "x --gw",               "x --seed -1",        "x --ip 10.0.0/24"};
+    const char *bad[] = {
+        "x --ip 10.0.0.300/24", "x --ip 10.0.0.1/33",        "x --bogus", "x --loss 1.5",
+        "x --loss abc",         "x --mac 01:00:00:00:00:00", "x --gw",    "x --seed -1",
+        "x --ip 10.0.0/24"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = 0;
         assert_int_not_equal(parse(&cfg, bad[i], err), 0);

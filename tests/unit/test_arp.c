@@ -1,0 +1,186 @@
+/* ARP over the virtual wire: resolution both ways, queueing, retries, expiry, bounds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "frames.h"
+#include "harness.h"
+#include "unic/arp.h"
+#include "unic/icmp.h"
+#include "unic/wire/arp.h"
+
+static int replies;
+static void count_reply(struct inet *inet, uint32_t src, uint16_t id, uint16_t seq, size_t len,
+                        void *arg)
+{
+    (void)inet, (void)src, (void)id, (void)seq, (void)len, (void)arg;
+    replies++;
+}
+
+static int setup(void **state)
+{
+    struct harness *h = malloc(sizeof(*h));
+    harness_init(h, NULL);
+    harness_a(h)->icmp.on_echo_reply = count_reply;
+    replies = 0;
+    harness_run(h, NSEC_PER_MSEC); /* let the gratuitous ARPs cross */
+    *state = h;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct harness *h = *state;
+    assert_int_equal(harness_destroy(h), 0); /* no buffer leaked */
+    free(h);
+    return 0;
+}
+
+static void test_gratuitous_arp_sent_at_start(void **state)
+{
+    struct harness *h = *state;
+    assert_int_equal(inet_stat(harness_a(h), "arp.tx_gratuitous"), 1);
+    assert_int_equal(inet_stat(harness_b(h), "arp.tx_gratuitous"), 1);
+    uint8_t mac[6];
+    /* A gratuitous ARP for another address creates no entry (RFC 826: only merge). */
+    assert_false(arp_lookup(harness_b(h), 0x0a000001, mac));
+}
+
+static void test_resolves_both_ways(void **state)
+{
+    struct harness *h = *state;
+    uint8_t mac[6];
+    assert_int_equal(icmp_send_echo(harness_a(h), 0x0a000002, 1, 1, NULL, 32), 0);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(replies, 1);
+    assert_true(arp_lookup(harness_a(h), 0x0a000002, mac));
+    assert_int_equal(mac[5], 2);
+    assert_true(arp_lookup(harness_b(h), 0x0a000001, mac)); /* learned from the request */
+    assert_int_equal(mac[5], 1);
+    assert_int_equal(inet_stat(harness_a(h), "arp.tx_requests"), 1);
+    assert_int_equal(inet_stat(harness_b(h), "arp.tx_replies"), 1);
+}
+
+static void test_queued_packets_flush_on_reply(void **state)
+{
+    struct harness *h = *state;
+    for (int i = 0; i < 5; i++)
+        icmp_send_echo(harness_a(h), 0x0a000002, 1, (uint16_t)i, NULL, 16);
+    assert_int_equal(inet_stat(harness_a(h), "arp.tx_requests"), 1); /* one request for all */
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(replies, 5);
+    assert_int_equal(harness_a(h)->arp.queued_total, 0);
+}
+
+static void test_queue_is_bounded(void **state)
+{
+    struct harness *h = *state;
+    for (int i = 0; i < ARP_QUEUE_PER_ENTRY + 5; i++)
+        icmp_send_echo(harness_a(h), 0x0a000002, 1, (uint16_t)i, NULL, 16);
+    assert_int_equal(inet_stat(harness_a(h), "arp.queue_full"), 5);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(replies, ARP_QUEUE_PER_ENTRY);
+}
+
+static void test_unanswered_request_retries_then_drops(void **state)
+{
+    struct harness *h = *state;
+    icmp_send_echo(harness_a(h), 0x0a000063, 1, 1, NULL, 16); /* 10.0.0.99: nobody */
+    icmp_send_echo(harness_a(h), 0x0a000063, 1, 2, NULL, 16);
+    harness_run(h, 10 * NSEC_PER_SEC);
+    assert_int_equal(inet_stat(harness_a(h), "arp.tx_requests"), ARP_MAX_TRIES);
+    assert_int_equal(inet_stat(harness_a(h), "arp.unresolved"), 1);
+    assert_int_equal(inet_stat(harness_a(h), "arp.queue_dropped"), 2);
+    assert_int_equal(harness_a(h)->arp.queued_total, 0);
+    assert_false(timer_armed(&harness_a(h)->arp.timer)); /* nothing left: no wake-ups */
+}
+
+static void test_entries_expire(void **state)
+{
+    struct harness *h = *state;
+    uint8_t mac[6];
+    icmp_send_echo(harness_a(h), 0x0a000002, 1, 1, NULL, 16);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_true(arp_lookup(harness_a(h), 0x0a000002, mac));
+    harness_run(h, ARP_ENTRY_TTL_NS);
+    assert_false(arp_lookup(harness_a(h), 0x0a000002, mac));
+    assert_int_equal(inet_stat(harness_a(h), "arp.expired"), 1);
+    icmp_send_echo(harness_a(h), 0x0a000002, 1, 2, NULL, 16); /* resolves again */
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(replies, 2);
+}
+
+static size_t arp_frame(uint8_t *f, uint16_t op, uint32_t spa, uint32_t tpa)
+{
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    size_t n = frame_eth(f, bcast, 0x0806);
+    struct arp_pkt a = {.op = op, .sha = {THIRD_MAC}, .spa = spa, .tpa = tpa};
+    return n + (size_t)arp_emit(f + n, 28, &a);
+}
+
+static void test_answers_only_for_own_address(void **state)
+{
+    struct harness *h = *state;
+    uint8_t f[64] = {0};
+    int64_t not_for_us = inet_stat(harness_b(h), "arp.rx_not_for_us");
+    size_t n = arp_frame(f, ARP_OP_REQUEST, THIRD_IP, 0x0a000077);
+    harness_inject(h, SIDE_B, f, n);
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "arp.tx_replies"), 0);
+    assert_int_equal(inet_stat(harness_b(h), "arp.rx_not_for_us"), not_for_us + 1);
+    n = arp_frame(f, ARP_OP_REQUEST, THIRD_IP, 0x0a000002);
+    harness_inject(h, SIDE_B, f, n);
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "arp.tx_replies"), 1);
+    uint8_t mac[6];
+    assert_true(arp_lookup(harness_b(h), THIRD_IP, mac));
+    assert_int_equal(mac[5], 9);
+}
+
+static void test_malformed_arp_counted(void **state)
+{
+    struct harness *h = *state;
+    uint8_t f[64] = {0};
+    size_t n = arp_frame(f, ARP_OP_REQUEST, THIRD_IP, 0x0a000002);
+    harness_inject(h, SIDE_B, f, 14 + 20); /* truncated */
+    f[15] = 6;                             /* hardware type 6 */
+    harness_inject(h, SIDE_B, f, n);
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "arp.rx_malformed"), 2);
+    assert_int_equal(inet_stat(harness_b(h), "arp.tx_replies"), 0);
+}
+
+static void test_full_cache_evicts_oldest(void **state)
+{
+    struct harness *h = *state;
+    uint8_t f[64] = {0};
+    for (uint32_t i = 0; i < ARP_CACHE_SIZE + 3; i++) {
+        size_t n = arp_frame(f, ARP_OP_REQUEST, 0x0a000100 + i, 0x0a000002);
+        harness_inject(h, SIDE_B, f, n);
+        harness_run(h, NSEC_PER_MSEC);
+    }
+    assert_int_equal(inet_stat(harness_b(h), "arp.evicted"), 3);
+    uint8_t mac[6];
+    assert_false(arp_lookup(harness_b(h), 0x0a000100, mac));
+    assert_true(arp_lookup(harness_b(h), 0x0a000100 + ARP_CACHE_SIZE + 2, mac));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_gratuitous_arp_sent_at_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolves_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queued_packets_flush_on_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_is_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unanswered_request_retries_then_drops, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_entries_expire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answers_only_for_own_address, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_arp_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_cache_evicts_oldest, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
