@@ -1,0 +1,50 @@
+/*
+ * The DNS service's arguments and zone set-up, shared by the unic service (main_unic.c) and the
+ * Linux program (main_linux.c) so both serve the same data from the same command line:
+ *
+ *   --records N     N synthetic records host<i>.<origin> A 10.128.0.0 + i (default 10000, or 0
+ *                   with --zone), as in the IncludeOS paper's experiment
+ *   --zone FILE     a zone file (zonefile.h); not on kvm, which has no file system
+ *   --origin NAME   the zone of the synthetic records and the initial origin of the file
+ *                   (default example., or the file's SOA owner)
+ *   --port N        UDP port (default 53)
+ *   --listen ADDR   the address to bind (dns-linux only; unic uses its --ip)
+ */
+#ifndef DNS_SERVICE_H
+#define DNS_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zone.h"
+
+#define DNS_SERVICE_MAX_RECORDS 4000000u
+#define DNS_SERVICE_DEFAULT_RECORDS 10000u
+#define DNS_SERVICE_SYNTH_BASE 0x0a800000u /* 10.128.0.0 */
+
+struct dns_service_args {
+    uint32_t records;
+    bool records_given;
+    const char *zone_file;
+    const char *origin;
+    const char *listen;
+    uint16_t port;
+};
+
+/* Parse the service arguments (argv[0] is the program name). 0, 1 for --help (usage in err),
+ * or -EINVAL with a one-line message in (err). */
+int dns_service_parse_args(int argc, char **argv, struct dns_service_args *a, char *err,
+                           size_t errlen);
+
+const char *dns_service_usage(void);
+
+/* Fill and finalize (z), already zone_init'ed: the zone file text (zone_text, zone_len) if
+ * any (NULL otherwise), then the synthetic records. 0 or -errno with a message in (err). */
+int dns_service_build_zone(struct dns_zone *z, const struct dns_service_args *a,
+                           const char *zone_text, size_t zone_len, char *err, size_t errlen);
+
+/* Synthetic record (i)'s name and address, for tests and benchmarks. */
+int dns_service_synth_name(const struct dns_name *origin, uint32_t i, struct dns_name *out);
+
+#endif
