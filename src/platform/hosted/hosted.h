@@ -1,0 +1,73 @@
+/*
+ * The hosted platform's internal interface: a unic service as an ordinary Linux process.
+ *
+ * main.c    main(): parse the command line, open the NICs, start the wait machinery, unic_main()
+ * nic.c     the NIC table and plat_net_*: dispatches to a TAP or a replay NIC, feeds --pcap
+ * tap.c     a TAP device through /dev/net/tun (IFF_TAP | IFF_NO_PI, non-blocking)
+ * replay.c  a NIC that feeds the frames of a pcap file into the stack, then asks for shutdown
+ * capture.c the --pcap writer (libpcap pcap_dump), flushed before sleeping and at exit
+ * wait.c    plat_wait() on libuv: uv_poll_t per TAP, uv_timer_t deadline, uv_signal_t
+ * sys.c     clocks, console, random, plat_exit, plat_heap
+ *
+ * Only this directory includes Linux, libuv and libpcap headers.
+ */
+#ifndef UNIC_HOSTED_H
+#define UNIC_HOSTED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pcap/pcap.h>
+
+#include "unic/config.h"
+#include "unic/platform.h"
+
+enum hosted_nic_kind { HOSTED_NIC_TAP, HOSTED_NIC_REPLAY };
+
+struct hosted_nic {
+    enum hosted_nic_kind kind;
+    int fd;         /* TAP: the /dev/net/tun file descriptor, else -1              */
+    pcap_t *replay; /* REPLAY: the capture being fed in                              */
+    bool exhausted; /* REPLAY: every frame of the capture was delivered              */
+    bool failed;    /* a hard device error: the NIC is dead, the process shuts down */
+    char name[32];  /* interface or file name, for messages                          */
+    struct plat_net_info info;
+};
+
+/* Fill (err) with a one-line message and return -1. */
+int hosted_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Print "unic: hosted: <message>\n" on the console (device errors found at run time). */
+void hosted_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* nic.c: open the NIC that (cfg) names (--tap or --replay) and the --pcap writer. Returns 0, or
+ * -1 with a message in (err) and the exit status to use in (*status): 2 for bad options, 1 for a
+ * device that cannot be opened. */
+int nic_open_all(const struct unic_config *cfg, char *err, size_t errlen, int *status);
+struct hosted_nic *nic_get(unsigned nic);
+bool nic_any_failed(void);
+void nic_close_all(void);
+
+/* tap.c */
+int tap_open(struct hosted_nic *nic, const char *ifname, char *err, size_t errlen);
+int tap_send(struct hosted_nic *nic, const void *frame, size_t len);
+int tap_recv(struct hosted_nic *nic, void *buf, size_t cap, size_t *len);
+void tap_close(struct hosted_nic *nic);
+
+/* replay.c */
+int replay_open(struct hosted_nic *nic, const char *path, char *err, size_t errlen);
+int replay_recv(struct hosted_nic *nic, void *buf, size_t cap, size_t *len);
+void replay_close(struct hosted_nic *nic);
+
+/* capture.c: every frame in and out of any NIC, when --pcap was given. */
+int capture_open(const char *path, char *err, size_t errlen);
+void capture_frame(const void *frame, size_t len);
+void capture_flush(void);
+void capture_close(void);
+
+/* wait.c */
+int wait_init(char *err, size_t errlen);
+
+#endif

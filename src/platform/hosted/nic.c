@@ -1,0 +1,113 @@
+/*
+ * The NIC table behind plat_net_*: NIC 0 is the TAP of --tap or the capture of --replay.
+ * Every frame that crosses a NIC, in either direction, also goes to the --pcap writer.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hosted.h"
+
+static struct hosted_nic nics[PLAT_MAX_NICS];
+static unsigned nic_count;
+
+/* A random locally administered unicast MAC, unless --mac gave one. */
+static void nic_pick_mac(struct hosted_nic *nic, const struct unic_config *cfg)
+{
+    if (cfg->have_mac) {
+        memcpy(nic->info.mac, cfg->mac, 6);
+        return;
+    }
+    plat_random(nic->info.mac, 6);
+    nic->info.mac[0] = (uint8_t)((nic->info.mac[0] & 0xfe) | 0x02);
+}
+
+int nic_open_all(const struct unic_config *cfg, char *err, size_t errlen, int *status)
+{
+    *status = 2;
+    if (cfg->tap && cfg->replay)
+        return hosted_fail(err, errlen, "--tap and --replay cannot be used together");
+    if (!cfg->tap && !cfg->replay)
+        return hosted_fail(err, errlen, "no network device: give --tap IF (or --replay FILE)");
+    *status = 1;
+    struct hosted_nic *nic = &nics[0];
+    memset(nic, 0, sizeof(*nic));
+    nic->fd = -1;
+    int r = cfg->tap ? tap_open(nic, cfg->tap, err, errlen)
+                     : replay_open(nic, cfg->replay, err, errlen);
+    if (r < 0)
+        return r;
+    nic_pick_mac(nic, cfg);
+    nic_count = 1;
+    if (cfg->pcap && capture_open(cfg->pcap, err, errlen) < 0) {
+        nic_close_all();
+        return -1;
+    }
+    return 0;
+}
+
+struct hosted_nic *nic_get(unsigned nic)
+{
+    return nic < nic_count ? &nics[nic] : NULL;
+}
+
+bool nic_any_failed(void)
+{
+    for (unsigned i = 0; i < nic_count; i++)
+        if (nics[i].failed)
+            return true;
+    return false;
+}
+
+void nic_close_all(void)
+{
+    for (unsigned i = 0; i < nic_count; i++) {
+        if (nics[i].kind == HOSTED_NIC_TAP)
+            tap_close(&nics[i]);
+        else
+            replay_close(&nics[i]);
+    }
+    nic_count = 0;
+}
+
+unsigned plat_net_count(void)
+{
+    return nic_count;
+}
+
+int plat_net_info(unsigned nic, struct plat_net_info *out)
+{
+    struct hosted_nic *n = nic_get(nic);
+    if (!n)
+        return -ENODEV;
+    *out = n->info;
+    return 0;
+}
+
+int plat_net_send(unsigned nic, const void *frame, size_t len)
+{
+    struct hosted_nic *n = nic_get(nic);
+    if (!n)
+        return -ENODEV;
+    if (n->kind == HOSTED_NIC_REPLAY) {
+        /* There is no wire behind a replay: the frame only goes to the capture. */
+        if (len == 0 || len > 65535)
+            return -EINVAL;
+        capture_frame(frame, len);
+        return 0;
+    }
+    int r = tap_send(n, frame, len);
+    if (r == 0)
+        capture_frame(frame, len);
+    return r;
+}
+
+int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len)
+{
+    struct hosted_nic *n = nic_get(nic);
+    if (!n)
+        return -ENODEV;
+    int r = n->kind == HOSTED_NIC_TAP ? tap_recv(n, buf, cap, len) : replay_recv(n, buf, cap, len);
+    if (r == 0)
+        capture_frame(buf, *len);
+    return r;
+}

@@ -1,0 +1,148 @@
+/*
+ * plat_wait() on libuv: a uv_poll_t on each TAP descriptor, a uv_timer_t for the deadline and a
+ * uv_signal_t for SIGINT and SIGTERM, all on one private loop that runs only inside plat_wait()
+ * with UV_RUN_ONCE, so an idle service sleeps in epoll_wait and uses no CPU.
+ *
+ * The poll handles stay armed between calls: libuv's epoll is level-triggered and its callbacks
+ * run only inside uv_run(), so a TAP the core has not drained yet simply reports itself again
+ * at the next plat_wait() (no frame is missed, nothing runs behind the core's back, and no
+ * epoll_ctl is spent per frame). A replay NIC is always ready until its capture is exhausted.
+ */
+#include <signal.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "hosted.h"
+
+#define NS_PER_MS 1000000ull
+
+static uv_loop_t wait_loop;
+static uv_timer_t wait_timer;
+static uv_signal_t wait_sigint, wait_sigterm;
+static uv_poll_t wait_polls[PLAT_MAX_NICS];
+static bool wait_polling[PLAT_MAX_NICS];
+static uint64_t wait_ready; /* bits set by the callbacks of the current plat_wait() */
+static bool wait_shutdown;  /* SIGINT/SIGTERM seen: every later call reports it    */
+
+static void wait_on_readable(uv_poll_t *handle, int status, int events)
+{
+    (void)events;
+    unsigned nic = (unsigned)(uintptr_t)handle->data;
+    /* On a poll error the bit is set too: the read that follows reports the device error. */
+    if (status < 0) {
+        uv_poll_stop(handle);
+        wait_polling[nic] = false;
+    }
+    wait_ready |= 1ull << nic;
+}
+
+/* Nothing to record: wait_sleep() looks at the clock when uv_run() returns. */
+static void wait_on_timer(uv_timer_t *handle)
+{
+    (void)handle;
+}
+
+static void wait_on_signal(uv_signal_t *handle, int signum)
+{
+    (void)handle;
+    (void)signum;
+    wait_shutdown = true;
+}
+
+static int wait_uv_fail(char *err, size_t errlen, const char *what, int r)
+{
+    return hosted_fail(err, errlen, "libuv: %s: %s", what, uv_strerror(r));
+}
+
+static int wait_start_polls(char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < plat_net_count(); i++) {
+        struct hosted_nic *nic = nic_get(i);
+        if (nic->kind != HOSTED_NIC_TAP)
+            continue;
+        int r = uv_poll_init(&wait_loop, &wait_polls[i], nic->fd);
+        if (r < 0)
+            return wait_uv_fail(err, errlen, "uv_poll_init", r);
+        wait_polls[i].data = (void *)(uintptr_t)i;
+        r = uv_poll_start(&wait_polls[i], UV_READABLE, wait_on_readable);
+        if (r < 0)
+            return wait_uv_fail(err, errlen, "uv_poll_start", r);
+        wait_polling[i] = true;
+    }
+    return 0;
+}
+
+int wait_init(char *err, size_t errlen)
+{
+    int r = uv_loop_init(&wait_loop);
+    if (r < 0)
+        return wait_uv_fail(err, errlen, "uv_loop_init", r);
+    if ((r = uv_timer_init(&wait_loop, &wait_timer)) < 0 ||
+        (r = uv_signal_init(&wait_loop, &wait_sigint)) < 0 ||
+        (r = uv_signal_init(&wait_loop, &wait_sigterm)) < 0)
+        return wait_uv_fail(err, errlen, "handle init", r);
+    if ((r = uv_signal_start(&wait_sigint, wait_on_signal, SIGINT)) < 0 ||
+        (r = uv_signal_start(&wait_sigterm, wait_on_signal, SIGTERM)) < 0)
+        return wait_uv_fail(err, errlen, "uv_signal_start", r);
+    return wait_start_polls(err, errlen);
+}
+
+/* Bits of replay NICs that still have frames; shutdown once every replay is exhausted. */
+static uint64_t wait_replay_bits(bool *all_exhausted)
+{
+    uint64_t bits = 0;
+    bool any_replay = false, any_left = false;
+    for (unsigned i = 0; i < plat_net_count(); i++) {
+        struct hosted_nic *nic = nic_get(i);
+        if (nic->kind != HOSTED_NIC_REPLAY)
+            continue;
+        any_replay = true;
+        if (!nic->exhausted) {
+            bits |= 1ull << i;
+            any_left = true;
+        }
+    }
+    *all_exhausted = any_replay && !any_left;
+    return bits;
+}
+
+/* Sleep in uv_run() until a NIC is readable, a signal came or (deadline_ns) passed. libuv's
+ * timers count whole milliseconds from a cached clock, so the timer is rounded up and re-armed
+ * when it fired early: waking before the deadline would make the core spin on a timer that is
+ * not due yet. */
+static void wait_sleep(uint64_t deadline_ns)
+{
+    for (;;) {
+        if (deadline_ns != UINT64_MAX) {
+            uint64_t now = plat_clock_monotonic();
+            if (now >= deadline_ns)
+                return;
+            uv_update_time(&wait_loop);
+            uv_timer_start(&wait_timer, wait_on_timer,
+                           (deadline_ns - now + NS_PER_MS - 1) / NS_PER_MS, 0);
+        }
+        uv_run(&wait_loop, UV_RUN_ONCE);
+        uv_timer_stop(&wait_timer);
+        if (wait_ready || wait_shutdown)
+            return;
+    }
+}
+
+uint64_t plat_wait(uint64_t deadline_ns)
+{
+    wait_ready = 0;
+    bool replay_done;
+    uint64_t replay = wait_replay_bits(&replay_done);
+    if (replay_done || nic_any_failed())
+        wait_shutdown = true;
+    capture_flush();
+    if (!wait_shutdown && !replay)
+        wait_sleep(deadline_ns);
+    else if (!wait_shutdown)
+        uv_run(&wait_loop, UV_RUN_NOWAIT); /* still notice signals while replaying */
+    uint64_t ready = wait_ready | replay;
+    if (wait_shutdown || nic_any_failed())
+        ready |= PLAT_WAIT_SHUTDOWN;
+    return ready;
+}
