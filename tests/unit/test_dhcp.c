@@ -1,0 +1,519 @@
+/* DHCP: wire parse/emit, and the client state machine on stack B against a fake server on
+ * stack A over the virtual wire: lease, lost packets with backoff, NAK, renewal at T1,
+ * rebinding at T2, expiry, foreign replies. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "unic/dhcp.h"
+#include "unic/udp.h"
+#include "unic/wire/bytes.h"
+#include "unic/wire/dhcp.h"
+#include "unic/wire/wire.h"
+
+#define SERVER 0x0a000001u
+#define LEASED 0x0a000032u /* 10.0.0.50 */
+#define DNS 0x0a000035u
+#define SEC NSEC_PER_SEC
+
+/* ---- the fake server on stack A ---- */
+
+struct seen {
+    uint8_t type;
+    uint64_t at;
+    uint32_t xid, dst, ciaddr, requested_ip, server_id;
+};
+
+struct server {
+    struct udp_sock *sock;
+    uint32_t lease_s, t1_s, t2_s;
+    unsigned ignore_discovers, ignore_requests, nak_requests;
+    bool ignore_unicast, silent, bogus_offers;
+    struct seen seen[128];
+    unsigned n;
+};
+
+struct fixture {
+    struct harness h;
+    struct server s;
+};
+static struct fixture *cur; /* the running test's: the server callback reads the clock there */
+
+static struct dhcp_msg reply_to(const struct dhcp_msg *q, uint8_t type)
+{
+    struct dhcp_msg r = {.op = DHCP_OP_REPLY, .htype = 1, .hlen = 6, .xid = q->xid, .type = type};
+    memcpy(r.chaddr, q->chaddr, 16);
+    r.server_id = SERVER;
+    return r;
+}
+
+static void server_send(struct server *s, const struct dhcp_msg *q, const struct dhcp_msg *r)
+{
+    uint8_t buf[DHCP_MAX_LEN];
+    int n = dhcp_emit(buf, sizeof(buf), r);
+    assert_true(n > 0);
+    /* A renewing client has an address and gets a unicast answer; others the broadcast. */
+    uint32_t dst = q->ciaddr ? q->ciaddr : 0xffffffffu;
+    assert_int_equal(udp_sendto(s->sock, dst, DHCP_CLIENT_PORT, buf, (size_t)n), 0);
+}
+
+static void server_offer(struct server *s, const struct dhcp_msg *q)
+{
+    struct dhcp_msg r = reply_to(q, DHCP_OFFER);
+    r.yiaddr = LEASED;
+    r.lease_time = s->lease_s;
+    if (s->bogus_offers) { /* three that the client must ignore, then the real one */
+        s->bogus_offers = false;
+        struct dhcp_msg bad = r;
+        bad.xid ^= 1;
+        server_send(s, q, &bad);
+        bad = r;
+        bad.chaddr[5] ^= 0xff;
+        server_send(s, q, &bad);
+        bad = r;
+        bad.server_id = 0;
+        server_send(s, q, &bad);
+    }
+    server_send(s, q, &r);
+}
+
+static void server_ack(struct server *s, const struct dhcp_msg *q)
+{
+    uint32_t want = q->requested_ip ? q->requested_ip : q->ciaddr;
+    if (s->nak_requests || want != LEASED) {
+        if (s->nak_requests)
+            s->nak_requests--;
+        struct dhcp_msg r = reply_to(q, DHCP_NAK);
+        server_send(s, q, &r);
+        return;
+    }
+    struct dhcp_msg r = reply_to(q, DHCP_ACK);
+    r.yiaddr = LEASED;
+    r.lease_time = s->lease_s;
+    r.t1 = s->t1_s;
+    r.t2 = s->t2_s;
+    r.subnet_mask = 0xffffff00u;
+    r.router = SERVER;
+    r.dns[0] = DNS;
+    r.dns_count = 1;
+    server_send(s, q, &r);
+}
+
+static void server_recv(struct udp_sock *sock, const struct udp_meta *meta, const uint8_t *data,
+                        size_t len)
+{
+    struct server *s = udp_sock_user(sock);
+    struct dhcp_msg q;
+    assert_int_equal(dhcp_parse(data, len, &q), WIRE_OK);
+    assert_int_equal(q.op, DHCP_OP_REQUEST);
+    assert_true(s->n < 128);
+    s->seen[s->n++] = (struct seen){.type = q.type,
+                                    .at = cur->h.timers.now,
+                                    .xid = q.xid,
+                                    .dst = meta->dst,
+                                    .ciaddr = q.ciaddr,
+                                    .requested_ip = q.requested_ip,
+                                    .server_id = q.server_id};
+    if (s->silent || (s->ignore_unicast && meta->dst != 0xffffffffu))
+        return;
+    if (q.type == DHCP_DISCOVER && s->ignore_discovers)
+        s->ignore_discovers--;
+    else if (q.type == DHCP_DISCOVER)
+        server_offer(s, &q);
+    else if (q.type == DHCP_REQUEST && s->ignore_requests)
+        s->ignore_requests--;
+    else if (q.type == DHCP_REQUEST)
+        server_ack(s, &q);
+}
+
+static void count_recv(struct udp_sock *sock, const struct udp_meta *meta, const uint8_t *data,
+                       size_t len)
+{
+    (void)meta, (void)data, (void)len;
+    ((struct server *)udp_sock_user(sock))->n++;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct harness_opts o = {.unconfigured_b = true};
+    harness_init(&f->h, &o);
+    f->s.lease_s = 100;
+    f->s.sock = udp_bind(harness_a(&f->h), DHCP_SERVER_PORT, server_recv, &f->s, NULL);
+    assert_non_null(f->s.sock);
+    cur = f;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(harness_destroy(&f->h), 0); /* no buffer leaked */
+    free(f);
+    cur = NULL;
+    return 0;
+}
+
+static bool b_has_address(void *arg)
+{
+    return harness_b(arg)->addr != 0;
+}
+
+static bool b_has_no_address(void *arg)
+{
+    return harness_b(arg)->addr == 0;
+}
+
+/* Run until B is bound; returns the virtual time it took. */
+static uint64_t run_until_bound(struct fixture *f, uint64_t max_ns)
+{
+    uint64_t t0 = f->h.timers.now;
+    assert_true(harness_run_until(&f->h, b_has_address, &f->h, max_ns));
+    return f->h.timers.now - t0;
+}
+
+static void assert_near(uint64_t got, uint64_t want, uint64_t tolerance)
+{
+    if (got + tolerance < want || got > want + tolerance)
+        fail_msg("%llu ns, expected %llu +- %llu", (unsigned long long)got,
+                 (unsigned long long)want, (unsigned long long)tolerance);
+}
+
+/* Time between seen messages i-1 and i. */
+static uint64_t gap(const struct server *s, unsigned i)
+{
+    return s->seen[i].at - s->seen[i - 1].at;
+}
+
+/* ---- wire ---- */
+
+static void test_wire_round_trip(void **state)
+{
+    (void)state;
+    struct dhcp_msg m = {.op = DHCP_OP_REPLY,
+                         .htype = 1,
+                         .hlen = 6,
+                         .xid = 0xdeadbeef,
+                         .secs = 3,
+                         .flags = DHCP_FLAG_BROADCAST,
+                         .yiaddr = LEASED,
+                         .type = DHCP_ACK,
+                         .subnet_mask = 0xffffff00u,
+                         .router = SERVER,
+                         .server_id = SERVER,
+                         .lease_time = 3600,
+                         .t1 = 1800,
+                         .t2 = 3150,
+                         .dns = {DNS, DNS + 1},
+                         .dns_count = 2,
+                         .max_size = 1500,
+                         .params = {1, 3, 6},
+                         .param_count = 3};
+    memcpy(m.chaddr, "\x02\0\0\0\0\x02", 6);
+    uint8_t buf[DHCP_MAX_LEN];
+    int n = dhcp_emit(buf, sizeof(buf), &m);
+    assert_int_equal(n, DHCP_BOOTP_MIN_LEN); /* short messages are padded to 300 bytes */
+    assert_int_equal(rd32(buf + 236), DHCP_MAGIC);
+    struct dhcp_msg out;
+    assert_int_equal(dhcp_parse(buf, (size_t)n, &out), WIRE_OK);
+    assert_memory_equal(&out, &m, sizeof(m));
+    assert_int_equal(dhcp_emit(buf, DHCP_MAX_LEN - 1, &m), WIRE_ENOSPACE);
+}
+
+/* Options: 53 (type) first, then (opts) of (len) bytes, then END. */
+static size_t build(uint8_t *buf, const uint8_t *opts, size_t len)
+{
+    memset(buf, 0, DHCP_MAX_LEN);
+    buf[0] = DHCP_OP_REPLY;
+    wr32(buf + 236, DHCP_MAGIC);
+    memcpy(buf + 240, opts, len);
+    return 240 + len;
+}
+
+static void test_wire_rejects_malformed(void **state)
+{
+    (void)state;
+    uint8_t buf[DHCP_MAX_LEN];
+    struct dhcp_msg m;
+    const uint8_t ok[] = {53, 1, DHCP_OFFER, 255};
+    assert_int_equal(dhcp_parse(buf, build(buf, ok, sizeof(ok)), &m), WIRE_OK);
+    assert_int_equal(m.type, DHCP_OFFER);
+    assert_int_equal(dhcp_parse(buf, 239, &m), WIRE_ETRUNCATED);
+    buf[236] ^= 1;
+    assert_int_equal(dhcp_parse(buf, 244, &m), WIRE_EVERSION);
+    const uint8_t runs_past[] = {53, 1, DHCP_OFFER, 51, 4, 0, 0};
+    assert_int_equal(dhcp_parse(buf, build(buf, runs_past, sizeof(runs_past)), &m), WIRE_EOPTION);
+    const uint8_t no_len[] = {53, 1, DHCP_OFFER, 51};
+    assert_int_equal(dhcp_parse(buf, build(buf, no_len, sizeof(no_len)), &m), WIRE_EOPTION);
+    const uint8_t bad_mask[] = {53, 1, DHCP_OFFER, 1, 3, 255, 255, 255, 255};
+    assert_int_equal(dhcp_parse(buf, build(buf, bad_mask, sizeof(bad_mask)), &m), WIRE_EOPTION);
+    const uint8_t bad_dns[] = {53, 1, DHCP_OFFER, 6, 6, 1, 2, 3, 4, 5, 6, 255};
+    assert_int_equal(dhcp_parse(buf, build(buf, bad_dns, sizeof(bad_dns)), &m), WIRE_EOPTION);
+    const uint8_t no_type[] = {1, 4, 255, 255, 255, 0, 255};
+    assert_int_equal(dhcp_parse(buf, build(buf, no_type, sizeof(no_type)), &m), WIRE_EMALFORMED);
+    build(buf, ok, sizeof(ok));
+    buf[2] = 17; /* hlen */
+    assert_int_equal(dhcp_parse(buf, 244, &m), WIRE_EMALFORMED);
+}
+
+static void test_wire_options(void **state)
+{
+    (void)state;
+    uint8_t buf[DHCP_MAX_LEN];
+    struct dhcp_msg m;
+    /* pads, an unknown option skipped, four DNS servers (three kept), two routers (one kept),
+     * no END (tolerated) */
+    const uint8_t opts[] = {0, 0, 53, 1, DHCP_ACK, 200, 2, 9, 9, 6, 16, 1, 1, 1, 1,  2, 2, 2, 2,
+                            3, 3, 3,  3, 4,        4,   4, 4, 3, 8, 10, 0, 0, 1, 10, 0, 0, 2};
+    assert_int_equal(dhcp_parse(buf, build(buf, opts, sizeof(opts)), &m), WIRE_OK);
+    assert_int_equal(m.type, DHCP_ACK);
+    assert_int_equal(m.dns_count, 3);
+    assert_int_equal(m.dns[2], 0x03030303u);
+    assert_int_equal(m.router, SERVER);
+    /* option 52 moves the lease time into `file` and the server id into `sname` */
+    const uint8_t overload[] = {53, 1, DHCP_ACK, 52, 1, 3, 255};
+    build(buf, overload, sizeof(overload));
+    memcpy(buf + 108, (const uint8_t[]){51, 4, 0, 0, 0x0e, 0x10, 255}, 7);
+    memcpy(buf + 44, (const uint8_t[]){54, 4, 10, 0, 0, 1, 255}, 7);
+    assert_int_equal(dhcp_parse(buf, 240 + sizeof(overload), &m), WIRE_OK);
+    assert_int_equal(m.lease_time, 3600);
+    assert_int_equal(m.server_id, SERVER);
+    assert_int_equal(dhcp_mask_prefix(0xffffff00u), 24);
+    assert_int_equal(dhcp_mask_prefix(0), 0);
+    assert_int_equal(dhcp_mask_prefix(0xffffffffu), 32);
+    assert_int_equal(dhcp_mask_prefix(0xff00ff00u), -1);
+}
+
+/* ---- the client ---- */
+
+static void test_acquires_lease(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    assert_int_equal(dhcp_start(b), 0);
+    assert_int_equal(dhcp_start(b), -EALREADY);
+    uint64_t took = run_until_bound(f, 30 * SEC);
+    assert_true(took < SEC); /* start jitter + two round trips */
+    assert_int_equal(b->addr, LEASED);
+    assert_int_equal(b->netmask, 0xffffff00u);
+    assert_int_equal(b->gateway, SERVER);
+    assert_int_equal(b->dns, DNS);
+    struct server *s = &f->s;
+    assert_int_equal(s->n, 2);
+    assert_int_equal(s->seen[0].type, DHCP_DISCOVER);
+    assert_int_equal(s->seen[0].dst, 0xffffffffu);
+    assert_int_equal(s->seen[1].type, DHCP_REQUEST);
+    assert_int_equal(s->seen[1].dst, 0xffffffffu);
+    assert_int_equal(s->seen[1].xid, s->seen[0].xid);
+    assert_int_equal(s->seen[1].requested_ip, LEASED);
+    assert_int_equal(s->seen[1].server_id, SERVER);
+    assert_int_equal(s->seen[1].ciaddr, 0);
+    assert_int_equal(dhcp_stat(b, "leases"), 1);
+    /* The address works: A reaches B there over UDP. */
+    struct server probe = {0};
+    struct udp_sock *sb = udp_bind(b, DHCP_SERVER_PORT, count_recv, &probe, NULL);
+    assert_non_null(sb);
+    assert_int_equal(udp_sendto(s->sock, LEASED, DHCP_SERVER_PORT, "hi", 2), 0);
+    harness_run(&f->h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(probe.n, 1);
+}
+
+static void test_lost_discovers_back_off(void **state)
+{
+    struct fixture *f = *state;
+    f->s.ignore_discovers = 3;
+    assert_int_equal(dhcp_start(harness_b(&f->h)), 0);
+    run_until_bound(f, 60 * SEC);
+    struct server *s = &f->s;
+    assert_int_equal(s->n, 5); /* 4 DISCOVERs, 1 REQUEST */
+    assert_near(gap(s, 1), 4 * SEC, SEC);
+    assert_near(gap(s, 2), 8 * SEC, SEC);
+    assert_near(gap(s, 3), 16 * SEC, SEC);
+    assert_int_equal(dhcp_stat(harness_b(&f->h), "retransmits"), 3);
+}
+
+static void test_backoff_capped_at_64s_with_jitter(void **state)
+{
+    struct fixture *f = *state;
+    f->s.silent = true;
+    assert_int_equal(dhcp_start(harness_b(&f->h)), 0);
+    harness_run(&f->h, 600 * SEC);
+    struct server *s = &f->s;
+    static const uint64_t want[] = {4, 8, 16, 32, 64, 64, 64, 64, 64, 64, 64};
+    assert_true(s->n >= 10);
+    bool jittered = false;
+    for (unsigned i = 1; i < s->n && i <= 11; i++) {
+        assert_near(gap(s, i), want[i - 1] * SEC, SEC);
+        jittered |= gap(s, i) != want[i - 1] * SEC;
+        assert_int_equal(s->seen[i].type, DHCP_DISCOVER);
+        assert_int_equal(s->seen[i].xid, s->seen[0].xid); /* one transaction */
+    }
+    assert_true(jittered);
+    assert_int_equal(harness_b(&f->h)->addr, 0);
+}
+
+static void test_nak_restarts(void **state)
+{
+    struct fixture *f = *state;
+    f->s.nak_requests = 1;
+    assert_int_equal(dhcp_start(harness_b(&f->h)), 0);
+    run_until_bound(f, 30 * SEC);
+    struct server *s = &f->s;
+    assert_int_equal(s->n, 4); /* DISCOVER REQUEST(NAK) DISCOVER REQUEST(ACK) */
+    assert_int_equal(s->seen[2].type, DHCP_DISCOVER);
+    assert_int_not_equal(s->seen[2].xid, s->seen[0].xid);
+    assert_near(gap(s, 2), SEC, 10 * NSEC_PER_MSEC);
+    assert_int_equal(dhcp_stat(harness_b(&f->h), "rx_nak"), 1);
+    assert_int_equal(dhcp_stat(harness_b(&f->h), "restarts"), 1);
+    assert_int_equal(harness_b(&f->h)->addr, LEASED);
+}
+
+static void test_unanswered_requests_restart(void **state)
+{
+    struct fixture *f = *state;
+    f->s.ignore_requests = 4;
+    assert_int_equal(dhcp_start(harness_b(&f->h)), 0);
+    run_until_bound(f, 120 * SEC);
+    struct server *s = &f->s;
+    assert_int_equal(s->n, 7); /* DISCOVER, 4 REQUESTs, DISCOVER, REQUEST */
+    for (unsigned i = 1; i <= 4; i++)
+        assert_int_equal(s->seen[i].type, DHCP_REQUEST);
+    assert_near(gap(s, 2), 4 * SEC, SEC);
+    assert_near(gap(s, 3), 8 * SEC, SEC);
+    assert_int_equal(s->seen[5].type, DHCP_DISCOVER);
+    assert_int_equal(dhcp_stat(harness_b(&f->h), "restarts"), 1);
+}
+
+static void test_renews_at_t1(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 30 * SEC);
+    uint64_t bound_at = f->h.timers.now;
+    harness_run(&f->h, 49 * SEC);
+    assert_int_equal(f->s.n, 2); /* quiet until T1 = 50 s */
+    harness_run(&f->h, 2 * SEC);
+    struct server *s = &f->s;
+    assert_int_equal(s->n, 3);
+    assert_int_equal(s->seen[2].type, DHCP_REQUEST);
+    assert_near(s->seen[2].at - bound_at, 50 * SEC, 10 * NSEC_PER_MSEC);
+    assert_int_equal(s->seen[2].dst, SERVER); /* unicast to the server */
+    assert_int_equal(s->seen[2].ciaddr, LEASED);
+    assert_int_equal(s->seen[2].requested_ip, 0);
+    assert_int_equal(s->seen[2].server_id, 0);
+    assert_int_equal(dhcp_stat(b, "renewals"), 1);
+    assert_int_equal(b->addr, LEASED);
+    /* The renewed lease runs from the renewal: next T1 50 s later, and never an expiry. */
+    harness_run(&f->h, 48 * SEC);
+    assert_int_equal(s->n, 3);
+    harness_run(&f->h, 200 * SEC);
+    assert_int_equal(dhcp_stat(b, "renewals"), 5);
+    assert_int_equal(dhcp_stat(b, "expired"), 0);
+    assert_int_equal(b->addr, LEASED);
+}
+
+static void test_rebinds_at_t2(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    f->s.ignore_unicast = true;
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 30 * SEC);
+    uint64_t bound_at = f->h.timers.now;
+    harness_run(&f->h, 90 * SEC);
+    struct server *s = &f->s;
+    assert_int_equal(s->n, 4); /* + unicast REQUEST at T1, broadcast REQUEST at T2 */
+    assert_int_equal(s->seen[2].dst, SERVER);
+    assert_near(s->seen[2].at - bound_at, 50 * SEC, 10 * NSEC_PER_MSEC);
+    assert_int_equal(s->seen[3].dst, 0xffffffffu);
+    assert_int_equal(s->seen[3].ciaddr, LEASED);
+    assert_near(s->seen[3].at - bound_at, 87500 * NSEC_PER_MSEC, 10 * NSEC_PER_MSEC);
+    assert_int_equal(dhcp_stat(b, "tx_rebind"), 1);
+    assert_int_equal(dhcp_stat(b, "renewals"), 1);
+    assert_int_equal(b->addr, LEASED);
+}
+
+static void test_lease_expires(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 30 * SEC);
+    uint64_t bound_at = f->h.timers.now;
+    f->s.silent = true;
+    assert_true(harness_run_until(&f->h, b_has_no_address, &f->h, 200 * SEC));
+    assert_near(f->h.timers.now - bound_at, 100 * SEC, 10 * NSEC_PER_MSEC);
+    assert_int_equal(dhcp_stat(b, "expired"), 1);
+    struct server *s = &f->s;
+    harness_run(&f->h, 1 * SEC);
+    assert_true(s->n >= 5); /* T1 unicast, T2 broadcast, then DISCOVER again */
+    assert_int_equal(s->seen[s->n - 1].type, DHCP_DISCOVER);
+    assert_int_equal(s->seen[s->n - 1].requested_ip, LEASED); /* asks for the old address */
+    f->s.silent = false;
+    run_until_bound(f, 30 * SEC);
+    assert_int_equal(b->addr, LEASED);
+}
+
+static void test_ignores_foreign_replies(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    f->s.bogus_offers = true;
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 30 * SEC);
+    assert_int_equal(dhcp_stat(b, "rx_wrong_xid"), 1);
+    assert_int_equal(dhcp_stat(b, "rx_wrong_chaddr"), 1);
+    assert_int_equal(dhcp_stat(b, "rx_bad_offer"), 1);
+    assert_int_equal(dhcp_stat(b, "rx_offer"), 2);
+    assert_int_equal(b->addr, LEASED);
+}
+
+static void test_configured_dns_is_kept(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    b->dns = 0x01020304u; /* as --dns sets it */
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 30 * SEC);
+    assert_int_equal(b->dns, 0x01020304u);
+}
+
+static void test_infinite_lease_arms_nothing(void **state)
+{
+    struct fixture *f = *state;
+    f->s.lease_s = DHCP_LEASE_INFINITE;
+    assert_int_equal(dhcp_start(harness_b(&f->h)), 0);
+    run_until_bound(f, 30 * SEC);
+    harness_run(&f->h, 10 * 86400 * SEC);
+    assert_int_equal(f->s.n, 2);
+    assert_int_equal(timer_queue_next(&f->h.timers), TIMER_NEVER);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wire_round_trip),
+        cmocka_unit_test(test_wire_rejects_malformed),
+        cmocka_unit_test(test_wire_options),
+        cmocka_unit_test_setup_teardown(test_acquires_lease, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_discovers_back_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backoff_capped_at_64s_with_jitter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nak_restarts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unanswered_requests_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renews_at_t1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebinds_at_t2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lease_expires, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ignores_foreign_replies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_configured_dns_is_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_infinite_lease_arms_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
