@@ -32,10 +32,10 @@ struct loader {
     size_t errlen;
 };
 
-static int fail(struct loader *l, int code, const char *fmt, ...)
+static int load_error(struct loader *l, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int fail(struct loader *l, int code, const char *fmt, ...)
+static int load_error(struct loader *l, int code, const char *fmt, ...)
 {
     int n = snprintf(l->err, l->errlen, "line %u: ", l->line);
     va_list ap;
@@ -211,9 +211,9 @@ static int tokenize(struct loader *l, const char *line, size_t n, struct token *
         if (i == n || line[i] == ';')
             return count;
         if (line[i] == '(' || line[i] == ')')
-            return fail(l, -EINVAL, "parentheses are not supported: one record per line");
+            return load_error(l, -EINVAL, "parentheses are not supported: one record per line");
         if (count == MAX_TOKENS)
-            return fail(l, -EINVAL, "too many words");
+            return load_error(l, -EINVAL, "too many words");
         struct token *t = &tok[count++];
         t->quoted = line[i] == '"';
         if (t->quoted)
@@ -226,7 +226,7 @@ static int tokenize(struct loader *l, const char *line, size_t n, struct token *
         }
         t->n = (size_t)(line + i - t->p);
         if (t->quoted && i++ == n)
-            return fail(l, -EINVAL, "unterminated quoted string");
+            return load_error(l, -EINVAL, "unterminated quoted string");
     }
 }
 
@@ -238,9 +238,9 @@ static bool is_absolute(const struct token *t)
 static int name_token(struct loader *l, const struct token *t, struct dns_name *out)
 {
     if (!l->have_origin && !is_absolute(t))
-        return fail(l, -EINVAL, "relative name '%.*s' without $ORIGIN", (int)t->n, t->p);
+        return load_error(l, -EINVAL, "relative name '%.*s' without $ORIGIN", (int)t->n, t->p);
     if (dns_name_from_text(t->p, t->n, l->have_origin ? &l->origin : NULL, out) != 0)
-        return fail(l, -EINVAL, "bad name '%.*s'", (int)t->n, t->p);
+        return load_error(l, -EINVAL, "bad name '%.*s'", (int)t->n, t->p);
     return 0;
 }
 
@@ -273,13 +273,13 @@ static int put_string(struct loader *l, const struct token *t, struct rdata *rd)
             if (c >= '0' && c <= '9') {
                 uint32_t v;
                 if (i + 2 > t->n || parse_u32(t->p + i - 1, 3, 255, &v))
-                    return fail(l, -EINVAL, "bad \\DDD escape");
+                    return load_error(l, -EINVAL, "bad \\DDD escape");
                 c = (uint8_t)v;
                 i += 2;
             }
         }
         if (n == 255)
-            return fail(l, -EINVAL, "character-string over 255 bytes");
+            return load_error(l, -EINVAL, "character-string over 255 bytes");
         rd->buf[rd->len++] = c;
     }
     rd->buf[at] = (uint8_t)n;
@@ -290,7 +290,8 @@ static int want_args(struct loader *l, int have, int want, const char *type)
 {
     if (have == want)
         return 0;
-    return fail(l, -EINVAL, "%s takes %d value%s, not %d", type, want, want == 1 ? "" : "s", have);
+    return load_error(l, -EINVAL, "%s takes %d value%s, not %d", type, want, want == 1 ? "" : "s",
+                      have);
 }
 
 static int rdata_soa(struct loader *l, const struct token *t, int n, struct rdata *rd)
@@ -303,7 +304,7 @@ static int rdata_soa(struct loader *l, const struct token *t, int n, struct rdat
     for (int i = 2; !err && i < 7; i++) {
         uint32_t v;
         if (zonefile_parse_ttl(t[i].p, t[i].n, &v))
-            return fail(l, -EINVAL, "bad SOA number '%.*s'", (int)t[i].n, t[i].p);
+            return load_error(l, -EINVAL, "bad SOA number '%.*s'", (int)t[i].n, t[i].p);
         wr32(rd->buf + rd->len, v);
         rd->len += 4;
     }
@@ -317,7 +318,7 @@ static int rdata_mx(struct loader *l, const struct token *t, int n, struct rdata
     if (err)
         return err;
     if (parse_u32(t[0].p, t[0].n, UINT16_MAX, &pref))
-        return fail(l, -EINVAL, "bad MX preference '%.*s'", (int)t[0].n, t[0].p);
+        return load_error(l, -EINVAL, "bad MX preference '%.*s'", (int)t[0].n, t[0].p);
     wr16(rd->buf, (uint16_t)pref);
     rd->len = 2;
     return put_name(l, &t[1], rd);
@@ -333,7 +334,7 @@ static int rdata_address(struct loader *l, uint16_t type, const struct token *t,
     err = type == DNS_TYPE_A ? zonefile_parse_ip4(t->p, t->n, rd->buf)
                              : zonefile_parse_ip6(t->p, t->n, rd->buf);
     if (err)
-        return fail(l, -EINVAL, "bad address '%.*s'", (int)t->n, t->p);
+        return load_error(l, -EINVAL, "bad address '%.*s'", (int)t->n, t->p);
     return 0;
 }
 
@@ -357,7 +358,7 @@ static int rdata_for(struct loader *l, uint16_t type, const struct token *t, int
         return rdata_soa(l, t, n, rd);
     default: /* TXT */
         if (n == 0)
-            return fail(l, -EINVAL, "TXT needs at least one string");
+            return load_error(l, -EINVAL, "TXT needs at least one string");
         for (int i = 0; i < n; i++) {
             int err = put_string(l, &t[i], rd);
             if (err)
@@ -393,29 +394,30 @@ static int directive(struct loader *l, const struct token *t, int n)
 {
     if (token_is(&t[0], "$ORIGIN")) {
         if (n != 2 || t[1].n == 0 || t[1].p[t[1].n - 1] != '.')
-            return fail(l, -EINVAL, "$ORIGIN takes one absolute name");
+            return load_error(l, -EINVAL, "$ORIGIN takes one absolute name");
         if (dns_name_from_text(t[1].p, t[1].n, NULL, &l->origin) != 0)
-            return fail(l, -EINVAL, "bad $ORIGIN name");
+            return load_error(l, -EINVAL, "bad $ORIGIN name");
         l->have_origin = true;
         return 0;
     }
     if (token_is(&t[0], "$TTL")) {
         if (n != 2 || zonefile_parse_ttl(t[1].p, t[1].n, &l->default_ttl))
-            return fail(l, -EINVAL, "$TTL takes one time value");
+            return load_error(l, -EINVAL, "$TTL takes one time value");
         return 0;
     }
-    return fail(l, -EINVAL, "unsupported directive '%.*s'", (int)t[0].n, t[0].p);
+    return load_error(l, -EINVAL, "unsupported directive '%.*s'", (int)t[0].n, t[0].p);
 }
 
 static int add_record(struct loader *l, uint16_t type, uint32_t ttl, const struct rdata *rd)
 {
     int err = zone_add(l->z, &l->owner, type, ttl, rd->buf, rd->len);
     if (err == -EEXIST)
-        return fail(l, err, type == DNS_TYPE_SOA ? "a second SOA" : "CNAME beside other data");
+        return load_error(l, err,
+                          type == DNS_TYPE_SOA ? "a second SOA" : "CNAME beside other data");
     if (err == -ENOMEM)
-        return fail(l, err, "zone exceeds its memory budget");
+        return load_error(l, err, "zone exceeds its memory budget");
     if (err)
-        return fail(l, err, "record rejected");
+        return load_error(l, err, "record rejected");
     return 0;
 }
 
@@ -428,7 +430,7 @@ static int record(struct loader *l, const struct token *t, int n, bool owner_giv
             return err;
         l->have_owner = true;
     } else if (!l->have_owner) {
-        return fail(l, -EINVAL, "no owner name on the first record");
+        return load_error(l, -EINVAL, "no owner name on the first record");
     }
     uint32_t ttl = l->default_ttl;
     for (int k = 0; k < 2 && i < n; k++) { /* TTL and class, in either order */
@@ -439,8 +441,8 @@ static int record(struct loader *l, const struct token *t, int n, bool owner_giv
     }
     uint16_t type;
     if (i >= n || type_of(&t[i], &type))
-        return fail(l, -EINVAL, "missing or unsupported type%s%.*s", i < n ? " " : "",
-                    i < n ? (int)t[i].n : 0, i < n ? t[i].p : "");
+        return load_error(l, -EINVAL, "missing or unsupported type%s%.*s", i < n ? " " : "",
+                          i < n ? (int)t[i].n : 0, i < n ? t[i].p : "");
     static struct rdata rd; /* 4 KiB: off the stack; the loader runs once, single-threaded */
     int err = rdata_for(l, type, t + i + 1, n - i - 1, &rd);
     return err ? err : add_record(l, type, ttl, &rd);
@@ -450,7 +452,7 @@ static int load_line(struct loader *l, const char *line, size_t n)
 {
     struct token tok[MAX_TOKENS];
     if (n > ZONEFILE_MAX_LINE)
-        return fail(l, -EINVAL, "line longer than %d bytes", ZONEFILE_MAX_LINE);
+        return load_error(l, -EINVAL, "line longer than %d bytes", ZONEFILE_MAX_LINE);
     int count = tokenize(l, line, n, tok);
     if (count <= 0)
         return count;

@@ -1,0 +1,606 @@
+/* The DNS service logic of examples/dns, called directly (no network): zone loading (synthetic
+ * records and zone files), answers, NXDOMAIN + SOA, NODATA, REFUSED, FORMERR, NOTIMP, BADVERS,
+ * TC at 512 bytes without EDNS and at the EDNS size, CNAME chains, referrals, additional
+ * addresses. The example's sources are compiled into this test (tests link only the OS). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../examples/dns/answer.c"
+#include "../../examples/dns/dns_service.c"
+#include "../../examples/dns/zone.c"
+#include "../../examples/dns/zonefile.c"
+
+static const uint8_t test_key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+static const char test_zone[] = "$ORIGIN example.net.\n"
+                                "$TTL 1h\n"
+                                "@      IN SOA ns1 hostmaster 2024 3600 600 86400 120 ; apex\n"
+                                "@         NS    ns1\n"
+                                "@         MX    10 mail\n"
+                                "ns1   300 IN A  192.0.2.53\n"
+                                "mail      A     192.0.2.25\n"
+                                "          AAAA  2001:db8::25\n"
+                                "www       A     192.0.2.80\n"
+                                "alias     CNAME www\n"
+                                "chain     CNAME alias\n"
+                                "out       CNAME www.elsewhere.org.\n"
+                                "loop1     CNAME loop2\n"
+                                "loop2     CNAME loop1\n"
+                                "text      TXT   \"hello world\" plain \"\\\"q\\\"\"\n"
+                                "deep.a.b  A     192.0.2.99\n"
+                                "sub       NS    ns.sub\n"
+                                "ns.sub    A     192.0.2.77\n"
+                                "\n"
+                                "; a comment line\n";
+
+struct fixture {
+    struct dns_zone zone;
+    struct dns_answer_stats st;
+    uint8_t out[DNS_ANSWER_EDNS_MAX];
+    size_t len;
+};
+
+struct parsed {
+    struct dns_hdr h;
+    struct dns_question q;
+    struct dns_rr rr[64];
+    unsigned nrr;
+    bool have_opt;
+    struct dns_opt opt;
+};
+
+static int setup_file_zone(void **state)
+{
+    static struct fixture f;
+    memset(&f, 0, sizeof(f));
+    zone_init(&f.zone, test_key, ZONE_DEFAULT_BUDGET);
+    char err[256] = "";
+    struct dns_service_args a = {.records = 0, .zone_file = "test.zone", .port = 53};
+    int rc = dns_service_build_zone(&f.zone, &a, test_zone, strlen(test_zone), err, sizeof(err));
+    if (rc)
+        print_error("zone: %s\n", err);
+    assert_int_equal(rc, 0);
+    *state = &f;
+    return 0;
+}
+
+static int setup_synthetic(void **state)
+{
+    static struct fixture f;
+    memset(&f, 0, sizeof(f));
+    zone_init(&f.zone, test_key, ZONE_DEFAULT_BUDGET);
+    char err[256] = "";
+    char *argv[] = {"dns", NULL};
+    struct dns_service_args a;
+    assert_int_equal(dns_service_parse_args(1, argv, &a, err, sizeof(err)), 0);
+    assert_int_equal(a.records, 10000);
+    assert_int_equal(dns_service_build_zone(&f.zone, &a, NULL, 0, err, sizeof(err)), 0);
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    zone_destroy(&f->zone);
+    return 0;
+}
+
+/* A query for (name, type); (edns_size) 0: no OPT. */
+static size_t make_query(uint8_t *buf, size_t cap, const char *name, uint16_t type,
+                         uint16_t edns_size, uint8_t edns_version)
+{
+    struct dns_emitter e;
+    dns_emit_init(&e, buf, cap);
+    struct dns_question q = {.type = type, .class_ = DNS_CLASS_IN};
+    assert_int_equal(dns_name_from_text(name, strlen(name), NULL, &q.name), 0);
+    assert_int_equal(dns_emit_question(&e, &q), 0);
+    struct dns_hdr h = {.id = 0x1234, .flags = DNS_FLAG_RD, .qdcount = 1};
+    if (edns_size) {
+        assert_int_equal(dns_emit_opt(&e, edns_size, 0, 0), 0);
+        buf[e.len - 5] = edns_version; /* the TTL's second byte */
+        h.arcount = 1;
+    }
+    dns_hdr_emit(buf, cap, &h);
+    return e.len;
+}
+
+/* Parse the whole response with the wire code: it must always be well formed. */
+static void parse_response(const uint8_t *msg, size_t len, struct parsed *p)
+{
+    memset(p, 0, sizeof(*p));
+    size_t pos = DNS_HDR_LEN;
+    assert_int_equal(dns_hdr_parse(msg, len, &p->h), 0);
+    assert_true(p->h.flags & DNS_FLAG_QR);
+    if (p->h.qdcount)
+        assert_int_equal(dns_question_parse(msg, len, pos, &p->q, &pos), 0);
+    unsigned total = (unsigned)p->h.ancount + p->h.nscount + p->h.arcount;
+    assert_true(total <= 64);
+    for (unsigned i = 0; i < total; i++) {
+        assert_int_equal(dns_rr_parse(msg, len, pos, &p->rr[i], &pos), 0);
+        if (p->rr[i].type == DNS_TYPE_OPT) {
+            p->have_opt = true;
+            p->opt = p->rr[i].u.opt;
+        }
+    }
+    assert_int_equal(pos, len);
+    p->nrr = total;
+}
+
+static void ask_raw(struct fixture *f, const uint8_t *q, size_t qlen, struct parsed *p)
+{
+    f->len = dns_answer(&f->zone, q, qlen, f->out, sizeof(f->out), &f->st);
+    assert_true(f->len >= DNS_HDR_LEN);
+    parse_response(f->out, f->len, p);
+    assert_int_equal(p->h.id, rd16(q));
+}
+
+static void ask(struct fixture *f, const char *name, uint16_t type, uint16_t edns, struct parsed *p)
+{
+    uint8_t q[512];
+    size_t n = make_query(q, sizeof(q), name, type, edns, 0);
+    ask_raw(f, q, n, p);
+}
+
+static bool name_is(const struct dns_name *n, const char *text)
+{
+    struct dns_name want;
+    return dns_name_from_text(text, strlen(text), NULL, &want) == 0 && dns_name_equal(n, &want);
+}
+
+/* --- Synthetic zone ------------------------------------------------------------------------- */
+
+static void test_synthetic_answer(void **state)
+{
+    struct fixture *f = *state;
+    struct parsed p;
+    ask(f, "host4242.example.", DNS_TYPE_A, 0, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NOERROR);
+    assert_true(p.h.flags & DNS_FLAG_AA);
+    assert_true(p.h.flags & DNS_FLAG_RD); /* copied */
+    assert_false(p.h.flags & DNS_FLAG_RA);
+    assert_int_equal(p.h.ancount, 1);
+    assert_true(name_is(&p.rr[0].name, "host4242.example."));
+    assert_memory_equal(p.rr[0].u.a, ((uint8_t[]){10, 128, 16, 146}), 4); /* 10.128.0.0+4242 */
+    assert_int_equal(f->len, DNS_HDR_LEN + 22 + 16); /* owner compressed to a pointer */
+    for (uint32_t i = 0; i < 10000; i += 997) {
+        char name[32];
+        snprintf(name, sizeof(name), "HOST%u.EXAMPLE.", (unsigned)i); /* case-insensitive */
+        ask(f, name, DNS_TYPE_A, 0, &p);
+        assert_int_equal(p.h.ancount, 1);
+        assert_int_equal(rd32(p.rr[0].u.a), DNS_SERVICE_SYNTH_BASE + i);
+        assert_true(name_is(&p.q.name, name)); /* the question keeps the client's case */
+    }
+    ask(f, "host10000.example.", DNS_TYPE_A, 0, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NXDOMAIN);
+    assert_int_equal(zone_record_count(&f->zone), 10002); /* + SOA and NS */
+}
+
+static void test_nxdomain_has_soa(void **state)
+{
+    struct fixture *f = *state;
+    struct parsed p;
+    ask(f, "nohost.example.", DNS_TYPE_A, 0, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NXDOMAIN);
+    assert_true(p.h.flags & DNS_FLAG_AA);
+    assert_int_equal(p.h.ancount, 0);
+    assert_int_equal(p.h.nscount, 1);
+    assert_int_equal(p.rr[0].type, DNS_TYPE_SOA);
+    assert_true(name_is(&p.rr[0].name, "example."));
+    assert_int_equal(p.rr[0].ttl, 60); /* min(3600, minimum 60) */
+    assert_int_equal(f->st.nxdomain, 1);
+}
+
+static void test_refused_outside_zone(void **state)
+{
+    struct fixture *f = *state;
+    struct parsed p;
+    ask(f, "www.example.com.", DNS_TYPE_A, 0, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_REFUSED);
+    assert_false(p.h.flags & DNS_FLAG_AA);
+    assert_int_equal(p.h.qdcount, 1);
+    assert_int_equal(p.nrr, 0);
+    ask(f, "xexample.", DNS_TYPE_A, 0, &p); /* a suffix, but not at a label boundary */
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_REFUSED);
+    ask(f, "example.", DNS_TYPE_AXFR, 0, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_REFUSED);
+    uint8_t q[512];
+    size_t n = make_query(q, sizeof(q), "host1.example.", DNS_TYPE_A, 0, 0);
+    q[n - 1] = 3; /* class CH */
+    ask_raw(f, q, n, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_REFUSED);
+    assert_int_equal(f->st.refused, 4);
+}
+
+static void test_formerr(void **state)
+{
+    struct fixture *f = *state;
+    struct parsed p;
+    uint8_t q[512];
+    size_t n = make_query(q, sizeof(q), "host1.example.", DNS_TYPE_A, 0, 0);
+    q[5] = 2; /* qdcount 2, one question */
+    ask_raw(f, q, n, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_FORMERR);
+    assert_int_equal(p.h.qdcount, 0);
+    q[5] = 0; /* no question */
+    ask_raw(f, q, n, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_FORMERR);
+    q[5] = 1;
+    for (size_t cut = DNS_HDR_LEN; cut < n; cut++) { /* the question cut short anywhere */
+        ask_raw(f, q, cut, &p);
+        assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_FORMERR);
+    }
+    q[n] = 0xff; /* trailing garbage */
+    ask_raw(f, q, n + 1, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_FORMERR);
+    uint8_t loop[] = {0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1};
+    ask_raw(f, loop, sizeof(loop), &p); /* a question whose name points at itself */
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_FORMERR);
+    /* Two OPT records. */
+    n = make_query(q, sizeof(q), "host1.example.", DNS_TYPE_A, 1232, 0);
+    memcpy(q + n, q + n - 11, 11);
+    q[11] = 2;
+    ask_raw(f, q, n + 11, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_FORMERR);
+    ask(f, "host1.example.", DNS_TYPE_OPT, 0, &p); /* OPT is no question type */
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_FORMERR);
+}
+
+static void test_notimp_and_drops(void **state)
+{
+    struct fixture *f = *state;
+    struct parsed p;
+    uint8_t q[512];
+    size_t n = make_query(q, sizeof(q), "host1.example.", DNS_TYPE_A, 0, 0);
+    q[2] |= (uint8_t)(DNS_OPCODE_STATUS << 3);
+    ask_raw(f, q, n, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NOTIMP);
+    assert_int_equal(dns_hdr_opcode(&p.h), DNS_OPCODE_STATUS);
+    assert_int_equal(f->st.notimp, 1);
+    /* Responses and runts get nothing back. */
+    n = make_query(q, sizeof(q), "host1.example.", DNS_TYPE_A, 0, 0);
+    q[2] |= 0x80;
+    assert_int_equal(dns_answer(&f->zone, q, n, f->out, sizeof(f->out), &f->st), 0);
+    assert_int_equal(dns_answer(&f->zone, q, 11, f->out, sizeof(f->out), &f->st), 0);
+    assert_int_equal(dns_answer(&f->zone, q, n, f->out, 11, &f->st), 0);
+    assert_int_equal(f->st.drop_response, 1);
+    assert_int_equal(f->st.drop_short, 1);
+    assert_int_equal(f->st.drop_no_space, 1);
+}
+
+static void test_edns(void **state)
+{
+    struct fixture *f = *state;
+    struct parsed p;
+    ask(f, "host7.example.", DNS_TYPE_A, 4096, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NOERROR);
+    assert_int_equal(p.h.ancount, 1);
+    assert_int_equal(p.h.arcount, 1);
+    assert_true(p.have_opt);
+    assert_int_equal(p.opt.udp_size, DNS_ANSWER_EDNS_MAX);
+    assert_int_equal(p.opt.version, 0);
+    uint8_t q[512];
+    size_t n = make_query(q, sizeof(q), "host7.example.", DNS_TYPE_A, 1232, 1);
+    ask_raw(f, q, n, &p);
+    assert_true(p.have_opt);
+    assert_int_equal(((unsigned)p.opt.ext_rcode << 4) | dns_hdr_rcode(&p.h), DNS_RCODE_BADVERS);
+    assert_int_equal(p.h.ancount, 0);
+    assert_int_equal(f->st.badvers, 1);
+    /* EDNS on a negative answer: OPT after the SOA. */
+    ask(f, "missing.example.", DNS_TYPE_A, 1232, &p);
+    assert_int_equal(p.h.nscount, 1);
+    assert_int_equal(p.h.arcount, 1);
+    assert_int_equal(p.rr[1].type, DNS_TYPE_OPT);
+}
+
+/* --- Zone file ------------------------------------------------------------------------------ */
+
+static void test_zone_file_answers(void **state)
+{
+    struct fixture *f = *state;
+    struct parsed p;
+    ask(f, "ns1.example.net.", DNS_TYPE_A, 0, &p);
+    assert_int_equal(p.h.ancount, 1);
+    assert_int_equal(p.rr[0].ttl, 300);
+    assert_memory_equal(p.rr[0].u.a, ((uint8_t[]){192, 0, 2, 53}), 4);
+    ask(f, "mail.example.net.", DNS_TYPE_AAAA, 0, &p);
+    assert_int_equal(p.h.ancount, 1);
+    assert_int_equal(p.rr[0].ttl, 3600);
+    assert_memory_equal(p.rr[0].u.aaaa, ((uint8_t[]){0x20, 0x01, 0x0d, 0xb8, [15] = 0x25}), 16);
+    ask(f, "text.example.net.", DNS_TYPE_TXT, 0, &p);
+    assert_int_equal(p.h.ancount, 1);
+    assert_int_equal(p.rr[0].rdlength, 12 + 6 + 4);
+    assert_memory_equal(p.rr[0].rdata, "\x0bhello world\x05plain\x03\"q\"", 22);
+    ask(f, "example.net.", DNS_TYPE_SOA, 0, &p);
+    assert_int_equal(p.h.ancount, 1);
+    assert_true(name_is(&p.rr[0].u.soa.mname, "ns1.example.net."));
+    assert_true(name_is(&p.rr[0].u.soa.rname, "hostmaster.example.net."));
+    assert_int_equal(p.rr[0].u.soa.serial, 2024);
+    assert_int_equal(p.rr[0].u.soa.minimum, 120);
+    ask(f, "example.net.", DNS_TYPE_ANY, 0, &p);
+    assert_int_equal(p.h.ancount, 3); /* SOA, NS, MX */
+}
+
+static void test_additional_addresses(void **state)
+{
+    struct fixture *f = *state;
+    struct parsed p;
+    ask(f, "example.net.", DNS_TYPE_MX, 0, &p);
+    assert_int_equal(p.h.ancount, 1);
+    assert_int_equal(p.rr[0].u.mx.preference, 10);
+    assert_true(name_is(&p.rr[0].u.mx.exchange, "mail.example.net."));
+    assert_int_equal(p.h.arcount, 2); /* mail's A and AAAA */
+    assert_int_equal(p.rr[1].type, DNS_TYPE_A);
+    assert_int_equal(p.rr[2].type, DNS_TYPE_AAAA);
+    ask(f, "example.net.", DNS_TYPE_NS, 0, &p);
+    assert_int_equal(p.h.arcount, 1);
+    assert_true(name_is(&p.rr[1].name, "ns1.example.net."));
+}
+
+static void test_nodata_and_empty_non_terminal(void **state)
+{
+    struct fixture *f = *state;
+    struct parsed p;
+    ask(f, "www.example.net.", DNS_TYPE_AAAA, 0, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NOERROR);
+    assert_int_equal(p.h.ancount, 0);
+    assert_int_equal(p.h.nscount, 1);
+    assert_int_equal(p.rr[0].type, DNS_TYPE_SOA);
+    assert_int_equal(p.rr[0].ttl, 120);
+    ask(f, "b.example.net.", DNS_TYPE_A, 0, &p); /* exists only as deep.a.b's ancestor */
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NOERROR);
+    assert_int_equal(p.h.ancount, 0);
+    ask(f, "a.b.example.net.", DNS_TYPE_A, 0, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NOERROR);
+    ask(f, "c.b.example.net.", DNS_TYPE_A, 0, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NXDOMAIN);
+    ask(f, "deep.a.b.example.net.", DNS_TYPE_A, 0, &p);
+    assert_int_equal(p.h.ancount, 1);
+    assert_int_equal(f->st.nodata, 3);
+}
+
+static void test_cname_chains(void **state)
+{
+    struct fixture *f = *state;
+    struct parsed p;
+    ask(f, "chain.example.net.", DNS_TYPE_A, 0, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NOERROR);
+    assert_int_equal(p.h.ancount, 3); /* chain -> alias -> www A */
+    assert_int_equal(p.rr[0].type, DNS_TYPE_CNAME);
+    assert_true(name_is(&p.rr[0].u.target, "alias.example.net."));
+    assert_true(name_is(&p.rr[1].name, "alias.example.net."));
+    assert_int_equal(p.rr[2].type, DNS_TYPE_A);
+    assert_true(name_is(&p.rr[2].name, "www.example.net."));
+    ask(f, "alias.example.net.", DNS_TYPE_CNAME, 0, &p); /* the CNAME itself */
+    assert_int_equal(p.h.ancount, 1);
+    ask(f, "out.example.net.", DNS_TYPE_A, 0, &p); /* leaves the zone: stop there */
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NOERROR);
+    assert_int_equal(p.h.ancount, 1);
+    assert_true(p.h.flags & DNS_FLAG_AA);
+    ask(f, "loop1.example.net.", DNS_TYPE_A, 0, &p); /* bounded */
+    assert_int_equal(p.h.ancount, DNS_ANSWER_MAX_CNAME_CHAIN + 1);
+    assert_int_equal(f->st.cname_chain_too_long, 1);
+}
+
+static void test_referral(void **state)
+{
+    struct fixture *f = *state;
+    struct parsed p;
+    ask(f, "host.sub.example.net.", DNS_TYPE_A, 0, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NOERROR);
+    assert_false(p.h.flags & DNS_FLAG_AA);
+    assert_int_equal(p.h.ancount, 0);
+    assert_int_equal(p.h.nscount, 1);
+    assert_true(name_is(&p.rr[0].name, "sub.example.net."));
+    assert_int_equal(p.h.arcount, 1); /* glue */
+    assert_memory_equal(p.rr[1].u.a, ((uint8_t[]){192, 0, 2, 77}), 4);
+    assert_int_equal(f->st.referral, 1);
+}
+
+/* --- Truncation ----------------------------------------------------------------------------- */
+
+static void test_truncation(void **state)
+{
+    (void)state;
+    /* 12 TXT records of 60 bytes at one name: about 900 bytes of answer. */
+    char text[4096] = "$ORIGIN big.\n@ SOA ns hm 1 2 3 4 5\n";
+    for (int i = 0; i < 12; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text),
+                 "t TXT \"%02d-56789012345678901234567890123456789012345678901234567\"\n", i);
+    struct fixture f;
+    memset(&f, 0, sizeof(f));
+    zone_init(&f.zone, test_key, 1 << 20);
+    char err[200];
+    assert_int_equal(zonefile_load(&f.zone, text, strlen(text), NULL, err, sizeof(err)), 0);
+    assert_int_equal(zone_finalize(&f.zone, NULL), 0);
+    struct parsed p;
+    ask(&f, "t.big.", DNS_TYPE_TXT, 0, &p);
+    assert_true(p.h.flags & DNS_FLAG_TC);
+    assert_int_equal(p.h.ancount, 0);
+    assert_int_equal(p.h.qdcount, 1);
+    assert_true(f.len <= DNS_UDP_MIN);
+    ask(&f, "t.big.", DNS_TYPE_TXT, 512, &p); /* EDNS, but only 512 */
+    assert_true(p.h.flags & DNS_FLAG_TC);
+    assert_true(p.have_opt);
+    ask(&f, "t.big.", DNS_TYPE_TXT, 4096, &p);
+    assert_false(p.h.flags & DNS_FLAG_TC);
+    assert_int_equal(p.h.ancount, 12);
+    assert_true(f.len > DNS_UDP_MIN && f.len <= DNS_ANSWER_EDNS_MAX);
+    assert_int_equal(f.st.truncated, 2);
+    ask(&f, "t.big.", DNS_TYPE_TXT, 700, &p); /* under the answer's size */
+    assert_true(p.h.flags & DNS_FLAG_TC);
+    zone_destroy(&f.zone);
+}
+
+/* --- Zone file errors and parsers ----------------------------------------------------------- */
+
+static int load_text(const char *text, char *err, size_t errlen)
+{
+    struct dns_zone z;
+    zone_init(&z, test_key, 1 << 20);
+    int rc = zonefile_load(&z, text, strlen(text), NULL, err, errlen);
+    if (!rc)
+        rc = zone_finalize(&z, NULL);
+    zone_destroy(&z);
+    return rc;
+}
+
+static void test_zone_file_errors(void **state)
+{
+    (void)state;
+    char err[256];
+    const char *head = "$ORIGIN z.\n@ SOA ns hm 1 2 3 4 5\n";
+    char text[512];
+    static const struct {
+        const char *line, *want;
+    } cases[] = {
+        {"a A 300.1.1.1\n", "line 3: bad address"},
+        {"a AAAA 1:2:3\n", "line 3: bad address"},
+        {"a WKS 1\n", "line 3: missing or unsupported type"},
+        {"a A (1.2.3.4)\n", "line 3: parentheses"},
+        {"a CNAME b\na A 1.2.3.4\n", "line 4: CNAME beside other data"},
+        {"@ SOA ns hm 1 2 3 4 5\n", "line 3: a second SOA"},
+        {"a MX x y.\n", "line 3: bad MX preference"},
+        {"a TXT \"open\n", "line 3: unterminated"},
+        {"$INCLUDE other\n", "line 3: unsupported directive"},
+        {"a A 1.2.3.4 5\n", "line 3: A takes 1 value"},
+        {"a.. A 1.2.3.4\n", "line 3: bad name"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text), "%s%s", head, cases[i].line);
+        err[0] = 0;
+        assert_int_not_equal(load_text(text, err, sizeof(err)), 0);
+        if (strncmp(err, cases[i].want, strlen(cases[i].want)) != 0)
+            fail_msg("case %zu: got '%s', want '%s'", i, err, cases[i].want);
+    }
+    assert_int_equal(load_text("a. A 1.2.3.4\n", err, sizeof(err)), -ENOENT);  /* no SOA */
+    assert_int_equal(load_text("www A 1.2.3.4\n", err, sizeof(err)), -EINVAL); /* no origin */
+    assert_int_equal(load_text("  A 1.2.3.4\n", err, sizeof(err)), -EINVAL);   /* no owner */
+    snprintf(text, sizeof(text), "%sother. A 1.2.3.4\n", head);
+    assert_int_equal(load_text(text, err, sizeof(err)), -EDOM);
+    snprintf(text, sizeof(text), "%sa 60 IN A 1.2.3.4\nb IN 1h A 1.2.3.4\n", head);
+    assert_int_equal(load_text(text, err, sizeof(err)), 0);
+}
+
+static void test_presentation_parsers(void **state)
+{
+    (void)state;
+    uint8_t a[16];
+    uint32_t ttl;
+    assert_int_equal(zonefile_parse_ip4("10.128.16.146", 13, a), 0);
+    assert_memory_equal(a, ((uint8_t[]){10, 128, 16, 146}), 4);
+    assert_int_not_equal(zonefile_parse_ip4("1.2.3", 5, a), 0);
+    assert_int_not_equal(zonefile_parse_ip4("1.2.3.4.", 8, a), 0);
+    assert_int_not_equal(zonefile_parse_ip4("1..3.4", 6, a), 0);
+    assert_int_equal(zonefile_parse_ip6("::", 2, a), 0);
+    assert_memory_equal(a, ((uint8_t[16]){0}), 16);
+    assert_int_equal(zonefile_parse_ip6("::1", 3, a), 0);
+    assert_int_equal(a[15], 1);
+    assert_int_equal(zonefile_parse_ip6("fe80::", 6, a), 0);
+    assert_int_equal(a[0], 0xfe);
+    assert_int_equal(a[15], 0);
+    const char *full = "2001:db8:0:1:2:3:4:ffff";
+    assert_int_equal(zonefile_parse_ip6(full, strlen(full), a), 0);
+    assert_int_equal(a[14], 0xff);
+    const char *v4 = "::ffff:192.0.2.1";
+    assert_int_equal(zonefile_parse_ip6(v4, strlen(v4), a), 0);
+    assert_memory_equal(a + 10, ((uint8_t[]){0xff, 0xff, 192, 0, 2, 1}), 6);
+    const char *bad[] = {":1::", "1:::2", "1::2::3", "1:2:3:4:5:6:7:8:9", "12345::", "1:", "g::"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_not_equal(zonefile_parse_ip6(bad[i], strlen(bad[i]), a), 0);
+    assert_int_equal(zonefile_parse_ttl("1h30m", 5, &ttl), 0);
+    assert_int_equal(ttl, 5400);
+    assert_int_equal(zonefile_parse_ttl("86400", 5, &ttl), 0);
+    assert_int_equal(ttl, 86400);
+    assert_int_not_equal(zonefile_parse_ttl("h", 1, &ttl), 0);
+    assert_int_not_equal(zonefile_parse_ttl("5x", 2, &ttl), 0);
+    assert_int_not_equal(zonefile_parse_ttl("9999999999", 10, &ttl), 0);
+}
+
+static void test_service_args(void **state)
+{
+    (void)state;
+    struct dns_service_args a;
+    char err[256];
+    char *ok[] = {"dns", "--records", "5", "--zone", "f", "--origin", "o.", "--port", "5353"};
+    assert_int_equal(dns_service_parse_args(9, ok, &a, err, sizeof(err)), 0);
+    assert_int_equal(a.records, 5);
+    assert_string_equal(a.zone_file, "f");
+    assert_int_equal(a.port, 5353);
+    char *zone_only[] = {"dns", "--zone", "f"};
+    assert_int_equal(dns_service_parse_args(3, zone_only, &a, err, sizeof(err)), 0);
+    assert_int_equal(a.records, 0);
+    char *bad1[] = {"dns", "--records", "4000001"};
+    assert_int_equal(dns_service_parse_args(3, bad1, &a, err, sizeof(err)), -EINVAL);
+    char *bad2[] = {"dns", "--port"};
+    assert_int_equal(dns_service_parse_args(2, bad2, &a, err, sizeof(err)), -EINVAL);
+    char *bad3[] = {"dns", "--frobnicate", "1"};
+    assert_int_equal(dns_service_parse_args(3, bad3, &a, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "--frobnicate"));
+    char *help[] = {"dns", "--help"};
+    assert_int_equal(dns_service_parse_args(2, help, &a, err, sizeof(err)), 1);
+}
+
+static void test_zone_budget_is_enforced(void **state)
+{
+    (void)state;
+    struct dns_zone z;
+    zone_init(&z, test_key, 64 << 10); /* 64 KiB: about a thousand records */
+    struct dns_service_args a = {.records = 100000, .port = 53};
+    char err[256];
+    assert_int_equal(dns_service_build_zone(&z, &a, NULL, 0, err, sizeof(err)), -ENOMEM);
+    assert_true(z.used <= 64 << 10);
+    zone_destroy(&z);
+}
+
+/* Garbage in never crashes and always gives a well-formed answer or nothing. */
+static void test_random_queries(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    uint8_t q[128];
+    for (int round = 0; round < 20000; round++) {
+        size_t n = make_query(q, sizeof(q), "host77.example.", DNS_TYPE_A, 1232, 0);
+        for (int k = 0; k < 1 + round % 4; k++) { /* flip a few bytes of a valid query */
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            q[(x >> 8) % n] = (uint8_t)x;
+        }
+        size_t len = dns_answer(&f->zone, q, n - (x >> 40) % 3, f->out, sizeof(f->out), &f->st);
+        if (len) {
+            struct parsed p;
+            parse_response(f->out, len, &p);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_synthetic_answer, setup_synthetic, teardown),
+        cmocka_unit_test_setup_teardown(test_nxdomain_has_soa, setup_synthetic, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_outside_zone, setup_synthetic, teardown),
+        cmocka_unit_test_setup_teardown(test_formerr, setup_synthetic, teardown),
+        cmocka_unit_test_setup_teardown(test_notimp_and_drops, setup_synthetic, teardown),
+        cmocka_unit_test_setup_teardown(test_edns, setup_synthetic, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_file_answers, setup_file_zone, teardown),
+        cmocka_unit_test_setup_teardown(test_additional_addresses, setup_file_zone, teardown),
+        cmocka_unit_test_setup_teardown(test_nodata_and_empty_non_terminal, setup_file_zone,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cname_chains, setup_file_zone, teardown),
+        cmocka_unit_test_setup_teardown(test_referral, setup_file_zone, teardown),
+        cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_zone_file_errors),
+        cmocka_unit_test(test_presentation_parsers),
+        cmocka_unit_test(test_service_args),
+        cmocka_unit_test(test_zone_budget_is_enforced),
+        cmocka_unit_test_setup_teardown(test_random_queries, setup_synthetic, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
