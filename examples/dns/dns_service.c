@@ -69,7 +69,7 @@ int dns_service_parse_args(int argc, char **argv, struct dns_service_args *a, ch
                            size_t errlen)
 {
     *a = (struct dns_service_args){.records = DNS_SERVICE_DEFAULT_RECORDS, .port = 53};
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         if (strcmp(argv[i], "--help") == 0) {
             snprintf(err, errlen, "%s", dns_service_usage());
             return 1;
@@ -79,7 +79,6 @@ int dns_service_parse_args(int argc, char **argv, struct dns_service_args *a, ch
         int rc = parse_option(argv[i], argv[i + 1], a, err, errlen);
         if (rc)
             return rc;
-        i++;
     }
     if (a->zone_file && !a->records_given)
         a->records = 0;
