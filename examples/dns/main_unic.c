@@ -6,6 +6,7 @@
  * frame, so apart from building the answer nothing is copied.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,6 @@
 #include "dns_service.h"
 
 #if UNIC_PLATFORM_hosted
-#include <stdio.h>
 #define ZONE_FILE_MAX (64u << 20)
 #endif
 
