@@ -1,0 +1,73 @@
+/*
+ * Internal interfaces between the files of the kvm platform (not seen by core or net).
+ *
+ * Boot order (main.c): serial_init -> mem_init (boot memory map) -> paging_init (W^X tables)
+ * -> trap_init (GDT/TSS/IDT) -> clock_init (TSC) -> apic_init -> virtio_net probing -> the
+ * kernel command line -> unic_main().
+ */
+#ifndef KVM_KVM_H
+#define KVM_KVM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Interrupt vectors. 0x20-0x2f are left to the (masked) 8259 PIC so its spurious interrupts
+ * cannot look like CPU exceptions; our own sources start at 0x30. */
+#define VEC_PIC_BASE 0x20
+#define VEC_TIMER 0x30
+#define VEC_NIC_BASE 0x31 /* one vector per NIC: 0x31..0x34 */
+#define VEC_SPURIOUS 0xff
+
+/* Exit status after a CPU exception or a smashed stack. */
+#define KVM_FAULT_STATUS 3
+
+/* Set by the interrupt stubs (isr.S): bit (vector - VEC_TIMER). Read and cleared by plat_wait. */
+extern volatile uint64_t irq_pending;
+
+/* serial.c: COM1, polled. */
+void serial_init(void);
+void serial_write(const char *s, size_t n);
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* mem.c: the boot memory map. */
+struct hvm_start_info;
+void mem_init(const struct hvm_start_info *si);
+const char *mem_cmdline(void);
+uint64_t mem_rsdp(void);
+/* Highest RAM address + 1 (for the page tables). */
+uint64_t mem_ram_top(void);
+/* Call (fn) for each usable RAM range [start, end). */
+void mem_for_each_ram(void (*fn)(uint64_t start, uint64_t end, void *ctx), void *ctx);
+
+/* paging.c: W^X identity map. */
+void paging_init(void);
+/* Map [phys, phys + len) identity, uncached, RW + NX (device registers). 0 or -ENOMEM. */
+int paging_map_mmio(uint64_t phys, uint64_t len);
+
+/* trap.c: GDT/TSS/IDT and the fatal-exception report. */
+void trap_init(void);
+_Noreturn void trap_fatal(const char *what);
+
+/* clock.c */
+void clock_init(void);
+uint64_t clock_tsc_hz(void);
+uint64_t clock_ns_to_tsc(uint64_t ns);
+uint64_t clock_tsc_at_boot(void);
+
+/* apic.c: local APIC one-shot timer and IOAPIC routing. */
+void apic_init(void);
+void apic_timer_arm(uint64_t deadline_ns);
+/* Route (gsi) to (vector), edge-triggered, active high, to this CPU. -ENODEV if no IOAPIC. */
+int ioapic_route(unsigned gsi, uint8_t vector);
+/* MSI address/data that deliver (vector) to this CPU, edge-triggered. */
+void apic_msi(uint8_t vector, uint64_t *addr, uint32_t *data);
+
+/* virtio_net.c: probing (both transports) and the per-interrupt acknowledgement. */
+void virtio_net_probe(const char *cmdline);
+void virtio_net_irq_ack(unsigned nic);
+
+/* main.c */
+extern bool kvm_have_debug_exit;
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * strtoul/strtol and friends for the kvm platform (hand-written: see string.c for why).
+ * Base 0 accepts 0x.. hex and 0.. octal like C; overflow saturates (no errno variable here).
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+static int digit_value(char c)
+{
+    if (isdigit(c))
+        return c - '0';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A' + 10;
+    return 99;
+}
+
+/* Parse the magnitude; (*neg) receives the sign. */
+static unsigned long long parse_magnitude(const char *s, char **end, int base, bool *neg)
+{
+    const char *p = s;
+    while (isspace(*p))
+        p++;
+    *neg = *p == '-';
+    if (*p == '-' || *p == '+')
+        p++;
+    if ((base == 0 || base == 16) && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
+        isxdigit(p[2])) {
+        p += 2;
+        base = 16;
+    } else if (base == 0) {
+        base = p[0] == '0' ? 8 : 10;
+    }
+    const char *digits = p;
+    unsigned long long v = 0;
+    bool overflow = false;
+    for (int d; (d = digit_value(*p)) < base; p++) {
+        if (v > (ULLONG_MAX - (unsigned)d) / (unsigned)base)
+            overflow = true;
+        v = v * (unsigned)base + (unsigned)d;
+    }
+    if (end)
+        *end = (char *)(p == digits ? s : p);
+    return overflow ? ULLONG_MAX : v;
+}
+
+unsigned long long strtoull(const char *s, char **end, int base)
+{
+    bool neg;
+    unsigned long long v = parse_magnitude(s, end, base, &neg);
+    return neg ? -v : v;
+}
+
+unsigned long strtoul(const char *s, char **end, int base)
+{
+    return (unsigned long)strtoull(s, end, base);
+}
+
+long long strtoll(const char *s, char **end, int base)
+{
+    bool neg;
+    unsigned long long v = parse_magnitude(s, end, base, &neg);
+    if (neg)
+        return v > (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)(v - 1) - 1;
+    return v > LLONG_MAX ? LLONG_MAX : (long long)v;
+}
+
+long strtol(const char *s, char **end, int base)
+{
+    return (long)strtoll(s, end, base);
+}
+
+int atoi(const char *s)
+{
+    return (int)strtol(s, NULL, 10);
+}
+
+int abs(int v)
+{
+    return v < 0 ? -v : v;
+}
+
+long labs(long v)
+{
+    return v < 0 ? -v : v;
+}

@@ -1,0 +1,230 @@
+/*
+ * The kvm platform's entry (kvm_main, called by boot.S in 64-bit mode) and the small platform
+ * functions: plat_exit, plat_cmdline, plat_random, plat_wait.
+ *
+ * kvm_main: serial -> memory map -> W^X page tables -> GDT/TSS/IDT -> TSC -> APIC/IOAPIC ->
+ * virtio-net devices -> kernel command line (config_split + config_parse, status 2 on error)
+ * -> unic_main(). Platform-only words are taken out of the command line first:
+ *   virtio_mmio.device=512@0xADDR:GSI   added by QEMU microvm for each virtio-mmio device
+ *   unic.crash=null                     dereference NULL once booted (tests the fault report)
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "kvm.h"
+#include "unic.h"
+#include "unic/config.h"
+#include "unic/platform.h"
+
+#define DEBUG_EXIT_PORT 0xf4
+#define CMDLINE_MAX 2048
+#define RDRAND_RETRIES 16
+
+volatile uint64_t irq_pending;
+
+static struct {
+    char cmdline[CMDLINE_MAX]; /* without the platform-only words */
+    char argbuf[CMDLINE_MAX];  /* split in place by config_split */
+    bool crash_null;
+    bool waited;
+    uint64_t rng_state;
+} kvm;
+
+void kvm_main(const void *start_info);
+
+_Noreturn void plat_exit(int status)
+{
+    cpu_cli();
+    /* QEMU's isa-debug-exit makes QEMU exit with (status << 1) | 1. */
+    outl(DEBUG_EXIT_PORT, (uint32_t)status);
+    kprintf("kvm: exit status %d (no isa-debug-exit device: halting)\n", status);
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+const char *plat_cmdline(void)
+{
+    return kvm.cmdline;
+}
+
+static bool word_is_platform(const char *w, size_t n)
+{
+    static const char mmio[] = "virtio_mmio.device=";
+    static const char crash[] = "unic.crash=null";
+    if (n == sizeof(crash) - 1 && !memcmp(w, crash, n)) {
+        kvm.crash_null = true;
+        return true;
+    }
+    return n >= sizeof(mmio) - 1 && !memcmp(w, mmio, sizeof(mmio) - 1);
+}
+
+/* Copy the kernel command line without the platform-only words. */
+static void cmdline_prepare(const char *raw)
+{
+    size_t out = 0;
+    for (const char *p = raw; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t n = 0;
+        while (p[n] && p[n] != ' ')
+            n++;
+        if (n && !word_is_platform(p, n) && out + n + 2 < CMDLINE_MAX) {
+            if (out)
+                kvm.cmdline[out++] = ' ';
+            memcpy(kvm.cmdline + out, p, n);
+            out += n;
+        }
+        p += n;
+    }
+    kvm.cmdline[out] = '\0';
+}
+
+static bool rdrand64(uint64_t *v)
+{
+    unsigned char ok;
+    for (int i = 0; i < RDRAND_RETRIES; i++) {
+        __asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok));
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+static bool rdseed64(uint64_t *v)
+{
+    unsigned char ok;
+    for (int i = 0; i < RDRAND_RETRIES; i++) {
+        __asm__ volatile("rdseed %0; setc %1" : "=r"(*v), "=qm"(ok));
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+/* splitmix64 over the TSC: only when the CPU has neither RDSEED nor RDRAND (TCG's default
+ * CPU). Not cryptographic; the boot log says so. */
+static uint64_t weak_random64(void)
+{
+    uint64_t z = (kvm.rng_state += 0x9e3779b97f4a7c15ull ^ rdtsc());
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void plat_random(void *buf, size_t n)
+{
+    static int have_rdrand = -1, have_rdseed = -1;
+    if (have_rdrand < 0) {
+        have_rdrand = (cpuid(1, 0).ecx >> 30) & 1;
+        have_rdseed = (cpuid(7, 0).ebx >> 18) & 1;
+    }
+    uint8_t *out = buf;
+    while (n) {
+        uint64_t v = 0, s = 0;
+        bool got = have_rdrand && rdrand64(&v);
+        if (have_rdseed && rdseed64(&s)) {
+            v ^= s;
+            got = true;
+        }
+        if (!got)
+            v = weak_random64();
+        size_t k = n < 8 ? n : 8;
+        memcpy(out, &v, k);
+        out += k;
+        n -= k;
+    }
+}
+
+uint64_t plat_wait(uint64_t deadline_ns)
+{
+    uint64_t all_nics = (1ull << plat_net_count()) - 1;
+    if (!kvm.waited) {
+        /* Frames may have arrived before the interrupt was routed: report every NIC once. */
+        kvm.waited = true;
+        return all_nics;
+    }
+    for (;;) {
+        cpu_cli();
+        uint64_t pending = __atomic_exchange_n(&irq_pending, 0, __ATOMIC_SEQ_CST);
+        uint64_t nics = (pending >> (VEC_NIC_BASE - VEC_TIMER)) & all_nics;
+        if (nics) {
+            cpu_sti();
+            for (unsigned i = 0; i < PLAT_MAX_NICS; i++)
+                if (nics & (1ull << i))
+                    virtio_net_irq_ack(i);
+            return nics;
+        }
+        if (plat_clock_monotonic() >= deadline_ns) {
+            cpu_sti();
+            return 0;
+        }
+        apic_timer_arm(deadline_ns);
+        cpu_sti_hlt(); /* any interrupt, the timer's included, ends the hlt */
+    }
+}
+
+static void crash_null(void)
+{
+    int *p;
+    __asm__ volatile("" : "=r"(p) : "0"(0)); /* hide the NULL from the optimizer */
+    kprintf("kvm: unic.crash=null: dereferencing NULL\n");
+    *p = 1;
+}
+
+static void report_boot_time(void)
+{
+    uint64_t hz = clock_tsc_hz();
+    uint64_t us = (rdtsc() - clock_tsc_at_boot()) * 1000000 / hz;
+    kprintf("kvm: booted in %llu us (entry to unic_main)\n", (unsigned long long)us);
+}
+
+static int parse_cmdline(struct unic_config *cfg)
+{
+    char *argv[CONFIG_MAX_ARGS + 2];
+    static char default_name[] = "unic";
+    memcpy(kvm.argbuf, kvm.cmdline, sizeof(kvm.argbuf));
+    int argc = config_split(kvm.argbuf, argv + 1, CONFIG_MAX_ARGS);
+    if (argc < 0) {
+        kprintf("too many words on the kernel command line (at most %d)\n", CONFIG_MAX_ARGS);
+        return -1;
+    }
+    char **args = argv + 1;
+    if (argc == 0 || args[0][0] == '-') { /* no program name given: use a default one */
+        args = argv;
+        args[0] = default_name;
+        argc++;
+    }
+    char err[160];
+    if (config_parse(cfg, argc, args, err, sizeof(err)) < 0) {
+        kprintf("%s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+void kvm_main(const void *start_info)
+{
+    static struct unic_config cfg;
+    serial_init();
+    mem_init(start_info);
+    paging_init();
+    trap_init();
+    clock_init();
+    apic_init();
+    cmdline_prepare(mem_cmdline());
+    virtio_net_probe(mem_cmdline());
+    cpu_sti();
+    if (kvm.crash_null)
+        crash_null();
+    if (parse_cmdline(&cfg) < 0)
+        plat_exit(2);
+    if (cfg.help) {
+        const char *u = config_usage();
+        serial_write(u, strlen(u));
+        plat_exit(0);
+    }
+    report_boot_time();
+    plat_exit(unic_main(&cfg));
+}
