@@ -49,10 +49,11 @@ enum dhcp_state {
 
 #define DHCP_STATS(X)                                                                              \
     X(tx_discover)                                                                                 \
-    X(tx_request) X(tx_renew) X(tx_rebind) X(tx_errors) X(rx) X(rx_malformed) X(rx_wrong_port)     \
-        X(rx_not_reply) X(rx_wrong_xid) X(rx_wrong_chaddr) X(rx_wrong_server) X(rx_bad_offer)      \
-            X(rx_bad_ack) X(rx_unexpected) X(rx_offer) X(rx_ack) X(rx_nak) X(retransmits)          \
-                X(leases) X(renewals) X(expired) X(restarts)
+    X(tx_request)                                                                                  \
+    X(tx_renew) X(tx_rebind) X(tx_errors) X(rx) X(rx_malformed) X(rx_wrong_port) X(rx_not_reply)   \
+        X(rx_wrong_xid) X(rx_wrong_chaddr) X(rx_wrong_server) X(rx_bad_offer) X(rx_bad_ack)        \
+            X(rx_unexpected) X(rx_offer) X(rx_ack) X(rx_nak) X(retransmits) X(leases) X(renewals)  \
+                X(expired) X(restarts)
 struct dhcp_stats {
     DHCP_STATS(STATS_FIELD)
 };
@@ -266,6 +267,12 @@ static void dhcp_timer_fire(struct timer *t)
 
 /* ---- Receiving ---------------------------------------------------------------------------- */
 
+/* An address a host may hold: not 0/8, loopback, multicast, class E or broadcast. */
+static bool dhcp_usable_addr(uint32_t a)
+{
+    return (a >> 24) != 0 && (a >> 24) != 127 && (a >> 28) < 0xe;
+}
+
 static void dhcp_on_offer(struct dhcp_client *c, const struct dhcp_msg *m)
 {
     c->stats.rx_offer++;
@@ -273,7 +280,7 @@ static void dhcp_on_offer(struct dhcp_client *c, const struct dhcp_msg *m)
         c->stats.rx_unexpected++; /* a second server's offer: the first one won */
         return;
     }
-    if (!m->yiaddr || !m->server_id || m->yiaddr == IP4_BROADCAST) {
+    if (!dhcp_usable_addr(m->yiaddr) || !m->server_id) {
         c->stats.rx_bad_offer++;
         return;
     }
@@ -298,12 +305,12 @@ static uint8_t dhcp_classful_prefix(uint32_t addr)
 static void dhcp_lease_from_ack(struct dhcp_client *c, const struct dhcp_msg *m,
                                 struct dhcp_lease *l)
 {
-    int prefix = m->subnet_mask ? dhcp_mask_prefix(m->subnet_mask) : -1;
+    int prefix = m->subnet_mask ? dhcp_mask_prefix(m->subnet_mask) : -1; /* 0 = mask 0 */
     l->addr = m->yiaddr;
     l->router = m->router;
     l->dns = m->dns_count ? m->dns[0] : 0;
     l->server_id = m->server_id ? m->server_id : c->server_id;
-    l->prefix_len = prefix >= 0 ? (uint8_t)prefix : dhcp_classful_prefix(m->yiaddr);
+    l->prefix_len = prefix > 0 ? (uint8_t)prefix : dhcp_classful_prefix(m->yiaddr);
     l->lease_s = m->lease_time;
     if (m->lease_time == DHCP_LEASE_INFINITE) {
         l->t1_at = l->t2_at = l->end_at = TIMER_NEVER;
@@ -368,8 +375,8 @@ static void dhcp_on_ack(struct dhcp_client *c, const struct dhcp_msg *m)
         c->stats.rx_unexpected++;
         return;
     }
-    bool addr_ok = c->state == DHCP_REQUESTING ? m->yiaddr == c->offered
-                                               : m->yiaddr && m->yiaddr != IP4_BROADCAST;
+    bool addr_ok =
+        dhcp_usable_addr(m->yiaddr) && (c->state != DHCP_REQUESTING || m->yiaddr == c->offered);
     if (!addr_ok || !m->lease_time) {
         c->stats.rx_bad_ack++;
         return;
