@@ -1,0 +1,167 @@
+/*
+ * TCP (RFC 9293) with RFC 7323 (window scale, timestamps), RFC 2018/6675 (SACK and SACK-based
+ * recovery), RFC 6298 (RTO), RFC 6582 (NewReno), RFC 9438 (CUBIC, the default), RFC 5961
+ * (challenge ACKs), RFC 6528 (ISNs), SYN cookies, delayed ACKs, Nagle, zero-window probes and
+ * keepalive.
+ *
+ * Attaching: the first tcp_listen() or tcp_connect() on a stack allocates its TCP state and
+ * sets inet->tcp_input; a service that never calls a tcp_ function links no TCP code.
+ *
+ * Call order and ownership
+ * ------------------------
+ *  - tcp_listen(inet, port, on_accept, user) -> listener. For every handshake that completes,
+ *    on_accept(conn, listener_user) hands over a new ESTABLISHED connection. In on_accept the
+ *    service calls tcp_set_callbacks(conn, &callbacks, user) (and maybe tcp_send()); a
+ *    connection without callbacks discards what it receives.
+ *  - tcp_connect(inet, addr, port, on_connected, user) -> conn in SYN_SENT. on_connected(conn,
+ *    0) follows once it is ESTABLISHED; on failure on_connected(conn, -ECONNREFUSED /
+ *    -ETIMEDOUT / ...) is the last call for that handle.
+ *  - The service holds a connection handle from on_accept (or tcp_connect) until on_close is
+ *    called, or until it calls tcp_abort(). After either, the handle is invalid: the stack frees
+ *    the memory exactly once, when both the service has let go and the protocol is done with it
+ *    (a connection may live on in TIME_WAIT or LAST_ACK without its service).
+ *  - Callbacks run from the event loop (never from inside a tcp_ call the service makes), and
+ *    may call any tcp_ function on the connection, including tcp_abort().
+ *
+ * Backpressure
+ * ------------
+ *  - Send: tcp_send() copies as much as fits into the send buffer and returns that count (0
+ *    when full). When it accepted less than asked, on_writable is called once space frees up.
+ *  - Receive: on_data(conn, data, len) returns how many bytes it consumed. Unconsumed bytes stay
+ *    in the receive buffer (so the advertised window shrinks and the peer slows down) and
+ *    delivery pauses until the service calls tcp_recv_resume(); then they are offered again.
+ *  - Peer's FIN: on_eof after all data before it was consumed. tcp_close() sends our FIN after
+ *    the queued data (half-close: data keeps arriving until the peer closes too). on_close(conn,
+ *    reason) comes when the connection is finished for the service: 0 after an orderly close in
+ *    both directions, else -ECONNRESET, -ETIMEDOUT, ...
+ */
+#ifndef UNIC_TCP_H
+#define UNIC_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "unic/stats.h"
+
+struct inet;
+struct tcp_conn;
+struct tcp_listener;
+
+enum tcp_state {
+    TCP_CLOSED,
+    TCP_LISTEN,
+    TCP_SYN_SENT,
+    TCP_SYN_RECEIVED,
+    TCP_ESTABLISHED,
+    TCP_FIN_WAIT_1,
+    TCP_FIN_WAIT_2,
+    TCP_CLOSE_WAIT,
+    TCP_CLOSING,
+    TCP_LAST_ACK,
+    TCP_TIME_WAIT,
+};
+
+typedef void (*tcp_accept_fn)(struct tcp_conn *conn, void *listener_user);
+typedef void (*tcp_connected_fn)(struct tcp_conn *conn, int err);
+
+struct tcp_callbacks {
+    /* In-order data; returns the bytes consumed (< len pauses delivery: tcp_recv_resume). */
+    size_t (*on_data)(struct tcp_conn *conn, const uint8_t *data, size_t len);
+    /* Send buffer space became free after a tcp_send() that accepted less than asked. */
+    void (*on_writable)(struct tcp_conn *conn);
+    /* The peer sent FIN: no more data will arrive. May be NULL. */
+    void (*on_eof)(struct tcp_conn *conn);
+    /* Last call for this handle: 0 (orderly), -ECONNRESET, -ETIMEDOUT, -ECONNABORTED. */
+    void (*on_close)(struct tcp_conn *conn, int reason);
+};
+
+/* Counters, one per reason a segment is dropped, plus the life of connections. */
+#define TCP_STATS(X)                                                                               \
+    X(rx)                                                                                          \
+    X(rx_truncated) X(rx_bad_offset) X(rx_bad_option) X(rx_bad_checksum) X(rx_bad_addr)            \
+        X(rx_bad_flags) X(rx_no_conn) X(rx_listen_bad) X(rx_backlog_full) X(rx_out_of_window)      \
+            X(rx_old_ack) X(rx_ack_too_new) X(rx_syn_sent_bad_ack) X(rx_rst_accepted)              \
+                X(rx_rst_challenged) X(rx_rst_dropped) X(rx_syn_challenged) X(rx_paws_rejected)    \
+                    X(rx_dup_data) X(rx_ooo) X(rx_ooo_dropped) X(rx_data_after_fin)                \
+                        X(rx_window_full) X(rx_time_wait_reuse) X(tx_segments) X(tx_data_segments) \
+                            X(tx_acks) X(tx_rst) X(tx_challenge_acks) X(tx_challenge_limited)      \
+                                X(tx_retransmits) X(tx_rto) X(tx_fast_retransmits)                 \
+                                    X(tx_zero_window_probes) X(tx_keepalives) X(tx_no_buffer)      \
+                                        X(tx_ip_error) X(syn_cookies_sent) X(syn_cookies_ok)       \
+                                            X(syn_cookies_bad) X(conn_opened) X(conn_accepted)     \
+                                                X(conn_closed) X(conn_reset) X(conn_timeout)       \
+                                                    X(conn_refused) X(conn_limit) X(conn_freed)    \
+                                                        X(conn_open) X(conn_time_wait)             \
+                                                            X(spurious_rto)
+struct tcp_stats {
+    TCP_STATS(STATS_FIELD)
+};
+
+/* Stack-wide limits and defaults (tcp_configure() before the first listen/connect, or later:
+ * new connections use the new values). */
+struct tcp_params {
+    uint32_t snd_buf, rcv_buf;           /* bytes per connection (default 256 KiB each)      */
+    uint32_t max_conns;                  /* all connections incl. TIME_WAIT (default 4096)   */
+    uint32_t syn_backlog;                /* half-open per listener before SYN cookies (128)   */
+    uint32_t time_wait_ms;               /* 2*MSL (default 60 s)                              */
+    uint32_t challenge_ack_per_s;        /* RFC 5961 rate limit (default 1000)             */
+    bool cubic;                          /* CUBIC (default) or NewReno                       */
+    bool syn_cookies;                    /* under backlog pressure (default on)              */
+    bool sack, timestamps, window_scale; /* offered options (default all on)        */
+};
+
+/* Listen on (port) of every local address. NULL with (*err) = -EADDRINUSE, -ENOMEM. */
+struct tcp_listener *tcp_listen(struct inet *inet, uint16_t port, tcp_accept_fn on_accept,
+                                void *user, int *err);
+/* Stop listening; connections already accepted are not affected. */
+void tcp_unlisten(struct tcp_listener *l);
+
+/* Open a connection to (addr):(port) (host order) from a random ephemeral port. NULL with
+ * (*err) = -ENOMEM, -EADDRNOTAVAIL (no address or no free port), -EHOSTUNREACH. */
+struct tcp_conn *tcp_connect(struct inet *inet, uint32_t addr, uint16_t port,
+                             tcp_connected_fn on_connected, void *user, int *err);
+
+void tcp_set_callbacks(struct tcp_conn *conn, const struct tcp_callbacks *cb, void *user);
+void *tcp_user(const struct tcp_conn *conn);
+
+/* Copy up to (len) bytes into the send buffer; returns the count accepted (0 when full or after
+ * tcp_close(), -ENOTCONN when the connection is reset). */
+long tcp_send(struct tcp_conn *conn, const void *buf, size_t len);
+/* Bytes tcp_send() would accept now. */
+size_t tcp_send_space(const struct tcp_conn *conn);
+/* Bytes sent but not yet acknowledged plus bytes not sent yet. */
+size_t tcp_send_queued(const struct tcp_conn *conn);
+
+/* Offer buffered received data again after on_data consumed less than it was given. */
+void tcp_recv_resume(struct tcp_conn *conn);
+
+/* Graceful close of our direction: FIN after the queued data. */
+void tcp_close(struct tcp_conn *conn);
+/* Send RST and drop everything; the handle is invalid on return and on_close is not called. */
+void tcp_abort(struct tcp_conn *conn);
+
+/* Nagle's algorithm is on by default; (nodelay) turns it off. */
+void tcp_set_nodelay(struct tcp_conn *conn, bool nodelay);
+/* Keepalive probes after (idle_s) seconds of silence, every (interval_s), (count) times;
+ * idle_s 0 turns it off. */
+void tcp_set_keepalive(struct tcp_conn *conn, uint32_t idle_s, uint32_t interval_s, uint32_t count);
+
+enum tcp_state tcp_state(const struct tcp_conn *conn);
+const char *tcp_state_name(enum tcp_state s);
+void tcp_endpoints(const struct tcp_conn *conn, uint32_t *laddr, uint16_t *lport, uint32_t *raddr,
+                   uint16_t *rport);
+
+/* Stack-wide defaults; attaches TCP to (inet) if needed. 0 or -ENOMEM. */
+int tcp_configure(struct inet *inet, const struct tcp_params *p);
+void tcp_default_params(struct tcp_params *p);
+
+/* Counter (name) of TCP on (inet) (e.g. "conn_open"); -1 if unknown or TCP not attached. */
+int64_t tcp_stat(struct inet *inet, const char *name);
+/* Connections still holding memory (any state but LISTEN), for the no-leak checks. */
+unsigned tcp_conn_count(const struct inet *inet);
+
+/* Test hook: the ISN of the next connection this stack opens or accepts is (isn) (one shot). */
+void tcp_test_force_isn(struct inet *inet, uint32_t isn);
+
+#endif

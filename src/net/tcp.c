@@ -1,0 +1,421 @@
+/*
+ * TCP: the connection table, demultiplexing and the life of a connection.
+ * Call order: see tcp_internal.h. The public calls are in tcp_api.c.
+ *
+ * A connection is freed by tcp_conn_put() once three things hold: the protocol is done with it
+ * (stack_done: CLOSED), the service is done with it (user_done: on_close delivered, tcp_abort
+ * called, or it was never handed over), and no stack code is working on it (busy == 0, so a
+ * callback may call tcp_abort() on its own connection).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp_internal.h"
+#include "unic/ip4.h"
+#include "unic/log.h"
+#include "unic/random.h"
+#include "unic/wire/bytes.h"
+#include "unic/wire/wire.h"
+
+#define TCP_TABLE_BUCKETS 1024
+
+static const char *const tcp_stat_names[] = {TCP_STATS(STATS_NAME)};
+
+static void tcp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip);
+
+void tcp_default_params(struct tcp_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->snd_buf = 256 * 1024;
+    p->rcv_buf = 256 * 1024;
+    p->max_conns = 4096;
+    p->syn_backlog = 128;
+    p->time_wait_ms = 60 * 1000;
+    p->challenge_ack_per_s = 1000;
+    p->cubic = true;
+    p->syn_cookies = true;
+    p->sack = p->timestamps = p->window_scale = true;
+}
+
+/* ------------------------------------------------------------------------ stats and teardown */
+
+static void refresh_gauges(struct tcp *tcp)
+{
+    uint64_t open = 0, tw = 0;
+    for (struct tcp_conn *c = tcp->all; c; c = c->all_next) {
+        if (c->state == TCP_TIME_WAIT)
+            tw++;
+        else if (c->state != TCP_CLOSED)
+            open++;
+    }
+    tcp->stats.conn_open = open;
+    tcp->stats.conn_time_wait = tw;
+}
+
+static void tcp_print_stats(struct inet *inet, int all)
+{
+    refresh_gauges(inet->tcp);
+    stats_print("tcp", tcp_stat_names, &inet->tcp->stats, STATS_COUNT(tcp_stat_names), all);
+}
+
+int64_t tcp_stat(struct inet *inet, const char *name)
+{
+    if (!inet->tcp)
+        return -1;
+    refresh_gauges(inet->tcp);
+    return stats_lookup(tcp_stat_names, &inet->tcp->stats, STATS_COUNT(tcp_stat_names), name);
+}
+
+unsigned tcp_conn_count(const struct inet *inet)
+{
+    return inet->tcp ? inet->tcp->n_conns : 0;
+}
+
+static uint32_t bucket_of(const struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                          uint16_t rport)
+{
+    uint8_t t[12];
+    wr32(t, laddr);
+    wr32(t + 4, raddr);
+    wr16(t + 8, lport);
+    wr16(t + 10, rport);
+    return (uint32_t)siphash24(tcp->hash_key, t, sizeof(t)) & tcp->table_mask;
+}
+
+static void unhash(struct tcp_conn *c)
+{
+    struct tcp *tcp = c->tcp;
+    struct tcp_conn **pp = &tcp->table[bucket_of(tcp, c->laddr, c->lport, c->raddr, c->rport)];
+    while (*pp && *pp != c)
+        pp = &(*pp)->hash_next;
+    if (*pp)
+        *pp = c->hash_next;
+    c->hash_next = NULL;
+}
+
+static void conn_free(struct tcp_conn *c)
+{
+    struct tcp *tcp = c->tcp;
+    if (c->all_prev)
+        c->all_prev->all_next = c->all_next;
+    else
+        tcp->all = c->all_next;
+    if (c->all_next)
+        c->all_next->all_prev = c->all_prev;
+    tcp->n_conns--;
+    tcp_timers_cancel(c);
+    tcp_ring_free(&c->snd);
+    tcp_ring_free(&c->rcv);
+    TCP_COUNT(tcp, conn_freed);
+    free(c);
+}
+
+static void tcp_destroy(struct inet *inet)
+{
+    struct tcp *tcp = inet->tcp;
+    if (!tcp)
+        return;
+    while (tcp->all) {
+        struct tcp_conn *c = tcp->all;
+        unhash(c);
+        conn_free(c);
+    }
+    while (tcp->listeners) {
+        struct tcp_listener *l = tcp->listeners;
+        tcp->listeners = l->next;
+        free(l);
+    }
+    free(tcp->table);
+    free(tcp);
+    inet->tcp = NULL;
+    inet->tcp_input = NULL;
+}
+
+struct tcp *tcp_attach(struct inet *inet)
+{
+    if (inet->tcp)
+        return inet->tcp;
+    struct tcp *tcp = calloc(1, sizeof(*tcp));
+    if (!tcp)
+        return NULL;
+    tcp->table = calloc(TCP_TABLE_BUCKETS, sizeof(*tcp->table));
+    if (!tcp->table) {
+        free(tcp);
+        return NULL;
+    }
+    tcp_default_params(&tcp->params);
+    tcp->table_mask = TCP_TABLE_BUCKETS - 1;
+    tcp->inet = inet;
+    random_bytes(tcp->hash_key, sizeof(tcp->hash_key));
+    random_bytes(tcp->isn_key, sizeof(tcp->isn_key));
+    random_bytes(tcp->cookie_key, sizeof(tcp->cookie_key));
+    tcp->module.name = "tcp";
+    tcp->module.print_stats = tcp_print_stats;
+    tcp->module.destroy = tcp_destroy;
+    inet->tcp = tcp;
+    inet->tcp_input = tcp_input;
+    inet_add_module(inet, &tcp->module);
+    return tcp;
+}
+
+/* ---------------------------------------------------------------------- connection table */
+
+struct tcp_conn *tcp_lookup(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                            uint16_t rport)
+{
+    struct tcp_conn *c = tcp->table[bucket_of(tcp, laddr, lport, raddr, rport)];
+    for (; c; c = c->hash_next)
+        if (c->lport == lport && c->rport == rport && c->raddr == raddr && c->laddr == laddr)
+            return c;
+    return NULL;
+}
+
+struct tcp_listener *tcp_find_listener(struct tcp *tcp, uint16_t port)
+{
+    for (struct tcp_listener *l = tcp->listeners; l; l = l->next)
+        if (l->port == port)
+            return l;
+    return NULL;
+}
+
+/* When the table is full, the TIME_WAIT connection closest to expiry makes room. */
+static bool reclaim_time_wait(struct tcp *tcp)
+{
+    struct tcp_conn *victim = NULL;
+    for (struct tcp_conn *c = tcp->all; c; c = c->all_next)
+        if (c->state == TCP_TIME_WAIT && c->busy == 0 &&
+            (!victim || c->keep_timer.deadline < victim->keep_timer.deadline))
+            victim = c;
+    if (!victim)
+        return false;
+    tcp_conn_closed(victim, 0);
+    return true;
+}
+
+struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                                uint16_t rport)
+{
+    if (tcp->n_conns >= tcp->params.max_conns && !reclaim_time_wait(tcp)) {
+        TCP_COUNT(tcp, conn_limit);
+        return NULL;
+    }
+    struct tcp_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->tcp = tcp;
+    c->inet = tcp->inet;
+    c->laddr = laddr, c->lport = lport, c->raddr = raddr, c->rport = rport;
+    c->user_done = true; /* until the service is handed the connection */
+    c->rto_ns = TCP_RTO_INITIAL_NS;
+    c->ts_offset = tcp_ts_offset(tcp, laddr, lport, raddr, rport);
+    c->rcv_wscale = tcp->params.window_scale ? tcp_pick_wscale(tcp->params.rcv_buf) : 0;
+    tcp_timers_init(c);
+    uint32_t b = bucket_of(tcp, laddr, lport, raddr, rport);
+    c->hash_next = tcp->table[b];
+    tcp->table[b] = c;
+    c->all_next = tcp->all;
+    if (tcp->all)
+        tcp->all->all_prev = c;
+    tcp->all = c;
+    tcp->n_conns++;
+    return c;
+}
+
+int tcp_conn_alloc_buffers(struct tcp_conn *c)
+{
+    if (!c->snd.buf && tcp_ring_alloc(&c->snd, c->tcp->params.snd_buf) < 0)
+        return -ENOMEM;
+    if (!c->rcv.buf && tcp_ring_alloc(&c->rcv, c->tcp->params.rcv_buf) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ life of a conn */
+
+void tcp_conn_put(struct tcp_conn *c)
+{
+    if (c->stack_done && c->user_done && c->busy == 0)
+        conn_free(c);
+}
+
+/* The service's last call for this handle. */
+static void notify_close(struct tcp_conn *c, int reason)
+{
+    if (c->user_done)
+        return;
+    c->user_done = true;
+    c->busy++;
+    if (c->on_connected)
+        c->on_connected(c, reason); /* never got connected */
+    else if (c->cb.on_close)
+        c->cb.on_close(c, reason);
+    c->busy--;
+}
+
+void tcp_conn_closed(struct tcp_conn *c, int reason)
+{
+    if (c->stack_done)
+        return;
+    if (c->listener) {
+        c->listener->half_open--;
+        c->listener = NULL;
+    }
+    c->state = TCP_CLOSED;
+    c->stack_done = true;
+    unhash(c);
+    tcp_timers_cancel(c);
+    tcp_ring_free(&c->snd);
+    tcp_ring_free(&c->rcv);
+    notify_close(c, reason);
+    tcp_conn_put(c);
+}
+
+void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
+{
+    c->state = s;
+    if (s != TCP_TIME_WAIT)
+        return;
+    /* Only the sequence numbers matter now: give the buffers back at once. */
+    timer_cancel(c->inet->timers, &c->rtx_timer);
+    timer_cancel(c->inet->timers, &c->delack_timer);
+    tcp_ring_free(&c->snd);
+    tcp_ring_free(&c->rcv);
+    c->n_ooo = 0;
+    tcp_arm_time_wait(c);
+    notify_close(c, 0); /* both FINs are through: finished, as far as the service goes */
+}
+
+void tcp_notify_established(struct tcp_conn *c)
+{
+    struct tcp *tcp = c->tcp;
+    c->busy++;
+    if (c->listener) {
+        struct tcp_listener *l = c->listener;
+        l->half_open--;
+        c->listener = NULL;
+        c->user_done = false;
+        TCP_COUNT(tcp, conn_accepted);
+        l->on_accept(c, l->user);
+    } else if (c->on_connected) {
+        tcp_connected_fn fn = c->on_connected;
+        c->on_connected = NULL;
+        TCP_COUNT(tcp, conn_opened);
+        fn(c, 0);
+    }
+    c->busy--;
+}
+
+void tcp_notify_writable(struct tcp_conn *c)
+{
+    if (!c->want_writable || c->user_done || c->fin_queued || !c->snd.buf)
+        return;
+    /* Wait for a useful amount of room, so the service is not woken for every ACK. */
+    uint32_t space = c->snd.size - c->snd.len;
+    if (space < c->snd.size / 4 && space < 4u * c->mss)
+        return;
+    c->want_writable = false;
+    if (c->cb.on_writable) {
+        c->busy++;
+        c->cb.on_writable(c);
+        c->busy--;
+    }
+}
+
+/* Offer buffered in-order data to the service; then EOF once everything was taken. */
+void tcp_deliver(struct tcp_conn *c)
+{
+    c->busy++;
+    while (c->rcv.len && !c->rcv_paused && !c->user_done && c->cb.on_data) {
+        const uint8_t *p;
+        uint32_t n = tcp_ring_contig(&c->rcv, &p);
+        size_t used = c->cb.on_data(c, p, n);
+        if (c->user_done || !c->rcv.buf)
+            break;
+        if (used > n)
+            used = n;
+        tcp_ring_consume(&c->rcv, (uint32_t)used);
+        if (used < n)
+            c->rcv_paused = true;
+    }
+    if (c->rcv.buf && !c->user_done && !c->cb.on_data)
+        tcp_ring_consume(&c->rcv, c->rcv.len); /* nobody listens: discard */
+    if (c->rcv.buf && c->rcv.len == 0 && c->n_ooo == 0)
+        c->rcv.head = 0;
+    if (c->fin_received && !c->eof_delivered && c->rcv.len == 0 && !c->user_done) {
+        c->eof_delivered = true;
+        if (c->cb.on_eof)
+            c->cb.on_eof(c);
+    }
+    /* Window opened by at least two segments or half the buffer: tell the peer. */
+    if (c->rcv.buf && !c->user_done) {
+        uint32_t wnd = tcp_rcv_window(c), adv = c->rcv_adv - c->rcv_nxt;
+        if (wnd > adv && (wnd - adv >= 2u * c->rcv_mss || wnd - adv >= c->rcv.size / 2))
+            c->ack_now = true;
+    }
+    c->busy--;
+}
+
+uint32_t tcp_ts_now(const struct tcp_conn *c)
+{
+    return (uint32_t)(inet_now(c->inet) / NSEC_PER_MSEC) + c->ts_offset;
+}
+
+/* -------------------------------------------------------------------------------- input */
+
+static int parse_segment(struct tcp *tcp, struct netbuf *nb, const struct ip4_hdr *ip,
+                         struct tcp_seg *seg)
+{
+    size_t len = nb->len;
+    if (ip->total_len >= ip->hdr_len && (size_t)(ip->total_len - ip->hdr_len) < len)
+        len = (size_t)(ip->total_len - ip->hdr_len);
+    int err = tcp_parse(nb->data, len, &seg->h);
+    if (err == WIRE_ETRUNCATED)
+        TCP_COUNT(tcp, rx_truncated);
+    else if (err == WIRE_ELENGTH)
+        TCP_COUNT(tcp, rx_bad_offset);
+    else if (err)
+        TCP_COUNT(tcp, rx_bad_option);
+    if (err)
+        return err;
+    if (!tcp_checksum_ok(nb->data, len, ip->src, ip->dst)) {
+        TCP_COUNT(tcp, rx_bad_checksum);
+        return WIRE_ECHECKSUM;
+    }
+    seg->data = nb->data + seg->h.hdr_len;
+    seg->len = (uint32_t)(len - seg->h.hdr_len);
+    seg->src = ip->src;
+    seg->dst = ip->dst;
+    return 0;
+}
+
+static bool bad_address(struct inet *inet, const struct ip4_hdr *ip)
+{
+    uint32_t src = ip->src;
+    return ip4_is_broadcast(inet, ip->dst) || src == 0 || ip4_is_broadcast(inet, src) ||
+           (src >> 28) == 0xe || (ip->dst >> 28) == 0xe;
+}
+
+static void tcp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip)
+{
+    struct tcp *tcp = inet->tcp;
+    struct tcp_seg seg;
+    TCP_COUNT(tcp, rx);
+    if (bad_address(inet, ip)) {
+        TCP_COUNT(tcp, rx_bad_addr);
+    } else if (parse_segment(tcp, nb, ip, &seg) == 0) {
+        struct tcp_conn *c = tcp_lookup(tcp, seg.dst, seg.h.dport, seg.src, seg.h.sport);
+        if (c) {
+            tcp_conn_input(c, &seg);
+        } else {
+            struct tcp_listener *l = tcp_find_listener(tcp, seg.h.dport);
+            if (l) {
+                tcp_listen_input(tcp, l, &seg);
+            } else {
+                TCP_COUNT(tcp, rx_no_conn);
+                tcp_reply_rst(tcp, &seg);
+            }
+        }
+    }
+    netbuf_free(nb);
+}

@@ -1,0 +1,259 @@
+/* TCP: the calls a service makes (include/unic/tcp.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp_internal.h"
+#include "unic/ip4.h"
+
+static const char *const state_names[] = {
+    "CLOSED",     "LISTEN",     "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
+    "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING",  "LAST_ACK",     "TIME_WAIT",
+};
+
+const char *tcp_state_name(enum tcp_state s)
+{
+    return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+}
+
+int tcp_configure(struct inet *inet, const struct tcp_params *p)
+{
+    struct tcp *tcp = tcp_attach(inet);
+    if (!tcp)
+        return -ENOMEM;
+    if (p->snd_buf < 4096 || p->rcv_buf < 4096 || p->rcv_buf > (1u << 30) || !p->max_conns)
+        return -EINVAL;
+    tcp->params = *p;
+    return 0;
+}
+
+void tcp_test_force_isn(struct inet *inet, uint32_t isn)
+{
+    struct tcp *tcp = tcp_attach(inet);
+    if (tcp) {
+        tcp->force_isn = true;
+        tcp->forced_isn = isn;
+    }
+}
+
+struct tcp_listener *tcp_listen(struct inet *inet, uint16_t port, tcp_accept_fn on_accept,
+                                void *user, int *err)
+{
+    struct tcp *tcp = tcp_attach(inet);
+    int e = 0;
+    struct tcp_listener *l = NULL;
+    if (!tcp)
+        e = -ENOMEM;
+    else if (port == 0 || !on_accept)
+        e = -EINVAL;
+    else if (tcp_find_listener(tcp, port))
+        e = -EADDRINUSE;
+    else if (!(l = calloc(1, sizeof(*l))))
+        e = -ENOMEM;
+    if (err)
+        *err = e;
+    if (e)
+        return NULL;
+    l->tcp = tcp;
+    l->port = port;
+    l->on_accept = on_accept;
+    l->user = user;
+    l->next = tcp->listeners;
+    tcp->listeners = l;
+    return l;
+}
+
+void tcp_unlisten(struct tcp_listener *l)
+{
+    struct tcp *tcp = l->tcp;
+    struct tcp_conn *next;
+    for (struct tcp_conn *c = tcp->all; c; c = next) {
+        next = c->all_next;
+        if (c->listener == l && !c->busy) { /* half-open: nobody is left to accept it */
+            tcp_send_rst(c);
+            tcp_conn_closed(c, 0);
+        }
+    }
+    struct tcp_listener **pp = &tcp->listeners;
+    while (*pp != l)
+        pp = &(*pp)->next;
+    *pp = l->next;
+    free(l);
+}
+
+static void start_output(struct tcp_conn *c)
+{
+    if (c->busy) {
+        c->need_output = true;
+        return;
+    }
+    c->busy++;
+    tcp_output(c);
+    c->busy--;
+    tcp_conn_put(c);
+}
+
+static int connect_check(struct inet *inet, struct tcp *tcp, uint32_t addr, uint16_t port)
+{
+    if (!tcp)
+        return -ENOMEM;
+    if (!inet->addr)
+        return -EADDRNOTAVAIL;
+    if (port == 0 || addr == 0 || ip4_is_broadcast(inet, addr) || (addr >> 28) == 0xe)
+        return -EINVAL;
+    if (!ip4_next_hop(inet, addr))
+        return -EHOSTUNREACH;
+    return 0;
+}
+
+struct tcp_conn *tcp_connect(struct inet *inet, uint32_t addr, uint16_t port,
+                             tcp_connected_fn on_connected, void *user, int *err)
+{
+    struct tcp *tcp = tcp_attach(inet);
+    int e = connect_check(inet, tcp, addr, port);
+    uint16_t lport = 0;
+    if (!e)
+        e = tcp_pick_port(tcp, inet->addr, addr, port, &lport);
+    struct tcp_conn *c = NULL;
+    if (!e && !(c = tcp_conn_alloc(tcp, inet->addr, lport, addr, port)))
+        e = -ENOMEM;
+    if (!e && tcp_conn_alloc_buffers(c) < 0) {
+        tcp_conn_closed(c, 0);
+        e = -ENOMEM;
+    }
+    if (err)
+        *err = e;
+    if (e)
+        return NULL;
+    c->on_connected = on_connected;
+    c->user = user;
+    c->user_done = false;
+    c->iss = tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport);
+    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    c->snd_buf_seq = c->iss + 1;
+    c->state = TCP_SYN_SENT;
+    tcp_send_syn(c);
+    return c;
+}
+
+void tcp_set_callbacks(struct tcp_conn *conn, const struct tcp_callbacks *cb, void *user)
+{
+    conn->cb = *cb;
+    conn->user = user;
+}
+
+void *tcp_user(const struct tcp_conn *conn)
+{
+    return conn->user;
+}
+
+static bool can_send(const struct tcp_conn *c)
+{
+    return (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
+            c->state == TCP_SYN_SENT) &&
+           !c->fin_queued && c->snd.buf;
+}
+
+size_t tcp_send_space(const struct tcp_conn *conn)
+{
+    return can_send(conn) ? conn->snd.size - conn->snd.len : 0;
+}
+
+size_t tcp_send_queued(const struct tcp_conn *conn)
+{
+    return conn->snd.len;
+}
+
+long tcp_send(struct tcp_conn *conn, const void *buf, size_t len)
+{
+    if (conn->stack_done)
+        return -ENOTCONN;
+    size_t n = tcp_send_space(conn);
+    if (n > len)
+        n = len;
+    if (n < len)
+        conn->want_writable = true;
+    if (n == 0)
+        return 0;
+    tcp_ring_write_at(&conn->snd, conn->snd.len, buf, (uint32_t)n);
+    conn->snd.len += (uint32_t)n;
+    if (conn->state != TCP_SYN_SENT)
+        start_output(conn);
+    return (long)n;
+}
+
+void tcp_recv_resume(struct tcp_conn *conn)
+{
+    if (!conn->rcv_paused)
+        return;
+    conn->rcv_paused = false;
+    tcp_schedule_event(conn);
+}
+
+void tcp_close(struct tcp_conn *c)
+{
+    switch (c->state) {
+    case TCP_SYN_SENT:
+        c->user_done = true; /* nothing was said to the peer yet: just forget it */
+        tcp_conn_closed(c, 0);
+        return;
+    case TCP_ESTABLISHED:
+        tcp_set_state(c, TCP_FIN_WAIT_1);
+        break;
+    case TCP_CLOSE_WAIT:
+        tcp_set_state(c, TCP_LAST_ACK);
+        break;
+    default:
+        return;
+    }
+    c->fin_queued = true;
+    c->fin_seq = c->snd_buf_seq + c->snd.len;
+    start_output(c);
+}
+
+void tcp_abort(struct tcp_conn *c)
+{
+    if (c->user_done)
+        return;
+    c->user_done = true;
+    if (c->stack_done) {
+        tcp_conn_put(c);
+        return;
+    }
+    if (c->state != TCP_SYN_SENT && c->state != TCP_TIME_WAIT)
+        tcp_send_rst(c);
+    tcp_conn_closed(c, -ECONNABORTED);
+}
+
+void tcp_set_nodelay(struct tcp_conn *conn, bool nodelay)
+{
+    conn->nodelay = nodelay;
+    if (nodelay && conn->snd.len)
+        start_output(conn);
+}
+
+void tcp_set_keepalive(struct tcp_conn *conn, uint32_t idle_s, uint32_t interval_s, uint32_t count)
+{
+    conn->keep_idle_s = idle_s;
+    conn->keep_intvl_s = interval_s ? interval_s : 75;
+    conn->keep_count = count ? count : 9;
+    tcp_arm_keepalive(conn);
+}
+
+enum tcp_state tcp_state(const struct tcp_conn *conn)
+{
+    return conn->state;
+}
+
+void tcp_endpoints(const struct tcp_conn *conn, uint32_t *laddr, uint16_t *lport, uint32_t *raddr,
+                   uint16_t *rport)
+{
+    if (laddr)
+        *laddr = conn->laddr;
+    if (lport)
+        *lport = conn->lport;
+    if (raddr)
+        *raddr = conn->raddr;
+    if (rport)
+        *rport = conn->rport;
+}

@@ -1,0 +1,59 @@
+/* Fixed-size byte rings for the TCP send and receive buffers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp_internal.h"
+
+int tcp_ring_alloc(struct tcp_ring *r, uint32_t size)
+{
+    r->buf = malloc(size);
+    if (!r->buf)
+        return -ENOMEM;
+    r->size = size;
+    r->head = 0;
+    r->len = 0;
+    return 0;
+}
+
+void tcp_ring_free(struct tcp_ring *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+    r->size = r->head = r->len = 0;
+}
+
+/* Copy (n) bytes into the ring at (off) bytes from head (off + n <= size). Does not change len:
+ * the receive side writes out-of-order data past len. Returns n. */
+uint32_t tcp_ring_write_at(struct tcp_ring *r, uint32_t off, const uint8_t *src, uint32_t n)
+{
+    uint32_t pos = (r->head + off) % r->size;
+    uint32_t first = r->size - pos < n ? r->size - pos : n;
+    memcpy(r->buf + pos, src, first);
+    memcpy(r->buf, src + first, n - first);
+    return n;
+}
+
+void tcp_ring_read_at(const struct tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n)
+{
+    uint32_t pos = (r->head + off) % r->size;
+    uint32_t first = r->size - pos < n ? r->size - pos : n;
+    memcpy(dst, r->buf + pos, first);
+    memcpy(dst + first, r->buf, n - first);
+}
+
+void tcp_ring_consume(struct tcp_ring *r, uint32_t n)
+{
+    if (n > r->len)
+        n = r->len;
+    r->head = (r->head + n) % r->size;
+    r->len -= n;
+}
+
+/* The first contiguous run of held bytes. */
+uint32_t tcp_ring_contig(const struct tcp_ring *r, const uint8_t **p)
+{
+    *p = r->buf + r->head;
+    uint32_t to_end = r->size - r->head;
+    return r->len < to_end ? r->len : to_end;
+}

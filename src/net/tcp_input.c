@@ -1,0 +1,540 @@
+/*
+ * TCP input: RFC 9293 3.10.7 "SEGMENT ARRIVES", one step per function, in the RFC's order:
+ *   tcp_listen_input   LISTEN: SYN -> SYN_RECEIVED (or a SYN cookie), cookie ACK -> ESTABLISHED
+ *   syn_sent_input     SYN_SENT
+ *   tcp_conn_input     every other state: PAWS, sequence check, RST (RFC 5961 3), SYN (RFC 5961
+ *                      4), ACK (ack_input, RFC 5961 5), data (tcp_data_input), FIN (fin_input)
+ * Every reason to drop a segment has its own counter (tcp.h TCP_STATS).
+ */
+#include <errno.h>
+
+#include "tcp_internal.h"
+
+#define PAWS_IDLE_NS (24ull * 24 * 3600 * NSEC_PER_SEC) /* RFC 7323 5.5 */
+
+static uint16_t our_mss(const struct inet *inet)
+{
+    uint32_t mss = ip4_max_payload(inet->mtu) - TCP_HDR_LEN;
+    uint32_t cap = NETBUF_POOL_BUF_SIZE - NETBUF_HEADROOM; /* one pool buffer per segment */
+    return (uint16_t)(mss < cap ? mss : cap);
+}
+
+/* Agree on the options of the handshake from the peer's SYN (or SYN-ACK). */
+static void take_syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    const struct tcp_params *p = &c->tcp->params;
+    const struct tcp_opts *o = &seg->h.opts;
+    c->ws_ok = p->window_scale && o->has_wscale;
+    c->snd_wscale = c->ws_ok ? (o->wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : o->wscale) : 0;
+    if (!c->ws_ok)
+        c->rcv_wscale = 0;
+    c->sack_ok = p->sack && o->sack_ok;
+    c->ts_ok = p->timestamps && o->has_ts;
+    if (c->ts_ok) {
+        c->ts_recent = o->ts_val;
+        c->ts_recent_at = inet_now(c->inet);
+    }
+    c->rcv_mss = our_mss(c->inet);
+    uint32_t mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
+    if (mss > c->rcv_mss)
+        mss = c->rcv_mss;
+    if (c->ts_ok)
+        mss -= 12; /* RFC 6691: the payload leaves room for the options we always send */
+    c->mss = (uint16_t)(mss < 64 ? 64 : mss);
+    c->irs = seg->h.seq;
+    c->rcv_nxt = seg->h.seq + 1;
+    c->rcv_adv = c->rcv_nxt;
+}
+
+/* Both sides synchronized: buffers, windows, congestion control. 0 or -ENOMEM. */
+static int establish(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    if (tcp_conn_alloc_buffers(c) < 0)
+        return -ENOMEM;
+    c->snd_una = seg->h.ack;
+    c->snd_buf_seq = c->iss + 1;
+    c->snd_wnd = (uint32_t)seg->h.window << ((seg->h.flags & TCP_SYN) ? 0 : c->snd_wscale);
+    c->max_snd_wnd = c->snd_wnd;
+    c->snd_wl1 = seg->h.seq;
+    c->snd_wl2 = seg->h.ack;
+    if (c->rtt_timing && c->backoff == 0)
+        tcp_rtt_sample(c, inet_now(c->inet) - c->rtt_start);
+    c->rtt_timing = false;
+    c->backoff = 0;
+    if (c->srtt_ns == 0)
+        c->rto_ns = TCP_RTO_INITIAL_NS;
+    tcp_cc_init(c);
+    timer_cancel(c->inet->timers, &c->rtx_timer);
+    tcp_set_state(c, TCP_ESTABLISHED);
+    tcp_arm_keepalive(c);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------- LISTEN */
+
+static void passive_open(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg)
+{
+    struct tcp_conn *c = tcp_conn_alloc(tcp, seg->dst, seg->h.dport, seg->src, seg->h.sport);
+    if (!c) {
+        if (tcp->params.syn_cookies)
+            tcp_syncookie_send(tcp, l, seg);
+        return;
+    }
+    take_syn_options(c, seg);
+    c->iss = tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport);
+    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    c->snd_buf_seq = c->iss + 1;
+    c->snd_wnd = seg->h.window; /* unscaled in a SYN */
+    c->listener = l;
+    l->half_open++;
+    c->state = TCP_SYN_RECEIVED;
+    c->rtt_timing = true;
+    c->rtt_start = inet_now(tcp->inet);
+    tcp_send_syn(c);
+}
+
+void tcp_listen_input(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg)
+{
+    uint8_t f = seg->h.flags;
+    if (f & TCP_RST) {
+        TCP_COUNT(tcp, rx_listen_bad);
+        return;
+    }
+    if (f & TCP_ACK) {
+        struct tcp_conn *c = NULL;
+        if (!(f & TCP_SYN) && tcp->params.syn_cookies)
+            c = tcp_syncookie_accept(tcp, l, seg);
+        if (c) {
+            tcp_conn_input(c, seg); /* any data riding on the ACK */
+            return;
+        }
+        TCP_COUNT(tcp, rx_listen_bad);
+        tcp_reply_rst(tcp, seg);
+        return;
+    }
+    if (!(f & TCP_SYN) || (f & TCP_FIN)) {
+        if (f & TCP_SYN)
+            TCP_COUNT(tcp, rx_bad_flags);
+        else
+            TCP_COUNT(tcp, rx_listen_bad);
+        return;
+    }
+    if (l->half_open >= tcp->params.syn_backlog) {
+        if (tcp->params.syn_cookies)
+            tcp_syncookie_send(tcp, l, seg);
+        else
+            TCP_COUNT(tcp, rx_backlog_full);
+        return;
+    }
+    passive_open(tcp, l, seg);
+}
+
+/* Made by tcp_syncookie_accept(): an established connection from a verified cookie. */
+struct tcp_conn *tcp_conn_from_cookie(struct tcp *tcp, struct tcp_listener *l,
+                                      const struct tcp_seg *seg, uint32_t iss, uint16_t mss,
+                                      const struct tcp_opts *syn_opts)
+{
+    struct tcp_conn *c = tcp_conn_alloc(tcp, seg->dst, seg->h.dport, seg->src, seg->h.sport);
+    if (!c)
+        return NULL;
+    struct tcp_seg syn = *seg;
+    syn.h.seq = seg->h.seq - 1;
+    syn.h.opts = *syn_opts;
+    syn.h.opts.has_mss = true;
+    syn.h.opts.mss = mss;
+    take_syn_options(c, &syn);
+    if (c->ts_ok)
+        c->ts_recent = seg->h.opts.ts_val;
+    c->iss = c->snd_una = iss;
+    c->snd_nxt = c->snd_max = iss + 1;
+    c->snd_buf_seq = iss + 1;
+    c->listener = l;
+    l->half_open++; /* given back when it is accepted, like any handshake */
+    c->cookie = true;
+    c->state = TCP_SYN_RECEIVED;
+    return c;
+}
+
+/* ----------------------------------------------------------------------------- SYN_SENT */
+
+static void syn_sent_input(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    uint8_t f = seg->h.flags;
+    if ((f & TCP_ACK) && (seq_le(seg->h.ack, c->iss) || seq_gt(seg->h.ack, c->snd_max))) {
+        TCP_COUNT(c->tcp, rx_syn_sent_bad_ack);
+        tcp_reply_rst(c->tcp, seg);
+        return;
+    }
+    if (f & TCP_RST) {
+        if (f & TCP_ACK) {
+            TCP_COUNT(c->tcp, conn_refused);
+            tcp_conn_closed(c, -ECONNREFUSED);
+        } else {
+            TCP_COUNT(c->tcp, rx_rst_dropped);
+        }
+        return;
+    }
+    if (!(f & TCP_SYN)) {
+        TCP_COUNT(c->tcp, rx_bad_flags);
+        return;
+    }
+    take_syn_options(c, seg);
+    if (!(f & TCP_ACK)) { /* simultaneous open (RFC 9293 figure 8) */
+        c->state = TCP_SYN_RECEIVED;
+        tcp_send_syn(c);
+        return;
+    }
+    if (establish(c, seg) < 0) {
+        tcp_send_rst(c);
+        tcp_conn_closed(c, -ENOMEM);
+        return;
+    }
+    tcp_send_ack(c);
+    tcp_notify_established(c);
+}
+
+/* ----------------------------------------------------------------- synchronized states */
+
+static bool seq_acceptable(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    uint32_t wnd = (c->rcv.buf || c->state == TCP_SYN_RECEIVED) ? tcp_rcv_window(c) : 0;
+    uint32_t len = seg_seqlen(seg), seq = seg->h.seq;
+    if (seq == c->rcv_nxt)
+        return true; /* includes zero-window probes: their ACK is still processed */
+    if (wnd == 0)
+        return false;
+    bool head_in = seq_ge(seq, c->rcv_nxt) && seq_lt(seq, c->rcv_nxt + wnd);
+    if (len == 0)
+        return head_in;
+    uint32_t last = seq + len - 1;
+    return head_in || (seq_ge(last, c->rcv_nxt) && seq_lt(last, c->rcv_nxt + wnd));
+}
+
+/* RFC 7323 5.3: reject old duplicates by their timestamp. */
+static bool paws_reject(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    if (!c->ts_ok || !seg->h.opts.has_ts || (seg->h.flags & TCP_RST))
+        return false;
+    if (!seq_lt(seg->h.opts.ts_val, c->ts_recent))
+        return false;
+    return inet_now(c->inet) - c->ts_recent_at < PAWS_IDLE_NS;
+}
+
+/* RFC 5961 3.2: an exact RST resets, an in-window one earns a challenge ACK. */
+static void rst_input(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    if (seg->h.seq != c->rcv_nxt) {
+        TCP_COUNT(c->tcp, rx_rst_challenged);
+        tcp_send_challenge_ack(c);
+        return;
+    }
+    TCP_COUNT(c->tcp, rx_rst_accepted);
+    if (c->state == TCP_SYN_RECEIVED && c->on_connected) {
+        TCP_COUNT(c->tcp, conn_refused);
+        tcp_conn_closed(c, -ECONNREFUSED);
+    } else if (c->state == TCP_TIME_WAIT || c->state == TCP_SYN_RECEIVED) {
+        tcp_conn_closed(c, 0);
+    } else {
+        TCP_COUNT(c->tcp, conn_reset);
+        tcp_conn_closed(c, -ECONNRESET);
+    }
+}
+
+static bool syn_received_ack(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    if (!seq_gt(seg->h.ack, c->snd_una) || seq_gt(seg->h.ack, c->snd_max)) {
+        TCP_COUNT(c->tcp, rx_old_ack);
+        tcp_reply_rst(c->tcp, seg);
+        return false;
+    }
+    if (establish(c, seg) < 0) {
+        tcp_send_rst(c);
+        tcp_conn_closed(c, -ENOMEM);
+        return false;
+    }
+    if (c->cookie)
+        TCP_COUNT(c->tcp, syn_cookies_ok);
+    tcp_notify_established(c);
+    return !c->stack_done;
+}
+
+static void update_window(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    const struct tcp_hdr *h = &seg->h;
+    if (!(seq_lt(c->snd_wl1, h->seq) || (c->snd_wl1 == h->seq && seq_le(c->snd_wl2, h->ack))))
+        return;
+    uint32_t old = c->snd_wnd;
+    c->snd_wnd = (uint32_t)h->window << c->snd_wscale;
+    c->snd_wl1 = h->seq;
+    c->snd_wl2 = h->ack;
+    if (c->snd_wnd > c->max_snd_wnd)
+        c->max_snd_wnd = c->snd_wnd;
+    if (old == 0 && c->snd_wnd && c->snd_max == c->snd_una) {
+        /* The window reopened: stop probing (the next send arms a fresh timer). */
+        timer_cancel(c->inet->timers, &c->rtx_timer);
+        c->probes = 0;
+        c->backoff = 0;
+        if (c->srtt_ns)
+            tcp_rtt_sample(c, c->srtt_ns);
+    }
+}
+
+/* Cumulative acknowledgement of (ack) > snd_una. Returns the bytes of sequence space acked. */
+static uint32_t take_ack(struct tcp_conn *c, uint32_t ack)
+{
+    uint32_t data = ack - c->snd_buf_seq;
+    if (seq_lt(ack, c->snd_buf_seq))
+        data = 0;
+    if (data > c->snd.len)
+        data = c->snd.len;
+    tcp_ring_consume(&c->snd, data);
+    if (c->snd.len == 0)
+        c->snd.head = 0;
+    c->snd_buf_seq += data;
+    if (c->fin_sent && seq_gt(ack, c->fin_seq))
+        c->fin_acked = true;
+    uint32_t acked = ack - c->snd_una;
+    c->snd_una = ack;
+    if (seq_lt(c->snd_nxt, ack))
+        c->snd_nxt = ack;
+    if (c->rtt_timing && seq_gt(ack, c->rtt_seq)) {
+        c->rtt_timing = false;
+        tcp_rtt_sample(c, inet_now(c->inet) - c->rtt_start);
+    } else if (c->backoff) {
+        c->backoff = 0;
+        if (c->srtt_ns)
+            tcp_rtt_sample(c, c->srtt_ns); /* undo the backoff: the path works again */
+    }
+    c->probes = 0;
+    tcp_sack_advance(c);
+    tcp_rearm_rtx(c);
+    return acked;
+}
+
+/* What our FIN being acknowledged does to the state. false: the connection is gone. */
+static bool fin_acked_transition(struct tcp_conn *c)
+{
+    if (!c->fin_acked)
+        return true;
+    if (c->state == TCP_FIN_WAIT_1) {
+        tcp_set_state(c, TCP_FIN_WAIT_2);
+        tcp_arm_fin_wait_2(c);
+    } else if (c->state == TCP_CLOSING) {
+        tcp_set_state(c, TCP_TIME_WAIT);
+    } else if (c->state == TCP_LAST_ACK) {
+        TCP_COUNT(c->tcp, conn_closed);
+        tcp_conn_closed(c, 0);
+        return false;
+    }
+    return true;
+}
+
+/* RFC 9293 step five with RFC 5961 5.2. false: drop the rest of the segment. */
+static bool ack_input(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    uint32_t ack = seg->h.ack;
+    if (c->state == TCP_SYN_RECEIVED)
+        return syn_received_ack(c, seg);
+    if (seq_gt(ack, c->snd_max)) {
+        TCP_COUNT(c->tcp, rx_ack_too_new);
+        tcp_send_challenge_ack(c);
+        return false;
+    }
+    if (seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
+        TCP_COUNT(c->tcp, rx_old_ack);
+        tcp_send_challenge_ack(c);
+        return false;
+    }
+    uint32_t prior_flight = c->snd_max - c->snd_una, prior_wnd = c->snd_wnd, acked = 0;
+    if (seq_gt(ack, c->snd_una))
+        acked = take_ack(c, ack);
+    if (c->sack_ok && seg->h.opts.sack_count)
+        tcp_sack_update(c, &seg->h.opts);
+    update_window(c, seg);
+    bool dup = !acked && ack == c->snd_una && seg->len == 0 &&
+               !(seg->h.flags & (TCP_SYN | TCP_FIN)) && c->snd_wnd == prior_wnd &&
+               c->snd_max != c->snd_una;
+    if (c->snd.buf)
+        tcp_recovery_ack(c, acked, dup, prior_flight);
+    if (!fin_acked_transition(c))
+        return false;
+    if (acked)
+        tcp_notify_writable(c);
+    return !c->stack_done;
+}
+
+static void fin_input(struct tcp_conn *c)
+{
+    c->rcv_nxt++;
+    c->fin_received = true;
+    c->rcv_fin_pending = false;
+    c->ack_now = true;
+    tcp_deliver(c); /* EOF, if all data before it was taken */
+    if (c->stack_done)
+        return;
+    if (c->state == TCP_ESTABLISHED)
+        tcp_set_state(c, TCP_CLOSE_WAIT);
+    else if (c->state == TCP_FIN_WAIT_1)
+        tcp_set_state(c, c->fin_acked ? TCP_TIME_WAIT : TCP_CLOSING);
+    else if (c->state == TCP_FIN_WAIT_2)
+        tcp_set_state(c, TCP_TIME_WAIT);
+}
+
+/* A SYN for a connection in TIME_WAIT (RFC 9293 3.10.7.4, RFC 6191): a new incarnation may
+ * start when it is clearly newer. true: the segment was handed to the listener. */
+static bool time_wait_reuse(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    if ((seg->h.flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+        return false;
+    bool newer = (c->ts_ok && seg->h.opts.has_ts) ? seq_gt(seg->h.opts.ts_val, c->ts_recent)
+                                                  : seq_gt(seg->h.seq, c->rcv_nxt);
+    struct tcp_listener *l = tcp_find_listener(c->tcp, c->lport);
+    if (!newer || !l)
+        return false;
+    TCP_COUNT(c->tcp, rx_time_wait_reuse);
+    tcp_conn_closed(c, 0);
+    tcp_listen_input(c->tcp, l, seg);
+    return true;
+}
+
+static void unacceptable(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    if (c->state == TCP_SYN_RECEIVED && (seg->h.flags & TCP_SYN) && seg->h.seq == c->irs &&
+        !(seg->h.flags & TCP_ACK)) {
+        tcp_send_syn(c); /* our SYN-ACK was lost: the peer repeats its SYN */
+        return;
+    }
+    TCP_COUNT(c->tcp, rx_out_of_window);
+    if (seg->h.flags & TCP_RST)
+        return;
+    if (c->state == TCP_TIME_WAIT && (seg->h.flags & TCP_FIN))
+        tcp_arm_time_wait(c); /* our last ACK was lost: restart 2*MSL */
+    c->ack_now = true;
+}
+
+static void synchronized_input(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    uint8_t f = seg->h.flags;
+    if (paws_reject(c, seg)) {
+        TCP_COUNT(c->tcp, rx_paws_rejected);
+        c->ack_now = true;
+        return;
+    }
+    if (!seq_acceptable(c, seg)) {
+        unacceptable(c, seg);
+        return;
+    }
+    if (f & TCP_RST) {
+        rst_input(c, seg);
+        return;
+    }
+    if (f & TCP_SYN) { /* RFC 5961 4.2 */
+        TCP_COUNT(c->tcp, rx_syn_challenged);
+        tcp_send_challenge_ack(c);
+        return;
+    }
+    if (!(f & TCP_ACK)) {
+        TCP_COUNT(c->tcp, rx_bad_flags);
+        return;
+    }
+    if (c->ts_ok && seg->h.opts.has_ts && seq_le(seg->h.seq, c->rcv_nxt) &&
+        seq_ge(seg->h.opts.ts_val, c->ts_recent)) {
+        c->ts_recent = seg->h.opts.ts_val;
+        c->ts_recent_at = inet_now(c->inet);
+    }
+    if (!ack_input(c, seg))
+        return;
+    if (c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2)
+        tcp_data_input(c, seg);
+    else if (seg->len || (f & TCP_FIN))
+        TCP_COUNT(c->tcp, rx_data_after_fin);
+}
+
+void tcp_conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    c->busy++;
+    c->last_rx = inet_now(c->inet);
+    if (c->state == TCP_SYN_SENT)
+        syn_sent_input(c, seg);
+    else if (c->state != TCP_TIME_WAIT || !time_wait_reuse(c, seg))
+        synchronized_input(c, seg);
+    if (!c->stack_done)
+        tcp_output(c);
+    c->busy--;
+    tcp_conn_put(c);
+}
+
+/* --------------------------------------------------------------------------------- data */
+
+/* Cut the segment to what is new and fits the buffer; returns false when nothing is left. */
+static bool trim_to_window(struct tcp_conn *c, uint32_t *seq, const uint8_t **data, uint32_t *len,
+                           bool *fin)
+{
+    if (seq_lt(*seq, c->rcv_nxt)) {
+        uint32_t skip = c->rcv_nxt - *seq;
+        TCP_COUNT(c->tcp, rx_dup_data);
+        c->ack_now = true;
+        if (skip > *len) { /* all old, and a FIN below rcv_nxt is old too */
+            *len = 0;
+            *fin = false;
+            return false;
+        }
+        *data += skip;
+        *len -= skip;
+        *seq = c->rcv_nxt;
+    }
+    uint32_t space = c->rcv.size - c->rcv.len, off = *seq - c->rcv_nxt;
+    if (off + *len > space) {
+        TCP_COUNT(c->tcp, rx_window_full);
+        *len = off < space ? space - off : 0;
+        *fin = false;
+        c->ack_now = true;
+    }
+    return *len > 0 || *fin;
+}
+
+static void in_order(struct tcp_conn *c, uint32_t len)
+{
+    bool had_ooo = c->n_ooo != 0;
+    c->rcv.len += len;
+    c->rcv_nxt += len;
+    uint32_t gained = tcp_ooo_take(c);
+    c->rcv.len += gained;
+    c->rcv_nxt += gained;
+    c->rcv_unacked += len + gained;
+    if (had_ooo || c->rcv_unacked >= 2u * c->rcv_mss)
+        c->ack_now = true; /* RFC 5681 4.2: at least every second segment, and at once on
+                              filling a hole */
+    else
+        tcp_arm_delack(c);
+}
+
+void tcp_data_input(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    uint32_t seq = seg->h.seq, len = seg->len;
+    const uint8_t *data = seg->data;
+    bool fin = (seg->h.flags & TCP_FIN) != 0;
+    if (!c->rcv.buf || !trim_to_window(c, &seq, &data, &len, &fin))
+        return;
+    if (len) {
+        uint32_t off = seq - c->rcv_nxt;
+        tcp_ring_write_at(&c->rcv, c->rcv.len + off, data, len);
+        if (off == 0) {
+            in_order(c, len);
+            tcp_deliver(c);
+            if (c->stack_done)
+                return;
+        } else {
+            TCP_COUNT(c->tcp, rx_ooo);
+            if (!tcp_ooo_add(c, seq, seq + len))
+                TCP_COUNT(c->tcp, rx_ooo_dropped);
+            c->ack_now = true; /* a duplicate ACK with SACK tells the sender at once */
+        }
+    }
+    if (fin && !c->rcv_fin_pending) {
+        c->rcv_fin_pending = true;
+        c->rcv_fin_seq = seq + len;
+    }
+    if (c->rcv_fin_pending && c->rcv_fin_seq == c->rcv_nxt)
+        fin_input(c);
+}

@@ -1,0 +1,260 @@
+/*
+ * TCP internals shared by the tcp_*.c modules (not part of the public API).
+ *
+ * Call order on receive:
+ *   ip4_input -> tcp_input (tcp.c: parse, checksum, demux)
+ *     -> tcp_conn_input (tcp_input.c: RFC 9293 3.10.7 "SEGMENT ARRIVES", one step per function)
+ *     |  -> tcp_ack_input -> tcp_sack_update / tcp_cc_on_ack / tcp_recovery_*
+ *     |  -> tcp_data_input -> receive ring, out-of-order ranges, on_data
+ *     -> tcp_listen_input (tcp_input.c: SYN, SYN cookies)
+ *     -> tcp_output (tcp_output.c: whatever the windows allow now)
+ * Timers (tcp_timer.c): retransmission / persist, delayed ACK, keepalive / TIME_WAIT / FIN_WAIT_2,
+ * and a zero-delay "deliver" timer that runs callbacks outside the service's own tcp_ calls.
+ *
+ * Buffers are rings of fixed size allocated once the connection is established. The send ring
+ * holds [snd_buf_seq, snd_buf_seq + len): bytes sent and unacknowledged, then bytes not sent yet.
+ * The receive ring holds in-order bytes the service has not consumed, followed by room for the
+ * window, in which out-of-order data is written at its place; rcv ranges (SACK blocks) record
+ * which out-of-order bytes are there.
+ */
+#ifndef UNIC_TCP_INTERNAL_H
+#define UNIC_TCP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "unic/inet.h"
+#include "unic/tcp.h"
+#include "unic/timer.h"
+#include "unic/wire/tcp.h"
+
+#define TCP_DEFAULT_MSS 536   /* RFC 9293 3.7.1 when the peer sends none */
+#define TCP_MAX_OOO_RANGES 16 /* out-of-order ranges kept in the receive window */
+#define TCP_MAX_SCOREBOARD 32 /* SACKed ranges remembered on the send side */
+#define TCP_RTO_INITIAL_NS (1000 * NSEC_PER_MSEC)
+#define TCP_RTO_MIN_NS (200 * NSEC_PER_MSEC) /* Linux's; RFC 6298 says 1 s (a SHOULD) */
+#define TCP_RTO_MAX_NS (60 * NSEC_PER_SEC)
+#define TCP_DELACK_NS (40 * NSEC_PER_MSEC)
+#define TCP_SYN_RETRIES 6
+#define TCP_SYNACK_RETRIES 5
+#define TCP_DATA_RETRIES 15
+#define TCP_FIN_WAIT_2_NS (60 * NSEC_PER_SEC)
+#define TCP_DUPTHRESH 3
+#define TCP_EPHEMERAL_LOW 49152
+#define TCP_INIT_CWND_SEGS 10 /* RFC 6928 */
+
+struct tcp_ring {
+    uint8_t *buf;
+    uint32_t size; /* 0 until allocated */
+    uint32_t head; /* index of the first byte */
+    uint32_t len;  /* bytes held from head */
+};
+
+struct cubic {
+    uint64_t epoch_start; /* ns; 0: no epoch */
+    uint32_t w_max;       /* bytes, at the last reduction */
+    uint32_t k_ms;        /* time to return to w_max */
+    uint32_t w_est;       /* Reno-friendly estimate, bytes */
+    uint32_t ack_bytes;   /* accumulated for the Reno estimate */
+};
+
+struct tcp_listener {
+    struct tcp *tcp;
+    uint16_t port;
+    tcp_accept_fn on_accept;
+    void *user;
+    uint32_t half_open; /* connections in SYN_RECEIVED from this listener */
+    struct tcp_listener *next;
+};
+
+struct tcp_conn {
+    struct tcp *tcp;
+    struct inet *inet;
+    struct tcp_conn *hash_next;           /* bucket chain */
+    struct tcp_conn *all_prev, *all_next; /* every connection of the stack */
+    struct tcp_listener *listener;        /* while SYN_RECEIVED from a listener */
+    enum tcp_state state;
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+
+    /* Send sequence space (RFC 9293 3.3.1), plus snd_max: the highest sequence sent. */
+    uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+    uint32_t snd_buf_seq; /* sequence number of the first byte of snd ring */
+    uint32_t fin_seq;     /* valid once fin_queued */
+    uint16_t mss;         /* payload bytes we send per segment */
+    uint16_t rcv_mss;     /* what we announced */
+    uint8_t snd_wscale, rcv_wscale;
+
+    /* Receive sequence space. */
+    uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
+    uint32_t rcv_fin_seq;           /* the peer's FIN when it arrived out of order */
+    struct tcp_ring snd, rcv;
+    struct tcp_sack_block ooo[TCP_MAX_OOO_RANGES]; /* sorted, disjoint */
+    uint8_t n_ooo, ooo_recent;                     /* index of the newest, for SACK order */
+    uint32_t rcv_unacked;                          /* bytes received since our last ACK */
+
+    /* Options. */
+    bool ts_ok, sack_ok, ws_ok;
+    uint32_t ts_recent, ts_offset;
+    uint64_t ts_recent_at;
+
+    /* RTT and retransmission (RFC 6298). */
+    uint64_t srtt_ns, rttvar_ns, rto_ns;
+    uint64_t rtt_start;
+    uint32_t rtt_seq;
+    bool rtt_timing;
+    uint8_t backoff; /* consecutive timeouts */
+    uint8_t probes;  /* unanswered window / keepalive probes */
+
+    /* Congestion control. */
+    uint32_t cwnd, ssthresh, recover, rtx_nxt;
+    uint8_t dupacks;
+    bool in_recovery;
+    uint32_t bytes_acked; /* congestion avoidance accumulator */
+    struct cubic cubic;
+
+    /* SACK scoreboard (send side): sorted, disjoint, within [snd_una, snd_max]. */
+    struct tcp_sack_block sacked[TCP_MAX_SCOREBOARD];
+    uint8_t n_sacked;
+    uint32_t sacked_bytes, high_sack;
+
+    struct timer rtx_timer; /* retransmission or persist */
+    struct timer delack_timer;
+    struct timer keep_timer;  /* keepalive, TIME_WAIT, FIN_WAIT_2 */
+    struct timer event_timer; /* deferred callbacks (zero delay) */
+    uint32_t keep_idle_s, keep_intvl_s, keep_count;
+    uint64_t last_rx; /* when the last segment arrived (keepalive, FIN_WAIT_2) */
+
+    struct tcp_callbacks cb;
+    tcp_connected_fn on_connected;
+    void *user;
+
+    bool fin_queued, fin_sent, fin_acked, fin_received, rcv_fin_pending;
+    bool nodelay, want_writable, rcv_paused, eof_pending, eof_delivered;
+    bool ack_now, need_output;
+    bool user_done, stack_done;
+    bool cookie;   /* made from a SYN cookie */
+    uint16_t busy; /* nesting of stack code working on this connection */
+};
+
+struct tcp {
+    struct inet *inet;
+    struct inet_module module;
+    struct tcp_params params;
+    struct tcp_stats stats;
+    struct tcp_conn **table;
+    uint32_t table_mask;
+    uint8_t hash_key[16], isn_key[16], cookie_key[16];
+    struct tcp_conn *all;
+    uint32_t n_conns;
+    struct tcp_listener *listeners;
+    uint64_t challenge_epoch; /* second the challenge count belongs to */
+    uint32_t challenge_count;
+    bool force_isn;
+    uint32_t forced_isn;
+};
+
+/* A parsed incoming segment. */
+struct tcp_seg {
+    struct tcp_hdr h;
+    const uint8_t *data;
+    uint32_t len; /* payload bytes */
+    uint32_t src, dst;
+};
+
+static inline uint32_t seg_seqlen(const struct tcp_seg *s)
+{
+    return s->len + ((s->h.flags & TCP_SYN) ? 1u : 0u) + ((s->h.flags & TCP_FIN) ? 1u : 0u);
+}
+
+#define TCP_COUNT(tcp, name) ((tcp)->stats.name++)
+
+/* tcp.c */
+struct tcp *tcp_attach(struct inet *inet);
+struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                                uint16_t rport);
+struct tcp_conn *tcp_lookup(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                            uint16_t rport);
+struct tcp_listener *tcp_find_listener(struct tcp *tcp, uint16_t port);
+int tcp_conn_alloc_buffers(struct tcp_conn *c);
+void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
+void tcp_conn_closed(struct tcp_conn *c, int reason);
+void tcp_conn_put(struct tcp_conn *c);
+void tcp_notify_writable(struct tcp_conn *c);
+void tcp_deliver(struct tcp_conn *c);
+void tcp_notify_established(struct tcp_conn *c);
+uint32_t tcp_ts_now(const struct tcp_conn *c);
+
+/* tcp_input.c */
+void tcp_conn_input(struct tcp_conn *c, const struct tcp_seg *seg);
+void tcp_listen_input(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg);
+void tcp_data_input(struct tcp_conn *c, const struct tcp_seg *seg);
+struct tcp_conn *tcp_conn_from_cookie(struct tcp *tcp, struct tcp_listener *l,
+                                      const struct tcp_seg *seg, uint32_t iss, uint16_t mss,
+                                      const struct tcp_opts *syn_opts);
+
+/* tcp_output.c */
+void tcp_output(struct tcp_conn *c);
+void tcp_send_ack(struct tcp_conn *c);
+void tcp_send_challenge_ack(struct tcp_conn *c);
+void tcp_send_probe(struct tcp_conn *c);
+void tcp_send_rst(struct tcp_conn *c);
+void tcp_send_syn(struct tcp_conn *c);
+void tcp_retransmit_una(struct tcp_conn *c);
+void tcp_reply_rst(struct tcp *tcp, const struct tcp_seg *seg);
+int tcp_send_synack_stateless(struct tcp *tcp, const struct tcp_seg *seg, uint32_t iss,
+                              const struct tcp_opts *o, uint16_t window);
+uint32_t tcp_rcv_window(const struct tcp_conn *c);
+uint8_t tcp_pick_wscale(uint32_t rcv_buf);
+
+/* tcp_timer.c */
+void tcp_timers_init(struct tcp_conn *c);
+void tcp_timers_cancel(struct tcp_conn *c);
+void tcp_arm_rtx(struct tcp_conn *c);
+void tcp_rearm_rtx(struct tcp_conn *c);
+void tcp_arm_delack(struct tcp_conn *c);
+void tcp_arm_keepalive(struct tcp_conn *c);
+void tcp_arm_time_wait(struct tcp_conn *c);
+void tcp_arm_fin_wait_2(struct tcp_conn *c);
+void tcp_schedule_event(struct tcp_conn *c);
+void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);
+
+/* tcp_cc.c */
+void tcp_cc_init(struct tcp_conn *c);
+void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, uint32_t prior_flight);
+void tcp_cc_on_loss(struct tcp_conn *c);
+void tcp_cc_on_rto(struct tcp_conn *c);
+void tcp_recovery_ack(struct tcp_conn *c, uint32_t acked, bool dup, uint32_t prior_flight);
+uint32_t tcp_flight(const struct tcp_conn *c);
+
+/* tcp_sack.c */
+void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o);
+void tcp_sack_advance(struct tcp_conn *c);
+void tcp_sack_clear(struct tcp_conn *c);
+bool tcp_sack_is_sacked(const struct tcp_conn *c, uint32_t seq, uint32_t *run_end);
+uint32_t tcp_sack_next_hole(const struct tcp_conn *c, uint32_t from, uint32_t *hole_end);
+uint32_t tcp_sack_pipe(const struct tcp_conn *c);
+bool tcp_ooo_add(struct tcp_conn *c, uint32_t start, uint32_t end);
+uint32_t tcp_ooo_take(struct tcp_conn *c);
+unsigned tcp_ooo_blocks(const struct tcp_conn *c, struct tcp_sack_block *out, unsigned max);
+
+/* tcp_isn.c */
+uint32_t tcp_isn(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+int tcp_pick_port(struct tcp *tcp, uint32_t laddr, uint32_t raddr, uint16_t rport, uint16_t *port);
+uint32_t tcp_ts_offset(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                       uint16_t rport);
+
+/* tcp_syncookie.c */
+void tcp_syncookie_send(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg);
+struct tcp_conn *tcp_syncookie_accept(struct tcp *tcp, struct tcp_listener *l,
+                                      const struct tcp_seg *seg);
+
+/* tcp_buf.c */
+int tcp_ring_alloc(struct tcp_ring *r, uint32_t size);
+void tcp_ring_free(struct tcp_ring *r);
+uint32_t tcp_ring_write_at(struct tcp_ring *r, uint32_t off, const uint8_t *src, uint32_t n);
+void tcp_ring_read_at(const struct tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
+void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
+uint32_t tcp_ring_contig(const struct tcp_ring *r, const uint8_t **p);
+
+#endif

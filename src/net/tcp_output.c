@@ -1,0 +1,352 @@
+/*
+ * TCP output: building segments and deciding what the windows allow.
+ *
+ * tcp_output() is called after input, after tcp_send()/tcp_close() and from timers. It sends, in
+ * order: retransmissions of holes during SACK recovery (RFC 6675), then new data as far as
+ * min(cwnd, peer window) allows, subject to Nagle and sender-side silly window avoidance, then
+ * our FIN once all data is out, and finally a bare ACK when one is owed and nothing carried it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "tcp_internal.h"
+#include "unic/ip4.h"
+#include "unic/wire/ip4.h"
+
+uint8_t tcp_pick_wscale(uint32_t rcv_buf)
+{
+    uint8_t ws = 0;
+    while (ws < TCP_MAX_WSCALE && (rcv_buf >> ws) > 0xffff)
+        ws++;
+    return ws;
+}
+
+/* Free space in the receive buffer, never less than what was already promised. */
+uint32_t tcp_rcv_window(const struct tcp_conn *c)
+{
+    uint32_t space = c->rcv.buf ? c->rcv.size - c->rcv.len : c->tcp->params.rcv_buf;
+    uint32_t promised = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    uint32_t max = 0xffffu << c->rcv_wscale;
+    if (space < promised)
+        space = promised;
+    return space > max ? max : space;
+}
+
+/* Send one segment with header (h) and (len) payload bytes from (ring) at (off). */
+static int xmit(struct tcp *tcp, uint32_t src, uint32_t dst, const struct tcp_hdr *h,
+                const struct tcp_ring *ring, uint32_t off, uint32_t len)
+{
+    struct inet *inet = tcp->inet;
+    struct netbuf *nb = netbuf_alloc_size(inet->pool, len);
+    if (!nb) {
+        TCP_COUNT(tcp, tx_no_buffer);
+        return -ENOBUFS;
+    }
+    if (len) {
+        uint8_t *p = netbuf_put(nb, len);
+        tcp_ring_read_at(ring, off, p, len);
+    }
+    size_t hlen = TCP_HDR_LEN + tcp_opts_len(&h->opts);
+    uint8_t *p = netbuf_push(nb, hlen);
+    if (!p || tcp_emit(p, hlen, h) < 0) {
+        netbuf_free(nb);
+        TCP_COUNT(tcp, tx_no_buffer);
+        return -ENOBUFS;
+    }
+    tcp_set_checksum(p, nb->len, src, dst);
+    TCP_COUNT(tcp, tx_segments);
+    int err =
+        ip4_output(inet, nb, &(struct ip4_out){.src = src, .dst = dst, .proto = IP4_PROTO_TCP});
+    if (err < 0)
+        TCP_COUNT(tcp, tx_ip_error);
+    return err;
+}
+
+static void fill_header(struct tcp_conn *c, struct tcp_hdr *h, uint32_t seq, uint8_t flags)
+{
+    memset(h, 0, sizeof(*h));
+    h->sport = c->lport;
+    h->dport = c->rport;
+    h->seq = seq;
+    h->flags = flags;
+    if (flags & TCP_ACK)
+        h->ack = c->rcv_nxt;
+    uint32_t wnd = tcp_rcv_window(c);
+    if (flags & TCP_SYN)
+        h->window = (uint16_t)(wnd > 0xffff ? 0xffff : wnd);
+    else
+        h->window = (uint16_t)(wnd >> c->rcv_wscale);
+    if (c->ts_ok) {
+        h->opts.has_ts = true;
+        h->opts.ts_val = tcp_ts_now(c);
+        h->opts.ts_ecr = c->ts_recent;
+    }
+    if (c->sack_ok && c->n_ooo && !(flags & TCP_SYN))
+        h->opts.sack_count = (uint8_t)tcp_ooo_blocks(c, h->opts.sack, TCP_MAX_SACK_BLOCKS);
+}
+
+/* An ACK went out: the peer now knows rcv_nxt and our window. */
+static void acked_now(struct tcp_conn *c, const struct tcp_hdr *h)
+{
+    uint32_t edge = c->rcv_nxt + ((uint32_t)h->window << c->rcv_wscale);
+    if (seq_gt(edge, c->rcv_adv))
+        c->rcv_adv = edge;
+    c->rcv_unacked = 0;
+    c->ack_now = false;
+    timer_cancel(c->inet->timers, &c->delack_timer);
+}
+
+/* Send the segment starting at (seq): up to (max_len) bytes of data, plus FIN when it reaches
+ * our FIN. Returns the sequence space used (0 if there was nothing to send or it failed). */
+static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
+{
+    uint32_t off = seq - c->snd_buf_seq, len = 0;
+    if (off < c->snd.len)
+        len = c->snd.len - off < max_len ? c->snd.len - off : max_len;
+    uint8_t flags = TCP_ACK;
+    if (c->fin_queued && seq + len == c->fin_seq)
+        flags |= TCP_FIN;
+    if (len == 0 && !(flags & TCP_FIN))
+        return 0;
+    if (len && off + len == c->snd.len)
+        flags |= TCP_PSH;
+    struct tcp_hdr h;
+    fill_header(c, &h, seq, flags);
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, &c->snd, off, len) < 0)
+        return 0;
+    acked_now(c, &h);
+    if (len)
+        TCP_COUNT(c->tcp, tx_data_segments);
+    if (seq_lt(seq, c->snd_max)) {
+        TCP_COUNT(c->tcp, tx_retransmits);
+        c->rtt_timing = false; /* Karn: no samples from retransmitted data */
+    } else if (!c->rtt_timing) {
+        c->rtt_timing = true;
+        c->rtt_seq = seq;
+        c->rtt_start = inet_now(c->inet);
+    }
+    uint32_t used = len + ((flags & TCP_FIN) ? 1u : 0u);
+    if (seq_gt(seq + used, c->snd_max))
+        c->snd_max = seq + used;
+    if (flags & TCP_FIN)
+        c->fin_sent = true;
+    return used;
+}
+
+void tcp_send_ack(struct tcp_conn *c)
+{
+    struct tcp_hdr h;
+    fill_header(c, &h, c->snd_nxt, TCP_ACK);
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0) == 0)
+        TCP_COUNT(c->tcp, tx_acks);
+    acked_now(c, &h);
+}
+
+/* RFC 5961 challenge ACK, at most challenge_ack_per_s a second for the whole stack. */
+void tcp_send_challenge_ack(struct tcp_conn *c)
+{
+    struct tcp *tcp = c->tcp;
+    uint64_t epoch = inet_now(c->inet) / NSEC_PER_SEC;
+    if (epoch != tcp->challenge_epoch) {
+        tcp->challenge_epoch = epoch;
+        tcp->challenge_count = 0;
+    }
+    if (tcp->challenge_count >= tcp->params.challenge_ack_per_s) {
+        TCP_COUNT(tcp, tx_challenge_limited);
+        return;
+    }
+    tcp->challenge_count++;
+    TCP_COUNT(tcp, tx_challenge_acks);
+    tcp_send_ack(c);
+}
+
+/* A segment the peer must answer with an ACK: one below snd_una, no data (zero-window probe
+ * and keepalive, as Linux does). */
+void tcp_send_probe(struct tcp_conn *c)
+{
+    struct tcp_hdr h;
+    fill_header(c, &h, c->snd_una - 1, TCP_ACK);
+    xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0);
+}
+
+void tcp_send_rst(struct tcp_conn *c)
+{
+    struct tcp_hdr h;
+    fill_header(c, &h, c->snd_max, TCP_RST | TCP_ACK);
+    h.window = 0;
+    h.opts.sack_count = 0;
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0) == 0)
+        TCP_COUNT(c->tcp, tx_rst);
+}
+
+/* RFC 9293 3.10.7.1: the reply to a segment for no connection. */
+void tcp_reply_rst(struct tcp *tcp, const struct tcp_seg *seg)
+{
+    if (seg->h.flags & TCP_RST)
+        return;
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.sport = seg->h.dport;
+    h.dport = seg->h.sport;
+    if (seg->h.flags & TCP_ACK) {
+        h.seq = seg->h.ack;
+        h.flags = TCP_RST;
+    } else {
+        h.ack = seg->h.seq + seg_seqlen(seg);
+        h.flags = TCP_RST | TCP_ACK;
+    }
+    if (xmit(tcp, seg->dst, seg->src, &h, NULL, 0, 0) == 0)
+        TCP_COUNT(tcp, tx_rst);
+}
+
+/* A SYN-ACK that keeps no state (SYN cookies). */
+int tcp_send_synack_stateless(struct tcp *tcp, const struct tcp_seg *seg, uint32_t iss,
+                              const struct tcp_opts *o, uint16_t window)
+{
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.sport = seg->h.dport;
+    h.dport = seg->h.sport;
+    h.seq = iss;
+    h.ack = seg->h.seq + 1;
+    h.flags = TCP_SYN | TCP_ACK;
+    h.window = window;
+    h.opts = *o;
+    return xmit(tcp, seg->dst, seg->src, &h, NULL, 0, 0);
+}
+
+/* SYN (active open) or SYN-ACK (passive or simultaneous open), first time or again. */
+void tcp_send_syn(struct tcp_conn *c)
+{
+    struct tcp_params *p = &c->tcp->params;
+    bool synack = c->state == TCP_SYN_RECEIVED;
+    struct tcp_hdr h;
+    fill_header(c, &h, c->iss, synack ? TCP_SYN | TCP_ACK : TCP_SYN);
+    h.opts.has_mss = true;
+    h.opts.mss = c->rcv_mss;
+    h.opts.has_wscale = synack ? c->ws_ok : p->window_scale;
+    h.opts.wscale = c->rcv_wscale;
+    h.opts.sack_ok = synack ? c->sack_ok : p->sack;
+    if (!synack && p->timestamps) {
+        h.opts.has_ts = true;
+        h.opts.ts_val = tcp_ts_now(c);
+        h.opts.ts_ecr = 0;
+    }
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0) == 0 && synack)
+        acked_now(c, &h);
+    if (c->snd_nxt == c->iss)
+        c->snd_nxt = c->snd_max = c->iss + 1;
+    tcp_arm_rtx(c);
+}
+
+/* Fast retransmit / partial ACK: the first unacknowledged segment, now. */
+void tcp_retransmit_una(struct tcp_conn *c)
+{
+    if (send_at(c, c->snd_una, c->mss))
+        TCP_COUNT(c->tcp, tx_fast_retransmits);
+}
+
+/* RFC 6675 NextSeg() rule 1: retransmit holes while the pipe leaves room. */
+static bool send_recovery(struct tcp_conn *c)
+{
+    bool sent = false;
+    for (;;) {
+        if (tcp_sack_pipe(c) + c->mss > c->cwnd)
+            break;
+        uint32_t from = seq_max(c->rtx_nxt, c->snd_una), hole_end;
+        uint32_t hole = tcp_sack_next_hole(c, from, &hole_end);
+        if (!seq_lt(hole, c->high_sack))
+            break;
+        uint32_t len = hole_end - hole < c->mss ? hole_end - hole : c->mss;
+        uint32_t used = send_at(c, hole, len);
+        if (!used)
+            break;
+        c->rtx_nxt = hole + used;
+        sent = true;
+    }
+    return sent;
+}
+
+/* How much new data the windows let us put in flight now. */
+static uint32_t usable_window(const struct tcp_conn *c)
+{
+    uint32_t in_flight = c->snd_nxt - c->snd_una;
+    uint32_t wnd_left = c->snd_wnd > in_flight ? c->snd_wnd - in_flight : 0;
+    uint32_t pipe = (c->in_recovery && c->sack_ok) ? tcp_sack_pipe(c) : in_flight;
+    uint32_t cwnd_left = c->cwnd > pipe ? c->cwnd - pipe : 0;
+    return wnd_left < cwnd_left ? wnd_left : cwnd_left;
+}
+
+/* Nagle (RFC 9293 3.7.4) and sender-side SWS avoidance: may a segment of (len) go now? */
+static bool worth_sending(const struct tcp_conn *c, uint32_t len, uint32_t unsent)
+{
+    if (len >= c->mss)
+        return true;
+    if (seq_lt(c->snd_nxt, c->snd_max))
+        return true;  /* retransmission after a timeout */
+    if (len < unsent) /* window-limited */
+        return len >= c->max_snd_wnd / 2 && len > 0;
+    return c->nodelay || c->snd_nxt == c->snd_una || (c->fin_queued && len == unsent);
+}
+
+static bool send_new_data(struct tcp_conn *c)
+{
+    bool sent = false;
+    for (int guard = 0; guard < 1024; guard++) {
+        uint32_t run_end;
+        if (seq_lt(c->snd_nxt, c->snd_max) && tcp_sack_is_sacked(c, c->snd_nxt, &run_end)) {
+            c->snd_nxt = run_end; /* go-back-N after a timeout skips what the peer has */
+            continue;
+        }
+        uint32_t off = c->snd_nxt - c->snd_buf_seq;
+        uint32_t unsent = off < c->snd.len ? c->snd.len - off : 0;
+        bool fin_due = c->fin_queued && seq_le(c->snd_nxt, c->fin_seq) &&
+                       !(c->fin_sent && c->snd_nxt == c->snd_max);
+        uint32_t room = usable_window(c);
+        uint32_t len = unsent < c->mss ? unsent : c->mss;
+        if (len > room)
+            len = room;
+        if (!len && !(fin_due && unsent == 0))
+            break;
+        if (len && !worth_sending(c, len, unsent))
+            break;
+        uint32_t used = send_at(c, c->snd_nxt, len);
+        if (!used)
+            break;
+        c->snd_nxt += used;
+        sent = true;
+    }
+    return sent;
+}
+
+void tcp_output(struct tcp_conn *c)
+{
+    c->need_output = false;
+    switch (c->state) {
+    case TCP_ESTABLISHED:
+    case TCP_FIN_WAIT_1:
+    case TCP_CLOSE_WAIT:
+    case TCP_CLOSING:
+    case TCP_LAST_ACK:
+        break;
+    case TCP_FIN_WAIT_2:
+    case TCP_TIME_WAIT:
+        if (c->ack_now)
+            tcp_send_ack(c);
+        return;
+    default:
+        return;
+    }
+    if (!c->snd.buf)
+        return;
+    bool sent = false;
+    if (c->in_recovery && c->sack_ok)
+        sent = send_recovery(c);
+    sent |= send_new_data(c);
+    if (!sent && c->ack_now)
+        tcp_send_ack(c);
+    if (c->snd_max != c->snd_una)
+        tcp_arm_rtx(c);
+    else if (c->snd.len && c->snd_wnd == 0)
+        tcp_arm_rtx(c); /* persist */
+}

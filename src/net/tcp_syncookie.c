@@ -1,0 +1,102 @@
+/*
+ * SYN cookies: when a listener's half-open backlog is full (a SYN flood), answer SYNs without
+ * keeping state, and rebuild the connection from the ACK that completes the handshake.
+ *
+ * The ISS we send is the cookie:
+ *   bits 31..27  t, a counter of 64-second periods (mod 32): cookies live 64..128 s
+ *   bits 26..24  index of the MSS in mss_table (the largest not above the peer's)
+ *   bits 23..0   SipHash-2-4(secret; addresses, ports, peer ISN, t, MSS index), low 24 bits
+ * When the SYN carried timestamps, the low 5 bits of our TSval carry what else the SYN said:
+ * bit 4 SACK permitted, bits 3..0 the peer's window scale (15: none). Without timestamps the
+ * connection goes without window scaling and SACK (we could not remember them).
+ */
+#include <string.h>
+
+#include "tcp_internal.h"
+#include "unic/random.h"
+#include "unic/wire/bytes.h"
+
+#define COOKIE_PERIOD_NS (64 * NSEC_PER_SEC)
+#define TS_NO_WSCALE 0xf
+
+static const uint16_t mss_table[8] = {216, 536, 1024, 1220, 1360, 1440, 1460, 8960};
+
+static uint32_t cookie_hash(const struct tcp *tcp, const struct tcp_seg *seg, uint32_t irs,
+                            uint32_t t, unsigned mss_idx)
+{
+    uint8_t m[21];
+    wr32(m, seg->dst);
+    wr32(m + 4, seg->src);
+    wr16(m + 8, seg->h.dport);
+    wr16(m + 10, seg->h.sport);
+    wr32(m + 12, irs);
+    wr32(m + 16, t);
+    m[20] = (uint8_t)mss_idx;
+    return (uint32_t)siphash24(tcp->cookie_key, m, sizeof(m)) & 0xffffff;
+}
+
+static uint32_t period(const struct tcp *tcp)
+{
+    return (uint32_t)(inet_now(tcp->inet) / COOKIE_PERIOD_NS);
+}
+
+void tcp_syncookie_send(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg)
+{
+    (void)l;
+    const struct tcp_opts *in = &seg->h.opts;
+    uint16_t peer_mss = in->has_mss ? in->mss : TCP_DEFAULT_MSS;
+    unsigned idx = 0;
+    while (idx + 1 < 8 && mss_table[idx + 1] <= peer_mss)
+        idx++;
+    uint32_t t = period(tcp);
+    uint32_t iss =
+        ((t & 0x1f) << 27) | ((uint32_t)idx << 24) | cookie_hash(tcp, seg, seg->h.seq, t, idx);
+
+    struct tcp_opts o;
+    memset(&o, 0, sizeof(o));
+    uint32_t mtu_mss = ip4_max_payload(tcp->inet->mtu) - TCP_HDR_LEN;
+    o.has_mss = true;
+    o.mss = (uint16_t)(mtu_mss < 1460 ? mtu_mss : 1460);
+    if (in->has_ts && tcp->params.timestamps) {
+        uint32_t now = (uint32_t)(inet_now(tcp->inet) / NSEC_PER_MSEC) +
+                       tcp_ts_offset(tcp, seg->dst, seg->h.dport, seg->src, seg->h.sport);
+        uint32_t ws = (in->has_wscale && tcp->params.window_scale) ? in->wscale : TS_NO_WSCALE;
+        if (ws > TCP_MAX_WSCALE && ws != TS_NO_WSCALE)
+            ws = TCP_MAX_WSCALE;
+        bool sack = in->sack_ok && tcp->params.sack;
+        o.has_ts = true;
+        o.ts_val = (now & ~0x1fu) | (sack ? 0x10u : 0) | ws;
+        o.ts_ecr = in->ts_val;
+        o.sack_ok = sack;
+        o.has_wscale = ws != TS_NO_WSCALE;
+        o.wscale = tcp_pick_wscale(tcp->params.rcv_buf);
+    }
+    uint32_t wnd = tcp->params.rcv_buf > 0xffff ? 0xffff : tcp->params.rcv_buf;
+    if (tcp_send_synack_stateless(tcp, seg, iss, &o, (uint16_t)wnd) == 0)
+        TCP_COUNT(tcp, syn_cookies_sent);
+}
+
+struct tcp_conn *tcp_syncookie_accept(struct tcp *tcp, struct tcp_listener *l,
+                                      const struct tcp_seg *seg)
+{
+    uint32_t cookie = seg->h.ack - 1, irs = seg->h.seq - 1;
+    uint32_t now_t = period(tcp);
+    uint32_t age = (now_t - (cookie >> 27)) & 0x1f;
+    unsigned idx = (cookie >> 24) & 7;
+    if (age > 1 || cookie_hash(tcp, seg, irs, now_t - age, idx) != (cookie & 0xffffff)) {
+        TCP_COUNT(tcp, syn_cookies_bad);
+        return NULL;
+    }
+    struct tcp_opts syn;
+    memset(&syn, 0, sizeof(syn));
+    const struct tcp_opts *in = &seg->h.opts;
+    if (in->has_ts && tcp->params.timestamps) {
+        uint32_t bits = in->ts_ecr & 0x1f;
+        syn.has_ts = true;
+        syn.ts_val = in->ts_val;
+        syn.sack_ok = (bits & 0x10) != 0;
+        syn.has_wscale = (bits & 0xf) != TS_NO_WSCALE;
+        syn.wscale = (uint8_t)(bits & 0xf);
+    }
+    return tcp_conn_from_cookie(tcp, l, seg, cookie, mss_table[idx], &syn);
+}

@@ -1,0 +1,233 @@
+/*
+ * TCP timers. Four one-shot timers per connection, armed only while needed (no periodic tick):
+ *   rtx_timer    retransmission timeout (RFC 6298) or, with nothing in flight and a zero
+ *                window, the persist timer (zero-window probes)
+ *   delack_timer delayed ACK
+ *   keep_timer   keepalive, or the FIN_WAIT_2 timeout, or the end of TIME_WAIT
+ *   event_timer  zero delay: runs callbacks outside the service's own tcp_ calls
+ */
+#include <errno.h>
+
+#include "tcp_internal.h"
+
+static void on_rtx(struct timer *t);
+static void on_delack(struct timer *t);
+static void on_keep(struct timer *t);
+static void on_event(struct timer *t);
+
+void tcp_timers_init(struct tcp_conn *c)
+{
+    timer_init(&c->rtx_timer, on_rtx, c);
+    timer_init(&c->delack_timer, on_delack, c);
+    timer_init(&c->keep_timer, on_keep, c);
+    timer_init(&c->event_timer, on_event, c);
+}
+
+void tcp_timers_cancel(struct tcp_conn *c)
+{
+    struct timer_queue *tq = c->inet->timers;
+    timer_cancel(tq, &c->rtx_timer);
+    timer_cancel(tq, &c->delack_timer);
+    timer_cancel(tq, &c->keep_timer);
+    timer_cancel(tq, &c->event_timer);
+}
+
+void tcp_arm_rtx(struct tcp_conn *c)
+{
+    if (!timer_armed(&c->rtx_timer))
+        timer_arm_in(c->inet->timers, &c->rtx_timer, c->rto_ns);
+}
+
+/* New data was acknowledged: restart the timer for what is still in flight (RFC 6298 5.3). */
+void tcp_rearm_rtx(struct tcp_conn *c)
+{
+    timer_cancel(c->inet->timers, &c->rtx_timer);
+    if (c->snd_max != c->snd_una || (c->snd.len && c->snd_wnd == 0))
+        timer_arm_in(c->inet->timers, &c->rtx_timer, c->rto_ns);
+}
+
+void tcp_arm_delack(struct tcp_conn *c)
+{
+    if (!timer_armed(&c->delack_timer))
+        timer_arm_in(c->inet->timers, &c->delack_timer, TCP_DELACK_NS);
+}
+
+void tcp_arm_keepalive(struct tcp_conn *c)
+{
+    if (c->state != TCP_ESTABLISHED && c->state != TCP_CLOSE_WAIT)
+        return;
+    if (c->keep_idle_s)
+        timer_arm_in(c->inet->timers, &c->keep_timer, c->keep_idle_s * NSEC_PER_SEC);
+    else
+        timer_cancel(c->inet->timers, &c->keep_timer);
+}
+
+void tcp_arm_time_wait(struct tcp_conn *c)
+{
+    timer_arm_in(c->inet->timers, &c->keep_timer,
+                 (uint64_t)c->tcp->params.time_wait_ms * NSEC_PER_MSEC);
+}
+
+void tcp_arm_fin_wait_2(struct tcp_conn *c)
+{
+    timer_arm_in(c->inet->timers, &c->keep_timer, TCP_FIN_WAIT_2_NS);
+}
+
+void tcp_schedule_event(struct tcp_conn *c)
+{
+    if (!c->stack_done)
+        timer_arm(c->inet->timers, &c->event_timer, inet_now(c->inet));
+}
+
+/* RFC 6298 2.2 / 2.3 with G = 1 ms. */
+void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt)
+{
+    if (c->srtt_ns == 0) {
+        c->srtt_ns = rtt ? rtt : 1;
+        c->rttvar_ns = rtt / 2;
+    } else {
+        uint64_t err = rtt > c->srtt_ns ? rtt - c->srtt_ns : c->srtt_ns - rtt;
+        c->rttvar_ns = (3 * c->rttvar_ns + err) / 4;
+        c->srtt_ns = (7 * c->srtt_ns + rtt) / 8;
+        if (!c->srtt_ns)
+            c->srtt_ns = 1;
+    }
+    uint64_t var = 4 * c->rttvar_ns;
+    if (var < NSEC_PER_MSEC)
+        var = NSEC_PER_MSEC;
+    uint64_t rto = c->srtt_ns + var;
+    if (rto < TCP_RTO_MIN_NS)
+        rto = TCP_RTO_MIN_NS;
+    if (rto > TCP_RTO_MAX_NS)
+        rto = TCP_RTO_MAX_NS;
+    c->rto_ns = rto;
+    c->backoff = 0;
+}
+
+static void back_off(struct tcp_conn *c)
+{
+    c->backoff++;
+    c->rto_ns = c->rto_ns * 2 > TCP_RTO_MAX_NS ? TCP_RTO_MAX_NS : c->rto_ns * 2;
+}
+
+static void handshake_timeout(struct tcp_conn *c)
+{
+    unsigned limit = c->state == TCP_SYN_SENT ? TCP_SYN_RETRIES : TCP_SYNACK_RETRIES;
+    if (c->backoff >= limit) {
+        TCP_COUNT(c->tcp, conn_timeout);
+        tcp_conn_closed(c, -ETIMEDOUT);
+        return;
+    }
+    back_off(c);
+    TCP_COUNT(c->tcp, tx_retransmits);
+    tcp_send_syn(c);
+}
+
+static void persist_timeout(struct tcp_conn *c)
+{
+    if (c->probes >= TCP_DATA_RETRIES) {
+        TCP_COUNT(c->tcp, conn_timeout);
+        tcp_send_rst(c);
+        tcp_conn_closed(c, -ETIMEDOUT);
+        return;
+    }
+    c->probes++;
+    TCP_COUNT(c->tcp, tx_zero_window_probes);
+    tcp_send_probe(c);
+    back_off(c);
+    tcp_arm_rtx(c);
+}
+
+/* RFC 6298 5.4-5.7 and RFC 5681 3.1: shrink to one segment and go back to snd_una. */
+static void retransmit_timeout(struct tcp_conn *c)
+{
+    if (c->backoff >= TCP_DATA_RETRIES) {
+        TCP_COUNT(c->tcp, conn_timeout);
+        tcp_send_rst(c);
+        tcp_conn_closed(c, -ETIMEDOUT);
+        return;
+    }
+    TCP_COUNT(c->tcp, tx_rto);
+    tcp_cc_on_rto(c);
+    back_off(c);
+    c->snd_nxt = c->snd_una;
+    c->rtt_timing = false;
+    tcp_output(c);
+}
+
+static void on_rtx(struct timer *t)
+{
+    struct tcp_conn *c = t->arg;
+    c->busy++;
+    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
+        handshake_timeout(c);
+    else if (c->snd_max == c->snd_una && c->snd.len && c->snd_wnd == 0)
+        persist_timeout(c);
+    else if (c->snd_max != c->snd_una)
+        retransmit_timeout(c);
+    c->busy--;
+    tcp_conn_put(c);
+}
+
+static void on_delack(struct timer *t)
+{
+    struct tcp_conn *c = t->arg;
+    if (c->state != TCP_CLOSED && c->state != TCP_SYN_SENT)
+        tcp_send_ack(c);
+}
+
+static void keepalive(struct tcp_conn *c)
+{
+    uint64_t now = inet_now(c->inet), idle = c->keep_idle_s * NSEC_PER_SEC;
+    if (!c->keep_idle_s)
+        return;
+    if (now - c->last_rx < idle && c->probes == 0) {
+        timer_arm(c->inet->timers, &c->keep_timer, c->last_rx + idle);
+        return;
+    }
+    if (c->probes >= c->keep_count) {
+        TCP_COUNT(c->tcp, conn_timeout);
+        tcp_send_rst(c);
+        tcp_conn_closed(c, -ETIMEDOUT);
+        return;
+    }
+    c->probes++;
+    TCP_COUNT(c->tcp, tx_keepalives);
+    tcp_send_probe(c);
+    timer_arm_in(c->inet->timers, &c->keep_timer, c->keep_intvl_s * NSEC_PER_SEC);
+}
+
+static void on_keep(struct timer *t)
+{
+    struct tcp_conn *c = t->arg;
+    uint64_t now = inet_now(c->inet);
+    c->busy++;
+    if (c->state == TCP_TIME_WAIT) {
+        tcp_conn_closed(c, 0);
+    } else if (c->state == TCP_FIN_WAIT_2) {
+        if (now - c->last_rx < TCP_FIN_WAIT_2_NS) {
+            timer_arm(c->inet->timers, &c->keep_timer, c->last_rx + TCP_FIN_WAIT_2_NS);
+        } else {
+            TCP_COUNT(c->tcp, conn_timeout);
+            tcp_conn_closed(c, -ETIMEDOUT);
+        }
+    } else if (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT) {
+        keepalive(c);
+    }
+    c->busy--;
+    tcp_conn_put(c);
+}
+
+static void on_event(struct timer *t)
+{
+    struct tcp_conn *c = t->arg;
+    c->busy++;
+    tcp_deliver(c);
+    if (!c->stack_done) {
+        tcp_notify_writable(c);
+        if (!c->stack_done)
+            tcp_output(c);
+    }
+    c->busy--;
+    tcp_conn_put(c);
+}
