@@ -160,6 +160,15 @@ int ioapic_route(unsigned gsi, uint8_t vector)
     return -ENODEV;
 }
 
+unsigned ioapic_gsi_limit(void)
+{
+    unsigned limit = 0;
+    for (unsigned i = 0; i < apic.nioapic; i++)
+        if (apic.ioapic[i].gsi_base + apic.ioapic[i].pins > limit)
+            limit = apic.ioapic[i].gsi_base + apic.ioapic[i].pins;
+    return limit;
+}
+
 void apic_msi(uint8_t vector, uint64_t *addr, uint32_t *data)
 {
     *addr = LAPIC_BASE | (apic.apic_id << 12);

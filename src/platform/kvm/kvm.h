@@ -60,6 +60,8 @@ void apic_init(void);
 void apic_timer_arm(uint64_t deadline_ns);
 /* Route (gsi) to (vector), edge-triggered, active high, to this CPU. -ENODEV if no IOAPIC. */
 int ioapic_route(unsigned gsi, uint8_t vector);
+/* One past the highest GSI the IOAPICs serve. */
+unsigned ioapic_gsi_limit(void);
 /* MSI address/data that deliver (vector) to this CPU, edge-triggered. */
 void apic_msi(uint8_t vector, uint64_t *addr, uint32_t *data);
 

@@ -214,6 +214,7 @@ void kvm_main(const void *start_info)
     clock_init();
     apic_init();
     cmdline_prepare(mem_cmdline());
+    kprintf("kvm: cmdline [%s]\n", mem_cmdline());
     virtio_net_probe(mem_cmdline());
     cpu_sti();
     if (kvm.crash_null)

@@ -1,13 +1,16 @@
 /*
  * virtio-mmio transport (QEMU microvm, Firecracker), version 1 (legacy: QEMU's default) and
  * version 2 (modern). Devices are named on the kernel command line by QEMU microvm as
- * "virtio_mmio.device=512@0xADDR:GSI" (Linux's syntax); without such words the 8 default
- * microvm slots at 0xfeb00000 are probed with their default lines (GSI 16 + slot).
+ * "virtio_mmio.device=512@0xADDR:GSI" (Linux's syntax) when it has no ACPI. With ACPI (its
+ * default) they are only in the DSDT, which we do not parse: then the microvm slots at
+ * 0xfeb00000 are probed, with QEMU's fixed lines: GSI 24 + slot on the second IOAPIC (24
+ * slots), or GSI 16 + slot without it (8 slots).
  * The interrupt line is routed through the IOAPIC, edge-triggered: the device holds it high
  * while InterruptStatus is non-zero, so irq_ack must clear the status before the loop reads
  * the ring (a frame arriving later raises a new edge).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +44,10 @@
 #define MMIO_MAGIC_VALUE 0x74726976u /* "virt" */
 #define MMIO_SIZE 0x200
 #define MMIO_DEFAULT_BASE 0xfeb00000u
-#define MMIO_DEFAULT_SLOTS 8
-#define MMIO_DEFAULT_GSI 16
+#define MMIO_IOAPIC2_GSI 24
+#define MMIO_IOAPIC2_SLOTS 24
+#define MMIO_ACPI_GSI 16
+#define MMIO_ACPI_SLOTS 8
 #define MMIO_MAX_DEVICES 8
 
 static struct vtransport mmio_devs[MMIO_MAX_DEVICES];
@@ -197,10 +202,13 @@ void virtio_mmio_probe(const char *cmdline, void (*found)(struct vtransport *t))
 {
     if (mmio_from_cmdline(cmdline, found))
         return;
-    /* No words (microvm with auto-kernel-cmdline=off): probe the default slots, but only on
-     * a machine without PCI, where nothing else can live at those addresses. */
+    /* No words: probe the microvm slots, but only on a machine without PCI, where nothing
+     * else can live at those addresses. */
     if (pci_present())
         return;
-    for (unsigned i = 0; i < MMIO_DEFAULT_SLOTS; i++)
-        mmio_try(MMIO_DEFAULT_BASE + i * MMIO_SIZE, MMIO_DEFAULT_GSI + (int)i, found);
+    bool ioapic2 = ioapic_gsi_limit() > MMIO_IOAPIC2_GSI;
+    unsigned slots = ioapic2 ? MMIO_IOAPIC2_SLOTS : MMIO_ACPI_SLOTS;
+    int gsi = ioapic2 ? MMIO_IOAPIC2_GSI : MMIO_ACPI_GSI;
+    for (unsigned i = 0; i < slots; i++)
+        mmio_try(MMIO_DEFAULT_BASE + i * MMIO_SIZE, gsi + (int)i, found);
 }
