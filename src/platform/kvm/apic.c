@@ -8,7 +8,7 @@
  * deadline only.
  *
  * IOAPICs are at their fixed QEMU addresses: 0xfec00000 for GSI 0-23 and, on microvm with
- * ACPI, a second one at 0xfec10000 for GSI 24-47 (virtio-mmio); a missing one reads all ones.
+ * ACPI, a second one at 0xfec10000 for GSI 24-47 (virtio-mmio); a missing one has no version.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -83,7 +83,7 @@ static void ioapic_probe(uintptr_t base, unsigned gsi_base)
     if (paging_map_mmio(base, 0x1000) < 0)
         return;
     uint32_t ver = ioapic_read(base, 0x01);
-    if (ver == 0xffffffffu)
+    if ((ver & 0xff) == 0 || (ver & 0xff) == 0xff) /* nothing there: QEMU reads 0 */
         return;
     unsigned pins = ((ver >> 16) & 0xff) + 1;
     struct ioapic *io = &apic.ioapic[apic.nioapic++];

@@ -95,6 +95,7 @@ struct vtransport {
     uintptr_t common, notify_base, isr, device;
     uint32_t notify_mult;
     uintptr_t msix_table;
+    uint8_t msix_cap; /* config space offset of the MSI-X capability, 0 if none */
     bool msix;
     uint8_t pci_bus, pci_dev, pci_fn;
 };

@@ -321,8 +321,11 @@ static void modern_cap(struct vtransport *t, uint8_t cap)
         t->device = addr;
 }
 
-static void msix_cap(struct vtransport *t, uint8_t cap)
+/* Map the MSI-X table and enable MSI-X: only for a modern device (a legacy one would move its
+ * configuration registers by 4 bytes). */
+static void msix_enable(struct vtransport *t)
 {
+    uint8_t cap = t->msix_cap;
     uint32_t table = cfg_read32(t, cap + 4);
     uint16_t ctrl = cfg_read16(t, cap + 2);
     uintptr_t addr = bar_map(t, table & 7, table & ~7u, 16 * ((ctrl & 0x7ff) + 1u));
@@ -343,7 +346,7 @@ static void walk_caps(struct vtransport *t)
         if (id == PCI_CAP_VENDOR)
             modern_cap(t, cap);
         else if (id == PCI_CAP_MSIX)
-            msix_cap(t, cap);
+            t->msix_cap = cap;
         cap = cfg_read8(t, cap + 1) & 0xfc;
     }
 }
@@ -353,6 +356,8 @@ static bool setup_modern(struct vtransport *t)
     walk_caps(t);
     if (!t->common || !t->notify_base || !t->isr || !t->device)
         return false;
+    if (t->msix_cap)
+        msix_enable(t);
     t->ops = &modern_ops;
     t->name = t->msix ? "pci (msi-x)" : "pci (intx)";
     t->modern = true;
