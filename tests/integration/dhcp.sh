@@ -5,8 +5,9 @@
 #    hands out (address inside the range, router and DNS options), within 15 s;
 #  - dnsmasq recorded the lease for the service's MAC;
 #  - 20 pings to the leased address: 0% loss;
-#  - renewal: at T1 (60 s of a 120 s lease) the service renews by unicast and dnsmasq ACKs it
-#    (seen in dnsmasq's log), and the address still answers ping afterwards.
+#  - renewal: at T1 (60 s of a 120 s lease) the service renews with a REQUEST unicast from its
+#    address to the server (seen on the TAP) and dnsmasq ACKs it (seen in dnsmasq's log); the
+#    address still answers ping afterwards.
 # Set UNIC_DHCP_SKIP_RENEW=1 to stop after the ping (saves ~60 s).
 # Usage: dhcp.sh hosted|kvm
 . "$(dirname "$0")/lib.sh"
@@ -14,6 +15,11 @@ unic_init "$1" dhcp
 unic_need dnsmasq awk
 
 bin=$(unic_service_binary hello) || exit $?
+# kvm: the runner must be able to use our TAP (lib.sh's interface: qemu-run --tap IF IMAGE...)
+# and leave the address to DHCP.
+if [ "$UNIC_PLATFORM" = kvm ] && ! "$UNIC_QEMU_RUN" --help 2>&1 | grep -q -- "--tap"; then
+    unic_skip "$UNIC_QEMU_RUN has no --tap option yet"
+fi
 unic_netns
 
 net=${UNIC_HOST_IP%.1} # 10.N.0
@@ -82,16 +88,23 @@ if [ "${UNIC_DHCP_SKIP_RENEW:-0}" != 1 ]; then
     # initial lease. Wait for a second one (bounded: T1 + 30 s).
     acks() { grep -c "DHCPACK($UNIC_TAP) $addr $mac" "$dlog"; }
     [ "$(acks)" -eq 1 ] || unic_fail "expected one DHCPACK so far, dnsmasq log: $(cat "$dlog")"
+    cap=$UNIC_TMP/renew.pcap
+    unic_capture "$cap"
     end=$((SECONDS + lease_s / 2 + 30))
     while [ $SECONDS -lt $end ] && [ "$(acks)" -lt 2 ]; do
         unic_alive || unic_fail "the service died while bound"
         sleep 1
     done
     t2=$(date +%s.%N)
+    unic_capture_stop
     [ "$(acks)" -ge 2 ] || unic_fail "no renewal within $((lease_s / 2 + 30)) s of the lease"
     unic_figure "renewal DHCPACK $(awk "BEGIN { printf \"%.1f\", $t2 - $t1 }") s after bound (T1 = $((lease_s / 2)) s)"
     # A renewal is a REQUEST from the bound address (ciaddr): dnsmasq logs it as such.
     grep -q "DHCPREQUEST($UNIC_TAP) $addr $mac" "$dlog" || unic_fail "no DHCPREQUEST logged"
+    unicast=$(tcpdump -nr "$cap" "udp and src host $addr and dst host $UNIC_HOST_IP and src port 68 and dst port 67" 2>/dev/null | wc -l)
+    bcast=$(tcpdump -nr "$cap" "udp and dst host 255.255.255.255 and dst port 67" 2>/dev/null | wc -l)
+    unic_figure "renewal REQUESTs on the TAP: unicast to the server=$unicast, broadcast=$bcast"
+    [ "$unicast" -ge 1 ] && [ "$bcast" -eq 0 ] || unic_fail "the renewal was not a unicast REQUEST"
     unic_ns -t 10 ping -q -c 3 -i 0.2 -W 1 "$addr" >/dev/null ||
         unic_fail "no ping answer after the renewal"
 fi
