@@ -79,13 +79,14 @@ struct tcp_callbacks {
 /* Counters, one per reason a segment is dropped, plus the life of connections. */
 #define TCP_STATS(X)                                                                               \
     X(rx)                                                                                          \
-    X(rx_truncated) X(rx_bad_offset) X(rx_bad_option) X(rx_bad_checksum) X(rx_bad_addr)            \
-        X(rx_bad_flags) X(rx_no_conn) X(rx_listen_bad) X(rx_backlog_full) X(rx_out_of_window)      \
-            X(rx_old_ack) X(rx_ack_too_new) X(rx_syn_sent_bad_ack) X(rx_rst_accepted)              \
-                X(rx_rst_challenged) X(rx_rst_dropped) X(rx_syn_challenged) X(rx_paws_rejected)    \
-                    X(rx_dup_data) X(rx_ooo) X(rx_ooo_dropped) X(rx_data_after_fin)                \
-                        X(rx_window_full) X(rx_time_wait_reuse) X(tx_segments) X(tx_data_segments) \
-                            X(tx_acks) X(tx_rst) X(tx_challenge_acks) X(tx_challenge_limited)      \
+    X(rx_truncated)                                                                                \
+    X(rx_bad_offset) X(rx_bad_option) X(rx_bad_checksum) X(rx_bad_addr) X(rx_bad_flags)            \
+        X(rx_no_conn) X(rx_listen_bad) X(rx_backlog_full) X(rx_out_of_window) X(rx_old_ack)        \
+            X(rx_ack_too_new) X(rx_syn_sent_bad_ack) X(rx_rst_accepted) X(rx_rst_challenged)       \
+                X(rx_rst_dropped) X(rx_syn_challenged) X(rx_paws_rejected) X(rx_dup_data)          \
+                    X(rx_ooo) X(rx_ooo_dropped) X(rx_data_after_fin) X(rx_window_full)             \
+                        X(rx_time_wait_reuse) X(tx_segments) X(tx_data_segments) X(tx_acks)        \
+                            X(tx_rst) X(tx_challenge_acks) X(tx_challenge_limited)                 \
                                 X(tx_retransmits) X(tx_rto) X(tx_fast_retransmits)                 \
                                     X(tx_zero_window_probes) X(tx_keepalives) X(tx_no_buffer)      \
                                         X(tx_ip_error) X(syn_cookies_sent) X(syn_cookies_ok)       \
@@ -163,5 +164,8 @@ unsigned tcp_conn_count(const struct inet *inet);
 
 /* Test hook: the ISN of the next connection this stack opens or accepts is (isn) (one shot). */
 void tcp_test_force_isn(struct inet *inet, uint32_t isn);
+/* Test hook: the next tcp_connect() on this stack uses local port (port) (one shot; for
+ * simultaneous open and TIME_WAIT reuse tests). */
+void tcp_test_force_port(struct inet *inet, uint16_t port);
 
 #endif

@@ -208,6 +208,8 @@ struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, uint32_t laddr, uint16_t lport,
     c->laddr = laddr, c->lport = lport, c->raddr = raddr, c->rport = rport;
     c->user_done = true; /* until the service is handed the connection */
     c->rto_ns = TCP_RTO_INITIAL_NS;
+    c->rcv_mss = tcp_our_mss(tcp->inet);
+    c->mss = TCP_DEFAULT_MSS;
     c->ts_offset = tcp_ts_offset(tcp, laddr, lport, raddr, rport);
     c->rcv_wscale = tcp->params.window_scale ? tcp_pick_wscale(tcp->params.rcv_buf) : 0;
     tcp_timers_init(c);

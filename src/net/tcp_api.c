@@ -36,6 +36,13 @@ void tcp_test_force_isn(struct inet *inet, uint32_t isn)
     }
 }
 
+void tcp_test_force_port(struct inet *inet, uint16_t port)
+{
+    struct tcp *tcp = tcp_attach(inet);
+    if (tcp)
+        tcp->forced_port = port;
+}
+
 struct tcp_listener *tcp_listen(struct inet *inet, uint16_t port, tcp_accept_fn on_accept,
                                 void *user, int *err)
 {
@@ -112,8 +119,14 @@ struct tcp_conn *tcp_connect(struct inet *inet, uint32_t addr, uint16_t port,
     struct tcp *tcp = tcp_attach(inet);
     int e = connect_check(inet, tcp, addr, port);
     uint16_t lport = 0;
-    if (!e)
+    if (!e && tcp->forced_port) {
+        lport = tcp->forced_port;
+        tcp->forced_port = 0;
+        if (tcp_lookup(tcp, inet->addr, lport, addr, port))
+            e = -EADDRINUSE;
+    } else if (!e) {
         e = tcp_pick_port(tcp, inet->addr, addr, port, &lport);
+    }
     struct tcp_conn *c = NULL;
     if (!e && !(c = tcp_conn_alloc(tcp, inet->addr, lport, addr, port)))
         e = -ENOMEM;

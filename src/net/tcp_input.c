@@ -12,7 +12,7 @@
 
 #define PAWS_IDLE_NS (24ull * 24 * 3600 * NSEC_PER_SEC) /* RFC 7323 5.5 */
 
-static uint16_t our_mss(const struct inet *inet)
+uint16_t tcp_our_mss(const struct inet *inet)
 {
     uint32_t mss = ip4_max_payload(inet->mtu) - TCP_HDR_LEN;
     uint32_t cap = NETBUF_POOL_BUF_SIZE - NETBUF_HEADROOM; /* one pool buffer per segment */
@@ -34,10 +34,12 @@ static void take_syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
         c->ts_recent = o->ts_val;
         c->ts_recent_at = inet_now(c->inet);
     }
-    c->rcv_mss = our_mss(c->inet);
+    c->rcv_mss = tcp_our_mss(c->inet);
     uint32_t mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
     if (mss > c->rcv_mss)
         mss = c->rcv_mss;
+    if (mss < 88)
+        mss = 88; /* a tiny MSS is a way to make us burn CPU: refuse to go below */
     if (c->ts_ok)
         mss -= 12; /* RFC 6691: the payload leaves room for the options we always send */
     c->mss = (uint16_t)(mss < 64 ? 64 : mss);
@@ -47,13 +49,13 @@ static void take_syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
 }
 
 /* Both sides synchronized: buffers, windows, congestion control. 0 or -ENOMEM. */
-static int establish(struct tcp_conn *c, const struct tcp_seg *seg)
+static int establish(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
 {
     if (tcp_conn_alloc_buffers(c) < 0)
         return -ENOMEM;
     c->snd_una = seg->h.ack;
     c->snd_buf_seq = c->iss + 1;
-    c->snd_wnd = (uint32_t)seg->h.window << ((seg->h.flags & TCP_SYN) ? 0 : c->snd_wscale);
+    c->snd_wnd = (uint32_t)seg->h.window << (syn ? 0 : c->snd_wscale); /* SYNs: unscaled */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = seg->h.seq;
     c->snd_wl2 = seg->h.ack;
@@ -184,7 +186,7 @@ static void syn_sent_input(struct tcp_conn *c, const struct tcp_seg *seg)
         tcp_send_syn(c);
         return;
     }
-    if (establish(c, seg) < 0) {
+    if (establish(c, seg, true) < 0) {
         tcp_send_rst(c);
         tcp_conn_closed(c, -ENOMEM);
         return;
@@ -240,14 +242,14 @@ static void rst_input(struct tcp_conn *c, const struct tcp_seg *seg)
     }
 }
 
-static bool syn_received_ack(struct tcp_conn *c, const struct tcp_seg *seg)
+static bool syn_received_ack(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
 {
     if (!seq_gt(seg->h.ack, c->snd_una) || seq_gt(seg->h.ack, c->snd_max)) {
         TCP_COUNT(c->tcp, rx_old_ack);
         tcp_reply_rst(c->tcp, seg);
         return false;
     }
-    if (establish(c, seg) < 0) {
+    if (establish(c, seg, syn) < 0) {
         tcp_send_rst(c);
         tcp_conn_closed(c, -ENOMEM);
         return false;
@@ -330,11 +332,11 @@ static bool fin_acked_transition(struct tcp_conn *c)
 }
 
 /* RFC 9293 step five with RFC 5961 5.2. false: drop the rest of the segment. */
-static bool ack_input(struct tcp_conn *c, const struct tcp_seg *seg)
+static bool ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
 {
     uint32_t ack = seg->h.ack;
     if (c->state == TCP_SYN_RECEIVED)
-        return syn_received_ack(c, seg);
+        return syn_received_ack(c, seg, syn);
     if (seq_gt(ack, c->snd_max)) {
         TCP_COUNT(c->tcp, rx_ack_too_new);
         tcp_send_challenge_ack(c);
@@ -369,12 +371,14 @@ static void fin_input(struct tcp_conn *c)
     c->fin_received = true;
     c->rcv_fin_pending = false;
     c->ack_now = true;
+    /* Change state before EOF reaches the service, so a tcp_close() there sees CLOSE_WAIT; but
+     * deliver before TIME_WAIT, which gives the buffers back. */
+    if (c->state == TCP_ESTABLISHED)
+        tcp_set_state(c, TCP_CLOSE_WAIT);
     tcp_deliver(c); /* EOF, if all data before it was taken */
     if (c->stack_done)
         return;
-    if (c->state == TCP_ESTABLISHED)
-        tcp_set_state(c, TCP_CLOSE_WAIT);
-    else if (c->state == TCP_FIN_WAIT_1)
+    if (c->state == TCP_FIN_WAIT_1)
         tcp_set_state(c, c->fin_acked ? TCP_TIME_WAIT : TCP_CLOSING);
     else if (c->state == TCP_FIN_WAIT_2)
         tcp_set_state(c, TCP_TIME_WAIT);
@@ -412,8 +416,19 @@ static void unacceptable(struct tcp_conn *c, const struct tcp_seg *seg)
     c->ack_now = true;
 }
 
-static void synchronized_input(struct tcp_conn *c, const struct tcp_seg *seg)
+static void synchronized_input(struct tcp_conn *c, const struct tcp_seg *in)
 {
+    struct tcp_seg trimmed;
+    const struct tcp_seg *seg = in;
+    if (c->state == TCP_SYN_RECEIVED &&
+        (in->h.flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && in->h.seq == c->irs) {
+        /* Simultaneous open (RFC 9293 figure 8, line 6): the peer's SYN-ACK repeats the SYN we
+         * already took; what is new in it is the ACK. */
+        trimmed = *in;
+        trimmed.h.flags &= (uint8_t)~TCP_SYN;
+        trimmed.h.seq++;
+        seg = &trimmed;
+    }
     uint8_t f = seg->h.flags;
     if (paws_reject(c, seg)) {
         TCP_COUNT(c->tcp, rx_paws_rejected);
@@ -442,7 +457,7 @@ static void synchronized_input(struct tcp_conn *c, const struct tcp_seg *seg)
         c->ts_recent = seg->h.opts.ts_val;
         c->ts_recent_at = inet_now(c->inet);
     }
-    if (!ack_input(c, seg))
+    if (!ack_input(c, seg, seg != in))
         return;
     if (c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2)
         tcp_data_input(c, seg);
@@ -454,6 +469,7 @@ void tcp_conn_input(struct tcp_conn *c, const struct tcp_seg *seg)
 {
     c->busy++;
     c->last_rx = inet_now(c->inet);
+    c->probes = 0; /* the peer is alive: keepalive and window probes start over */
     if (c->state == TCP_SYN_SENT)
         syn_sent_input(c, seg);
     else if (c->state != TCP_TIME_WAIT || !time_wait_reuse(c, seg))

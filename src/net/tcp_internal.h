@@ -152,6 +152,7 @@ struct tcp {
     uint32_t challenge_count;
     bool force_isn;
     uint32_t forced_isn;
+    uint16_t forced_port;
 };
 
 /* A parsed incoming segment. */
@@ -186,6 +187,7 @@ void tcp_notify_established(struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tcp_conn *c);
 
 /* tcp_input.c */
+uint16_t tcp_our_mss(const struct inet *inet);
 void tcp_conn_input(struct tcp_conn *c, const struct tcp_seg *seg);
 void tcp_listen_input(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg);
 void tcp_data_input(struct tcp_conn *c, const struct tcp_seg *seg);
