@@ -15,11 +15,13 @@ if(NOT IS_DIRECTORY "${UNIC_KVM_CC_INCLUDE}")
 endif()
 
 # Compiled C may use SSE (boot.S enables it), so no -mgeneral-regs-only. No red zone: interrupts
-# arrive on the same stack. The canary is a global (__stack_chk_guard), not %fs:0x28.
+# arrive on the same stack. The canary is a global (__stack_chk_guard), not %fs:0x28. Stores
+# through NULL are kept (as in Linux): page 0 is unmapped and a NULL write must fault, not vanish.
+# -g: the fault report's addr2line command then prints file:line; debug sections are not loaded.
 set(UNIC_KVM_C_FLAGS
-    -ffreestanding -fno-pie -mno-red-zone -fno-omit-frame-pointer
+    -g -ffreestanding -fno-pie -mno-red-zone -fno-omit-frame-pointer
     -fstack-protector-strong -mstack-protector-guard=global
-    -fno-asynchronous-unwind-tables -fno-common -nostdinc)
+    -fno-asynchronous-unwind-tables -fno-common -fno-delete-null-pointer-checks -nostdinc)
 check_c_compiler_flag(-fno-tree-loop-distribute-patterns UNIC_KVM_HAVE_NO_LDIST)
 
 function(unic_platform_freestanding target)
