@@ -1,0 +1,113 @@
+/*
+ * resolve: the stack's DNS resolver from a service, for trying it against real servers.
+ *
+ *   resolve [--ip A.B.C.D/N --dns S | (DHCP)] -- [--repeat] [--exit] NAME...
+ *
+ * Once the stack has an address (at once with --ip, else when DHCP is bound: inet->on_up) each
+ * NAME is resolved and one line printed per answer:
+ *   resolve: NAME A.B.C.D ttl N        or        resolve: NAME error: REASON
+ * --repeat resolves every name a second time once all have answered (the cache answers that
+ * round); --exit ends the service after the last answer, with status 0 if every name resolved.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "unic.h"
+#include "unic/dns_resolver.h"
+
+#define RESOLVE_MAX_NAMES 16
+
+struct resolve_state {
+    const char *names[RESOLVE_MAX_NAMES];
+    int count, answered, failed, round;
+    bool repeat, exit_when_done;
+};
+
+static struct resolve_state st;
+
+static const char *resolve_reason(int status)
+{
+    switch (status) {
+    case -ENOENT:
+        return "no such name";
+    case -ETIMEDOUT:
+        return "timed out";
+    case -EIO:
+        return "server failure";
+    default:
+        return "error";
+    }
+}
+
+static void resolve_round(struct inet *inet);
+
+static void resolve_done(struct inet *inet, const char *name, int status, uint32_t addr,
+                         uint32_t ttl, void *arg)
+{
+    (void)arg;
+    char a[16];
+    if (status == 0) {
+        unic_printf("resolve: %s %s ttl %u", name, ip4_ntoa(addr, a), (unsigned)ttl);
+    } else {
+        unic_printf("resolve: %s error: %s", name, resolve_reason(status));
+        st.failed++;
+    }
+    if (++st.answered < st.count)
+        return;
+    if (st.repeat && st.round == 1) {
+        resolve_round(inet);
+    } else if (st.exit_when_done) {
+        unic_shutdown(st.failed ? 1 : 0);
+    }
+}
+
+static void resolve_round(struct inet *inet)
+{
+    st.round++;
+    st.answered = 0;
+    for (int i = 0; i < st.count; i++) {
+        int r = dns_resolve(inet, st.names[i], resolve_done, NULL);
+        if (r < 0) {
+            unic_printf("resolve: %s error: cannot start (%d)", st.names[i], r);
+            st.failed++;
+            st.answered++;
+        }
+    }
+    if (st.answered == st.count && st.exit_when_done)
+        unic_shutdown(1);
+}
+
+static void resolve_on_up(struct inet *inet, void *arg)
+{
+    (void)arg;
+    if (st.round == 0)
+        resolve_round(inet);
+}
+
+int service_start(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--repeat")) {
+            st.repeat = true;
+        } else if (!strcmp(argv[i], "--exit")) {
+            st.exit_when_done = true;
+        } else if (argv[i][0] == '-' || st.count == RESOLVE_MAX_NAMES) {
+            log_error("resolve: bad argument '%s' (--repeat, --exit, up to %d names)", argv[i],
+                      RESOLVE_MAX_NAMES);
+            return 2;
+        } else {
+            st.names[st.count++] = argv[i];
+        }
+    }
+    if (st.count == 0) {
+        log_error("resolve: no name given (resolve [options] -- [--repeat] [--exit] NAME...)");
+        return 2;
+    }
+    struct inet *inet = unic_inet();
+    if (inet->addr) {
+        resolve_round(inet);
+    } else {
+        inet->on_up = resolve_on_up;
+    }
+    return 0;
+}
