@@ -47,13 +47,14 @@ enum dhcp_state {
     DHCP_REBINDING,
 };
 
+/* One counter per drop reason. (clang-format does not settle on a layout for these.) */
+/* clang-format off */
 #define DHCP_STATS(X)                                                                              \
-    X(tx_discover)                                                                                 \
-    X(tx_request)                                                                                  \
-    X(tx_renew) X(tx_rebind) X(tx_errors) X(rx) X(rx_malformed) X(rx_wrong_port) X(rx_not_reply)   \
-        X(rx_wrong_xid) X(rx_wrong_chaddr) X(rx_wrong_server) X(rx_bad_offer) X(rx_bad_ack)        \
-            X(rx_unexpected) X(rx_offer) X(rx_ack) X(rx_nak) X(retransmits) X(leases) X(renewals)  \
-                X(expired) X(restarts)
+    X(tx_discover) X(tx_request) X(tx_renew) X(tx_rebind) X(tx_errors) X(rx) X(rx_malformed)       \
+    X(rx_wrong_port) X(rx_not_reply) X(rx_wrong_xid) X(rx_wrong_chaddr) X(rx_wrong_server)         \
+    X(rx_bad_offer) X(rx_bad_ack) X(rx_unexpected) X(rx_offer) X(rx_ack) X(rx_nak)                 \
+    X(retransmits) X(leases) X(renewals) X(expired) X(restarts)
+/* clang-format on */
 struct dhcp_stats {
     DHCP_STATS(STATS_FIELD)
 };

@@ -29,11 +29,13 @@
 #define UDP_EPHEMERAL_MIN 49152u
 #define UDP_EPHEMERAL_COUNT (65536u - UDP_EPHEMERAL_MIN)
 
+/* One counter per drop reason. (clang-format does not settle on a layout for these.) */
+/* clang-format off */
 #define UDP_STATS(X)                                                                               \
-    X(rx)                                                                                          \
-    X(rx_delivered) X(rx_truncated) X(rx_bad_length) X(rx_bad_checksum) X(rx_zero_checksum)        \
-        X(rx_no_port) X(tx) X(tx_too_big) X(tx_no_buffer) X(tx_no_headroom) X(tx_bad_dest)         \
-            X(tx_errors) X(bind_in_use) X(bind_no_memory)
+    X(rx) X(rx_delivered) X(rx_truncated) X(rx_bad_length) X(rx_bad_checksum)                      \
+    X(rx_zero_checksum) X(rx_no_port) X(tx) X(tx_too_big) X(tx_no_buffer) X(tx_no_headroom)        \
+    X(tx_bad_dest) X(tx_errors) X(bind_in_use) X(bind_no_memory)
+/* clang-format on */
 struct udp_stats {
     UDP_STATS(STATS_FIELD)
 };
