@@ -131,7 +131,7 @@ struct tcp_conn {
 
     bool fin_queued, fin_sent, fin_acked, fin_received, rcv_fin_pending;
     bool nodelay, want_writable, rcv_paused, eof_pending, eof_delivered;
-    bool ack_now, need_output;
+    bool ack_now, need_output, force_send;
     bool user_done, stack_done;
     bool cookie;   /* made from a SYN cookie */
     uint16_t busy; /* nesting of stack code working on this connection */

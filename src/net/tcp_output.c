@@ -21,13 +21,16 @@ uint8_t tcp_pick_wscale(uint32_t rcv_buf)
     return ws;
 }
 
-/* Free space in the receive buffer, never less than what was already promised. */
+/* Free space in the receive buffer, never less than what was already promised, and moving the
+ * right edge only by useful amounts (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2). */
 uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
-    uint32_t space = c->rcv.buf ? c->rcv.size - c->rcv.len : c->tcp->params.rcv_buf;
+    uint32_t size = c->rcv.buf ? c->rcv.size : c->tcp->params.rcv_buf;
+    uint32_t space = c->rcv.buf ? c->rcv.size - c->rcv.len : size;
     uint32_t promised = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    uint32_t step = size / 2 < c->rcv_mss ? size / 2 : c->rcv_mss;
     uint32_t max = 0xffffu << c->rcv_wscale;
-    if (space < promised)
+    if (space < promised || space - promised < step)
         space = promised;
     return space > max ? max : space;
 }
@@ -88,7 +91,8 @@ static void fill_header(struct tcp_conn *c, struct tcp_hdr *h, uint32_t seq, uin
 /* An ACK went out: the peer now knows rcv_nxt and our window. */
 static void acked_now(struct tcp_conn *c, const struct tcp_hdr *h)
 {
-    uint32_t edge = c->rcv_nxt + ((uint32_t)h->window << c->rcv_wscale);
+    uint32_t wnd = (uint32_t)h->window << ((h->flags & TCP_SYN) ? 0 : c->rcv_wscale);
+    uint32_t edge = c->rcv_nxt + wnd;
     if (seq_gt(edge, c->rcv_adv))
         c->rcv_adv = edge;
     c->rcv_unacked = 0;
@@ -280,7 +284,7 @@ static uint32_t usable_window(const struct tcp_conn *c)
 /* Nagle (RFC 9293 3.7.4) and sender-side SWS avoidance: may a segment of (len) go now? */
 static bool worth_sending(const struct tcp_conn *c, uint32_t len, uint32_t unsent)
 {
-    if (len >= c->mss)
+    if (len >= c->mss || c->force_send)
         return true;
     if (seq_lt(c->snd_nxt, c->snd_max))
         return true;  /* retransmission after a timeout */
@@ -345,8 +349,7 @@ void tcp_output(struct tcp_conn *c)
     sent |= send_new_data(c);
     if (!sent && c->ack_now)
         tcp_send_ack(c);
-    if (c->snd_max != c->snd_una)
-        tcp_arm_rtx(c);
-    else if (c->snd.len && c->snd_wnd == 0)
-        tcp_arm_rtx(c); /* persist */
+    uint32_t sent_bytes = c->snd_nxt - c->snd_buf_seq;
+    if (c->snd_max != c->snd_una || (c->snd.len > sent_bytes && seq_ge(c->snd_nxt, c->snd_buf_seq)))
+        tcp_arm_rtx(c); /* retransmission, or persist: data waits and nothing is in flight */
 }

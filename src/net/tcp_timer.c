@@ -42,7 +42,7 @@ void tcp_arm_rtx(struct tcp_conn *c)
 void tcp_rearm_rtx(struct tcp_conn *c)
 {
     timer_cancel(c->inet->timers, &c->rtx_timer);
-    if (c->snd_max != c->snd_una || (c->snd.len && c->snd_wnd == 0))
+    if (c->snd_max != c->snd_una || c->snd.len)
         timer_arm_in(c->inet->timers, &c->rtx_timer, c->rto_ns);
 }
 
@@ -131,10 +131,19 @@ static void persist_timeout(struct tcp_conn *c)
         tcp_conn_closed(c, -ETIMEDOUT);
         return;
     }
+    back_off(c);
+    if (c->snd_wnd) {
+        /* A window too small to be worth it (sender SWS avoidance) yet nothing else will come:
+         * send what fits (RFC 9293 3.8.6.2.1, the override timeout). */
+        c->force_send = true;
+        tcp_output(c);
+        c->force_send = false;
+        tcp_arm_rtx(c);
+        return;
+    }
     c->probes++;
     TCP_COUNT(c->tcp, tx_zero_window_probes);
     tcp_send_probe(c);
-    back_off(c);
     tcp_arm_rtx(c);
 }
 
@@ -161,7 +170,7 @@ static void on_rtx(struct timer *t)
     c->busy++;
     if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
         handshake_timeout(c);
-    else if (c->snd_max == c->snd_una && c->snd.len && c->snd_wnd == 0)
+    else if (c->snd_max == c->snd_una && c->snd.len)
         persist_timeout(c);
     else if (c->snd_max != c->snd_una)
         retransmit_timeout(c);

@@ -44,6 +44,7 @@ struct app {
     uint64_t rx_bad;            /* mismatches */
     size_t consume_max;         /* per on_data call; 0 = no limit */
     bool paused;                /* stopped consuming (consume_max hit) */
+    bool hold;                  /* consume nothing (zero-window tests) */
     bool close_when_sent, close_on_eof, abort_on_data;
     bool eof, closed, connected, accepted;
     int close_reason, connect_err;
@@ -84,7 +85,7 @@ static inline size_t app_on_data(struct tcp_conn *c, const uint8_t *data, size_t
         a->close_reason = -ECONNABORTED;
         return 0;
     }
-    size_t n = len;
+    size_t n = a->hold ? 0 : len;
     if (a->consume_max && n > a->consume_max)
         n = a->consume_max;
     for (size_t i = 0; i < n; i++)

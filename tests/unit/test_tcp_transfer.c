@@ -1,0 +1,231 @@
+/* TCP bulk transfers over the virtual wire, checked byte for byte: both directions at once,
+ * clean and under loss / reordering / duplication, with CUBIC+SACK, NewReno without SACK, and
+ * without any options; across sequence wraparound; through a zero window. */
+#include "test_tcp_util.h"
+
+struct xfer {
+    struct harness *h;
+    struct server srv;
+    struct app cli;
+};
+
+struct xfer_cfg {
+    uint64_t up, down; /* bytes client -> server, server -> client */
+    double loss, reorder, dup;
+    bool newreno, no_sack, no_options;
+    uint32_t isn_a, isn_b; /* 0: random */
+    uint64_t max_ns;
+};
+
+static bool xfer_done(void *arg)
+{
+    struct xfer *x = arg;
+    return x->cli.closed && x->srv.n == 1 && x->srv.apps[0].closed;
+}
+
+static void configure(struct inet *inet, const struct xfer_cfg *cfg)
+{
+    struct tcp_params p;
+    tcp_default_params(&p);
+    p.cubic = !cfg->newreno;
+    p.sack = !cfg->no_sack && !cfg->no_options;
+    p.timestamps = p.window_scale = !cfg->no_options;
+    if (cfg->no_options)
+        p.rcv_buf = p.snd_buf = 65535;
+    assert_int_equal(tcp_configure(inet, &p), 0);
+}
+
+static struct xfer *run_xfer(const struct xfer_cfg *cfg)
+{
+    struct harness_opts o = {0};
+    for (int s = 0; s < 2; s++)
+        o.fault[s] = (struct fault_config){.loss = cfg->loss,
+                                           .reorder = cfg->reorder,
+                                           .duplicate = cfg->dup,
+                                           .seeded = true,
+                                           .seed = 1234 + (uint64_t)s};
+    struct xfer *x = calloc(1, sizeof(*x));
+    x->h = harness_new(&o);
+    configure(harness_a(x->h), cfg);
+    configure(harness_b(x->h), cfg);
+    if (cfg->isn_a)
+        tcp_test_force_isn(harness_a(x->h), cfg->isn_a);
+    if (cfg->isn_b)
+        tcp_test_force_isn(harness_b(x->h), cfg->isn_b);
+    assert_non_null(tcp_listen(harness_a(x->h), 9, server_on_accept, &x->srv, NULL));
+    x->srv.proto =
+        (struct app){.tx_seed = 77, .rx_seed = 66, .tx_total = cfg->down, .close_when_sent = true};
+    x->cli =
+        (struct app){.tx_seed = 66, .rx_seed = 77, .tx_total = cfg->up, .close_when_sent = true};
+    app_connect(&x->cli, harness_b(x->h), ADDR_A, 9);
+    bool ok = harness_run_until(x->h, xfer_done, x, cfg->max_ns ? cfg->max_ns : 600 * NSEC_PER_SEC);
+    if (!ok || getenv("TCP_DEBUG")) {
+        print_message("cli tx %lu rx %lu; srv tx %lu rx %lu; now %lu ms\n",
+                      (unsigned long)x->cli.tx_done, (unsigned long)x->cli.rx_done,
+                      (unsigned long)x->srv.apps[0].tx_done, (unsigned long)x->srv.apps[0].rx_done,
+                      (unsigned long)(x->h->timers.now / NSEC_PER_MSEC));
+        inet_print_stats(harness_a(x->h), 0);
+        inet_print_stats(harness_b(x->h), 0);
+    }
+    assert_true(ok);
+    struct app *s = &x->srv.apps[0];
+    assert_int_equal(s->rx_done, cfg->up);
+    assert_int_equal(x->cli.rx_done, cfg->down);
+    assert_int_equal(s->rx_bad, 0);
+    assert_int_equal(x->cli.rx_bad, 0);
+    assert_int_equal(s->close_reason, 0);
+    assert_int_equal(x->cli.close_reason, 0);
+    return x;
+}
+
+static void finish(struct xfer *x)
+{
+    harness_run(x->h, 121 * NSEC_PER_SEC); /* TIME_WAIT ends */
+    assert_int_equal(tcp_conn_count(harness_a(x->h)), 0);
+    assert_int_equal(tcp_conn_count(harness_b(x->h)), 0);
+    harness_free(x->h);
+    free(x);
+}
+
+static void test_bulk_clean(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {.up = 8 << 20, .down = 8 << 20};
+    struct xfer *x = run_xfer(&cfg);
+    assert_int_equal(tcp_stat(harness_a(x->h), "tx_retransmits"), 0);
+    assert_int_equal(tcp_stat(harness_b(x->h), "tx_retransmits"), 0);
+    finish(x);
+}
+
+static void test_bulk_lossy_cubic_sack(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {
+        .up = 4 << 20, .down = 4 << 20, .loss = 0.02, .reorder = 0.02, .dup = 0.01};
+    struct xfer *x = run_xfer(&cfg);
+    assert_true(tcp_stat(harness_a(x->h), "tx_fast_retransmits") > 0);
+    assert_true(tcp_stat(harness_a(x->h), "rx_ooo") > 0);
+    finish(x);
+}
+
+static void test_bulk_lossy_newreno_nosack(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {.up = 2 << 20,
+                           .down = 2 << 20,
+                           .loss = 0.02,
+                           .reorder = 0.02,
+                           .dup = 0.01,
+                           .newreno = true,
+                           .no_sack = true};
+    struct xfer *x = run_xfer(&cfg);
+    assert_true(tcp_stat(harness_b(x->h), "tx_fast_retransmits") > 0);
+    finish(x);
+}
+
+static void test_bulk_no_options(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {.up = 1 << 20, .down = 1 << 20, .loss = 0.01, .no_options = true};
+    finish(run_xfer(&cfg));
+}
+
+static void test_bulk_heavy_loss(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {
+        .up = 1 << 20, .down = 1 << 20, .loss = 0.10, .reorder = 0.05, .dup = 0.05};
+    finish(run_xfer(&cfg));
+}
+
+/* Both ISNs just below 2^32: every sequence comparison crosses the wrap. */
+static void test_wraparound(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {.up = 4 << 20,
+                           .down = 4 << 20,
+                           .loss = 0.02,
+                           .reorder = 0.02,
+                           .isn_a = 0xffffff00u,
+                           .isn_b = 0xfffff000u};
+    finish(run_xfer(&cfg));
+    struct xfer_cfg nr = {.up = 1 << 20,
+                          .down = 1 << 20,
+                          .loss = 0.02,
+                          .newreno = true,
+                          .no_sack = true,
+                          .isn_a = 0xfffffff0u,
+                          .isn_b = 0x7ffffff0u};
+    finish(run_xfer(&nr));
+}
+
+/* The receiver stops reading: the window closes, the sender probes, then all data flows. */
+static void test_zero_window(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    struct server srv = {.proto = {.rx_seed = 66, .hold = true}};
+    assert_non_null(tcp_listen(harness_a(h), 9, server_on_accept, &srv, NULL));
+    struct app cli = {.tx_seed = 66, .tx_total = 2 << 20};
+    app_connect(&cli, harness_b(h), ADDR_A, 9);
+    harness_run(h, 30 * NSEC_PER_SEC);
+    assert_int_equal(srv.n, 1);
+    struct app *s = &srv.apps[0];
+    assert_int_equal(s->rx_done, 0);
+    assert_true(cli.tx_done < cli.tx_total); /* backpressure reached the sender */
+    if (getenv("TCP_DEBUG"))
+        inet_print_stats(harness_a(h), 0), inet_print_stats(harness_b(h), 0),
+            print_message("cli tx %lu\n", (unsigned long)cli.tx_done);
+    assert_true(tcp_stat(harness_b(h), "tx_zero_window_probes") >= 3);
+    assert_false(cli.closed);
+    s->hold = false;
+    s->paused = false;
+    tcp_recv_resume(s->conn);
+    harness_run(h, 10 * NSEC_PER_SEC);
+    assert_int_equal(s->rx_done, 2 << 20);
+    assert_int_equal(s->rx_bad, 0);
+    assert_int_equal(cli.tx_done, 2 << 20);
+    tcp_abort(cli.conn);
+    harness_run(h, NSEC_PER_SEC);
+    assert_int_equal(tcp_conn_count(harness_a(h)), 0);
+    harness_free(h);
+}
+
+/* The receiver reads a little at a time (partial consumption), the window opens bit by bit. */
+static void test_slow_reader(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    struct server srv = {.proto = {.rx_seed = 66, .consume_max = 100}};
+    assert_non_null(tcp_listen(harness_a(h), 9, server_on_accept, &srv, NULL));
+    struct app cli = {.tx_seed = 66, .tx_total = 1 << 20, .close_when_sent = true};
+    app_connect(&cli, harness_b(h), ADDR_A, 9);
+    for (int i = 0; i < 100000 && !(srv.n && srv.apps[0].eof); i++) {
+        harness_run(h, NSEC_PER_MSEC);
+        if (srv.n && srv.apps[0].paused) {
+            srv.apps[0].paused = false;
+            tcp_recv_resume(srv.apps[0].conn);
+        }
+    }
+    assert_int_equal(srv.apps[0].rx_done, 1 << 20);
+    assert_int_equal(srv.apps[0].rx_bad, 0);
+    tcp_abort(srv.apps[0].conn);
+    harness_run(h, 61 * NSEC_PER_SEC);
+    assert_int_equal(tcp_conn_count(harness_b(h)) + tcp_conn_count(harness_a(h)), 0);
+    harness_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bulk_clean),
+        cmocka_unit_test(test_bulk_lossy_cubic_sack),
+        cmocka_unit_test(test_bulk_lossy_newreno_nosack),
+        cmocka_unit_test(test_bulk_no_options),
+        cmocka_unit_test(test_bulk_heavy_loss),
+        cmocka_unit_test(test_wraparound),
+        cmocka_unit_test(test_zero_window),
+        cmocka_unit_test(test_slow_reader),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
