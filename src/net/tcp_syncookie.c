@@ -72,8 +72,8 @@ void tcp_syncookie_send(struct tcp *tcp, struct tcp_listener *l, const struct tc
         o.wscale = tcp_pick_wscale(tcp->params.rcv_buf);
     }
     uint32_t wnd = tcp->params.rcv_buf > 0xffff ? 0xffff : tcp->params.rcv_buf;
-    if (tcp_send_synack_stateless(tcp, seg, iss, &o, (uint16_t)wnd) == 0)
-        TCP_COUNT(tcp, syn_cookies_sent);
+    TCP_COUNT(tcp, syn_cookies_sent); /* a failure to transmit counts as tx_ip_error */
+    tcp_send_synack_stateless(tcp, seg, iss, &o, (uint16_t)wnd);
 }
 
 struct tcp_conn *tcp_syncookie_accept(struct tcp *tcp, struct tcp_listener *l,

@@ -1,0 +1,331 @@
+/* TCP against forged and malformed segments: RST handling and challenge ACKs (RFC 5961), SYN
+ * on an established connection, ACKs for unsent data, PAWS, bad headers (one counter each),
+ * SYN cookies and a SYN flood. White-box: reads sequence numbers from tcp_internal.h. */
+#include "../../src/net/tcp_internal.h"
+#include "test_tcp_util.h"
+
+struct est {
+    struct harness *h;
+    struct server srv;
+    struct app cli;
+    struct tcp_conn *s; /* server side of the connection, on A */
+};
+
+static struct est *est_new(const struct tcp_params *pa)
+{
+    struct est *e = calloc(1, sizeof(*e));
+    e->h = harness_new(NULL);
+    if (pa)
+        assert_int_equal(tcp_configure(harness_a(e->h), pa), 0);
+    assert_non_null(tcp_listen(harness_a(e->h), 80, server_on_accept, &e->srv, NULL));
+    app_connect(&e->cli, harness_b(e->h), ADDR_A, 80);
+    harness_run(e->h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(e->srv.n, 1);
+    e->s = e->srv.apps[0].conn;
+    assert_int_equal(tcp_state(e->s), TCP_ESTABLISHED);
+    return e;
+}
+
+static void est_free(struct est *e)
+{
+    if (!e->srv.apps[0].closed)
+        tcp_abort(e->srv.apps[0].conn);
+    if (!e->cli.closed)
+        tcp_abort(e->cli.conn);
+    harness_run(e->h, 10 * NSEC_PER_MSEC);
+    harness_free(e->h);
+    free(e);
+}
+
+/* A segment "from B" to A's server connection, with the given seq/ack/flags. */
+static void forge(struct est *e, uint32_t seq, uint32_t ack, uint8_t flags, const void *data,
+                  size_t len)
+{
+    struct raw_seg r = {.src = ADDR_B, .dst = ADDR_A, .payload = data, .len = len};
+    r.h.sport = e->s->rport;
+    r.h.dport = e->s->lport;
+    r.h.seq = seq;
+    r.h.ack = ack;
+    r.h.flags = flags;
+    r.h.window = 1000;
+    inject_segment(e->h, SIDE_A, &r);
+    harness_run(e->h, NSEC_PER_MSEC);
+}
+
+static int64_t stat_a(struct est *e, const char *name)
+{
+    return tcp_stat(harness_a(e->h), name);
+}
+
+static void test_rst_exact_resets(void **state)
+{
+    (void)state;
+    struct est *e = est_new(NULL);
+    forge(e, e->s->rcv_nxt, 0, TCP_RST, NULL, 0);
+    assert_true(e->srv.apps[0].closed);
+    assert_int_equal(e->srv.apps[0].close_reason, -ECONNRESET);
+    assert_int_equal(stat_a(e, "rx_rst_accepted"), 1);
+    est_free(e);
+}
+
+static void test_rst_in_window_challenged(void **state)
+{
+    (void)state;
+    struct est *e = est_new(NULL);
+    forge(e, e->s->rcv_nxt + 1000, 0, TCP_RST, NULL, 0);
+    assert_false(e->srv.apps[0].closed);
+    assert_int_equal(stat_a(e, "rx_rst_challenged"), 1);
+    assert_int_equal(stat_a(e, "tx_challenge_acks"), 1);
+    /* The real peer answers the challenge ACK with nothing (it is in sync): still open. */
+    harness_run(e->h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(tcp_state(e->s), TCP_ESTABLISHED);
+    est_free(e);
+}
+
+static void test_rst_out_of_window_dropped(void **state)
+{
+    (void)state;
+    struct est *e = est_new(NULL);
+    forge(e, e->s->rcv_nxt + 0x40000000u, 0, TCP_RST, NULL, 0);
+    forge(e, e->s->rcv_nxt - 5000, 0, TCP_RST, NULL, 0);
+    assert_false(e->srv.apps[0].closed);
+    assert_int_equal(stat_a(e, "rx_out_of_window"), 2);
+    assert_int_equal(stat_a(e, "tx_challenge_acks"), 0);
+    est_free(e);
+}
+
+static void test_syn_on_established_challenged(void **state)
+{
+    (void)state;
+    struct est *e = est_new(NULL);
+    forge(e, e->s->rcv_nxt + 10, 0, TCP_SYN, NULL, 0);
+    assert_false(e->srv.apps[0].closed);
+    assert_int_equal(stat_a(e, "rx_syn_challenged"), 1);
+    assert_int_equal(stat_a(e, "tx_challenge_acks"), 1);
+    est_free(e);
+}
+
+static void test_ack_for_unsent_data(void **state)
+{
+    (void)state;
+    struct est *e = est_new(NULL);
+    forge(e, e->s->rcv_nxt, e->s->snd_max + 100000, TCP_ACK, "abc", 3);
+    assert_int_equal(stat_a(e, "rx_ack_too_new"), 1);
+    assert_int_equal(e->srv.apps[0].rx_done, 0); /* its data was dropped too */
+    forge(e, e->s->rcv_nxt, e->s->snd_una - 0x20000000u, TCP_ACK, NULL, 0);
+    assert_int_equal(stat_a(e, "rx_old_ack"), 1);
+    assert_false(e->srv.apps[0].closed);
+    est_free(e);
+}
+
+static void test_challenge_ack_rate_limit(void **state)
+{
+    (void)state;
+    struct tcp_params p;
+    tcp_default_params(&p);
+    p.challenge_ack_per_s = 10;
+    struct est *e = est_new(&p);
+    for (int i = 0; i < 50; i++)
+        forge(e, e->s->rcv_nxt + 100 + (uint32_t)i, 0, TCP_RST, NULL, 0);
+    int64_t sent = stat_a(e, "tx_challenge_acks"), limited = stat_a(e, "tx_challenge_limited");
+    assert_true(sent >= 10 && sent <= 20); /* 50 ms: at most two one-second buckets */
+    assert_int_equal(sent + limited, 50);
+    est_free(e);
+}
+
+static void test_paws(void **state)
+{
+    (void)state;
+    struct est *e = est_new(NULL);
+    struct raw_seg r = {.src = ADDR_B, .dst = ADDR_A, .payload = (const uint8_t *)"old", .len = 3};
+    r.h.sport = e->s->rport;
+    r.h.dport = e->s->lport;
+    r.h.seq = e->s->rcv_nxt;
+    r.h.ack = e->s->snd_una;
+    r.h.flags = TCP_ACK;
+    r.h.window = 1000;
+    r.h.opts.has_ts = true;
+    r.h.opts.ts_val = e->s->ts_recent - 1000; /* from an older incarnation */
+    inject_segment(e->h, SIDE_A, &r);
+    harness_run(e->h, NSEC_PER_MSEC);
+    assert_int_equal(stat_a(e, "rx_paws_rejected"), 1);
+    assert_int_equal(e->srv.apps[0].rx_done, 0);
+    est_free(e);
+}
+
+/* Malformed headers: each has its own counter and nothing crashes or leaks. */
+static void test_bad_segments_counted(void **state)
+{
+    (void)state;
+    struct est *e = est_new(NULL);
+    uint8_t f[80];
+    const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 1}, mac_b[6] = {0x02, 0, 0, 0, 0, 2};
+    struct {
+        size_t tcp_len;
+        uint8_t offset_byte;
+        bool bad_sum;
+        const char *counter;
+    } cases[] = {
+        {10, 0x50, false, "rx_truncated"},   {20, 0x30, false, "rx_bad_offset"},
+        {20, 0xf0, false, "rx_truncated"},   {24, 0x60, false, "rx_bad_option"},
+        {20, 0x50, true, "rx_bad_checksum"},
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(f, 0, sizeof(f));
+        memcpy(f, mac_a, 6);
+        memcpy(f + 6, mac_b, 6);
+        wr16(f + 12, 0x0800);
+        uint8_t *t = f + 34;
+        wr16(t, e->s->rport);
+        wr16(t + 2, e->s->lport);
+        t[12] = cases[i].offset_byte;
+        t[13] = TCP_ACK;
+        t[20] = TCP_OPT_MSS, t[21] = 7; /* runs past the header when there are options */
+        tcp_set_checksum(t, cases[i].tcp_len, ADDR_B, ADDR_A);
+        if (cases[i].bad_sum)
+            t[17] ^= 1;
+        struct ip4_hdr ip = {.total_len = (uint16_t)(20 + cases[i].tcp_len),
+                             .ttl = 64,
+                             .proto = IP4_PROTO_TCP,
+                             .src = ADDR_B,
+                             .dst = ADDR_A};
+        ip4_emit(f + 14, 20, &ip);
+        int64_t before = stat_a(e, cases[i].counter);
+        harness_inject(e->h, SIDE_A, f, 34 + cases[i].tcp_len);
+        harness_run(e->h, NSEC_PER_MSEC);
+        assert_int_equal(stat_a(e, cases[i].counter), before + 1);
+    }
+    assert_int_equal(tcp_state(e->s), TCP_ESTABLISHED);
+    est_free(e);
+}
+
+static void test_no_listener_gets_rst(void **state)
+{
+    (void)state;
+    struct est *e = est_new(NULL);
+    struct raw_seg r = {.src = ADDR_B, .dst = ADDR_A};
+    r.h.sport = 1234;
+    r.h.dport = 4321;
+    r.h.seq = 99;
+    r.h.flags = TCP_SYN;
+    int64_t rst = stat_a(e, "tx_rst");
+    inject_segment(e->h, SIDE_A, &r);
+    harness_run(e->h, NSEC_PER_MSEC);
+    assert_int_equal(stat_a(e, "rx_no_conn"), 1);
+    assert_int_equal(stat_a(e, "tx_rst"), rst + 1);
+    r.h.flags = TCP_RST; /* never answered */
+    inject_segment(e->h, SIDE_A, &r);
+    harness_run(e->h, NSEC_PER_MSEC);
+    assert_int_equal(stat_a(e, "tx_rst"), rst + 1);
+    est_free(e);
+}
+
+/* With a backlog of zero every SYN is answered with a cookie: the handshake and a transfer work,
+ * with options (timestamps carry window scale and SACK) and without. */
+static void cookie_transfer(bool peer_timestamps)
+{
+    struct harness *h = harness_new(NULL);
+    struct tcp_params p;
+    tcp_default_params(&p);
+    p.syn_backlog = 0;
+    assert_int_equal(tcp_configure(harness_a(h), &p), 0);
+    tcp_default_params(&p);
+    p.timestamps = peer_timestamps;
+    assert_int_equal(tcp_configure(harness_b(h), &p), 0);
+    struct server srv = {
+        .proto = {.rx_seed = 3, .tx_seed = 4, .tx_total = 500000, .close_on_eof = true}};
+    assert_non_null(tcp_listen(harness_a(h), 80, server_on_accept, &srv, NULL));
+    struct app cli = {.tx_seed = 3, .rx_seed = 4, .tx_total = 700000, .close_when_sent = true};
+    app_connect(&cli, harness_b(h), ADDR_A, 80);
+    assert_true(harness_run_until(h, app_done, &cli, 10 * NSEC_PER_SEC));
+    assert_int_equal(tcp_stat(harness_a(h), "syn_cookies_sent"), 1);
+    assert_int_equal(tcp_stat(harness_a(h), "syn_cookies_ok"), 1);
+    assert_int_equal(srv.apps[0].rx_done, 700000);
+    assert_int_equal(cli.rx_done, 500000);
+    assert_int_equal(srv.apps[0].rx_bad + cli.rx_bad, 0);
+    struct tcp_conn *s = srv.apps[0].closed ? NULL : srv.apps[0].conn;
+    (void)s;
+    harness_run(h, 61 * NSEC_PER_SEC);
+    assert_int_equal(tcp_conn_count(harness_a(h)) + tcp_conn_count(harness_b(h)), 0);
+    harness_free(h);
+}
+
+static void test_syn_cookies(void **state)
+{
+    (void)state;
+    cookie_transfer(true);
+    cookie_transfer(false);
+}
+
+static void test_bad_cookie(void **state)
+{
+    (void)state;
+    struct est *e = est_new(NULL);
+    struct raw_seg r = {.src = ADDR_B, .dst = ADDR_A};
+    r.h.sport = 2222;
+    r.h.dport = 80;
+    r.h.seq = 1000;
+    r.h.ack = 0x12345678;
+    r.h.flags = TCP_ACK;
+    inject_segment(e->h, SIDE_A, &r);
+    harness_run(e->h, NSEC_PER_MSEC);
+    assert_int_equal(stat_a(e, "syn_cookies_bad"), 1);
+    assert_int_equal(tcp_conn_count(harness_a(e->h)), 1);
+    est_free(e);
+}
+
+/* 3000 SYNs from spoofed addresses: state stays bounded by the backlog, cookies take over, and
+ * a real client still gets through and transfers. */
+static void test_syn_flood(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    struct server srv = {.proto = {.rx_seed = 3, .close_on_eof = true}};
+    assert_non_null(tcp_listen(harness_a(h), 80, server_on_accept, &srv, NULL));
+    for (uint32_t i = 0; i < 3000; i++) {
+        struct raw_seg r = {.src = 0x0a000000u + 10 + i % 200, .dst = ADDR_A};
+        r.h.sport = (uint16_t)(1024 + i);
+        r.h.dport = 80;
+        r.h.seq = i * 7919u;
+        r.h.flags = TCP_SYN;
+        r.h.window = 65535;
+        r.h.opts.has_mss = true;
+        r.h.opts.mss = 1460;
+        inject_segment(h, SIDE_A, &r);
+        if (i % 100 == 0)
+            harness_run(h, 100 * NSEC_PER_USEC);
+    }
+    harness_run(h, NSEC_PER_MSEC);
+    assert_true(tcp_conn_count(harness_a(h)) <= 128);
+    if (getenv("TCP_DEBUG"))
+        inet_print_stats(harness_a(h), 0);
+    assert_true(tcp_stat(harness_a(h), "syn_cookies_sent") >= 3000 - 128);
+    struct app cli = {.tx_seed = 3, .tx_total = 100000, .close_when_sent = true};
+    app_connect(&cli, harness_b(h), ADDR_A, 80);
+    assert_true(harness_run_until(h, app_done, &cli, 10 * NSEC_PER_SEC));
+    assert_int_equal(srv.n, 1);
+    assert_int_equal(srv.apps[0].rx_done, 100000);
+    assert_int_equal(tcp_stat(harness_a(h), "syn_cookies_ok"), 1);
+    harness_run(h, 120 * NSEC_PER_SEC); /* half-open entries time out */
+    assert_int_equal(tcp_conn_count(harness_a(h)), 0);
+    harness_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rst_exact_resets),
+        cmocka_unit_test(test_rst_in_window_challenged),
+        cmocka_unit_test(test_rst_out_of_window_dropped),
+        cmocka_unit_test(test_syn_on_established_challenged),
+        cmocka_unit_test(test_ack_for_unsent_data),
+        cmocka_unit_test(test_challenge_ack_rate_limit),
+        cmocka_unit_test(test_paws),
+        cmocka_unit_test(test_bad_segments_counted),
+        cmocka_unit_test(test_no_listener_gets_rst),
+        cmocka_unit_test(test_syn_cookies),
+        cmocka_unit_test(test_bad_cookie),
+        cmocka_unit_test(test_syn_flood),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
