@@ -282,6 +282,29 @@ static void test_emit_compression_bytes(void **state)
     assert_int_equal(back.rdlength, 6);
 }
 
+/* Found by the fuzzer: a name whose labels repeat must not point into itself. */
+static void test_emit_repeated_labels(void **state)
+{
+    (void)state;
+    static const char *names[] = {"a.a.a.", "\\000.\\000.\\000.", "x.y.x.y.", "a.a.b.a.a."};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        uint8_t buf[128];
+        memset(buf, 0, sizeof(buf)); /* stale zeros after the write position look like a root */
+        struct dns_emitter e;
+        dns_emit_init(&e, buf, sizeof(buf));
+        struct dns_name n = name_of(names[i]), back;
+        assert_int_equal(dns_emit_name(&e, &n, true), WIRE_OK);
+        assert_int_equal(e.len, DNS_HDR_LEN + n.len); /* nothing to point at yet */
+        assert_int_equal(dns_emit_name(&e, &n, true), WIRE_OK);
+        assert_int_equal(e.len, DNS_HDR_LEN + n.len + 2); /* the second copy is one pointer */
+        size_t pos = DNS_HDR_LEN;
+        for (int k = 0; k < 2; k++) {
+            assert_int_equal(dns_name_parse(buf, e.len, pos, &back, &pos), WIRE_OK);
+            assert_true(dns_name_equal(&back, &n));
+        }
+    }
+}
+
 static void test_emit_nospace_rolls_back(void **state)
 {
     (void)state;
@@ -578,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_name_text_forms),
         cmocka_unit_test(test_name_compare_and_subdomain),
         cmocka_unit_test(test_emit_compression_bytes),
+        cmocka_unit_test(test_emit_repeated_labels),
         cmocka_unit_test(test_emit_nospace_rolls_back),
         cmocka_unit_test(test_every_rr_type_roundtrip),
         cmocka_unit_test(test_truncation_at_every_byte),

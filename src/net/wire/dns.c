@@ -481,25 +481,32 @@ static void remember_name(struct dns_emitter *e, size_t off)
         e->names[e->nnames++] = (uint16_t)off;
 }
 
+/* The offsets of the labels just written become targets only once the whole name is in the
+ * buffer: matching a suffix against a name still being written would read past its end and
+ * could make a pointer to the name itself. */
+static void remember_labels(struct dns_emitter *e, size_t start, size_t end)
+{
+    for (size_t off = start; off < end; off += 1 + (size_t)e->buf[off])
+        remember_name(e, off);
+}
+
 int dns_emit_name(struct dns_emitter *e, const struct dns_name *name, bool compress)
 {
-    size_t save_len = e->len;
-    unsigned save_names = e->nnames;
-    size_t off = 0;
+    size_t start = e->len, off = 0;
     while (name->wire[off] != 0) {
         int target = compress ? find_suffix(e, name->wire + off) : -1;
         if (target >= 0) {
             if (e->cap - e->len < 2)
                 goto nospace;
+            size_t labels_end = e->len;
             wr16(e->buf + e->len, (uint16_t)(0xc000 | target));
             e->len += 2;
+            remember_labels(e, start, labels_end);
             return WIRE_OK;
         }
         size_t label = 1 + (size_t)name->wire[off];
         if (e->cap - e->len < label)
             goto nospace;
-        if (compress)
-            remember_name(e, e->len);
         memcpy(e->buf + e->len, name->wire + off, label);
         e->len += label;
         off += label;
@@ -507,10 +514,11 @@ int dns_emit_name(struct dns_emitter *e, const struct dns_name *name, bool compr
     if (e->cap - e->len < 1)
         goto nospace;
     e->buf[e->len++] = 0;
+    if (compress)
+        remember_labels(e, start, e->len - 1);
     return WIRE_OK;
 nospace:
-    e->len = save_len;
-    e->nnames = save_names;
+    e->len = start;
     return WIRE_ENOSPACE;
 }
 
