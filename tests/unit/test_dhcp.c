@@ -34,7 +34,7 @@ struct server {
     struct udp_sock *sock;
     uint32_t lease_s, t1_s, t2_s;
     unsigned ignore_discovers, ignore_requests, nak_requests;
-    bool ignore_unicast, silent, bogus_offers;
+    bool ignore_unicast, silent, bogus_offers, foreign_ack;
     struct seen seen[128];
     unsigned n;
 };
@@ -105,6 +105,13 @@ static void server_ack(struct server *s, const struct dhcp_msg *q)
     r.router = SERVER;
     r.dns[0] = DNS;
     r.dns_count = 1;
+    if (s->foreign_ack) { /* another server's ACK for the same transaction comes first */
+        s->foreign_ack = false;
+        struct dhcp_msg other = r;
+        other.server_id = SERVER + 98;
+        other.yiaddr = LEASED + 1;
+        server_send(s, q, &other);
+    }
     server_send(s, q, &r);
 }
 
@@ -491,6 +498,34 @@ static void test_ignores_foreign_replies(void **state)
     assert_int_equal(b->addr, LEASED);
 }
 
+static void test_ack_from_another_server_ignored(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    f->s.foreign_ack = true;
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 30 * SEC);
+    assert_int_equal(dhcp_stat(b, "rx_wrong_server"), 1);
+    assert_int_equal(b->addr, LEASED);
+}
+
+static void test_nak_while_renewing_drops_address(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 30 * SEC);
+    uint64_t bound_at = f->h.timers.now;
+    f->s.nak_requests = 1;
+    assert_true(harness_run_until(&f->h, b_has_no_address, &f->h, 100 * SEC));
+    assert_near(f->h.timers.now - bound_at, 50 * SEC, 10 * NSEC_PER_MSEC); /* T1 + a round trip */
+    assert_int_equal(dhcp_stat(b, "rx_nak"), 1);
+    run_until_bound(f, 30 * SEC);
+    struct server *s = &f->s;
+    assert_int_equal(s->seen[s->n - 2].type, DHCP_DISCOVER);
+    assert_int_equal(b->addr, LEASED);
+}
+
 static void test_configured_dns_is_kept(void **state)
 {
     struct fixture *f = *state;
@@ -527,6 +562,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rebinds_at_t2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lease_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ignores_foreign_replies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_from_another_server_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nak_while_renewing_drops_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_configured_dns_is_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_infinite_lease_arms_nothing, setup, teardown),
     };
