@@ -547,6 +547,41 @@ static void test_infinite_lease_arms_nothing(void **state)
     assert_int_equal(timer_queue_next(&f->h.timers), TIMER_NEVER);
 }
 
+/* Random loss, duplication, reordering and corruption on the wire, both ways, several seeds: the
+ * client still gets a lease and keeps it for hours (renewals retry every 60 s before T2). */
+static void test_keeps_lease_under_faults(void **state)
+{
+    (void)state;
+    int64_t retransmits = 0;
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        struct fixture *f = calloc(1, sizeof(*f));
+        struct fault_config fc = {.loss = 0.3,
+                                  .duplicate = 0.05,
+                                  .reorder = 0.05,
+                                  .corrupt = 0.05,
+                                  .seed = seed,
+                                  .seeded = true};
+        struct harness_opts o = {.unconfigured_b = true, .fault = {fc, fc}};
+        o.fault[1].seed = seed + 100;
+        harness_init(&f->h, &o);
+        cur = f;
+        f->s.lease_s = 3600;
+        f->s.sock = udp_bind(harness_a(&f->h), DHCP_SERVER_PORT, server_recv, &f->s, NULL);
+        struct inet *b = harness_b(&f->h);
+        assert_int_equal(dhcp_start(b), 0);
+        run_until_bound(f, 600 * SEC);
+        harness_run(&f->h, 4 * 3600 * SEC);
+        assert_int_equal(b->addr, LEASED);
+        assert_int_equal(dhcp_stat(b, "expired"), 0);
+        assert_true(dhcp_stat(b, "renewals") >= 3);
+        retransmits += dhcp_stat(b, "retransmits");
+        assert_int_equal(harness_destroy(&f->h), 0);
+        free(f);
+        cur = NULL;
+    }
+    assert_true(retransmits >= 5); /* the faults did bite */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +601,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nak_while_renewing_drops_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_configured_dns_is_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_infinite_lease_arms_nothing, setup, teardown),
+        cmocka_unit_test(test_keeps_lease_under_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
