@@ -80,21 +80,21 @@ struct tcp_callbacks {
 #define TCP_STATS(X)                                                                               \
     X(rx)                                                                                          \
     X(rx_truncated)                                                                                \
-    X(rx_bad_offset) X(rx_bad_option) X(rx_bad_checksum) X(rx_bad_addr) X(rx_bad_flags)            \
-        X(rx_no_conn) X(rx_listen_bad) X(rx_backlog_full) X(rx_out_of_window) X(rx_old_ack)        \
-            X(rx_ack_too_new) X(rx_syn_sent_bad_ack) X(rx_rst_accepted) X(rx_rst_challenged)       \
-                X(rx_rst_dropped) X(rx_syn_challenged) X(rx_paws_rejected) X(rx_dup_data)          \
-                    X(rx_ooo) X(rx_ooo_dropped) X(rx_data_after_fin) X(rx_window_full)             \
-                        X(rx_time_wait_reuse) X(tx_segments) X(tx_data_segments) X(tx_acks)        \
-                            X(tx_rst) X(tx_challenge_acks) X(tx_challenge_limited)                 \
-                                X(tx_retransmits) X(tx_rto) X(tx_fast_retransmits)                 \
-                                    X(tx_zero_window_probes) X(tx_keepalives) X(tx_no_buffer)      \
-                                        X(tx_ip_error) X(syn_cookies_sent) X(syn_cookies_ok)       \
-                                            X(syn_cookies_bad) X(conn_opened) X(conn_accepted)     \
-                                                X(conn_closed) X(conn_reset) X(conn_timeout)       \
-                                                    X(conn_refused) X(conn_limit) X(conn_freed)    \
-                                                        X(conn_open) X(conn_time_wait)             \
-                                                            X(spurious_rto)
+    X(rx_bad_offset)                                                                               \
+    X(rx_bad_option) X(rx_bad_checksum) X(rx_bad_addr) X(rx_bad_flags) X(rx_no_conn)               \
+        X(rx_listen_bad) X(rx_backlog_full) X(rx_out_of_window) X(rx_old_ack) X(rx_ack_too_new)    \
+            X(rx_syn_sent_bad_ack) X(rx_rst_accepted) X(rx_rst_challenged) X(rx_rst_dropped)       \
+                X(rx_syn_challenged) X(rx_paws_rejected) X(rx_dup_data) X(rx_ooo)                  \
+                    X(rx_ooo_dropped) X(rx_data_after_fin) X(rx_window_full) X(rx_time_wait_reuse) \
+                        X(tx_segments) X(tx_data_segments) X(tx_acks) X(tx_rst)                    \
+                            X(tx_challenge_acks) X(tx_challenge_limited) X(tx_retransmits)         \
+                                X(tx_rto) X(tx_fast_retransmits) X(tx_zero_window_probes)          \
+                                    X(tx_keepalives) X(tx_no_buffer) X(tx_ip_error)                \
+                                        X(syn_cookies_sent) X(syn_cookies_ok) X(syn_cookies_bad)   \
+                                            X(conn_opened) X(conn_accepted) X(conn_closed)         \
+                                                X(conn_reset) X(conn_timeout) X(conn_refused)      \
+                                                    X(conn_limit) X(conn_freed) X(conn_open)       \
+                                                        X(conn_time_wait) X(spurious_rto)
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)
 };
@@ -125,6 +125,7 @@ struct tcp_conn *tcp_connect(struct inet *inet, uint32_t addr, uint16_t port,
 
 void tcp_set_callbacks(struct tcp_conn *conn, const struct tcp_callbacks *cb, void *user);
 void *tcp_user(const struct tcp_conn *conn);
+void tcp_set_user(struct tcp_conn *conn, void *user);
 
 /* Copy up to (len) bytes into the send buffer; returns the count accepted (0 when full or after
  * tcp_close(), -ENOTCONN when the connection is reset). */

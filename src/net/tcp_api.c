@@ -160,6 +160,11 @@ void *tcp_user(const struct tcp_conn *conn)
     return conn->user;
 }
 
+void tcp_set_user(struct tcp_conn *conn, void *user)
+{
+    conn->user = user;
+}
+
 static bool can_send(const struct tcp_conn *c)
 {
     return (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
