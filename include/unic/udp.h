@@ -28,7 +28,8 @@ struct udp_meta {
 typedef void (*udp_recv_fn)(struct udp_sock *sock, const struct udp_meta *meta, const uint8_t *data,
                             size_t len);
 
-/* Bind (port) (0: a random ephemeral port). NULL with (*err) = -EADDRINUSE / -ENOMEM. */
+/* Bind (port) (0: a random ephemeral port). (on_recv) NULL makes a send-only socket (what
+ * arrives is dropped and counted). NULL with (*err) = -EADDRINUSE / -ENOMEM. */
 struct udp_sock *udp_bind(struct inet *inet, uint16_t port, udp_recv_fn on_recv, void *user,
                           int *err);
 void udp_close(struct udp_sock *sock);

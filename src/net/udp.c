@@ -34,7 +34,7 @@
 #define UDP_STATS(X)                                                                               \
     X(rx) X(rx_delivered) X(rx_truncated) X(rx_bad_length) X(rx_bad_checksum)                      \
     X(rx_zero_checksum) X(rx_no_port) X(tx) X(tx_too_big) X(tx_no_buffer) X(tx_no_headroom)        \
-    X(tx_bad_dest) X(tx_errors) X(bind_in_use) X(bind_no_memory)
+    X(tx_bad_dest) X(tx_errors) X(bind_in_use) X(bind_no_memory) X(rx_unread)
 /* clang-format on */
 struct udp_stats {
     UDP_STATS(STATS_FIELD)
@@ -138,6 +138,11 @@ static void udp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr
     if (!s) {
         st->rx_no_port++;
         udp_port_unreachable(inet, nb, ip);
+        netbuf_free(nb);
+        return;
+    }
+    if (!s->on_recv) { /* a send-only socket */
+        st->rx_unread++;
         netbuf_free(nb);
         return;
     }

@@ -309,6 +309,20 @@ static void test_bind_in_use(void **state)
     udp_close(s2);
 }
 
+static void test_send_only_socket_drops_input(void **state)
+{
+    struct harness *h = *state;
+    struct udp_sock *sa = udp_bind(harness_a(h), 7000, on_recv, &(struct rx_log){0}, NULL);
+    struct udp_sock *sb = udp_bind(harness_b(h), 7002, NULL, NULL, NULL);
+    assert_non_null(sb);
+    assert_int_equal(udp_sendto(sa, ADDR_B, 7002, "x", 1), 0);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(udp_stat(harness_b(h), "rx_unread"), 1);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.tx_unreachable"), 0); /* the port is open */
+    udp_close(sa);
+    udp_close(sb);
+}
+
 static void test_zero_copy_send(void **state)
 {
     struct harness *h = *state;
@@ -428,6 +442,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_lengths_dropped_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ephemeral_ports_random_and_unique, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_send_only_socket_drops_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zero_copy_send, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_datagram_fragmented_and_reassembled, setup,
                                         teardown),
