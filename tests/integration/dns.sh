@@ -127,4 +127,17 @@ if [ "$UNIC_PLATFORM" = hosted ]; then
     check_server "$UNIC_HOST_IP"
     check_zone_file "$UNIC_HOST_IP"
 fi
+if [ "$UNIC_PLATFORM" = kvm ]; then
+    # No file system on kvm: --zone is refused with a clear message and a non-zero status.
+    unic_start dns -- --zone /example.zone
+    for ((i = 0; i < 300; i++)); do
+        unic_alive || break
+        sleep 0.1
+    done
+    unic_alive && unic_fail "dns --zone on kvm did not stop"
+    wait "$UNIC_PID" 2>/dev/null
+    UNIC_PID=""
+    grep -q -- '--zone is not available' "$UNIC_LOG" || unic_fail "no message for --zone on kvm"
+    unic_pass "kvm: --zone refused: $(grep -o -- '--zone is not available[^;]*' "$UNIC_LOG")"
+fi
 unic_pass "dns on $UNIC_PLATFORM"
