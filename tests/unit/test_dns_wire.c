@@ -482,7 +482,8 @@ static size_t raw_rr(uint8_t *msg, uint16_t type, uint16_t class_, const uint8_t
                              (uint8_t)(rdlength >> 8),
                              (uint8_t)rdlength};
     memcpy(msg + pos, fixed, sizeof(fixed));
-    memcpy(msg + pos + sizeof(fixed), rdata, rdlength);
+    if (rdlength)
+        memcpy(msg + pos + sizeof(fixed), rdata, rdlength);
     return pos + sizeof(fixed) + rdlength;
 }
 
