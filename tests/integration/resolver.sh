@@ -47,7 +47,7 @@ while [ $SECONDS -lt $end ] && [ "$(grep -c '^resolve: ' "$UNIC_LOG")" -lt 4 ]; 
 done
 grep "dhcp: bound\|^resolve: " "$UNIC_LOG" | while read -r l; do unic_log "service: $l"; done
 grep -q "dhcp: bound .* dns $UNIC_HOST_IP " "$UNIC_LOG" || unic_fail "DHCP did not give the DNS server"
-mapfile -t lines < <(grep '^resolve: ' "$UNIC_LOG")
+mapfile -t lines < <(tr -d '\r' <"$UNIC_LOG" | grep '^resolve: ') # kvm's serial: CRLF
 [ "${#lines[@]}" -eq 4 ] || unic_fail "expected 4 answers, got ${#lines[@]}"
 # Answers come in any order within a round.
 round1=$(printf '%s\n' "${lines[0]}" "${lines[1]}" | sort)
