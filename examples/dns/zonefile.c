@@ -22,6 +22,11 @@ struct token {
     bool quoted;
 };
 
+struct rdata {
+    uint8_t buf[ZONEFILE_MAX_LINE + MAX_TOKENS]; /* TXT: the line's bytes + a length each */
+    size_t len;
+};
+
 struct loader {
     struct dns_zone *z;
     struct dns_name origin, owner;
@@ -30,6 +35,7 @@ struct loader {
     unsigned line;
     char *err;
     size_t errlen;
+    struct rdata rd; /* the record being built */
 };
 
 static int load_error(struct loader *l, int code, const char *fmt, ...)
@@ -246,11 +252,6 @@ static int name_token(struct loader *l, const struct token *t, struct dns_name *
 
 /* --- Rdata ---------------------------------------------------------------------------------- */
 
-struct rdata {
-    uint8_t buf[ZONEFILE_MAX_LINE + MAX_TOKENS]; /* TXT: the line's bytes + a length each */
-    size_t len;
-};
-
 static int put_name(struct loader *l, const struct token *t, struct rdata *rd)
 {
     struct dns_name name;
@@ -443,9 +444,8 @@ static int record(struct loader *l, const struct token *t, int n, bool owner_giv
     if (i >= n || type_of(&t[i], &type))
         return load_error(l, -EINVAL, "missing or unsupported type%s%.*s", i < n ? " " : "",
                           i < n ? (int)t[i].n : 0, i < n ? t[i].p : "");
-    static struct rdata rd; /* 4 KiB: off the stack; the loader runs once, single-threaded */
-    int err = rdata_for(l, type, t + i + 1, n - i - 1, &rd);
-    return err ? err : add_record(l, type, ttl, &rd);
+    int err = rdata_for(l, type, t + i + 1, n - i - 1, &l->rd);
+    return err ? err : add_record(l, type, ttl, &l->rd);
 }
 
 static int load_line(struct loader *l, const char *line, size_t n)
