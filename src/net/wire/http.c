@@ -160,8 +160,12 @@ static int parse_version(const uint8_t *v, size_t n, bool complete, struct http_
         if (!ok)
             return -400;
     }
+    /* Whatever the version says, the line must end right after it: a verdict before the end
+     * of the line could be overturned by a malformed rest (errors are final). */
+    if (!complete)
+        return HTTP_INCOMPLETE;
     if (n < sizeof(pattern) - 1)
-        return complete ? -400 : HTTP_INCOMPLETE;
+        return -400;
     out->version_major = (uint8_t)(v[5] - '0');
     out->version_minor = (uint8_t)(v[7] - '0');
     return out->version_major == 1 ? 1 : -505;
