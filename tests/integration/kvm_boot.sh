@@ -18,6 +18,33 @@ if [ "${1:-}" = hosted ]; then
 fi
 unic_init "$1" kvm_boot
 unic_need nm awk
+
+# kvm_stop: SIGTERM to QEMU and wait (bounded) for its exit status in $UNIC_STATUS. Not
+# lib.sh's unic_stop: its unic_alive takes a process whose /proc/PID/stat reads empty (an
+# exiting QEMU, seen under load) for a live one, so it reported false hangs.
+kvm_alive() {
+    local state
+    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ]
+}
+kvm_stop() {
+    local pid=$UNIC_PID i
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 300; i++)); do
+        kvm_alive "$pid" || break
+        sleep 0.1
+    done
+    if kvm_alive "$pid"; then
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        UNIC_PID=""
+        unic_fail "QEMU did not end within 30 s of SIGTERM"
+    fi
+    wait "$pid" 2>/dev/null
+    UNIC_STATUS=$?
+    UNIC_PID=""
+}
 hello=$(unic_service_binary hello)
 unic_netns
 
@@ -37,10 +64,10 @@ run_exit() {
     shift 2
     unic_start hello "$@"
     for ((i = 0; i < 600; i++)); do
-        unic_alive || break
+        kvm_alive "$UNIC_PID" || break
         sleep 0.1
     done
-    unic_alive && unic_fail "$what: the guest did not end within 60 s"
+    kvm_alive "$UNIC_PID" && unic_fail "$what: the guest did not end within 60 s"
     wait "$UNIC_PID"
     code=$?
     UNIC_PID=""
@@ -66,12 +93,12 @@ grep -q "virtio-mmio" "$UNIC_LOG" || unic_fail "microvm: the NIC was not found o
 sleep 1
 cpu0=$(unic_cpu_ms "$UNIC_PID")
 sleep 10
-unic_alive || unic_fail "microvm: QEMU died while idle"
+kvm_alive "$UNIC_PID" || unic_fail "microvm: QEMU died while idle"
 idle=$(($(unic_cpu_ms "$UNIC_PID") - cpu0))
 unic_figure "microvm idle 10 s: QEMU utime+stime=$idle ms"
 [ "$idle" -lt 2000 ] || unic_fail "idle QEMU used $idle ms of CPU in 10 s: a busy loop?"
 ping_ok 3 0.2 "microvm after idling"
-unic_stop
+kvm_stop
 
 # 2. q35, modern virtio-net-pci with MSI-X.
 export UNIC_QEMU_MACHINE=q35
@@ -79,7 +106,7 @@ unic_start hello
 unic_wait_ready
 ping_ok 20 0.1 "q35"
 grep -q "virtio-pci (msi-x)" "$UNIC_LOG" || unic_fail "q35: no modern virtio-pci NIC with MSI-X"
-unic_stop
+kvm_stop
 
 # 3. q35, legacy virtio-net-pci (INTx): qemu-run's own option, so start it by hand.
 ip netns exec "$UNIC_NS" "$UNIC_QEMU_RUN" -M q35 --legacy --tap "$UNIC_TAP" "$hello" \
@@ -88,7 +115,7 @@ UNIC_PID=$!
 unic_wait_ready
 ping_ok 5 0.2 "q35 legacy"
 grep -q "virtio-pci-legacy (intx)" "$UNIC_LOG" || unic_fail "q35 legacy: no legacy NIC"
-unic_stop
+kvm_stop
 export UNIC_QEMU_MACHINE=microvm
 
 # 4. Faults: in the service, and from the platform's kernel option.

@@ -1,0 +1,93 @@
+#!/bin/bash
+# kvm_measure: figures of the kvm images, printed as FIGURE lines (nothing here is timed
+# against a limit; only missing output fails):
+#  - stripped image sizes (dns, hello, kvm-empty);
+#  - QEMU launch -> first ping reply from hello (microvm), median of 5 boots, beside launch ->
+#    exit of kvm-empty.elf (an image that only exits: the floor);
+#  - in-guest time from the first instruction to unic_main (the kernel prints it);
+#  - QEMU's CPU time over 10 s of an idle hello.
+# The guest's MAC is put in the namespace's neighbour table first, so no ARP retry (1 s) hides
+# in the launch-to-reply time. UNIC_ACCEL=tcg|kvm as for qemu-run. Usage: kvm_measure.sh kvm
+. "$(dirname "$0")/lib.sh"
+if [ "${1:-}" = hosted ]; then
+    echo "[kvm_measure.hosted] SKIP: a kvm-only test"
+    exit 77
+fi
+unic_init "$1" kvm_measure
+unic_need strip awk sort
+
+# kvm_stop: SIGTERM to QEMU and wait (bounded) for its exit status in $UNIC_STATUS. Not
+# lib.sh's unic_stop: its unic_alive takes a process whose /proc/PID/stat reads empty (an
+# exiting QEMU, seen under load) for a live one, so it reported false hangs.
+kvm_alive() {
+    local state
+    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ]
+}
+kvm_stop() {
+    local pid=$UNIC_PID i
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 300; i++)); do
+        kvm_alive "$pid" || break
+        sleep 0.1
+    done
+    if kvm_alive "$pid"; then
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        UNIC_PID=""
+        unic_fail "QEMU did not end within 30 s of SIGTERM"
+    fi
+    wait "$pid" 2>/dev/null
+    UNIC_STATUS=$?
+    UNIC_PID=""
+}
+hello=$(unic_service_binary hello)
+empty=$UNIC_KVM_BIN/kvm-empty.elf
+[ -f "$empty" ] || unic_skip "$empty not built"
+accel=$("$UNIC_QEMU_RUN" --print --no-net "$empty" | grep -o 'accel [a-z]*' | cut -d' ' -f2)
+unic_log "accelerator: $accel"
+
+for img in "$UNIC_KVM_BIN"/dns.elf "$hello" "$empty"; do
+    [ -f "$img" ] || continue
+    strip -o "$UNIC_TMP/stripped.elf" "$img"
+    unic_figure "$(basename "$img") stripped: $(stat -c %s "$UNIC_TMP/stripped.elf") bytes (unstripped $(stat -c %s "$img"))"
+done
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# The floor: launch -> exit of an image that does nothing else.
+for i in 1 2 3 4 5; do
+    t0=$(now_ms)
+    "$UNIC_QEMU_RUN" --no-net "$empty" >/dev/null 2>&1
+    echo $(($(now_ms) - t0))
+done >"$UNIC_TMP/empty.ms"
+unic_figure "kvm-empty.elf launch->exit ($accel, microvm): median $(median <"$UNIC_TMP/empty.ms") ms of 5: $(tr '\n' ' ' <"$UNIC_TMP/empty.ms")"
+
+unic_netns
+unic_ns ip neigh replace "$UNIC_SVC_IP" lladdr 52:54:00:12:34:56 dev "$UNIC_TAP" nud permanent
+for i in 1 2 3 4 5; do
+    t0=$(now_ms)
+    unic_start hello >/dev/null 2>&1
+    # -D: each reply's arrival time; pings every 2 ms until the first answer (bounded).
+    first=$(unic_ns -t 70 ping -D -n -i 0.002 -W 1 -w 60 -c 1 "$UNIC_SVC_IP" 2>/dev/null |
+        grep -o -m1 '^\[[0-9.]*\] [0-9]* bytes from' | tr -d '[]' | cut -d' ' -f1)
+    [ -n "$first" ] || unic_fail "no ping reply within 60 s"
+    echo $((${first/./} / 1000 - t0)) >>"$UNIC_TMP/hello.ms"
+    grep -o 'booted in [0-9]* us' "$UNIC_LOG" | grep -o '[0-9]*' >>"$UNIC_TMP/guest.us"
+    kvm_stop
+done
+unic_figure "hello launch->first ping reply ($accel, microvm): median $(median <"$UNIC_TMP/hello.ms") ms of 5: $(tr '\n' ' ' <"$UNIC_TMP/hello.ms")"
+[ -s "$UNIC_TMP/guest.us" ] || unic_fail "the kernel did not print its boot time"
+unic_figure "hello in-guest entry->unic_main: median $(median <"$UNIC_TMP/guest.us") us of 5: $(tr '\n' ' ' <"$UNIC_TMP/guest.us")"
+
+unic_start hello
+unic_wait_ready
+sleep 1
+cpu0=$(unic_cpu_ms "$UNIC_PID")
+sleep 10
+kvm_alive "$UNIC_PID" || unic_fail "QEMU died while idle"
+unic_figure "hello idle 10 s ($accel, microvm): QEMU utime+stime=$(($(unic_cpu_ms "$UNIC_PID") - cpu0)) ms"
+kvm_stop
+unic_pass "figures above"
