@@ -1,8 +1,9 @@
 /*
  * The ways out of the kvm libc: abort(), exit(), failed assertions and the stack protector.
- * All of them end the VM through plat_exit (isa-debug-exit under QEMU).
+ * All of them end the VM through plat_exit (isa-debug-exit under QEMU). errno lives here too.
  */
 #include <assert.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -12,6 +13,8 @@
 /* Set at boot from RDRAND (boot.S) before any protected function runs. The compiler reads it
  * through -mstack-protector-guard=global. */
 uintptr_t __stack_chk_guard;
+
+int errno;
 
 _Noreturn void __stack_chk_fail(void);
 _Noreturn void __stack_chk_fail(void)

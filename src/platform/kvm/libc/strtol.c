@@ -1,8 +1,9 @@
 /*
  * strtoul/strtol and friends for the kvm platform (hand-written: see string.c for why).
- * Base 0 accepts 0x.. hex and 0.. octal like C; overflow saturates (no errno variable here).
+ * Base 0 accepts 0x.. hex and 0.. octal like C; overflow saturates and sets errno to ERANGE.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -44,7 +45,11 @@ static unsigned long long parse_magnitude(const char *s, char **end, int base, b
     }
     if (end)
         *end = (char *)(p == digits ? s : p);
-    return overflow ? ULLONG_MAX : v;
+    if (overflow) {
+        errno = ERANGE;
+        return ULLONG_MAX;
+    }
+    return v;
 }
 
 unsigned long long strtoull(const char *s, char **end, int base)
@@ -63,14 +68,22 @@ long long strtoll(const char *s, char **end, int base)
 {
     bool neg;
     unsigned long long v = parse_magnitude(s, end, base, &neg);
+    if (neg && v > (unsigned long long)LLONG_MAX + 1) {
+        errno = ERANGE;
+        return LLONG_MIN;
+    }
     if (neg)
-        return v > (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)(v - 1) - 1;
-    return v > LLONG_MAX ? LLONG_MAX : (long long)v;
+        return v == 0 ? 0 : -(long long)(v - 1) - 1;
+    if (v > LLONG_MAX) {
+        errno = ERANGE;
+        return LLONG_MAX;
+    }
+    return (long long)v;
 }
 
 long strtol(const char *s, char **end, int base)
 {
-    return (long)strtoll(s, end, base);
+    return (long)strtoll(s, end, base); /* long is 64 bits, as long long */
 }
 
 int atoi(const char *s)

@@ -1,7 +1,10 @@
 /* The kvm libc subset: errno values (the Linux numbers, so logs read the same on both
- * platforms). There is no errno variable: the OS returns negative codes. */
+ * platforms). The OS itself returns negative codes; errno is only set by the C functions that
+ * ISO C says set it (strtol and friends: ERANGE). One CPU, no threads: a plain global. */
 #ifndef KVM_LIBC_ERRNO_H
 #define KVM_LIBC_ERRNO_H
+
+extern int errno;
 
 #define EPERM 1
 #define ENOENT 2
