@@ -244,7 +244,8 @@ static bool is_absolute(const struct token *t)
 static int name_token(struct loader *l, const struct token *t, struct dns_name *out)
 {
     if (!l->have_origin && !is_absolute(t))
-        return load_error(l, -EINVAL, "relative name '%.*s' without $ORIGIN", (int)t->n, t->p);
+        return load_error(l, -EINVAL, "relative name '%.*s' without $ORIGIN (or --origin)",
+                          (int)t->n, t->p);
     if (dns_name_from_text(t->p, t->n, l->have_origin ? &l->origin : NULL, out) != 0)
         return load_error(l, -EINVAL, "bad name '%.*s'", (int)t->n, t->p);
     return 0;
