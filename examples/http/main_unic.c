@@ -30,7 +30,7 @@ static long parse_number(const char *s, long min, long max)
 
 static int parse_args(int argc, char **argv, struct http_server_config *cfg)
 {
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *opt = argv[i];
         long v = i + 1 < argc ? parse_number(argv[i + 1], 1, 65535) : -1;
         if (!strcmp(opt, "--port") && v > 0) {
@@ -45,7 +45,6 @@ static int parse_args(int argc, char **argv, struct http_server_config *cfg)
                       opt);
             return -EINVAL;
         }
-        i++;
     }
     return 0;
 }
