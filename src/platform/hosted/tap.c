@@ -97,6 +97,11 @@ int tap_open(struct hosted_nic *nic, const char *ifname, char *err, size_t errle
     if (existed && !tap_sysfs_exists(ifname, "tun_flags"))
         return hosted_fail(err, errlen, "%s exists but is not a TAP device", ifname);
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && (errno == EACCES || errno == EPERM))
+        return hosted_fail(err, errlen,
+                           "cannot open /dev/net/tun: %s (it is usually mode 0666; "
+                           "here only root may open it)",
+                           strerror(errno));
     if (fd < 0)
         return hosted_fail(err, errlen, "cannot open /dev/net/tun: %s", strerror(errno));
     struct ifreq ifr;
