@@ -81,8 +81,9 @@ struct tcp_callbacks {
     X(rx)                                                                                          \
     X(rx_truncated)                                                                                \
     X(rx_bad_offset)                                                                               \
-    X(rx_bad_option) X(rx_bad_checksum) X(rx_bad_addr) X(rx_bad_flags) X(rx_no_conn)               \
-        X(rx_listen_bad) X(rx_backlog_full) X(rx_out_of_window) X(rx_old_ack) X(rx_ack_too_new)    \
+    X(rx_bad_option)                                                                               \
+    X(rx_bad_checksum) X(rx_bad_addr) X(rx_bad_flags) X(rx_no_conn) X(rx_listen_bad)               \
+        X(rx_backlog_full) X(rx_out_of_window) X(rx_old_ack) X(rx_ack_too_new)                     \
             X(rx_syn_sent_bad_ack) X(rx_rst_accepted) X(rx_rst_challenged) X(rx_rst_dropped)       \
                 X(rx_syn_challenged) X(rx_paws_rejected) X(rx_dup_data) X(rx_ooo)                  \
                     X(rx_ooo_dropped) X(rx_data_after_fin) X(rx_window_full) X(rx_time_wait_reuse) \
@@ -94,7 +95,8 @@ struct tcp_callbacks {
                                             X(conn_opened) X(conn_accepted) X(conn_closed)         \
                                                 X(conn_reset) X(conn_timeout) X(conn_refused)      \
                                                     X(conn_limit) X(conn_freed) X(conn_open)       \
-                                                        X(conn_time_wait) X(spurious_rto)
+                                                        X(conn_time_wait) X(tx_tail_probes)        \
+                                                            X(tx_lost_retransmits)
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)
 };

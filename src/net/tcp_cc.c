@@ -176,6 +176,7 @@ static void enter_recovery(struct tcp_conn *c)
     tcp_cc_on_loss(c);
     c->in_recovery = true;
     c->rtx_nxt = c->snd_una + c->mss;
+    c->tlp_sent = false;
     tcp_retransmit_una(c);
     tcp_rearm_rtx(c);
 }
@@ -197,9 +198,23 @@ static void recovery_partial_ack(struct tcp_conn *c, uint32_t acked)
 
 /* Called for each acceptable ACK after snd_una and the scoreboard were updated. (acked): bytes
  * newly acknowledged; (dup): a duplicate ACK in the sense of RFC 5681 2. */
+/* The retransmission of snd_una was lost too: data sent after it is being SACKed while snd_una
+ * stays put (the idea of RACK, RFC 8985, reduced to the one segment that matters most). */
+static void detect_lost_retransmit(struct tcp_conn *c)
+{
+    if (!c->sack_ok || c->snd_una != c->rtx_una || !seq_gt(c->high_sack, c->rtx_mark))
+        return;
+    TCP_COUNT(c->tcp, tx_lost_retransmits);
+    c->rtx_nxt = c->snd_una; /* every hole is due again */
+    c->rtx_una = c->snd_una - 1;
+}
+
 void tcp_recovery_ack(struct tcp_conn *c, uint32_t acked, bool dup, uint32_t prior_flight)
 {
+    if (acked)
+        c->tlp_sent = false;
     if (c->in_recovery) {
+        detect_lost_retransmit(c);
         if (seq_ge(c->snd_una, c->recover)) {
             c->in_recovery = false;
             c->dupacks = 0;
@@ -217,13 +232,19 @@ void tcp_recovery_ack(struct tcp_conn *c, uint32_t acked, bool dup, uint32_t pri
     if (acked) {
         c->dupacks = 0;
         tcp_cc_on_ack(c, acked, prior_flight);
-        return;
+    } else if (dup) {
+        c->dupacks++;
     }
-    if (!dup)
-        return;
-    c->dupacks++;
-    bool lost = c->dupacks >= TCP_DUPTHRESH ||
-                (c->sack_ok && c->sacked_bytes >= TCP_DUPTHRESH * (uint32_t)c->mss);
-    if (lost && seq_ge(c->snd_una, c->recover))
+    /* RFC 6675 IsLost(snd_una): DupThresh duplicate ACKs, or DupThresh segments SACKed above;
+     * with fewer than four segments out and nothing new to send, one less than what is out
+     * (early retransmit, RFC 5827). */
+    uint32_t flight = tcp_flight(c), thresh = TCP_DUPTHRESH;
+    uint32_t segs = (flight + c->mss - 1) / c->mss;
+    uint32_t off = c->snd_nxt - c->snd_buf_seq;
+    uint32_t unsent = off < c->snd.len ? c->snd.len - off : 0;
+    if (segs < 4 && (unsent == 0 || c->cwnd < flight + c->mss))
+        thresh = segs > 1 ? segs - 1 : 1;
+    bool lost = c->dupacks >= thresh || (c->sack_ok && c->sacked_bytes >= thresh * c->mss);
+    if (lost && flight && seq_ge(c->snd_una, c->recover))
         enter_recovery(c);
 }

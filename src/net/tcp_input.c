@@ -350,12 +350,12 @@ static bool ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
     uint32_t prior_flight = c->snd_max - c->snd_una, prior_wnd = c->snd_wnd, acked = 0;
     if (seq_gt(ack, c->snd_una))
         acked = take_ack(c, ack);
-    if (c->sack_ok && seg->h.opts.sack_count)
-        tcp_sack_update(c, &seg->h.opts);
+    bool new_sack = c->sack_ok && seg->h.opts.sack_count && tcp_sack_update(c, &seg->h.opts);
     update_window(c, seg);
-    bool dup = !acked && ack == c->snd_una && seg->len == 0 &&
-               !(seg->h.flags & (TCP_SYN | TCP_FIN)) && c->snd_wnd == prior_wnd &&
-               c->snd_max != c->snd_una;
+    /* A duplicate ACK (RFC 5681 2), or with SACK any ACK that reports new data held above
+     * snd_una (RFC 6675 2: the peer may be sending data or moving its window meanwhile). */
+    bool pure = seg->len == 0 && !(seg->h.flags & (TCP_SYN | TCP_FIN)) && c->snd_wnd == prior_wnd;
+    bool dup = !acked && ack == c->snd_una && c->snd_max != c->snd_una && (pure || new_sack);
     if (c->snd.buf)
         tcp_recovery_ack(c, acked, dup, prior_flight);
     if (!fin_acked_transition(c))

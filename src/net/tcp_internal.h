@@ -35,6 +35,8 @@
 #define TCP_RTO_MIN_NS (200 * NSEC_PER_MSEC) /* Linux's; RFC 6298 says 1 s (a SHOULD) */
 #define TCP_RTO_MAX_NS (60 * NSEC_PER_SEC)
 #define TCP_DELACK_NS (40 * NSEC_PER_MSEC)
+#define TCP_DELACK_MAX_NS (200 * NSEC_PER_MSEC) /* what a peer may delay an ACK by */
+#define TCP_TLP_MIN_NS (10 * NSEC_PER_MSEC)
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_DATA_RETRIES 15
@@ -108,6 +110,8 @@ struct tcp_conn {
 
     /* Congestion control. */
     uint32_t cwnd, ssthresh, recover, rtx_nxt;
+    uint32_t rtx_una, rtx_mark; /* snd_una and snd_max when snd_una was last retransmitted */
+    bool tlp_armed, tlp_sent;   /* tail loss probe (RFC 8985 7) */
     uint8_t dupacks;
     bool in_recovery;
     uint32_t bytes_acked; /* congestion avoidance accumulator */
@@ -203,6 +207,7 @@ void tcp_send_probe(struct tcp_conn *c);
 void tcp_send_rst(struct tcp_conn *c);
 void tcp_send_syn(struct tcp_conn *c);
 void tcp_retransmit_una(struct tcp_conn *c);
+void tcp_send_tail_probe(struct tcp_conn *c);
 void tcp_reply_rst(struct tcp *tcp, const struct tcp_seg *seg);
 int tcp_send_synack_stateless(struct tcp *tcp, const struct tcp_seg *seg, uint32_t iss,
                               const struct tcp_opts *o, uint16_t window);
@@ -230,7 +235,7 @@ void tcp_recovery_ack(struct tcp_conn *c, uint32_t acked, bool dup, uint32_t pri
 uint32_t tcp_flight(const struct tcp_conn *c);
 
 /* tcp_sack.c */
-void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o);
+bool tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o);
 void tcp_sack_advance(struct tcp_conn *c);
 void tcp_sack_clear(struct tcp_conn *c);
 bool tcp_sack_is_sacked(const struct tcp_conn *c, uint32_t seq, uint32_t *run_end);

@@ -246,8 +246,29 @@ void tcp_send_syn(struct tcp_conn *c)
 /* Fast retransmit / partial ACK: the first unacknowledged segment, now. */
 void tcp_retransmit_una(struct tcp_conn *c)
 {
-    if (send_at(c, c->snd_una, c->mss))
+    if (send_at(c, c->snd_una, c->mss)) {
         TCP_COUNT(c->tcp, tx_fast_retransmits);
+        c->rtx_una = c->snd_una;
+        c->rtx_mark = c->snd_max;
+    }
+}
+
+/* Tail loss probe: new data if the windows allow, else the last segment again, so that the
+ * peer's ACK (with SACK) reveals a lost tail without waiting for the RTO. */
+void tcp_send_tail_probe(struct tcp_conn *c)
+{
+    uint32_t off = c->snd_nxt - c->snd_buf_seq;
+    if (c->snd_nxt == c->snd_max && off < c->snd.len && c->snd_wnd > c->snd_max - c->snd_una) {
+        uint32_t used = send_at(c, c->snd_nxt, c->mss);
+        c->snd_nxt += used;
+        if (used)
+            return;
+    }
+    uint32_t end = c->snd_max;
+    if (c->fin_sent && end == c->fin_seq + 1)
+        end = c->fin_seq; /* the FIN rides along with the last data (send_at adds it) */
+    uint32_t len = end - c->snd_una < c->mss ? end - c->snd_una : c->mss;
+    send_at(c, end - len, len);
 }
 
 /* RFC 6675 NextSeg() rule 1: retransmit holes while the pipe leaves room. */
@@ -265,6 +286,10 @@ static bool send_recovery(struct tcp_conn *c)
         uint32_t used = send_at(c, hole, len);
         if (!used)
             break;
+        if (hole == c->snd_una) {
+            c->rtx_una = hole;
+            c->rtx_mark = c->snd_max;
+        }
         c->rtx_nxt = hole + used;
         sent = true;
     }

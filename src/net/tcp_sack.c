@@ -53,8 +53,9 @@ static void scoreboard_sums(struct tcp_conn *c)
     c->high_sack = c->n_sacked ? c->sacked[c->n_sacked - 1].end : c->snd_una;
 }
 
-void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
+bool tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
 {
+    uint32_t before = c->sacked_bytes;
     for (unsigned i = 0; i < o->sack_count; i++) {
         uint32_t s = o->sack[i].start, e = o->sack[i].end;
         /* Ignore D-SACKs (below snd_una) and blocks for data never sent. */
@@ -63,6 +64,7 @@ void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
         ranges_add(c->sacked, &c->n_sacked, TCP_MAX_SCOREBOARD, s, e);
     }
     scoreboard_sums(c);
+    return c->sacked_bytes > before;
 }
 
 /* snd_una moved: forget what is now cumulatively acknowledged. */

@@ -9,6 +9,7 @@
 #include <errno.h>
 
 #include "tcp_internal.h"
+#include "unic/log.h"
 
 static void on_rtx(struct timer *t);
 static void on_delack(struct timer *t);
@@ -32,10 +33,42 @@ void tcp_timers_cancel(struct tcp_conn *c)
     timer_cancel(tq, &c->event_timer);
 }
 
+/* The retransmission timer, or earlier the tail loss probe (RFC 8985 7.2): with data in
+ * flight and no probe sent yet (also during recovery, as Linux does: a lost retransmission
+ * shows itself once data sent after it is SACKed), after PTO = 2 SRTT (at least 10 ms, plus
+ * the peer's delayed ACK when a single segment is out). */
+static uint64_t rtx_delay(struct tcp_conn *c)
+{
+    c->tlp_armed = false;
+    uint32_t flight = c->snd_max - c->snd_una;
+    bool synced = c->state >= TCP_ESTABLISHED && c->state != TCP_TIME_WAIT;
+    if (c->srtt_ns && flight && !c->tlp_sent && synced) {
+        uint64_t pto = 2 * c->srtt_ns;
+        if (pto < TCP_TLP_MIN_NS)
+            pto = TCP_TLP_MIN_NS;
+        if (flight <= c->mss)
+            pto += TCP_DELACK_MAX_NS;
+        if (pto < c->rto_ns) {
+            c->tlp_armed = true;
+            return pto;
+        }
+    }
+    return c->rto_ns;
+}
+
+/* Arm the timer if it is not; an armed RTO gives way to an earlier tail loss probe (the
+ * flight grew since the RTO was set for a single segment). */
 void tcp_arm_rtx(struct tcp_conn *c)
 {
-    if (!timer_armed(&c->rtx_timer))
-        timer_arm_in(c->inet->timers, &c->rtx_timer, c->rto_ns);
+    struct timer *t = &c->rtx_timer;
+    if (timer_armed(t) && c->tlp_armed)
+        return;
+    bool was_armed = timer_armed(t);
+    uint64_t old = t->deadline, delay = rtx_delay(c);
+    if (!was_armed || (c->tlp_armed && inet_now(c->inet) + delay < old))
+        timer_arm_in(c->inet->timers, t, delay);
+    else
+        c->tlp_armed = false;
 }
 
 /* New data was acknowledged: restart the timer for what is still in flight (RFC 6298 5.3). */
@@ -43,7 +76,7 @@ void tcp_rearm_rtx(struct tcp_conn *c)
 {
     timer_cancel(c->inet->timers, &c->rtx_timer);
     if (c->snd_max != c->snd_una || c->snd.len)
-        timer_arm_in(c->inet->timers, &c->rtx_timer, c->rto_ns);
+        timer_arm_in(c->inet->timers, &c->rtx_timer, rtx_delay(c));
 }
 
 void tcp_arm_delack(struct tcp_conn *c)
@@ -157,6 +190,8 @@ static void retransmit_timeout(struct tcp_conn *c)
         return;
     }
     TCP_COUNT(c->tcp, tx_rto);
+    log_debug("tcp: RTO una=%u flight=%u sacked=%u recovery=%d cwnd=%u backoff=%u", c->snd_una,
+              c->snd_max - c->snd_una, c->sacked_bytes, c->in_recovery, c->cwnd, c->backoff);
     tcp_cc_on_rto(c);
     back_off(c);
     c->snd_nxt = c->snd_una;
@@ -164,11 +199,22 @@ static void retransmit_timeout(struct tcp_conn *c)
     tcp_output(c);
 }
 
+static void tail_probe(struct tcp_conn *c)
+{
+    c->tlp_armed = false;
+    c->tlp_sent = true;
+    TCP_COUNT(c->tcp, tx_tail_probes);
+    tcp_send_tail_probe(c);
+    timer_arm_in(c->inet->timers, &c->rtx_timer, c->rto_ns);
+}
+
 static void on_rtx(struct timer *t)
 {
     struct tcp_conn *c = t->arg;
     c->busy++;
-    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
+    if (c->tlp_armed && c->snd_max != c->snd_una)
+        tail_probe(c);
+    else if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
         handshake_timeout(c);
     else if (c->snd_max == c->snd_una && c->snd.len)
         persist_timeout(c);
