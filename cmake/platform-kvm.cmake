@@ -46,6 +46,6 @@ function(unic_add_service name)
     target_link_libraries(${name} PRIVATE
         "$<LINK_GROUP:RESCAN,unic_platform_kvm,unic_net,unic_core>" gcc)
     target_link_options(${name} PRIVATE
-        -nostdlib -static -no-pie -Wl,--gc-sections -Wl,-T,${UNIC_KVM_LINKER_SCRIPT}
+        -nostdlib -static $<$<C_COMPILER_ID:GNU>:-no-pie> -Wl,--gc-sections -Wl,-T,${UNIC_KVM_LINKER_SCRIPT}
         -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--build-id=none)
 endfunction()

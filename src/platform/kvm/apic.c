@@ -72,7 +72,7 @@ static void pic_disable(void)
 {
     static const uint8_t init[][2] = {
         {0x20, 0x11}, {0xa0, 0x11}, {0x21, VEC_PIC_BASE}, {0xa1, VEC_PIC_BASE + 8},
-        {0x21, 0x04}, {0xa1, 0x02}, {0x21, 0x01},        {0xa1, 0x01},
+        {0x21, 0x04}, {0xa1, 0x02}, {0x21, 0x01},         {0xa1, 0x01},
         {0x21, 0xff}, {0xa1, 0xff}};
     for (unsigned i = 0; i < sizeof(init) / sizeof(init[0]); i++)
         outb(init[i][0], init[i][1]);
@@ -124,8 +124,8 @@ void apic_init(void)
         lapic_timer_calibrate();
     ioapic_probe(0xfec00000u, 0);
     ioapic_probe(0xfec10000u, 24);
-    kprintf("kvm: lapic timer %s, %u ioapic(s)\n",
-            apic.tsc_deadline ? "tsc-deadline" : "one-shot", apic.nioapic);
+    kprintf("kvm: lapic timer %s, %u ioapic(s)\n", apic.tsc_deadline ? "tsc-deadline" : "one-shot",
+            apic.nioapic);
 }
 
 void apic_timer_arm(uint64_t deadline_ns)

@@ -58,8 +58,7 @@ static bool kvm_has_clock(void)
 {
     struct cpuid_regs r = cpuid(0x40000000, 0);
     bool kvm = r.ebx == 0x4b4d564b && r.ecx == 0x564b4d56 && r.edx == 0x4d; /* KVMKVMKVM */
-    return kvm && r.eax >= 0x40000001 &&
-           (cpuid(0x40000001, 0).eax & KVM_FEATURE_CLOCKSOURCE2);
+    return kvm && r.eax >= 0x40000001 && (cpuid(0x40000001, 0).eax & KVM_FEATURE_CLOCKSOURCE2);
 }
 
 /* Read the pvclock page once: TSC frequency from its scale, wall time from the wall page. */

@@ -60,15 +60,38 @@ static struct idt_entry idt[256];
 static uint8_t ist1_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
 static uint8_t ist2_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
 
-static const char *const exception_names[32] = {
-    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-    "#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
-    "coprocessor overrun", "#TS invalid TSS", "#NP segment not present", "#SS stack fault",
-    "#GP general protection", "#PF page fault", "reserved 15", "#MF x87 error",
-    "#AC alignment check", "#MC machine check", "#XM SIMD exception", "#VE virtualization",
-    "#CP control protection", "reserved 22", "reserved 23", "reserved 24", "reserved 25",
-    "reserved 26", "reserved 27", "#HV hypervisor injection", "#VC VMM communication",
-    "#SX security", "reserved 31"};
+static const char *const exception_names[32] = {"#DE divide error",
+                                                "#DB debug",
+                                                "NMI",
+                                                "#BP breakpoint",
+                                                "#OF overflow",
+                                                "#BR bound range",
+                                                "#UD invalid opcode",
+                                                "#NM device not available",
+                                                "#DF double fault",
+                                                "coprocessor overrun",
+                                                "#TS invalid TSS",
+                                                "#NP segment not present",
+                                                "#SS stack fault",
+                                                "#GP general protection",
+                                                "#PF page fault",
+                                                "reserved 15",
+                                                "#MF x87 error",
+                                                "#AC alignment check",
+                                                "#MC machine check",
+                                                "#XM SIMD exception",
+                                                "#VE virtualization",
+                                                "#CP control protection",
+                                                "reserved 22",
+                                                "reserved 23",
+                                                "reserved 24",
+                                                "reserved 25",
+                                                "reserved 26",
+                                                "reserved 27",
+                                                "#HV hypervisor injection",
+                                                "#VC VMM communication",
+                                                "#SX security",
+                                                "reserved 31"};
 
 static void idt_set(unsigned vec, uint64_t handler, uint8_t ist)
 {
@@ -171,20 +194,19 @@ static void print_registers(const struct trap_frame *f)
     kprintf("r9  %016llx r10 %016llx r11 %016llx r12 %016llx\n", (unsigned long long)f->r9,
             (unsigned long long)f->r10, (unsigned long long)f->r11, (unsigned long long)f->r12);
     kprintf("r13 %016llx r14 %016llx r15 %016llx cr2 %016llx\n", (unsigned long long)f->r13,
-            (unsigned long long)f->r14, (unsigned long long)f->r15,
-            (unsigned long long)read_cr2());
+            (unsigned long long)f->r14, (unsigned long long)f->r15, (unsigned long long)read_cr2());
 }
 
 void trap_exception(struct trap_frame *f)
 {
     cpu_cli();
     const char *name = exception_names[f->vector & 31];
-    kprintf("\nkvm: CPU exception %llu (%s), error code 0x%llx\n",
-            (unsigned long long)f->vector, name, (unsigned long long)f->error);
+    kprintf("\nkvm: CPU exception %llu (%s), error code 0x%llx\n", (unsigned long long)f->vector,
+            name, (unsigned long long)f->error);
     if (f->vector == 14) {
         uint64_t addr = read_cr2();
         kprintf("page fault at address 0x%llx%s\n", (unsigned long long)addr,
-                addr < 4096                                       ? " (NULL dereference)"
+                addr < 4096 ? " (NULL dereference)"
                 : addr >= (uintptr_t)__stack_bottom - 4096 && addr < (uintptr_t)__stack_bottom
                     ? " (stack overflow into the guard page)"
                     : "");

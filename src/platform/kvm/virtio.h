@@ -86,11 +86,11 @@ struct vtransport_ops {
 
 struct vtransport {
     const struct vtransport_ops *ops;
-    const char *name;    /* "mmio", "pci", "pci-legacy" */
-    bool modern;         /* VIRTIO_F_VERSION_1 must be negotiated */
+    const char *name;      /* "mmio", "pci", "pci-legacy" */
+    bool modern;           /* VIRTIO_F_VERSION_1 must be negotiated */
     bool queue_size_fixed; /* legacy PCI: the queue size is the device's */
-    uintptr_t base;      /* mmio: register base; legacy pci: I/O port base */
-    int gsi;             /* mmio / INTx line, -1 if none */
+    uintptr_t base;        /* mmio: register base; legacy pci: I/O port base */
+    int gsi;               /* mmio / INTx line, -1 if none */
     /* modern PCI */
     uintptr_t common, notify_base, isr, device;
     uint32_t notify_mult;

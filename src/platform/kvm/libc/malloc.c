@@ -28,9 +28,9 @@
 #define MAGIC_FREE 0x66726565u
 
 struct block {
-    size_t size;    /* whole block, header included */
-    uint32_t magic; /* MAGIC_USED or MAGIC_FREE: catches double free and wild pointers */
-    uint32_t small; /* 1 for size-class blocks */
+    size_t size;        /* whole block, header included */
+    uint32_t magic;     /* MAGIC_USED or MAGIC_FREE: catches double free and wild pointers */
+    uint32_t small;     /* 1 for size-class blocks */
     struct block *next; /* free lists only: overlaps the payload */
 };
 
@@ -116,8 +116,8 @@ void *malloc(size_t size)
     if (size > SIZE_MAX / 2)
         return NULL;
     size_t total = size + HDR;
-    struct block *b = total <= ((size_t)1 << SMALL_MAX_SHIFT) ? alloc_small(total)
-                                                               : alloc_large(total);
+    struct block *b =
+        total <= ((size_t)1 << SMALL_MAX_SHIFT) ? alloc_small(total) : alloc_large(total);
     if (!b)
         return NULL;
     b->magic = MAGIC_USED;
