@@ -87,7 +87,7 @@ static void on_accept(struct tcp_conn *c, void *user)
 static void cli_pump(struct peer *p)
 {
     uint8_t buf[2048];
-    while (p->conn && p->sent < 200000) {
+    while (p->conn && p->sent < 60000) {
         for (size_t i = 0; i < sizeof(buf); i++)
             buf[i] = pattern(p->sent + i);
         long n = tcp_send(p->conn, buf, sizeof(buf));
@@ -182,7 +182,7 @@ static size_t inject(struct harness *h, const uint8_t *d, size_t size)
     uint8_t f[14 + 20 + 60 + 256];
     uint8_t *t = f + 34;
     uint16_t sport = 40000, dport = 80;
-    uint32_t seq = rd16(d + 2) << 16 | rd16(d + 4), ack = rd16(d + 4) * 65537u;
+    uint32_t seq = (uint32_t)rd16(d + 2) << 16 | rd16(d + 4), ack = rd16(d + 4) * 65537u;
     struct tcp_conn *c = accepted;
     switch (target & 3) {
     case 0:
