@@ -158,12 +158,13 @@ unic_start_kvm() {
         --ip "$UNIC_SVC_IP/$UNIC_PREFIX" "$@" >"$UNIC_LOG" 2>&1 &
 }
 
-# True while process $1 exists and is not a zombie.
+# True while process $1 exists and is neither a zombie nor dead. A stat that reads empty (a
+# process in the middle of exiting, seen under load) counts as gone.
 unic_alive() {
     local pid=${1:-$UNIC_PID} state
-    [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+    [ -n "$pid" ] || return 1
     state=$(sed "s/.*) //" "/proc/$pid/stat" 2>/dev/null | cut -d" " -f1)
-    [ "$state" != Z ]
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 
 # unic_wait_ready [SECONDS]: until the service answers ping, or fail (also if it died).
