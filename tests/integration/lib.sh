@@ -186,10 +186,14 @@ unic_wait_ready() {
     unic_fail "no ping answer from $UNIC_SVC_IP within $limit s"
 }
 
-# unic_stop [SECONDS]: SIGTERM, wait for a clean exit; exit status in $UNIC_STATUS. Fails when
+# unic_stop [SECONDS]: SIGTERM (default bound 10 s, kvm 30 s), wait for a clean exit; exit status in $UNIC_STATUS. Fails when
 # the process does not end in time.
 unic_stop() {
-    local limit=${1:-10} i
+    local limit=${1:-} i
+    if [ -z "$limit" ]; then
+        limit=10
+        [ "$UNIC_PLATFORM" = kvm ] && limit=30 # QEMU may take a while to tear down under load
+    fi
     [ -n "$UNIC_PID" ] || return 0
     kill -TERM "$UNIC_PID" 2>/dev/null
     for ((i = 0; i < limit * 10; i++)); do
