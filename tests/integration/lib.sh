@@ -186,8 +186,8 @@ unic_wait_ready() {
     unic_fail "no ping answer from $UNIC_SVC_IP within $limit s"
 }
 
-# unic_stop [SECONDS]: SIGTERM (default bound 10 s, kvm 30 s), wait for a clean exit; exit status in $UNIC_STATUS. Fails when
-# the process does not end in time.
+# unic_stop [SECONDS]: SIGTERM, wait (default bound 10 s, kvm 30 s) for a clean exit; exit status
+# in $UNIC_STATUS. Fails when the process does not end in time.
 unic_stop() {
     local limit=${1:-} i
     if [ -z "$limit" ]; then
