@@ -272,7 +272,7 @@ unic_wakeups() {
 
 unic_cleanup() {
     local status=$?
-    local pid
+    local pid i
     trap - EXIT INT TERM
     if [ -n "$UNIC_PID" ] && unic_alive "$UNIC_PID"; then
         kill -TERM "$UNIC_PID" 2>/dev/null
