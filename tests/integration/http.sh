@@ -1,0 +1,99 @@
+#!/bin/bash
+# The HTTP/1.1 example against Linux clients (curl, nc, wrk), in the test's own namespace:
+#  - GET / is 200 with exactly the 136-byte page; HEAD has the head only;
+#  - /bytes/10000000 arrives intact (size and sha256 of the pattern, generated here with awk);
+#  - 404, 405 with Allow, 400, 431, 505 from real sockets;
+#  - two pipelined requests in one write are answered in order (nc);
+#  - wrk -c 100 -d 10s: zero socket errors and zero non-2xx answers;
+#  - at SIGTERM the service reports zero open connections.
+# Usage: http.sh hosted|kvm (kvm runs when $UNIC_KVM_BIN/http.elf exists, else exit 77).
+. "$(dirname "$0")/lib.sh"
+unic_init "$1" http
+unic_need curl nc wrk awk sha256sum
+unic_netns
+unic_start http
+unic_wait_ready
+URL=http://$UNIC_SVC_IP
+
+# pattern N: the body of /bytes/N (see examples/http/http_content.h).
+pattern() {
+    awk -v n="$1" 'BEGIN { for (i = 0; i < n; i += 16) printf "%015x\n", i }' | head -c "$1"
+}
+
+# The service may need a moment before it listens (it answers ping first).
+for ((i = 0; i < 20; i++)); do
+    unic_ns -t 5 curl -s -o /dev/null --max-time 2 "$URL/" && break
+    sleep 0.2
+done
+
+# --- GET / and HEAD /
+out=$(unic_ns -t 20 curl -s --max-time 10 -o "$UNIC_TMP/page" -w '%{http_code} %{size_download}' "$URL/") ||
+    unic_fail "curl $URL/ failed"
+[ "$out" = "200 136" ] || unic_fail "GET /: got '$out', want '200 136'"
+head -c 15 "$UNIC_TMP/page" | grep -q '<!DOCTYPE html>' || unic_fail "GET /: not the page"
+unic_pass "GET / is 200 with 136 bytes"
+
+head=$(unic_ns -t 20 curl -s --max-time 10 -I "$URL/") || unic_fail "HEAD / failed"
+echo "$head" | grep -q '^HTTP/1.1 200 OK' || unic_fail "HEAD /: $head"
+echo "$head" | grep -qi '^Content-Length: 136' || unic_fail "HEAD /: no Content-Length 136"
+unic_pass "HEAD / has the head of the page"
+
+# --- /bytes/10000000
+N=10000000
+want=$(pattern $N | sha256sum | cut -d' ' -f1)
+out=$(unic_ns -t 60 curl -s --max-time 50 -o "$UNIC_TMP/bytes" -w '%{http_code} %{size_download}' "$URL/bytes/$N") ||
+    unic_fail "curl /bytes/$N failed"
+got=$(sha256sum <"$UNIC_TMP/bytes" | cut -d' ' -f1)
+[ "$out" = "200 $N" ] || unic_fail "/bytes/$N: got '$out'"
+[ "$got" = "$want" ] || unic_fail "/bytes/$N: sha256 $got, want $want"
+rm -f "$UNIC_TMP/bytes"
+unic_pass "/bytes/$N intact (sha256 $want)"
+
+# --- error statuses
+code() {
+    unic_ns -t 20 curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$@"
+}
+[ "$(code "$URL/missing")" = 404 ] || unic_fail "/missing is not 404"
+[ "$(code -X POST -d x "$URL/")" = 405 ] || unic_fail "POST / is not 405"
+allow=$(unic_ns -t 20 curl -s --max-time 10 -o /dev/null -D - -X DELETE "$URL/")
+echo "$allow" | grep -qi '^Allow: GET, HEAD' || unic_fail "405 without Allow: $allow"
+unic_pass "404; 405 with Allow"
+
+# raw REQUEST: what the service answers to these bytes (it closes after errors).
+raw() {
+    printf "$1" | unic_ns -t 20 nc -q 10 -w 10 "$UNIC_SVC_IP" 80
+}
+raw 'GET  / HTTP/1.1\r\nHost: x\r\n\r\n' | head -1 | grep -q '^HTTP/1.1 400' || unic_fail "no 400"
+raw 'GET / HTTP/2.0\r\nHost: x\r\n\r\n' | head -1 | grep -q '^HTTP/1.1 505' || unic_fail "no 505"
+many=$(for ((i = 0; i < 100; i++)); do printf 'X-%d: y\\r\\n' $i; done)
+raw "GET / HTTP/1.1\\r\\nHost: x\\r\\n$many\\r\\n" | head -1 | grep -q '^HTTP/1.1 431' ||
+    unic_fail "no 431 for 100 fields"
+unic_pass "400, 505, 431 from raw requests"
+
+# --- pipelining: two requests in one write, answered in order
+raw 'GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /bytes/32 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' \
+    >"$UNIC_TMP/pipe"
+statuses=$(grep -a -c '^HTTP/1.1 200 OK' "$UNIC_TMP/pipe")
+[ "$statuses" = 2 ] || unic_fail "pipelining: $statuses answers, want 2"
+tail -c 32 "$UNIC_TMP/pipe" | cmp -s - <(pattern 32) || unic_fail "pipelining: second body wrong"
+grep -a -q 'Content-Length: 136' <(head -c 200 "$UNIC_TMP/pipe") || unic_fail "pipelining: order"
+unic_pass "two pipelined requests answered in order"
+
+# --- wrk: 100 connections for 10 s
+unic_ns -t 40 wrk -t 2 -c 100 -d 10s "$URL/" >"$UNIC_TMP/wrk" 2>&1 || unic_fail "wrk failed: $(cat "$UNIC_TMP/wrk")"
+sed 's/^/    /' "$UNIC_TMP/wrk" >&2
+requests=$(awk '/requests in/ { print $1 }' "$UNIC_TMP/wrk")
+[ -n "$requests" ] && [ "$requests" -gt 0 ] || unic_fail "wrk made no requests"
+grep -q 'Socket errors' "$UNIC_TMP/wrk" && unic_fail "wrk: $(grep 'Socket errors' "$UNIC_TMP/wrk")"
+grep -q 'Non-2xx' "$UNIC_TMP/wrk" && unic_fail "wrk: $(grep 'Non-2xx' "$UNIC_TMP/wrk")"
+unic_figure "wrk -c 100 -d 10s: $(awk '/Requests\/sec/ { print $2 }' "$UNIC_TMP/wrk") requests/s, $requests requests, 0 errors"
+unic_pass "wrk -c 100 -d 10s with zero errors"
+
+# --- shutdown: every connection is gone
+sleep 1
+unic_stop
+[ "$UNIC_STATUS" = 0 ] || unic_fail "exit status $UNIC_STATUS after SIGTERM"
+grep -q 'http: open connections 0$' "$UNIC_LOG" ||
+    unic_fail "open connections at shutdown: $(grep 'open connections' "$UNIC_LOG")"
+grep 'stats http' "$UNIC_LOG" | sed 's/^/    /' >&2
+unic_pass "zero open connections at shutdown"
