@@ -99,6 +99,6 @@ unic_start echo --loss 0.02 --reorder 0.02 --duplicate 0.01 --seed 7
 unic_wait_ready 20
 transfer faults
 stop_and_check faults $((MB * 1024 * 1024))
-unic_figure "faults: $(grep -o 'stats fault: .*' "$UNIC_LOG" | tail -n 1)"
+unic_figure "faults: $(grep -o 'stats fault.tx: .*' "$UNIC_LOG" | tail -n 1)"
 
 unic_pass "${MB} MB discard + echo clean and under faults (sha256 equal), chargen, UDP echo, 200 concurrent, 0 open at exit"
