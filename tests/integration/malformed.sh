@@ -25,6 +25,9 @@ out=$(unic_ns -t 120 python3 "$tool" "$UNIC_TAP" --src-mac "$tap_mac" --dst-mac 
 echo "$out" | sed 's/^/    /' >&2
 dropped=$(ip -n "$UNIC_NS" -s link show "$UNIC_TAP" | awk '/TX:/ { getline; print $4 }')
 unic_figure "$(tail -n 1 <<<"$out"), not delivered by the TAP queue: ${dropped:-?}"
+sent=$(tail -n 1 <<<"$out" | grep -o 'sent=[0-9]*' | cut -d= -f2)
+[ "${dropped:-0}" -le $((sent / 10)) ] ||
+    unic_fail "the TAP queue dropped $dropped of $sent frames: the service saw too little of the burst"
 
 sleep 0.5
 unic_alive || unic_fail "the service died during the burst"

@@ -18,6 +18,7 @@ import random
 import socket
 import struct
 import sys
+import time
 
 ETH_P_IP = 0x0800
 ETH_P_ARP = 0x0806
@@ -207,6 +208,9 @@ def main():
     parser.add_argument("--dst-ip", required=True)
     parser.add_argument("--random", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pace", type=int, default=32,
+                        help="pause 2 ms after every PACE frames, so that a slow reader (QEMU) "
+                        "does not lose the burst to the TAP's queue of 1000 frames")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
 
@@ -216,6 +220,8 @@ def main():
     sock.bind((args.iface, 0))
     sent = refused = 0
     for name, frame in list(handmade(frames)) + list(mutated(frames, args.random, rng)):
+        if args.pace and (sent + refused) % args.pace == args.pace - 1:
+            time.sleep(0.002)
         try:
             sock.send(frame)
             sent += 1
