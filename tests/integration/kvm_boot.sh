@@ -4,6 +4,7 @@
 #  - microvm (virtio-mmio): 20 pings with 0% loss; QEMU's CPU time over 10 s idle (figure);
 #  - q35 (virtio-net-pci, modern, MSI-X): 20 pings with 0% loss;
 #  - q35 with a legacy-only virtio-net-pci (INTx through the IOAPIC): 5 pings, 0% loss;
+#  - each of the three ends by the power button (QMP system_powerdown): status 0, statistics;
 #  - hello -- --crash (a service fault) and unic.crash=null (the platform's own NULL write):
 #    the report names the page fault, prints registers, a backtrace and the addr2line command,
 #    and QEMU ends through isa-debug-exit with status 3 (QEMU exit code 7);
@@ -19,29 +20,49 @@ fi
 unic_init "$1" kvm_boot
 unic_need nm awk
 
-# kvm_stop: SIGTERM to QEMU and wait (bounded) for its exit status in $UNIC_STATUS. Not
-# lib.sh's unic_stop: its unic_alive takes a process whose /proc/PID/stat reads empty (an
-# exiting QEMU, seen under load) for a live one, so it reported false hangs.
+# kvm_start [qemu-run options] IMAGE [kernel command line]: QEMU on the test's TAP, with a
+# QMP socket so that kvm_stop can press the power button. Log in $UNIC_LOG, pid in $UNIC_PID.
+kvm_start() {
+    rm -f "$UNIC_TMP/qmp.sock"
+    ip netns exec "$UNIC_NS" "$UNIC_QEMU_RUN" --qmp "$UNIC_TMP/qmp.sock" --tap "$UNIC_TAP" "$@" \
+        >"$UNIC_LOG" 2>&1 &
+    UNIC_PID=$!
+    unic_log "started QEMU (pid $UNIC_PID): $*"
+}
+
+# kvm_alive PID: QEMU still runs. (lib.sh's unic_alive takes a process whose /proc/PID/stat
+# reads empty, which an exiting QEMU showed under load, for a live one.)
 kvm_alive() {
     local state
     state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
     [ -n "$state" ] && [ "$state" != Z ]
 }
-kvm_stop() {
-    local pid=$UNIC_PID i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 300; i++)); do
-        kvm_alive "$pid" || break
+
+# kvm_wait_exit SECONDS: true once QEMU has ended.
+kvm_wait_exit() {
+    local i
+    for ((i = 0; i < $1 * 10; i++)); do
+        kvm_alive "$UNIC_PID" || return 0
         sleep 0.1
     done
-    if kvm_alive "$pid"; then
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-        UNIC_PID=""
-        unic_fail "QEMU did not end within 30 s of SIGTERM"
+    ! kvm_alive "$UNIC_PID"
+}
+
+# kvm_stop: the power button (QMP system_powerdown: the guest's loop ends as on SIGTERM when
+# hosted), else SIGTERM to QEMU; QEMU's exit code in $UNIC_STATUS (1 = guest status 0).
+kvm_stop() {
+    [ -n "$UNIC_PID" ] || return 0
+    if ! { [ -S "$UNIC_TMP/qmp.sock" ] &&
+        "$UNIC_QEMU_RUN" --powerdown "$UNIC_TMP/qmp.sock" 2>/dev/null && kvm_wait_exit 20; }; then
+        kill -TERM "$UNIC_PID" 2>/dev/null
+        if ! kvm_wait_exit 30; then
+            kill -KILL "$UNIC_PID" 2>/dev/null
+            wait "$UNIC_PID" 2>/dev/null
+            UNIC_PID=""
+            unic_fail "QEMU did not end within 30 s of SIGTERM"
+        fi
     fi
-    wait "$pid" 2>/dev/null
+    wait "$UNIC_PID" 2>/dev/null
     UNIC_STATUS=$?
     UNIC_PID=""
 }
@@ -60,14 +81,10 @@ ping_ok() {
 # run_exit WHAT EXPECTED_QEMU_CODE ARGS...: boot hello with ARGS, wait for the guest to end
 # (bounded), check QEMU's exit code ((status << 1) | 1 from isa-debug-exit).
 run_exit() {
-    local what=$1 want=$2 i code
+    local what=$1 want=$2 code
     shift 2
-    unic_start hello "$@"
-    for ((i = 0; i < 600; i++)); do
-        kvm_alive "$UNIC_PID" || break
-        sleep 0.1
-    done
-    kvm_alive "$UNIC_PID" && unic_fail "$what: the guest did not end within 60 s"
+    kvm_start "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX" "$@"
+    kvm_wait_exit 60 || unic_fail "$what: the guest did not end within 60 s"
     wait "$UNIC_PID"
     code=$?
     UNIC_PID=""
@@ -84,12 +101,26 @@ check_fault_report() {
     done
 }
 
-# 1. microvm: ping, then idle.
-export UNIC_QEMU_MACHINE=microvm
-unic_start hello
-unic_wait_ready
-ping_ok 20 0.1 "microvm"
-grep -q "virtio-mmio" "$UNIC_LOG" || unic_fail "microvm: the NIC was not found on virtio-mmio"
+# boot_and_ping WHAT COUNT NIC_PATTERN [qemu-run options]: boot hello, COUNT pings with 0% loss,
+# the NIC found by the expected driver. Leaves QEMU running.
+boot_and_ping() {
+    local what=$1 count=$2 nic=$3
+    shift 3
+    kvm_start "$@" "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX"
+    unic_wait_ready
+    ping_ok "$count" 0.1 "$what"
+    grep -q "$nic" "$UNIC_LOG" || unic_fail "$what: no '$nic' NIC in the boot log"
+}
+
+# stop_clean WHAT: the power button ends the guest with status 0 and its statistics printed.
+stop_clean() {
+    kvm_stop
+    [ "$UNIC_STATUS" -eq 1 ] || unic_fail "$1: QEMU exit code $UNIC_STATUS after the power button, expected 1 (status 0)"
+    grep -q "^stats icmp:" "$UNIC_LOG" || unic_fail "$1: no statistics printed at shutdown"
+}
+
+# 1. microvm: ping, then idle, then the power button.
+boot_and_ping microvm 20 "virtio-mmio" -M microvm
 sleep 1
 cpu0=$(unic_cpu_ms "$UNIC_PID")
 sleep 10
@@ -98,30 +129,19 @@ idle=$(($(unic_cpu_ms "$UNIC_PID") - cpu0))
 unic_figure "microvm idle 10 s: QEMU utime+stime=$idle ms"
 [ "$idle" -lt 2000 ] || unic_fail "idle QEMU used $idle ms of CPU in 10 s: a busy loop?"
 ping_ok 3 0.2 "microvm after idling"
-kvm_stop
+stop_clean microvm
 
-# 2. q35, modern virtio-net-pci with MSI-X.
-export UNIC_QEMU_MACHINE=q35
-unic_start hello
-unic_wait_ready
-ping_ok 20 0.1 "q35"
-grep -q "virtio-pci (msi-x)" "$UNIC_LOG" || unic_fail "q35: no modern virtio-pci NIC with MSI-X"
-kvm_stop
-
-# 3. q35, legacy virtio-net-pci (INTx): qemu-run's own option, so start it by hand.
-ip netns exec "$UNIC_NS" "$UNIC_QEMU_RUN" -M q35 --legacy --tap "$UNIC_TAP" "$hello" \
-    --ip "$UNIC_SVC_IP/$UNIC_PREFIX" >"$UNIC_LOG" 2>&1 &
-UNIC_PID=$!
-unic_wait_ready
-ping_ok 5 0.2 "q35 legacy"
-grep -q "virtio-pci-legacy (intx)" "$UNIC_LOG" || unic_fail "q35 legacy: no legacy NIC"
-kvm_stop
-export UNIC_QEMU_MACHINE=microvm
+# 2. q35, modern virtio-net-pci with MSI-X; 3. q35 with a legacy device (INTx).
+boot_and_ping q35 20 "virtio-pci (msi-x)" -M q35
+stop_clean q35
+boot_and_ping "q35 legacy" 5 "virtio-pci-legacy (intx)" -M q35 --legacy
+stop_clean "q35 legacy"
+unic_pass "microvm, q35, q35-legacy: ping with 0% loss, clean power-button shutdown"
 
 # 4. Faults: in the service, and from the platform's kernel option.
 run_exit "hello -- --crash" 7 -- --crash
 check_fault_report "hello -- --crash"
-grep -q "service_start\|hello" "$UNIC_LOG" || unic_fail "no trace of the service in the log"
+grep -q "hello: crashing on purpose" "$UNIC_LOG" || unic_fail "no trace of the service in the log"
 run_exit "unic.crash=null" 7 unic.crash=null
 check_fault_report "unic.crash=null"
 unic_pass "fault reports: exception, registers, backtrace, addr2line; exit status 3"
@@ -142,4 +162,4 @@ else
     unic_log "no $dns yet: the nm check of a UDP-only service is skipped"
 fi
 
-unic_pass "microvm, q35 and q35-legacy answer ping with 0% loss; faults reported; idle CPU $idle ms/10 s"
+unic_pass "kvm boot, ping, shutdown, faults, options and zero overhead (idle CPU $idle ms/10 s)"

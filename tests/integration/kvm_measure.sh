@@ -16,29 +16,49 @@ fi
 unic_init "$1" kvm_measure
 unic_need strip awk sort
 
-# kvm_stop: SIGTERM to QEMU and wait (bounded) for its exit status in $UNIC_STATUS. Not
-# lib.sh's unic_stop: its unic_alive takes a process whose /proc/PID/stat reads empty (an
-# exiting QEMU, seen under load) for a live one, so it reported false hangs.
+# kvm_start [qemu-run options] IMAGE [kernel command line]: QEMU on the test's TAP, with a
+# QMP socket so that kvm_stop can press the power button. Log in $UNIC_LOG, pid in $UNIC_PID.
+kvm_start() {
+    rm -f "$UNIC_TMP/qmp.sock"
+    ip netns exec "$UNIC_NS" "$UNIC_QEMU_RUN" --qmp "$UNIC_TMP/qmp.sock" --tap "$UNIC_TAP" "$@" \
+        >"$UNIC_LOG" 2>&1 &
+    UNIC_PID=$!
+    unic_log "started QEMU (pid $UNIC_PID): $*"
+}
+
+# kvm_alive PID: QEMU still runs. (lib.sh's unic_alive takes a process whose /proc/PID/stat
+# reads empty, which an exiting QEMU showed under load, for a live one.)
 kvm_alive() {
     local state
     state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
     [ -n "$state" ] && [ "$state" != Z ]
 }
-kvm_stop() {
-    local pid=$UNIC_PID i
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < 300; i++)); do
-        kvm_alive "$pid" || break
+
+# kvm_wait_exit SECONDS: true once QEMU has ended.
+kvm_wait_exit() {
+    local i
+    for ((i = 0; i < $1 * 10; i++)); do
+        kvm_alive "$UNIC_PID" || return 0
         sleep 0.1
     done
-    if kvm_alive "$pid"; then
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-        UNIC_PID=""
-        unic_fail "QEMU did not end within 30 s of SIGTERM"
+    ! kvm_alive "$UNIC_PID"
+}
+
+# kvm_stop: the power button (QMP system_powerdown: the guest's loop ends as on SIGTERM when
+# hosted), else SIGTERM to QEMU; QEMU's exit code in $UNIC_STATUS (1 = guest status 0).
+kvm_stop() {
+    [ -n "$UNIC_PID" ] || return 0
+    if ! { [ -S "$UNIC_TMP/qmp.sock" ] &&
+        "$UNIC_QEMU_RUN" --powerdown "$UNIC_TMP/qmp.sock" 2>/dev/null && kvm_wait_exit 20; }; then
+        kill -TERM "$UNIC_PID" 2>/dev/null
+        if ! kvm_wait_exit 30; then
+            kill -KILL "$UNIC_PID" 2>/dev/null
+            wait "$UNIC_PID" 2>/dev/null
+            UNIC_PID=""
+            unic_fail "QEMU did not end within 30 s of SIGTERM"
+        fi
     fi
-    wait "$pid" 2>/dev/null
+    wait "$UNIC_PID" 2>/dev/null
     UNIC_STATUS=$?
     UNIC_PID=""
 }
@@ -69,7 +89,7 @@ unic_netns
 unic_ns ip neigh replace "$UNIC_SVC_IP" lladdr 52:54:00:12:34:56 dev "$UNIC_TAP" nud permanent
 for i in 1 2 3 4 5; do
     t0=$(now_ms)
-    unic_start hello >/dev/null 2>&1
+    kvm_start "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX"
     # -D: each reply's arrival time; pings every 2 ms until the first answer (bounded).
     first=$(unic_ns -t 70 ping -D -n -i 0.002 -W 1 -w 60 -c 1 "$UNIC_SVC_IP" 2>/dev/null |
         grep -o -m1 '^\[[0-9.]*\] [0-9]* bytes from' | tr -d '[]' | cut -d' ' -f1)
@@ -82,7 +102,7 @@ unic_figure "hello launch->first ping reply ($accel, microvm): median $(median <
 [ -s "$UNIC_TMP/guest.us" ] || unic_fail "the kernel did not print its boot time"
 unic_figure "hello in-guest entry->unic_main: median $(median <"$UNIC_TMP/guest.us") us of 5: $(tr '\n' ' ' <"$UNIC_TMP/guest.us")"
 
-unic_start hello
+kvm_start "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX"
 unic_wait_ready
 sleep 1
 cpu0=$(unic_cpu_ms "$UNIC_PID")

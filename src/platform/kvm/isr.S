@@ -3,7 +3,7 @@
  *
  * Exceptions (vectors 0-31): push a uniform frame (struct trap_frame in trap.c) and call
  * trap_exception(), which prints it and ends the VM; they never return.
- * Device and timer interrupts (VEC_TIMER..VEC_TIMER+4): only set bit (vector - VEC_TIMER) of
+ * Device, timer and power-button interrupts (VEC_TIMER..VEC_TIMER+5): only set bit (vector - VEC_TIMER) of
  * irq_pending and acknowledge the local APIC. No C, no SSE state touched, no device access:
  * the event loop does the work after plat_wait() returns.
  */
@@ -98,6 +98,7 @@ IRQ 1
 IRQ 2
 IRQ 3
 IRQ 4
+IRQ 5
 
 /* A spurious interrupt (8259 or local APIC) needs no EOI. */
     .global irq_spurious
@@ -114,6 +115,6 @@ exc_table:
     .quad exc_24, exc_25, exc_26, exc_27, exc_28, exc_29, exc_30, exc_31
     .global irq_table
 irq_table:
-    .quad irq_0, irq_1, irq_2, irq_3, irq_4
+    .quad irq_0, irq_1, irq_2, irq_3, irq_4, irq_5
 
     .section .note.GNU-stack, "", @progbits

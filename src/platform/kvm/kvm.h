@@ -17,6 +17,8 @@
 #define VEC_PIC_BASE 0x20
 #define VEC_TIMER 0x30
 #define VEC_NIC_BASE 0x31 /* one vector per NIC: 0x31..0x34 */
+#define VEC_POWER 0x35    /* the ACPI power button (QEMU system_powerdown) */
+#define IRQ_STUBS 6       /* isr.S has stubs for VEC_TIMER..VEC_POWER */
 #define VEC_SPURIOUS 0xff
 
 /* Exit status after a CPU exception or a smashed stack. */
@@ -68,6 +70,11 @@ void apic_msi(uint8_t vector, uint64_t *addr, uint32_t *data);
 /* virtio_net.c: probing (both transports) and the per-interrupt acknowledgement. */
 void virtio_net_probe(const char *cmdline);
 void virtio_net_irq_ack(unsigned nic);
+
+/* power.c: the power button, as the shutdown request of plat_wait. */
+void power_init(void);
+/* After VEC_POWER fired: true when it was a power-down request. */
+bool power_down_requested(void);
 
 /* main.c */
 extern bool kvm_have_debug_exit;

@@ -3,7 +3,7 @@
  * functions: plat_exit, plat_cmdline, plat_random, plat_wait.
  *
  * kvm_main: serial -> memory map -> W^X page tables -> GDT/TSS/IDT -> TSC -> APIC/IOAPIC ->
- * virtio-net devices -> kernel command line (config_split + config_parse, status 2 on error)
+ * virtio-net devices -> power button -> kernel command line (config_split + config_parse, status 2 on error)
  * -> unic_main(). Platform-only words are taken out of the command line first:
  *   virtio_mmio.device=512@0xADDR:GSI   added by QEMU microvm for each virtio-mmio device
  *   unic.crash=null                     dereference NULL once booted (tests the fault report)
@@ -29,6 +29,7 @@ static struct {
     char argbuf[CMDLINE_MAX];  /* split in place by config_split */
     bool crash_null;
     bool waited;
+    bool shutdown; /* the power button was pressed: reported by every plat_wait from then on */
     uint64_t rng_state;
 } kvm;
 
@@ -149,6 +150,12 @@ uint64_t plat_wait(uint64_t deadline_ns)
         cpu_cli();
         uint64_t pending = __atomic_exchange_n(&irq_pending, 0, __ATOMIC_SEQ_CST);
         uint64_t nics = (pending >> (VEC_NIC_BASE - VEC_TIMER)) & all_nics;
+        if ((pending & (1ull << (VEC_POWER - VEC_TIMER))) && power_down_requested())
+            kvm.shutdown = true;
+        if (kvm.shutdown) {
+            cpu_sti();
+            return PLAT_WAIT_SHUTDOWN | all_nics;
+        }
         if (nics) {
             cpu_sti();
             for (unsigned i = 0; i < PLAT_MAX_NICS; i++)
@@ -216,6 +223,7 @@ void kvm_main(const void *start_info)
     cmdline_prepare(mem_cmdline());
     kprintf("kvm: cmdline [%s]\n", mem_cmdline());
     virtio_net_probe(mem_cmdline());
+    power_init();
     cpu_sti();
     if (kvm.crash_null)
         crash_null();

@@ -50,7 +50,7 @@ struct __attribute__((packed)) table_ptr {
 };
 
 extern uint64_t boot_gdt[];
-extern const uint64_t exc_table[32], irq_table[5];
+extern const uint64_t exc_table[32], irq_table[IRQ_STUBS];
 extern char irq_spurious[], __stack_bottom[], __stack_top[];
 
 void trap_exception(struct trap_frame *f);
@@ -124,7 +124,7 @@ void trap_init(void)
         idt_set(v, exc_table[v], v == 8 ? 2 : 1);
     for (unsigned v = VEC_PIC_BASE; v < VEC_PIC_BASE + 16; v++)
         idt_set(v, (uintptr_t)irq_spurious, 0);
-    for (unsigned i = 0; i < 5; i++)
+    for (unsigned i = 0; i < IRQ_STUBS; i++)
         idt_set(VEC_TIMER + i, irq_table[i], 0);
     idt_set(VEC_SPURIOUS, (uintptr_t)irq_spurious, 0);
     struct table_ptr p = {sizeof(idt) - 1, (uintptr_t)idt};
