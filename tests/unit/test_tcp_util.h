@@ -216,7 +216,8 @@ static inline void inject_segment(struct harness *hs, enum harness_side to, cons
     uint8_t *t = f + 14 + 20;
     int hl = tcp_emit(t, 60, &s->h);
     assert_true(hl >= 20);
-    memcpy(t + hl, s->payload, s->len);
+    if (s->len)
+        memcpy(t + hl, s->payload, s->len);
     size_t tl = (size_t)hl + s->len;
     tcp_set_checksum(t, tl, s->src, s->dst);
     struct ip4_hdr ip = {.total_len = (uint16_t)(20 + tl),
