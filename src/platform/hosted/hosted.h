@@ -31,6 +31,7 @@ struct hosted_nic {
     pcap_t *replay; /* REPLAY: the capture being fed in                              */
     bool exhausted; /* REPLAY: every frame of the capture was delivered              */
     bool failed;    /* a hard device error: the NIC is dead, the process shuts down */
+    bool link_down; /* TAP: the last write found the interface down (warned once)    */
     char name[32];  /* interface or file name, for messages                          */
     struct plat_net_info info;
 };

@@ -123,12 +123,24 @@ int tap_open(struct hosted_nic *nic, const char *ifname, char *err, size_t errle
     return 0;
 }
 
-/* A device error that will not go away (the interface was deleted: EBADFD, EIO...). */
+/* A device error that will not go away (EBADFD: the interface was deleted under us): the NIC
+ * is dead and the process shuts down, rather than spinning on a descriptor that polls ready. */
 static int tap_hard_error(struct hosted_nic *nic, const char *op, int e)
 {
     if (!nic->failed)
         hosted_warn("TAP %s: %s failed: %s; shutting down", nic->name, op, strerror(e));
     nic->failed = true;
+    return -EIO;
+}
+
+/* write() gives EIO while the interface is administratively down: frames are dropped (the
+ * core counts them) until someone brings it up. Said once per down period. */
+static int tap_link_down(struct hosted_nic *nic)
+{
+    if (!nic->link_down)
+        hosted_warn("TAP %s is down: frames are dropped until it is up (ip link set %s up)",
+                    nic->name, nic->name);
+    nic->link_down = true;
     return -EIO;
 }
 
@@ -140,8 +152,10 @@ int tap_send(struct hosted_nic *nic, const void *frame, size_t len)
         return -EIO;
     for (;;) {
         ssize_t n = write(nic->fd, frame, len);
-        if (n == (ssize_t)len)
+        if (n == (ssize_t)len) {
+            nic->link_down = false;
             return 0;
+        }
         if (n >= 0)
             return -EIO; /* a TAP write is all or nothing; a short one means a broken device */
         if (errno == EINTR)
@@ -150,6 +164,8 @@ int tap_send(struct hosted_nic *nic, const void *frame, size_t len)
             return -EAGAIN;
         if (errno == EINVAL || errno == EMSGSIZE)
             return -EINVAL;
+        if (errno == EIO)
+            return tap_link_down(nic);
         return tap_hard_error(nic, "write", errno);
     }
 }
