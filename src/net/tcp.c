@@ -30,6 +30,7 @@ void tcp_default_params(struct tcp_params *p)
     p->snd_buf = 256 * 1024;
     p->rcv_buf = 256 * 1024;
     p->max_conns = 4096;
+    p->mem_budget = 64ull << 20;
     p->syn_backlog = 128;
     p->time_wait_ms = 60 * 1000;
     p->challenge_ack_per_s = 1000;
@@ -105,8 +106,7 @@ static void conn_free(struct tcp_conn *c)
         c->all_next->all_prev = c->all_prev;
     tcp->n_conns--;
     tcp_timers_cancel(c);
-    tcp_ring_free(&c->snd);
-    tcp_ring_free(&c->rcv);
+    tcp_conn_free_buffers(c);
     TCP_COUNT(tcp, conn_freed);
     free(c);
 }
@@ -224,13 +224,46 @@ struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, uint32_t laddr, uint16_t lport,
     return c;
 }
 
+static int alloc_rings(struct tcp_conn *c, uint32_t snd, uint32_t rcv)
+{
+    struct tcp *tcp = c->tcp;
+    if (tcp->buf_bytes + snd + rcv > tcp->params.mem_budget)
+        return -ENOMEM;
+    if (tcp_ring_alloc(&c->snd, snd) < 0)
+        return -ENOMEM;
+    if (tcp_ring_alloc(&c->rcv, rcv) < 0) {
+        tcp_ring_free(&c->snd);
+        return -ENOMEM;
+    }
+    tcp->buf_bytes += snd + rcv;
+    return 0;
+}
+
+/* The buffers of an established connection: the configured sizes, or when the stack's budget
+ * (or the heap) cannot give that much, the smallest that still honour the window of the
+ * handshake (64 KiB to receive) and move data (16 KiB to send). */
 int tcp_conn_alloc_buffers(struct tcp_conn *c)
 {
-    if (!c->snd.buf && tcp_ring_alloc(&c->snd, c->tcp->params.snd_buf) < 0)
-        return -ENOMEM;
-    if (!c->rcv.buf && tcp_ring_alloc(&c->rcv, c->tcp->params.rcv_buf) < 0)
-        return -ENOMEM;
-    return 0;
+    if (c->snd.buf)
+        return 0;
+    const struct tcp_params *p = &c->tcp->params;
+    if (alloc_rings(c, p->snd_buf, p->rcv_buf) == 0)
+        return 0;
+    uint32_t snd = p->snd_buf < TCP_MIN_SND_BUF ? p->snd_buf : TCP_MIN_SND_BUF;
+    uint32_t rcv = p->rcv_buf < TCP_MIN_RCV_BUF ? p->rcv_buf : TCP_MIN_RCV_BUF;
+    if (alloc_rings(c, snd, rcv) == 0) {
+        TCP_COUNT(c->tcp, conn_small_buffers);
+        return 0;
+    }
+    TCP_COUNT(c->tcp, conn_no_memory);
+    return -ENOMEM;
+}
+
+void tcp_conn_free_buffers(struct tcp_conn *c)
+{
+    c->tcp->buf_bytes -= c->snd.size + c->rcv.size;
+    tcp_ring_free(&c->snd);
+    tcp_ring_free(&c->rcv);
 }
 
 /* ------------------------------------------------------------------------ life of a conn */
@@ -267,8 +300,7 @@ void tcp_conn_closed(struct tcp_conn *c, int reason)
     c->stack_done = true;
     unhash(c);
     tcp_timers_cancel(c);
-    tcp_ring_free(&c->snd);
-    tcp_ring_free(&c->rcv);
+    tcp_conn_free_buffers(c);
     notify_close(c, reason);
     tcp_conn_put(c);
 }
@@ -281,8 +313,7 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
     /* Only the sequence numbers matter now: give the buffers back at once. */
     timer_cancel(c->inet->timers, &c->rtx_timer);
     timer_cancel(c->inet->timers, &c->delack_timer);
-    tcp_ring_free(&c->snd);
-    tcp_ring_free(&c->rcv);
+    tcp_conn_free_buffers(c);
     c->n_ooo = 0;
     tcp_arm_time_wait(c);
     notify_close(c, 0); /* both FINs are through: finished, as far as the service goes */

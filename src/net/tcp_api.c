@@ -21,7 +21,8 @@ int tcp_configure(struct inet *inet, const struct tcp_params *p)
     struct tcp *tcp = tcp_attach(inet);
     if (!tcp)
         return -ENOMEM;
-    if (p->snd_buf < 4096 || p->rcv_buf < 4096 || p->rcv_buf > (1u << 30) || !p->max_conns)
+    if (p->snd_buf < 4096 || p->rcv_buf < 4096 || p->rcv_buf > (1u << 30) || !p->max_conns ||
+        p->mem_budget < p->snd_buf + (uint64_t)p->rcv_buf)
         return -EINVAL;
     tcp->params = *p;
     return 0;

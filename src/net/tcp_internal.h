@@ -44,6 +44,8 @@
 #define TCP_DUPTHRESH 3
 #define TCP_EPHEMERAL_LOW 49152
 #define TCP_INIT_CWND_SEGS 10 /* RFC 6928 */
+#define TCP_MIN_RCV_BUF 65536 /* what a SYN may have promised (unscaled window) */
+#define TCP_MIN_SND_BUF 16384
 
 struct tcp_ring {
     uint8_t *buf;
@@ -151,6 +153,7 @@ struct tcp {
     uint8_t hash_key[16], isn_key[16], cookie_key[16];
     struct tcp_conn *all;
     uint32_t n_conns;
+    uint64_t buf_bytes; /* send + receive rings of all connections */
     struct tcp_listener *listeners;
     uint64_t challenge_epoch; /* second the challenge count belongs to */
     uint32_t challenge_count;
@@ -182,6 +185,7 @@ struct tcp_conn *tcp_lookup(struct tcp *tcp, uint32_t laddr, uint16_t lport, uin
                             uint16_t rport);
 struct tcp_listener *tcp_find_listener(struct tcp *tcp, uint16_t port);
 int tcp_conn_alloc_buffers(struct tcp_conn *c);
+void tcp_conn_free_buffers(struct tcp_conn *c);
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
 void tcp_conn_closed(struct tcp_conn *c, int reason);
 void tcp_conn_put(struct tcp_conn *c);
