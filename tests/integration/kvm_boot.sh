@@ -8,6 +8,8 @@
 #  - hello -- --crash (a service fault) and unic.crash=null (the platform's own NULL write):
 #    the report names the page fault, prints registers, a backtrace and the addr2line command,
 #    and QEMU ends through isa-debug-exit with status 3 (QEMU exit code 7);
+#  - unic.crash=stack|canary|wx|nx: the guard page, the stack protector, W^X and NX each stop
+#    a deliberate fault with the report and status 3;
 #  - a bad option: the one-line message and status 2;
 #  - nm: the UDP-only dns image has no tcp_ symbol (skipped, with a message, without dns.elf).
 # Builds nothing: uses $UNIC_KVM_BIN (default build/kvm/bin). UNIC_ACCEL=tcg|kvm picks the
@@ -146,11 +148,20 @@ run_exit "unic.crash=null" 7 unic.crash=null
 check_fault_report "unic.crash=null"
 unic_pass "fault reports: exception, registers, backtrace, addr2line; exit status 3"
 
-# 5. A bad option: one line, status 2.
+# 5. The protections, each by its own deliberate fault (src/platform/kvm/crash.c).
+for kind in "stack:stack overflow into the guard page" "canary:fatal: stack smashing detected" \
+    "wx:error code 0x3[[:space:]]*$" "nx:error code 0x11[[:space:]]*$"; do
+    run_exit "unic.crash=${kind%%:*}" 7 "unic.crash=${kind%%:*}"
+    grep -q "${kind#*:}" "$UNIC_LOG" || unic_fail "unic.crash=${kind%%:*}: no '${kind#*:}' in the report"
+    grep -q "^resolve with: addr2line" "$UNIC_LOG" || unic_fail "unic.crash=${kind%%:*}: no backtrace"
+done
+unic_pass "guard page, stack protector, W^X (write to .text) and NX (jump into .data) all fault"
+
+# 6. A bad option: one line, status 2.
 run_exit "bad option" 5 --no-such-option
 grep -q "unknown option '--no-such-option'" "$UNIC_LOG" || unic_fail "no message for a bad option"
 
-# 6. Zero overhead: a UDP-only service carries no TCP code.
+# 7. Zero overhead: a UDP-only service carries no TCP code.
 dns=$UNIC_KVM_BIN/dns.elf
 if [ -f "$dns" ]; then
     tcp=$(nm "$dns" | awk '$3 ~ /^tcp_/' | wc -l)

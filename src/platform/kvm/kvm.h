@@ -76,6 +76,12 @@ void power_init(void);
 /* After VEC_POWER fired: true when it was a power-down request. */
 bool power_down_requested(void);
 
+/* crash.c: deliberate faults (unic.crash=KIND on the kernel command line). */
+/* Is (word, n) a unic.crash= word? Remembers the kind. */
+bool crash_option(const char *word, size_t n);
+/* Fault as asked, if asked; never returns then. */
+void crash_run(void);
+
 /* main.c */
 extern bool kvm_have_debug_exit;
 

@@ -3,10 +3,11 @@
  * functions: plat_exit, plat_cmdline, plat_random, plat_wait.
  *
  * kvm_main: serial -> memory map -> W^X page tables -> GDT/TSS/IDT -> TSC -> APIC/IOAPIC ->
- * virtio-net devices -> power button -> kernel command line (config_split + config_parse, status 2 on error)
+ * virtio-net devices -> power button -> kernel command line (config_split + config_parse, status 2
+ * on error)
  * -> unic_main(). Platform-only words are taken out of the command line first:
  *   virtio_mmio.device=512@0xADDR:GSI   added by QEMU microvm for each virtio-mmio device
- *   unic.crash=null                     dereference NULL once booted (tests the fault report)
+ *   unic.crash=KIND                     a deliberate fault once booted (crash.c)
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,7 +28,6 @@ volatile uint64_t irq_pending;
 static struct {
     char cmdline[CMDLINE_MAX]; /* without the platform-only words */
     char argbuf[CMDLINE_MAX];  /* split in place by config_split */
-    bool crash_null;
     bool waited;
     bool shutdown; /* the power button was pressed: reported by every plat_wait from then on */
     uint64_t rng_state;
@@ -53,11 +53,8 @@ const char *plat_cmdline(void)
 static bool word_is_platform(const char *w, size_t n)
 {
     static const char mmio[] = "virtio_mmio.device=";
-    static const char crash[] = "unic.crash=null";
-    if (n == sizeof(crash) - 1 && !memcmp(w, crash, n)) {
-        kvm.crash_null = true;
+    if (crash_option(w, n))
         return true;
-    }
     return n >= sizeof(mmio) - 1 && !memcmp(w, mmio, sizeof(mmio) - 1);
 }
 
@@ -172,14 +169,6 @@ uint64_t plat_wait(uint64_t deadline_ns)
     }
 }
 
-static void crash_null(void)
-{
-    int *p;
-    __asm__ volatile("" : "=r"(p) : "0"(0)); /* hide the NULL from the optimizer */
-    kprintf("kvm: unic.crash=null: dereferencing NULL\n");
-    *p = 1;
-}
-
 static void report_boot_time(void)
 {
     uint64_t hz = clock_tsc_hz();
@@ -225,8 +214,7 @@ void kvm_main(const void *start_info)
     virtio_net_probe(mem_cmdline());
     power_init();
     cpu_sti();
-    if (kvm.crash_null)
-        crash_null();
+    crash_run();
     if (parse_cmdline(&cfg) < 0)
         plat_exit(2);
     if (cfg.help) {

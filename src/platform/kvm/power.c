@@ -38,7 +38,7 @@ void power_init(void)
 {
     if (!pci_present()) {
         if (!mem_rsdp() || paging_map_mmio(GED_BASE, 0x1000) < 0)
-            return; /* microvm without ACPI has no GED */
+            return;                  /* microvm without ACPI has no GED */
         (void)mmio_read32(GED_BASE); /* drop any stale event */
         power_kind = POWER_GED;
     } else if (lpc_read32(0) == ICH9_LPC_ID) {

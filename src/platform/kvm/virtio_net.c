@@ -65,7 +65,7 @@ static int vnet_rx_init(struct vnet *n)
 
 static int vnet_tx_init(struct vnet *n)
 {
-    n->tx_bufs = calloc(n->tx.size, NET_BUF_SIZE);
+    n->tx_bufs = malloc((size_t)n->tx.size * NET_BUF_SIZE);
     if (!n->tx_bufs)
         return -ENOMEM;
     for (uint16_t i = 0; i < n->tx.size; i++) {
