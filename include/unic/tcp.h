@@ -83,22 +83,21 @@ struct tcp_callbacks {
     X(rx_bad_offset)                                                                               \
     X(rx_bad_option)                                                                               \
     X(rx_bad_checksum)                                                                             \
-    X(rx_bad_addr) X(rx_bad_flags) X(rx_no_conn) X(rx_listen_bad) X(rx_backlog_full)               \
-        X(rx_out_of_window) X(rx_old_ack) X(rx_ack_too_new) X(rx_syn_sent_bad_ack)                 \
-            X(rx_rst_accepted) X(rx_rst_challenged) X(rx_rst_dropped) X(rx_syn_challenged)         \
-                X(rx_paws_rejected) X(rx_dup_data) X(rx_ooo) X(rx_ooo_dropped)                     \
-                    X(rx_data_after_fin) X(rx_window_full) X(rx_time_wait_reuse) X(tx_segments)    \
-                        X(tx_data_segments) X(tx_acks) X(tx_rst) X(tx_challenge_acks)              \
-                            X(tx_challenge_limited) X(tx_retransmits) X(tx_rto)                    \
-                                X(tx_fast_retransmits) X(tx_zero_window_probes) X(tx_keepalives)   \
-                                    X(tx_no_buffer) X(tx_ip_error) X(syn_cookies_sent)             \
-                                        X(syn_cookies_ok) X(syn_cookies_bad) X(conn_opened)        \
-                                            X(conn_accepted) X(conn_closed) X(conn_reset)          \
-                                                X(conn_timeout) X(conn_refused) X(conn_limit)      \
-                                                    X(conn_freed) X(conn_open) X(conn_time_wait)   \
-                                                        X(tx_tail_probes) X(tx_lost_retransmits)   \
-                                                            X(conn_small_buffers)                  \
-                                                                X(conn_no_memory)
+    X(rx_bad_addr)                                                                                 \
+    X(rx_bad_flags) X(rx_no_conn) X(rx_listen_bad) X(rx_backlog_full) X(rx_out_of_window)          \
+        X(rx_old_ack) X(rx_ack_too_new) X(rx_syn_sent_bad_ack) X(rx_rst_accepted)                  \
+            X(rx_rst_challenged) X(rx_rst_dropped) X(rx_syn_challenged) X(rx_paws_rejected)        \
+                X(rx_dup_data) X(rx_ooo) X(rx_ooo_dropped) X(rx_data_after_fin) X(rx_window_full)  \
+                    X(rx_time_wait_reuse) X(tx_segments) X(tx_data_segments) X(tx_acks) X(tx_rst)  \
+                        X(tx_challenge_acks) X(tx_challenge_limited) X(tx_retransmits) X(tx_rto)   \
+                            X(tx_fast_retransmits) X(tx_zero_window_probes) X(tx_keepalives)       \
+                                X(tx_no_buffer) X(tx_ip_error) X(syn_cookies_sent)                 \
+                                    X(syn_cookies_ok) X(syn_cookies_bad) X(conn_opened)            \
+                                        X(conn_accepted) X(conn_closed) X(conn_reset)              \
+                                            X(conn_timeout) X(conn_refused) X(conn_limit)          \
+                                                X(conn_freed) X(conn_open) X(conn_time_wait)       \
+                                                    X(tx_tail_probes) X(tx_lost_retransmits)       \
+                                                        X(conn_small_buffers) X(conn_no_memory)
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)
 };
@@ -106,15 +105,15 @@ struct tcp_stats {
 /* Stack-wide limits and defaults (tcp_configure() before the first listen/connect, or later:
  * new connections use the new values). */
 struct tcp_params {
-    uint32_t snd_buf, rcv_buf;    /* bytes per connection (default 256 KiB each)      */
-    uint32_t max_conns;           /* all connections incl. TIME_WAIT (default 4096)   */
-    uint64_t mem_budget;          /* buffer bytes of all connections together (64 MiB); beyond it
-                                     new connections get 64 KiB to receive and 16 KiB to send */
-    uint32_t syn_backlog;         /* half-open per listener before SYN cookies (128)   */
-    uint32_t time_wait_ms;        /* 2*MSL (default 60 s)                              */
-    uint32_t challenge_ack_per_s; /* RFC 5961 rate limit (default 1000)             */
-    bool cubic;                   /* CUBIC (default) or NewReno                       */
-    bool syn_cookies;             /* under backlog pressure (default on)              */
+    uint32_t snd_buf, rcv_buf;           /* bytes per connection (default 256 KiB each)      */
+    uint32_t max_conns;                  /* all connections incl. TIME_WAIT (default 4096)   */
+    uint64_t mem_budget;                 /* buffers of all connections together (64 MiB);  past
+                                            3/4 of it, new ones get 64 KiB + 16 KiB           */
+    uint32_t syn_backlog;                /* half-open per listener before SYN cookies (128)   */
+    uint32_t time_wait_ms;               /* 2*MSL (default 60 s)                              */
+    uint32_t challenge_ack_per_s;        /* RFC 5961 rate limit (default 1000)             */
+    bool cubic;                          /* CUBIC (default) or NewReno                       */
+    bool syn_cookies;                    /* under backlog pressure (default on)              */
     bool sack, timestamps, window_scale; /* offered options (default all on)        */
 };
 

@@ -224,10 +224,10 @@ struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, uint32_t laddr, uint16_t lport,
     return c;
 }
 
-static int alloc_rings(struct tcp_conn *c, uint32_t snd, uint32_t rcv)
+static int alloc_rings(struct tcp_conn *c, uint32_t snd, uint32_t rcv, uint64_t limit)
 {
     struct tcp *tcp = c->tcp;
-    if (tcp->buf_bytes + snd + rcv > tcp->params.mem_budget)
+    if (tcp->buf_bytes + snd + rcv > limit)
         return -ENOMEM;
     if (tcp_ring_alloc(&c->snd, snd) < 0)
         return -ENOMEM;
@@ -239,19 +239,20 @@ static int alloc_rings(struct tcp_conn *c, uint32_t snd, uint32_t rcv)
     return 0;
 }
 
-/* The buffers of an established connection: the configured sizes, or when the stack's budget
- * (or the heap) cannot give that much, the smallest that still honour the window of the
- * handshake (64 KiB to receive) and move data (16 KiB to send). */
+/* The buffers of an established connection: the configured sizes while three quarters of the
+ * stack's budget are free, then (or when the heap cannot give that much) the smallest that still
+ * honour the window of the handshake (64 KiB to receive) and move data (16 KiB to send), so that
+ * many connections fit in the last quarter. */
 int tcp_conn_alloc_buffers(struct tcp_conn *c)
 {
     if (c->snd.buf)
         return 0;
     const struct tcp_params *p = &c->tcp->params;
-    if (alloc_rings(c, p->snd_buf, p->rcv_buf) == 0)
+    if (alloc_rings(c, p->snd_buf, p->rcv_buf, p->mem_budget / 4 * 3) == 0)
         return 0;
     uint32_t snd = p->snd_buf < TCP_MIN_SND_BUF ? p->snd_buf : TCP_MIN_SND_BUF;
     uint32_t rcv = p->rcv_buf < TCP_MIN_RCV_BUF ? p->rcv_buf : TCP_MIN_RCV_BUF;
-    if (alloc_rings(c, snd, rcv) == 0) {
+    if (alloc_rings(c, snd, rcv, p->mem_budget) == 0) {
         TCP_COUNT(c->tcp, conn_small_buffers);
         return 0;
     }
