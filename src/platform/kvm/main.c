@@ -222,6 +222,9 @@ void kvm_main(const void *start_info)
         serial_write(u, strlen(u));
         plat_exit(0);
     }
+    size_t heap;
+    plat_heap(&heap);
+    kprintf("kvm: heap %zu KiB\n", heap >> 10);
     report_boot_time();
     plat_exit(unic_main(&cfg));
 }

@@ -170,6 +170,7 @@ static void mmio_try(uint64_t base, int gsi, void (*found)(struct vtransport *t)
     if (version != 1 && version != 2)
         return;
     t->modern = version == 2;
+    t->name = t->modern ? "mmio" : "mmio (legacy)";
     if (!t->modern)
         wr(t, MMIO_GUEST_PAGE_SIZE, 4096);
     mmio_count++;
