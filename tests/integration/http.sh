@@ -11,7 +11,16 @@
 unic_init "$1" http
 unic_need curl nc wrk awk sha256sum
 unic_netns
-unic_start http
+if [ "$UNIC_PLATFORM" = kvm ]; then
+    # With a QMP socket: the power button ends the guest's loop as SIGTERM does when hosted
+    # (service_stop prints the open connections); SIGTERM to QEMU would end the VM silently.
+    bin=$(unic_service_binary http) || exit $?
+    ip netns exec "$UNIC_NS" "$UNIC_QEMU_RUN" --qmp "$UNIC_TMP/qmp.sock" --tap "$UNIC_TAP" "$bin" \
+        --ip "$UNIC_SVC_IP/$UNIC_PREFIX" >"$UNIC_LOG" 2>&1 &
+    UNIC_PID=$!
+else
+    unic_start http
+fi
 unic_wait_ready
 URL=http://$UNIC_SVC_IP
 
@@ -91,9 +100,18 @@ unic_pass "wrk -c 100 -d 10s with zero errors"
 
 # --- shutdown: every connection is gone
 sleep 1
-unic_stop
-[ "$UNIC_STATUS" = 0 ] || unic_fail "exit status $UNIC_STATUS after SIGTERM"
-grep -q 'http: open connections 0$' "$UNIC_LOG" ||
+want_status=0
+if [ "$UNIC_PLATFORM" = kvm ]; then
+    "$UNIC_QEMU_RUN" --powerdown "$UNIC_TMP/qmp.sock" || unic_fail "QMP power button failed"
+    want_status=1 # QEMU's code for guest status 0 through isa-debug-exit: (0 << 1) | 1
+    for ((i = 0; i < 200; i++)); do
+        unic_alive || break
+        sleep 0.1
+    done
+fi
+unic_stop 30
+[ "$UNIC_STATUS" = $want_status ] || unic_fail "exit status $UNIC_STATUS, want $want_status"
+tr -d '\r' <"$UNIC_LOG" | grep -q '^http: open connections 0$' || # kvm: serial CRLF
     unic_fail "open connections at shutdown: $(grep 'open connections' "$UNIC_LOG")"
 grep 'stats http' "$UNIC_LOG" | sed 's/^/    /' >&2
 unic_pass "zero open connections at shutdown"
