@@ -139,8 +139,11 @@ uint64_t plat_wait(uint64_t deadline_ns)
 {
     uint64_t all_nics = (1ull << plat_net_count()) - 1;
     if (!kvm.waited) {
-        /* Frames may have arrived before the interrupt was routed: report every NIC once. */
+        /* Frames may have arrived before the interrupt was routed, leaving an edge-triggered
+         * line high with no edge to come: acknowledge and report every NIC once. */
         kvm.waited = true;
+        for (unsigned i = 0; i < plat_net_count(); i++)
+            virtio_net_irq_ack(i);
         return all_nics;
     }
     for (;;) {
