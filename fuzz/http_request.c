@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool documented(int rc, size_t len)
 {
-    static const int statuses[] = {-400, -411, -413, -414, -431, -501, -505};
+    static const int statuses[] = {-400, -411, -413, -414, -417, -431, -501, -505};
     if (rc >= 0)
         return (size_t)rc <= len;
     for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)

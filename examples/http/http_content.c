@@ -125,17 +125,15 @@ void http_route_request(const struct http_request *req, struct http_route *out)
         route_text(501, out);
         return;
     }
-    struct http_span path = target_path(req->target);
-    if (path.len == 0) {
-        route_text(400, out);
-        return;
-    }
-    if (route_path(path, out) < 0) {
-        route_text(404, out);
-        return;
-    }
+    /* Every resource here allows GET and HEAD only, so other methods need no lookup. */
     if (req->method != HTTP_METHOD_GET && req->method != HTTP_METHOD_HEAD) {
         route_text(405, out);
         out->allow = 1;
+        return;
     }
+    struct http_span path = target_path(req->target);
+    if (path.len == 0)
+        route_text(400, out);
+    else if (route_path(path, out) < 0)
+        route_text(404, out);
 }

@@ -37,7 +37,8 @@ struct http_route {
     int allow;           /* 405: send "Allow: GET, HEAD" */
 };
 
-/* Choose the answer to (req): 200, 400 (target not a path), 404, 405 or 501 (unknown method). */
+/* Choose the answer to (req): 501 (unknown method), 405 (a method other than GET and HEAD),
+ * 400 (the target is not a path), 404 or 200. */
 void http_route_request(const struct http_request *req, struct http_route *out);
 
 /* The answer to a request that could not be parsed (status 4xx/5xx from the parser). */

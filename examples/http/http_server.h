@@ -25,8 +25,9 @@
 
 #define HTTP_SERVER_STATS(X)                                                                       \
     X(conn_accepted)                                                                               \
-    X(conn_refused) X(conn_closed) X(conn_reset) X(conn_aborted) X(idle_closed) X(idle_aborted)    \
-        X(close_timeouts) X(no_memory)
+    X(conn_refused)                                                                                \
+    X(conn_closed) X(conn_reset) X(conn_aborted) X(idle_closed) X(idle_aborted) X(close_timeouts)  \
+        X(no_memory)
 struct http_server_stats {
     HTTP_SERVER_STATS(STATS_FIELD)
 };

@@ -58,6 +58,9 @@ static void count_status(struct http_session_stats *st, int status)
     case 414:
         st->status_414++;
         break;
+    case 417:
+        st->status_417++;
+        break;
     case 431:
         st->status_431++;
         break;
@@ -266,13 +269,16 @@ static void answer_request(struct http_session *s, const struct http_request *re
     else if (req->method == HTTP_METHOD_HEAD)
         s->stats->head++;
     http_route_request(req, &r);
-    s->close_after = !req->keep_alive || r.status == 400;
+    /* A client that said "Expect: 100-continue" may or may not send its body after our final
+     * answer: the next bytes cannot be told apart, so the connection ends with the answer. */
+    bool unread_body = req->expect_continue && req->content_length > 0;
+    s->close_after = !req->keep_alive || r.status == 400 || unread_body;
     if (!req->keep_alive)
         s->stats->closed_by_request++;
     bool http10_keep = req->keep_alive && req->version_minor == 0;
     start_response(s, &r, req->method == HTTP_METHOD_HEAD, http10_keep);
     drop_input(s, (size_t)head_len);
-    s->skip_body = req->content_length;
+    s->skip_body = unread_body ? 0 : req->content_length;
     if (s->in_len > s->skip_body)
         s->stats->pipelined++;
 }

@@ -44,10 +44,11 @@ struct http_io {
 
 #define HTTP_SESSION_STATS(X)                                                                      \
     X(requests)                                                                                    \
-    X(get) X(head) X(pipelined) X(keep_alive_reuse) X(status_200) X(status_400) X(status_404)      \
-        X(status_405) X(status_411) X(status_413) X(status_414) X(status_431) X(status_501)        \
-            X(status_505) X(body_bytes) X(request_body_bytes) X(input_paused) X(eof_mid_request)   \
-                X(send_failed) X(closed_by_request) X(closed_after_error)
+    X(get)                                                                                         \
+    X(head) X(pipelined) X(keep_alive_reuse) X(status_200) X(status_400) X(status_404)             \
+        X(status_405) X(status_411) X(status_413) X(status_414) X(status_417) X(status_431)        \
+            X(status_501) X(status_505) X(body_bytes) X(request_body_bytes) X(input_paused)        \
+                X(eof_mid_request) X(send_failed) X(closed_by_request) X(closed_after_error)
 struct http_session_stats {
     HTTP_SESSION_STATS(STATS_FIELD)
 };

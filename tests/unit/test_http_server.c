@@ -230,13 +230,17 @@ static void test_not_found_and_methods(void **state)
                   "HTTP/1.1 405 Method Not Allowed\r\n", "Allow: GET, HEAD\r\n", false);
     expect_answer(f, "DELETE /bytes/5 HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 405",
                   "Allow: GET, HEAD\r\n", false);
+    expect_answer(f, "POST /missing HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 405",
+                  "Allow: GET, HEAD\r\n", false);
+    expect_answer(f, "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 405",
+                  "Allow: GET, HEAD\r\n", false);
     expect_answer(f, "BREW / HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 501", NULL, false);
     expect_answer(f, "GET /?q=1#x HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 200", NULL, false);
     expect_answer(f, "GET http://a/bytes/3 HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 200",
                   "Content-Length: 3\r\n", false);
     expect_answer(f, "HEAD /nope HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 404", NULL, false);
     assert_int_equal(f->stats.status_404, 5);
-    assert_int_equal(f->stats.status_405, 2);
+    assert_int_equal(f->stats.status_405, 4);
     assert_int_equal(f->stats.status_501, 1);
 }
 
@@ -384,6 +388,27 @@ static void test_request_body_skipped(void **state)
     assert_int_equal(f->stats.request_body_bytes, 10);
     assert_int_equal(f->stats.requests, 2);
     assert_true(http_session_idle(&f->s));
+}
+
+/* After "Expect: 100-continue" the body may or may not follow the answer: close. */
+static void test_expect_continue_closes(void **state)
+{
+    struct fixture *f = *state;
+    expect_answer(f,
+                  "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                  "Content-Length: 100000\r\n\r\n",
+                  "HTTP/1.1 413", NULL, true);
+    http_session_init(&f->s, &fake_io_ops, &f->io, &f->limits, &f->stats);
+    f->io.closed = false;
+    expect_answer(f,
+                  "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                  "Content-Length: 10\r\n\r\n",
+                  "HTTP/1.1 405", NULL, true);
+    assert_int_equal(f->s.skip_body, 0);
+    http_session_init(&f->s, &fake_io_ops, &f->io, &f->limits, &f->stats);
+    f->io.closed = false;
+    expect_answer(f, "PUT / HTTP/1.1\r\nHost: a\r\nExpect: nothing\r\n\r\n",
+                  "HTTP/1.1 417 Expectation Failed\r\n", NULL, true);
 }
 
 static void test_eof(void **state)
@@ -767,6 +792,7 @@ int main(void)
         SESSION_TEST(test_pipelining_at_once),
         SESSION_TEST(test_pipelining_byte_by_byte),
         SESSION_TEST(test_request_body_skipped),
+        SESSION_TEST(test_expect_continue_closes),
         SESSION_TEST(test_eof),
         SESSION_TEST(test_bytes_backpressure),
         SESSION_TEST(test_input_refused_then_resumed),

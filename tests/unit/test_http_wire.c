@@ -390,6 +390,21 @@ static void test_transfer_encoding(void **state)
     assert_int_equal(status_of("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), -400);
 }
 
+static void test_expect(void **state)
+{
+    (void)state;
+    struct parsed p;
+    assert_true(parse("PUT /x HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\n"
+                      "Content-Length: 5\r\n\r\n",
+                      &p) > 0);
+    assert_true(p.req.expect_continue);
+    assert_true(parse(curl_get, &p) > 0);
+    assert_false(p.req.expect_continue);
+    assert_int_equal(status_of("PUT /x HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n"), -417);
+    assert_int_equal(status_of("PUT /x HTTP/1.1\r\nHost: a\r\nExpect:\r\n\r\n"), -417);
+    assert_string_equal(http_reason(417), "Expectation Failed");
+}
+
 /* --- Limits ------------------------------------------------------------------------------- */
 
 /* A request of exactly (total) bytes: request line, Host, one X-Pad field filling the rest. */
@@ -494,7 +509,7 @@ static uint32_t rng(void)
 
 static bool documented_result(int rc, size_t len)
 {
-    static const int statuses[] = {-400, -411, -413, -414, -431, -501, -505};
+    static const int statuses[] = {-400, -411, -413, -414, -417, -431, -501, -505};
     if (rc >= 0)
         return (size_t)rc <= len;
     for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
@@ -556,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_content_length),
         cmocka_unit_test(test_body_too_large),
         cmocka_unit_test(test_transfer_encoding),
+        cmocka_unit_test(test_expect),
         cmocka_unit_test(test_head_size_limit_edges),
         cmocka_unit_test(test_request_line_too_long),
         cmocka_unit_test(test_header_count_limit),

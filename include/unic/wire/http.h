@@ -12,7 +12,8 @@
  *   > 0   the head is complete; that many bytes (request line + fields + empty line) are the
  *         head. The body, if any, follows: out->content_length bytes.
  *   0     (HTTP_INCOMPLETE) no error so far, need more bytes.
- *   < 0   minus the status code to answer with (-400, -411, -413, -414, -431, -501, -505);
+ *   < 0   minus the status code to answer with (-400, -411, -413, -414, -417, -431, -501,
+ *         -505);
  *         after any of these the connection's framing is unreliable: answer and close.
  *
  * What is accepted, and why the limits are where they are:
@@ -33,6 +34,7 @@
  *    last coding of 1.1) gets 411 Length Required; any other coding 501; together with
  *    Content-Length, or in an HTTP/1.0 request, 400 (the request smuggling cases of RFC 9112
  *    section 6.1).
+ *  - Expect: "100-continue" is reported (expect_continue); any other expectation is 417.
  *  - Connection: a comma-separated token list; "close" ends the connection after the
  *    response, "keep-alive" keeps an HTTP/1.0 connection open; 1.1 defaults to keep-alive.
  */
@@ -86,6 +88,7 @@ struct http_request {
     bool keep_alive;                      /* after Connection and version rules */
     bool has_content_length;
     uint64_t content_length; /* 0 when absent                                 */
+    bool expect_continue;    /* "Expect: 100-continue": the client may wait before the body */
     bool has_host;
     struct http_span host;
     size_t header_count;   /* field lines seen                             */

@@ -48,38 +48,32 @@ const char *http_method_name(enum http_method m)
     return method_names[m];
 }
 
+static const struct {
+    int status;
+    const char *reason;
+} reasons[] = {
+    {200, "OK"},
+    {400, "Bad Request"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
+    {411, "Length Required"},
+    {413, "Content Too Large"},
+    {414, "URI Too Long"},
+    {417, "Expectation Failed"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {503, "Service Unavailable"},
+    {505, "HTTP Version Not Supported"},
+};
+
 const char *http_reason(int status)
 {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 411:
-        return "Length Required";
-    case 413:
-        return "Content Too Large";
-    case 414:
-        return "URI Too Long";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 503:
-        return "Service Unavailable";
-    case 505:
-        return "HTTP Version Not Supported";
-    default:
-        return "Unknown";
-    }
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+        if (reasons[i].status == status)
+            return reasons[i].reason;
+    return "Unknown";
 }
 
 static uint8_t ascii_lower(uint8_t c)
@@ -282,6 +276,10 @@ static int apply_field(struct http_span name, struct http_span value, struct fra
             f->te_empty = true;
     } else if (http_span_eq(name, "connection")) {
         for_each_list_item(value, connection_item, f);
+    } else if (http_span_eq(name, "expect")) {
+        if (!http_span_eq(value, "100-continue"))
+            return -417;
+        out->expect_continue = true;
     } else if (http_span_eq(name, "host")) {
         if (++f->hosts > 1 || !host_valid(value))
             return -400;
