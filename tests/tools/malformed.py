@@ -208,7 +208,7 @@ def main():
     parser.add_argument("--dst-ip", required=True)
     parser.add_argument("--random", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--pace", type=int, default=32,
+    parser.add_argument("--pace", type=int, default=16,
                         help="pause 2 ms after every PACE frames, so that a slow reader (QEMU) "
                         "does not lose the burst to the TAP's queue of 1000 frames")
     parser.add_argument("--verbose", action="store_true")
