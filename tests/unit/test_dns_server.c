@@ -560,6 +560,63 @@ static void test_zone_budget_is_enforced(void **state)
     zone_destroy(&z);
 }
 
+/* Every synthetic name is found, with its one A record; names that are not there are not. */
+static void test_zone_lookup_all(void **state)
+{
+    struct fixture *f = *state;
+    struct dns_name origin, name;
+    assert_int_equal(dns_name_from_text("example.", 8, NULL, &origin), 0);
+    for (uint32_t i = 0; i < 10000; i++) {
+        assert_int_equal(dns_service_synth_name(&origin, i, &name), 0);
+        uint32_t node = zone_find(&f->zone, &name);
+        assert_int_not_equal(node, ZONE_NONE);
+        const struct zone_rr *rr = zone_rr_at(&f->zone, zone_node_at(&f->zone, node)->first_rr);
+        assert_int_equal(rr->type, DNS_TYPE_A);
+        assert_int_equal(rr->next, ZONE_NONE);
+        assert_int_equal(rd32(zone_rdata(&f->zone, rr)), DNS_SERVICE_SYNTH_BASE + i);
+    }
+    assert_int_equal(dns_service_synth_name(&origin, 10000, &name), 0);
+    assert_int_equal(zone_find(&f->zone, &name), ZONE_NONE);
+    assert_true(f->zone.nslots >= 2 * f->zone.nnodes); /* at most half full */
+}
+
+static void test_zone_add_rules(void **state)
+{
+    (void)state;
+    struct dns_zone z;
+    zone_init(&z, test_key, 1 << 20);
+    struct dns_name apex, a, b;
+    dns_name_from_text("z.", 2, NULL, &apex);
+    dns_name_from_text("a.z.", 4, NULL, &a);
+    dns_name_from_text("B.c.z.", 6, NULL, &b);
+    uint8_t soa[1 + 1 + 20] = {0}; /* root, root, five numbers */
+    const uint8_t ip[4] = {1, 2, 3, 4};
+    assert_int_equal(zone_finalize(&z, NULL), -ENOENT);
+    assert_int_equal(zone_add(&z, &apex, DNS_TYPE_SOA, 60, soa, sizeof(soa)), 0);
+    assert_int_equal(zone_add(&z, &apex, DNS_TYPE_SOA, 60, soa, sizeof(soa)), -EEXIST);
+    assert_int_equal(zone_add(&z, &a, DNS_TYPE_A, 60, ip, 4), 0);
+    assert_int_equal(zone_add(&z, &a, DNS_TYPE_CNAME, 60, apex.wire, apex.len), -EEXIST);
+    assert_int_equal(zone_add(&z, &b, DNS_TYPE_CNAME, 60, apex.wire, apex.len), 0);
+    assert_int_equal(zone_add(&z, &b, DNS_TYPE_A, 60, ip, 4), -EEXIST);
+    assert_int_equal(zone_add(&z, &b, DNS_TYPE_CNAME, 60, apex.wire, apex.len), -EEXIST);
+    assert_int_equal(zone_add(&z, &a, DNS_TYPE_A, 60, ip, 3), -EINVAL);     /* short A */
+    assert_int_equal(zone_add(&z, &a, DNS_TYPE_NS, 60, ip, 4), -EINVAL);    /* not a name */
+    assert_int_equal(zone_add(&z, &a, DNS_TYPE_OPT, 60, NULL, 0), -EINVAL); /* pseudo-RR */
+    assert_int_equal(zone_add(&z, &a, DNS_TYPE_MX, 60, (uint8_t[]){0, 1, 0xc0, 0}, 4), -EINVAL);
+    assert_int_equal(zone_add(&z, &a, 99, 60, NULL, 0), 0); /* unknown types are opaque */
+    assert_int_equal(zone_record_count(&z), 4);
+    assert_int_equal(zone_finalize(&z, NULL), 0);
+    assert_int_equal(zone_add(&z, &a, DNS_TYPE_A, 60, ip, 4), -EINVAL); /* after finalize */
+    struct dns_name c;
+    dns_name_from_text("c.z.", 4, NULL, &c); /* an empty non-terminal: a node, no records */
+    uint32_t node = zone_find(&z, &c);
+    assert_int_not_equal(node, ZONE_NONE);
+    assert_int_equal(zone_node_at(&z, node)->first_rr, ZONE_NONE);
+    dns_name_lower(&b); /* lookups take lowercased names; storage lowercased B.c.z. */
+    assert_int_not_equal(zone_find(&z, &b), ZONE_NONE);
+    zone_destroy(&z);
+}
+
 /* Garbage in never crashes and always gives a well-formed answer or nothing. */
 static void test_random_queries(void **state)
 {
@@ -600,6 +657,8 @@ int main(void)
         cmocka_unit_test(test_presentation_parsers),
         cmocka_unit_test(test_service_args),
         cmocka_unit_test(test_zone_budget_is_enforced),
+        cmocka_unit_test_setup_teardown(test_zone_lookup_all, setup_synthetic, teardown),
+        cmocka_unit_test(test_zone_add_rules),
         cmocka_unit_test_setup_teardown(test_random_queries, setup_synthetic, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
