@@ -336,6 +336,9 @@ void tcp_notify_established(struct tcp_conn *c)
         c->on_connected = NULL;
         TCP_COUNT(tcp, conn_opened);
         fn(c, 0);
+    } else { /* its listener went away during the handshake */
+        tcp_send_rst(c);
+        tcp_conn_closed(c, 0);
     }
     c->busy--;
 }

@@ -77,10 +77,15 @@ void tcp_unlisten(struct tcp_listener *l)
     struct tcp_conn *next;
     for (struct tcp_conn *c = tcp->all; c; c = next) {
         next = c->all_next;
-        if (c->listener == l && !c->busy) { /* half-open: nobody is left to accept it */
-            tcp_send_rst(c);
-            tcp_conn_closed(c, 0);
+        if (c->listener != l)
+            continue;
+        if (c->busy) { /* in the middle of input: reset when it would be accepted */
+            l->half_open--;
+            c->listener = NULL;
+            continue;
         }
+        tcp_send_rst(c); /* half-open: nobody is left to accept it */
+        tcp_conn_closed(c, 0);
     }
     struct tcp_listener **pp = &tcp->listeners;
     while (*pp != l)
@@ -214,6 +219,11 @@ void tcp_close(struct tcp_conn *c)
     switch (c->state) {
     case TCP_SYN_SENT:
         c->user_done = true; /* nothing was said to the peer yet: just forget it */
+        tcp_conn_closed(c, 0);
+        return;
+    case TCP_SYN_RECEIVED: /* simultaneous open, not yet connected */
+        c->user_done = true;
+        tcp_send_rst(c);
         tcp_conn_closed(c, 0);
         return;
     case TCP_ESTABLISHED:

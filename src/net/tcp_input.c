@@ -396,8 +396,14 @@ static bool time_wait_reuse(struct tcp_conn *c, const struct tcp_seg *seg)
     if (!newer || !l)
         return false;
     TCP_COUNT(c->tcp, rx_time_wait_reuse);
+    /* The new incarnation starts well above everything the old one sent (RFC 9293 3.4.1). */
+    struct tcp *tcp = c->tcp;
+    uint32_t isn = tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport);
+    tcp->forced_isn = seq_gt(isn, c->snd_max + 0x20000) ? isn : c->snd_max + 0x20000;
+    tcp->force_isn = true;
     tcp_conn_closed(c, 0);
-    tcp_listen_input(c->tcp, l, seg);
+    tcp_listen_input(tcp, l, seg);
+    tcp->force_isn = false; /* unused if the SYN was answered with a cookie */
     return true;
 }
 

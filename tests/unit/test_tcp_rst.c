@@ -311,6 +311,33 @@ static void test_syn_flood(void **state)
     harness_free(h);
 }
 
+/* Half-open connections of a listener that goes away are reset and freed. */
+static void test_unlisten_half_open(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    struct server srv = {0};
+    struct tcp_listener *l = tcp_listen(harness_a(h), 80, server_on_accept, &srv, NULL);
+    for (uint16_t i = 0; i < 5; i++) {
+        struct raw_seg r = {.src = ADDR_B, .dst = ADDR_A};
+        r.h.sport = (uint16_t)(3000 + i);
+        r.h.dport = 80;
+        r.h.seq = 1000u * i;
+        r.h.flags = TCP_SYN;
+        r.h.window = 1000;
+        inject_segment(h, SIDE_A, &r);
+    }
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(tcp_conn_count(harness_a(h)), 5);
+    int64_t rst = tcp_stat(harness_a(h), "tx_rst");
+    tcp_unlisten(l);
+    assert_int_equal(tcp_conn_count(harness_a(h)), 0);
+    assert_int_equal(tcp_stat(harness_a(h), "tx_rst"), rst + 5);
+    assert_int_equal(srv.n, 0);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_syn_cookies),
         cmocka_unit_test(test_bad_cookie),
         cmocka_unit_test(test_syn_flood),
+        cmocka_unit_test(test_unlisten_half_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
