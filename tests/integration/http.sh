@@ -115,3 +115,28 @@ tr -d '\r' <"$UNIC_LOG" | grep -q '^http: open connections 0$' || # kvm: serial 
     unic_fail "open connections at shutdown: $(grep 'open connections' "$UNIC_LOG")"
 grep 'stats http' "$UNIC_LOG" | sed 's/^/    /' >&2
 unic_pass "zero open connections at shutdown"
+
+# --- service options: --port N serves there; a bad option stops with status 2 (hosted: the
+# process exit status; kvm reports it through QEMU, checked by kvm_boot's own tests)
+if [ "$UNIC_PLATFORM" = hosted ]; then
+    unic_start http -- --port 8080
+    unic_wait_ready
+    for ((i = 0; i < 20; i++)); do
+        out=$(unic_ns -t 5 curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$URL:8080/bytes/1") &&
+            [ "$out" = 200 ] && break
+        sleep 0.2
+    done
+    [ "$out" = 200 ] || unic_fail "--port 8080: got '$out'"
+    unic_stop
+    unic_start http -- --port 0
+    for ((i = 0; i < 50; i++)); do
+        unic_alive || break
+        sleep 0.1
+    done
+    unic_alive && unic_fail "http --port 0 did not stop"
+    wait "$UNIC_PID"
+    status=$?
+    UNIC_PID=""
+    [ "$status" = 2 ] || unic_fail "http --port 0: exit status $status, want 2"
+    unic_pass "--port 8080 serves there; --port 0 is refused with status 2"
+fi
