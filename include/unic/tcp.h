@@ -32,8 +32,15 @@
  *    delivery pauses until the service calls tcp_recv_resume(); then they are offered again.
  *  - Peer's FIN: on_eof after all data before it was consumed. tcp_close() sends our FIN after
  *    the queued data (half-close: data keeps arriving until the peer closes too). on_close(conn,
- *    reason) comes when the connection is finished for the service: 0 after an orderly close in
- *    both directions, else -ECONNRESET, -ETIMEDOUT, ...
+ *    reason) comes when the connection is finished for the service: 0 once both FINs are
+ *    through (TIME_WAIT or CLOSED; received data the service had not consumed by then is
+ *    dropped), else -ECONNRESET, -ETIMEDOUT, ... tcp_close() before the connection is
+ *    established abandons it (no on_close; a RST if the peer already answered).
+ *
+ * Bounds: connections (max_conns, TIME_WAIT included: the oldest makes room), half-open
+ * connections per listener (syn_backlog, then SYN cookies), buffer memory of all connections
+ * (mem_budget), out-of-order ranges and SACK scoreboard (fixed arrays), FIN_WAIT_2 (60 s
+ * without traffic), unanswered retransmissions and probes (then -ETIMEDOUT).
  */
 #ifndef UNIC_TCP_H
 #define UNIC_TCP_H
@@ -84,20 +91,21 @@ struct tcp_callbacks {
     X(rx_bad_option)                                                                               \
     X(rx_bad_checksum)                                                                             \
     X(rx_bad_addr)                                                                                 \
-    X(rx_bad_flags) X(rx_no_conn) X(rx_listen_bad) X(rx_backlog_full) X(rx_out_of_window)          \
-        X(rx_old_ack) X(rx_ack_too_new) X(rx_syn_sent_bad_ack) X(rx_rst_accepted)                  \
-            X(rx_rst_challenged) X(rx_rst_dropped) X(rx_syn_challenged) X(rx_paws_rejected)        \
-                X(rx_dup_data) X(rx_ooo) X(rx_ooo_dropped) X(rx_data_after_fin) X(rx_window_full)  \
-                    X(rx_time_wait_reuse) X(tx_segments) X(tx_data_segments) X(tx_acks) X(tx_rst)  \
-                        X(tx_challenge_acks) X(tx_challenge_limited) X(tx_retransmits) X(tx_rto)   \
-                            X(tx_fast_retransmits) X(tx_zero_window_probes) X(tx_keepalives)       \
-                                X(tx_no_buffer) X(tx_ip_error) X(syn_cookies_sent)                 \
-                                    X(syn_cookies_ok) X(syn_cookies_bad) X(conn_opened)            \
-                                        X(conn_accepted) X(conn_closed) X(conn_reset)              \
-                                            X(conn_timeout) X(conn_refused) X(conn_limit)          \
-                                                X(conn_freed) X(conn_open) X(conn_time_wait)       \
-                                                    X(tx_tail_probes) X(tx_lost_retransmits)       \
-                                                        X(conn_small_buffers) X(conn_no_memory)
+    X(rx_bad_flags)                                                                                \
+    X(rx_no_conn) X(rx_listen_bad) X(rx_backlog_full) X(rx_out_of_window) X(rx_old_ack)            \
+        X(rx_ack_too_new) X(rx_syn_sent_bad_ack) X(rx_rst_accepted) X(rx_rst_challenged)           \
+            X(rx_rst_dropped) X(rx_syn_challenged) X(rx_paws_rejected) X(rx_dup_data) X(rx_ooo)    \
+                X(rx_ooo_dropped) X(rx_data_after_fin) X(rx_window_full) X(rx_time_wait_reuse)     \
+                    X(tx_segments) X(tx_data_segments) X(tx_acks) X(tx_rst) X(tx_challenge_acks)   \
+                        X(tx_challenge_limited) X(tx_retransmits) X(tx_rto) X(tx_fast_retransmits) \
+                            X(tx_zero_window_probes) X(tx_keepalives) X(tx_no_buffer)              \
+                                X(tx_ip_error) X(syn_cookies_sent) X(syn_cookies_ok)               \
+                                    X(syn_cookies_bad) X(conn_opened) X(conn_accepted)             \
+                                        X(conn_closed) X(conn_reset) X(conn_timeout)               \
+                                            X(conn_refused) X(conn_limit) X(conn_freed)            \
+                                                X(conn_open) X(conn_time_wait) X(tx_tail_probes)   \
+                                                    X(tx_lost_retransmits) X(conn_small_buffers)   \
+                                                        X(conn_no_memory)
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)
 };
