@@ -225,6 +225,10 @@ static bool paws_reject(const struct tcp_conn *c, const struct tcp_seg *seg)
 /* RFC 5961 3.2: an exact RST resets, an in-window one earns a challenge ACK. */
 static void rst_input(struct tcp_conn *c, const struct tcp_seg *seg)
 {
+    if (c->state == TCP_TIME_WAIT) { /* RFC 1337: no TIME_WAIT assassination */
+        TCP_COUNT(c->tcp, rx_rst_dropped);
+        return;
+    }
     if (seg->h.seq != c->rcv_nxt) {
         TCP_COUNT(c->tcp, rx_rst_challenged);
         tcp_send_challenge_ack(c);
@@ -234,7 +238,7 @@ static void rst_input(struct tcp_conn *c, const struct tcp_seg *seg)
     if (c->state == TCP_SYN_RECEIVED && c->on_connected) {
         TCP_COUNT(c->tcp, conn_refused);
         tcp_conn_closed(c, -ECONNREFUSED);
-    } else if (c->state == TCP_TIME_WAIT || c->state == TCP_SYN_RECEIVED) {
+    } else if (c->state == TCP_SYN_RECEIVED) {
         tcp_conn_closed(c, 0);
     } else {
         TCP_COUNT(c->tcp, conn_reset);

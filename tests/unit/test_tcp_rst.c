@@ -311,6 +311,24 @@ static void test_syn_flood(void **state)
     harness_free(h);
 }
 
+/* RFC 1337: a RST does not end TIME_WAIT early. */
+static void test_time_wait_ignores_rst(void **state)
+{
+    (void)state;
+    struct est *e = est_new(NULL);
+    e->cli.close_on_eof = true;
+    tcp_close(e->s); /* the server closes first: it will hold TIME_WAIT */
+    harness_run(e->h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(stat_a(e, "conn_time_wait"), 1);
+    forge(e, e->s->rcv_nxt, 0, TCP_RST, NULL, 0); /* still allocated: TIME_WAIT */
+    assert_int_equal(stat_a(e, "conn_time_wait"), 1);
+    assert_int_equal(stat_a(e, "rx_rst_dropped"), 1);
+    harness_run(e->h, 61 * NSEC_PER_SEC);
+    assert_int_equal(tcp_conn_count(harness_a(e->h)), 0);
+    harness_free(e->h);
+    free(e);
+}
+
 /* Half-open connections of a listener that goes away are reset and freed. */
 static void test_unlisten_half_open(void **state)
 {
@@ -354,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_bad_cookie),
         cmocka_unit_test(test_syn_flood),
         cmocka_unit_test(test_unlisten_half_open),
+        cmocka_unit_test(test_time_wait_ignores_rst),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
