@@ -1,7 +1,8 @@
 /*
  * virtio-mmio transport (QEMU microvm, Firecracker), version 1 (legacy: QEMU's default) and
  * version 2 (modern). Devices are named on the kernel command line by QEMU microvm as
- * "virtio_mmio.device=512@0xADDR:GSI" (Linux's syntax) when it has no ACPI. With ACPI (its
+ * "virtio_mmio.device=512@0xADDR:GSI" (Linux's syntax, which Firecracker also uses with
+ * sizes like 4K) when it has no ACPI. With ACPI (its
  * default) they are only in the DSDT, which we do not parse: then the microvm slots at
  * 0xfeb00000 are probed, with QEMU's fixed lines: GSI 24 + slot on the second IOAPIC (24
  * slots), or GSI 16 + slot without it (8 slots).
@@ -185,7 +186,9 @@ static unsigned mmio_from_cmdline(const char *cmdline, void (*found)(struct vtra
     for (const char *p = cmdline; (p = strstr(p, key)) != NULL;) {
         p += sizeof(key) - 1;
         char *end;
-        strtoul(p, &end, 0); /* the size: always 512 on QEMU */
+        strtoul(p, &end, 0); /* the size: 512 on QEMU, "4K" on Firecracker */
+        if (*end == 'K' || *end == 'k' || *end == 'M' || *end == 'G')
+            end++;
         if (*end != '@')
             continue;
         uint64_t addr = strtoull(end + 1, &end, 0);
