@@ -179,14 +179,18 @@ void clock_init(void)
     }
     clk.ns_per_tick_32 = (uint64_t)(((unsigned __int128)NS << 32) / clk.hz);
     clk.ticks_per_ns_32 = (uint64_t)(((unsigned __int128)clk.hz << 32) / NS);
+    const char *wall_source = "kvmclock";
     if (wall_at) {
         uint64_t since = tsc_at > clk.tsc0 ? mul_shift32(tsc_at - clk.tsc0, clk.ns_per_tick_32) : 0;
         clk.wall0 = wall_at - since;
     } else {
         uint64_t rtc = rtc_wall();
         clk.wall0 = rtc ? rtc - plat_clock_monotonic() : 0;
+        wall_source = rtc ? "rtc" : "none: counts from 1970";
     }
-    kprintf("kvm: tsc %llu kHz (%s)\n", (unsigned long long)(clk.hz / 1000), clk.source);
+    kprintf("kvm: tsc %llu kHz (%s), wall clock %llu s since 1970 (%s)\n",
+            (unsigned long long)(clk.hz / 1000), clk.source,
+            (unsigned long long)(plat_clock_wall() / NS), wall_source);
 }
 
 uint64_t clock_tsc_hz(void)
