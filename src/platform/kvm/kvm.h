@@ -70,6 +70,8 @@ void apic_msi(uint8_t vector, uint64_t *addr, uint32_t *data);
 /* virtio_net.c: probing (both transports) and the per-interrupt acknowledgement. */
 void virtio_net_probe(const char *cmdline);
 void virtio_net_irq_ack(unsigned nic);
+/* One "stats kvm.netN:" line per NIC (at exit). */
+void virtio_net_print_stats(void);
 
 /* power.c: the power button, as the shutdown request of plat_wait. */
 void power_init(void);

@@ -38,6 +38,8 @@ void kvm_main(const void *start_info);
 _Noreturn void plat_exit(int status)
 {
     cpu_cli();
+    if (status != KVM_FAULT_STATUS) /* a fault report stays the last thing printed */
+        virtio_net_print_stats();
     /* QEMU's isa-debug-exit makes QEMU exit with (status << 1) | 1. */
     outl(DEBUG_EXIT_PORT, (uint32_t)status);
     kprintf("kvm: exit status %d (no isa-debug-exit device: halting)\n", status);
@@ -179,7 +181,6 @@ uint64_t plat_wait(uint64_t deadline_ns)
         cpu_sti_hlt(); /* any interrupt, the timer's included, ends the hlt */
     }
 }
-
 
 static int parse_cmdline(struct unic_config *cfg)
 {

@@ -33,7 +33,9 @@ struct vnet {
     uint16_t tx_nfree;
     size_t hdr_len; /* 12 for modern devices, 10 for legacy ones */
     struct plat_net_info info;
-    uint64_t rx_dropped_too_big;
+    struct vnet_stats {
+        uint64_t rx, tx, tx_ring_full, rx_too_big, rx_bad_length, bad_id;
+    } stats; /* every frame not delivered has its counter */
 };
 
 static struct vnet nics[PLAT_MAX_NICS];
@@ -182,6 +184,18 @@ void virtio_net_irq_ack(unsigned nic)
         nics[nic].t->ops->irq_ack(nics[nic].t);
 }
 
+void virtio_net_print_stats(void)
+{
+    for (unsigned i = 0; i < nic_count; i++) {
+        const struct vnet_stats *st = &nics[i].stats;
+        kprintf("stats kvm.net%u: rx=%llu tx=%llu tx_ring_full=%llu rx_too_big=%llu "
+                "rx_bad_length=%llu bad_id=%llu\n",
+                i, (unsigned long long)st->rx, (unsigned long long)st->tx,
+                (unsigned long long)st->tx_ring_full, (unsigned long long)st->rx_too_big,
+                (unsigned long long)st->rx_bad_length, (unsigned long long)st->bad_id);
+    }
+}
+
 unsigned plat_net_count(void)
 {
     return nic_count;
@@ -199,9 +213,12 @@ static void vnet_tx_reclaim(struct vnet *n)
 {
     uint16_t id;
     uint32_t len;
-    while (virtq_pop(&n->tx, &id, &len))
+    while (virtq_pop(&n->tx, &id, &len)) {
         if (id < n->tx.size && n->tx_nfree < n->tx.size)
             n->tx_free[n->tx_nfree++] = id;
+        else
+            n->stats.bad_id++;
+    }
 }
 
 int plat_net_send(unsigned nic, const void *frame, size_t len)
@@ -212,8 +229,10 @@ int plat_net_send(unsigned nic, const void *frame, size_t len)
     if (len == 0 || len > NET_BUF_SIZE - n->hdr_len)
         return -EINVAL;
     vnet_tx_reclaim(n);
-    if (n->tx_nfree == 0)
+    if (n->tx_nfree == 0) {
+        n->stats.tx_ring_full++;
         return -EAGAIN;
+    }
     uint16_t id = n->tx_free[--n->tx_nfree];
     uint8_t *buf = n->tx_bufs + (size_t)id * NET_BUF_SIZE;
     memset(buf, 0, n->hdr_len);
@@ -224,6 +243,7 @@ int plat_net_send(unsigned nic, const void *frame, size_t len)
     virtq_publish(&n->tx);
     if (virtq_needs_notify(&n->tx))
         n->t->ops->notify(n->t, TXQ);
+    n->stats.tx++;
     return 0;
 }
 
@@ -236,17 +256,21 @@ int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len)
     uint32_t used_len;
     if (!virtq_pop(&n->rx, &id, &used_len))
         return -EAGAIN;
-    if (id >= n->rx.size)
+    if (id >= n->rx.size) {
+        n->stats.bad_id++;
         return -EIO;
+    }
     int r = 0;
     if (used_len < n->hdr_len || used_len > NET_BUF_SIZE) {
+        n->stats.rx_bad_length++;
         r = -EIO;
     } else if (used_len - n->hdr_len > cap) {
-        n->rx_dropped_too_big++;
+        n->stats.rx_too_big++;
         r = -EMSGSIZE;
     } else {
         *len = used_len - n->hdr_len;
         memcpy(buf, n->rx_bufs + (size_t)id * NET_BUF_SIZE + n->hdr_len, *len);
+        n->stats.rx++;
     }
     virtq_push(&n->rx, id); /* the buffer goes straight back: the ring stays full */
     virtq_publish(&n->rx);
