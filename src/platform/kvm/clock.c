@@ -18,8 +18,10 @@
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
 #define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
 #define PIT_HZ 1193182ull
-#define PIT_CAL_TICKS 11932u /* 10 ms */
-#define PIT_SPIN_LIMIT 10000000u
+#define PIT_CAL_TICKS 5966u /* 5 ms, three times */
+#define PIT_SAMPLE_TRIES 8
+#define PIT_SAMPLE_MAX_TSC (1ull << 20) /* ~0.4 ms at 2.6 GHz: longer means descheduled */
+#define PIT_SPIN_LIMIT 200000u          /* reads; a 5 ms measurement takes a few thousand */
 #define FALLBACK_TSC_HZ 2000000000ull
 #define NS 1000000000ull
 
@@ -104,19 +106,48 @@ static uint16_t pit_read0(void)
     return (uint16_t)(lo | inb(0x40) << 8);
 }
 
-static uint64_t pit_hz(void)
+/* One PIT reading with the TSC at that moment: the midpoint of a TSC bracket, retried when the
+ * bracket is long (the vCPU was descheduled in between, as under TCG on a busy host). */
+static uint16_t pit_sample(uint64_t *tsc)
+{
+    uint64_t a = 0, b = 0;
+    uint16_t count = 0;
+    for (int i = 0; i < PIT_SAMPLE_TRIES; i++) {
+        a = rdtsc();
+        count = pit_read0();
+        b = rdtsc();
+        if (b - a < PIT_SAMPLE_MAX_TSC)
+            break;
+    }
+    *tsc = a + (b - a) / 2;
+    return count;
+}
+
+/* One measurement: TSC ticks over PIT_CAL_TICKS of the PIT, both ends sampled alike. */
+static uint64_t pit_measure(void)
 {
     outb(0x43, 0x30); /* channel 0, lo/hi byte, mode 0 (count down once) */
     outb(0x40, 0xff);
     outb(0x40, 0xff);
-    uint64_t t0 = rdtsc();
-    uint32_t elapsed = 0;
-    for (uint32_t i = 0; i < PIT_SPIN_LIMIT && elapsed < PIT_CAL_TICKS; i++)
-        elapsed = 0xffffu - pit_read0();
-    uint64_t t1 = rdtsc();
-    if (elapsed < PIT_CAL_TICKS || elapsed > 0xff00u)
+    uint64_t t0, t1;
+    uint16_t c0 = pit_sample(&t0), c1 = c0;
+    for (uint32_t i = 0; i < PIT_SPIN_LIMIT && (uint16_t)(c0 - c1) < PIT_CAL_TICKS; i++)
+        c1 = pit_sample(&t1);
+    uint32_t elapsed = (uint16_t)(c0 - c1);
+    if (elapsed < PIT_CAL_TICKS || c0 < c1)
         return 0;
     return (t1 - t0) * PIT_HZ / elapsed;
+}
+
+/* The median of three measurements, so one disturbed by the host does not count. */
+static uint64_t pit_hz(void)
+{
+    uint64_t m[3];
+    for (int i = 0; i < 3; i++)
+        if (!(m[i] = pit_measure()))
+            return 0;
+    uint64_t lo = m[0] < m[1] ? m[0] : m[1], hi = m[0] < m[1] ? m[1] : m[0];
+    return m[2] < lo ? lo : m[2] > hi ? hi : m[2];
 }
 
 static uint8_t cmos_read(uint8_t reg)

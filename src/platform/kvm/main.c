@@ -2,10 +2,9 @@
  * The kvm platform's entry (kvm_main, called by boot.S in 64-bit mode) and the small platform
  * functions: plat_exit, plat_cmdline, plat_random, plat_wait.
  *
- * kvm_main: serial -> memory map -> W^X page tables -> GDT/TSS/IDT -> TSC -> APIC/IOAPIC ->
- * virtio-net devices -> power button -> kernel command line (config_split + config_parse, status 2
- * on error)
- * -> unic_main(). Platform-only words are taken out of the command line first:
+ * kvm_main: serial -> memory map -> W^X page tables -> GDT/TSS/IDT -> TSC -> APIC/IOAPIC
+ * -> virtio-net devices -> power button -> kernel command line (config_split + config_parse,
+ * status 2 on error) -> unic_main(). Platform-only words leave the command line first:
  *   virtio_mmio.device=512@0xADDR:GSI   added by QEMU microvm for each virtio-mmio device
  *   unic.crash=KIND                     a deliberate fault once booted (crash.c)
  */
@@ -31,6 +30,7 @@ static struct {
     bool waited;
     bool shutdown; /* the power button was pressed: reported by every plat_wait from then on */
     uint64_t rng_state;
+    bool warned_weak_random;
 } kvm;
 
 void kvm_main(const void *start_info);
@@ -127,6 +127,10 @@ void plat_random(void *buf, size_t n)
         if (have_rdseed && rdseed64(&s)) {
             v ^= s;
             got = true;
+        }
+        if (!got && !kvm.warned_weak_random) {
+            kvm.warned_weak_random = true;
+            kprintf("kvm: no RDRAND/RDSEED (use -cpu max or host): random numbers are weak\n");
         }
         if (!got)
             v = weak_random64();
