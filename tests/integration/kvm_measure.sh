@@ -64,6 +64,9 @@ kvm_stop() {
     UNIC_PID=""
 }
 hello=$(unic_service_binary hello)
+if [ "${UNIC_ACCEL:-}" = kvm ] && [ -d /sys/module/kvm_pvm ]; then
+    unic_skip "UNIC_ACCEL=kvm, but /dev/kvm is PVM here (kvm_pvm), which cannot run this guest: its emulator stops at the first SSE instruction (see src/platform/kvm/README.md)"
+fi
 empty=$UNIC_KVM_BIN/kvm-empty.elf
 [ -f "$empty" ] || unic_skip "$empty not built"
 accel=$("$UNIC_QEMU_RUN" --print --no-net "$empty" | grep -o 'accel [a-z]*' | cut -d' ' -f2)
