@@ -528,9 +528,10 @@ static void in_order(struct tcp_conn *c, uint32_t len)
     c->rcv.len += gained;
     c->rcv_nxt += gained;
     c->rcv_unacked += len + gained;
-    if (had_ooo || c->rcv_unacked >= 2u * c->rcv_mss)
-        c->ack_now = true; /* RFC 5681 4.2: at least every second segment, and at once on
-                              filling a hole */
+    if (had_ooo)
+        c->ack_now = true; /* RFC 5681 4.2: at once on filling a hole */
+    else if (c->rcv_unacked >= 2u * c->rcv_mss)
+        tcp_defer_ack(c); /* at least every second segment: at the end of this batch */
     else
         tcp_arm_delack(c);
 }

@@ -76,6 +76,7 @@ struct tcp_conn {
     struct inet *inet;
     struct tcp_conn *hash_next;           /* bucket chain */
     struct tcp_conn *all_prev, *all_next; /* every connection of the stack */
+    struct tcp_conn *flush_next;          /* on tcp->flush_list (holds a busy reference) */
     struct tcp_listener *listener;        /* while SYN_RECEIVED from a listener */
     enum tcp_state state;
     uint32_t laddr, raddr;
@@ -138,6 +139,8 @@ struct tcp_conn {
     bool fin_queued, fin_sent, fin_acked, fin_received, rcv_fin_pending;
     bool nodelay, want_writable, rcv_paused, eof_pending, eof_delivered;
     bool ack_now, need_output, force_send;
+    bool ack_deferred; /* an ACK is owed at the end of this batch of frames */
+    bool on_flush_list;
     bool user_done, stack_done;
     bool cookie;   /* made from a SYN cookie */
     uint16_t busy; /* nesting of stack code working on this connection */
@@ -153,7 +156,8 @@ struct tcp {
     uint8_t hash_key[16], isn_key[16], cookie_key[16];
     struct tcp_conn *all;
     uint32_t n_conns;
-    uint64_t buf_bytes; /* send + receive rings of all connections */
+    uint64_t buf_bytes;          /* send + receive rings of all connections */
+    struct tcp_conn *flush_list; /* connections owing an ACK when the batch ends */
     struct tcp_listener *listeners;
     uint64_t challenge_epoch; /* second the challenge count belongs to */
     uint32_t challenge_count;
@@ -190,6 +194,7 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
 void tcp_conn_closed(struct tcp_conn *c, int reason);
 void tcp_conn_put(struct tcp_conn *c);
 void tcp_notify_writable(struct tcp_conn *c);
+void tcp_defer_ack(struct tcp_conn *c);
 void tcp_deliver(struct tcp_conn *c);
 void tcp_notify_established(struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tcp_conn *c);

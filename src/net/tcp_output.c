@@ -97,6 +97,7 @@ static void acked_now(struct tcp_conn *c, const struct tcp_hdr *h)
         c->rcv_adv = edge;
     c->rcv_unacked = 0;
     c->ack_now = false;
+    c->ack_deferred = false; /* stays on the flush list; flushing it then does nothing */
     timer_cancel(c->inet->timers, &c->delack_timer);
 }
 
