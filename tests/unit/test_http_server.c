@@ -262,6 +262,51 @@ static void test_wire_half_close_client(void **state)
     wire_free(w);
 }
 
+static bool all_closed(void *arg)
+{
+    struct client *c = arg;
+    for (int i = 0; i < 200; i++)
+        if (!c[i].closed)
+            return false;
+    return true;
+}
+
+/* 200 clients at once, three pipelined requests each (the last one closes): every answer is
+ * right, and afterwards nothing is left. */
+static void test_wire_many_clients(void **state)
+{
+    (void)state;
+    struct wire *w = wire_new(NULL, 0);
+    static struct client c[200];
+    const char *req = "GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+                      "GET /bytes/3000 HTTP/1.1\r\nHost: a\r\n\r\n"
+                      "HEAD / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    for (int i = 0; i < 200; i++)
+        client_start(&c[i], &w->h, req);
+    assert_true(harness_run_until(&w->h, all_closed, c, 30 * NSEC_PER_SEC));
+    char page[512], head[512];
+    size_t page_len = page_response(page, sizeof(page), "", false);
+    size_t head_len = page_response(head, sizeof(head), "Connection: close\r\n", true);
+    uint8_t body[3000];
+    http_pattern_fill(body, 0, sizeof(body));
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(c[i].reason, 0);
+        const uint8_t *p = c[i].raw;
+        assert_memory_equal(p, page, page_len);
+        const uint8_t *b = find(p + page_len, (size_t)c[i].received - page_len, "\r\n\r\n");
+        assert_non_null(b);
+        assert_memory_equal(b + 4, body, sizeof(body));
+        assert_int_equal(c[i].received, (size_t)(b + 4 - p) + sizeof(body) + head_len);
+        assert_memory_equal(b + 4 + sizeof(body), head, head_len);
+        free(c[i].raw);
+    }
+    harness_run(&w->h, NSEC_PER_SEC);
+    assert_int_equal(w->srv.open, 0);
+    assert_int_equal(w->srv.stats.conn_accepted, 200);
+    assert_int_equal(w->srv.session_stats.requests, 600);
+    wire_free(w);
+}
+
 static void test_wire_idle_timeout(void **state)
 {
     (void)state;
@@ -321,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_wire_bytes_under_loss),
         cmocka_unit_test(test_wire_reset_mid_stream),
         cmocka_unit_test(test_wire_half_close_client),
+        cmocka_unit_test(test_wire_many_clients),
         cmocka_unit_test(test_wire_idle_timeout),
         cmocka_unit_test(test_wire_connection_limit_and_stop),
     };
