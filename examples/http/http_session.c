@@ -317,6 +317,10 @@ static void session_run(struct http_session *s)
             finish_response(s);
         } else if (s->skip_body) {
             discard_body(s);
+            if (s->skip_body && s->peer_eof) {
+                s->stats->eof_mid_request++; /* the rest of the body will never come */
+                session_close(s);
+            }
             if (s->skip_body)
                 break;
         } else if (s->in_len == 0 || !next_request(s)) {

@@ -379,6 +379,16 @@ static void test_eof(void **state)
     assert_true(f->io.closed);
     assert_int_equal(f->io.out_len, 0);
     assert_int_equal(f->stats.eof_mid_request, 1);
+    /* A FIN in the middle of a request body: the answer is out already; close. */
+    http_session_init(&f->s, &fake_io_ops, &f->io, &f->limits, &f->stats);
+    f->io.closed = false;
+    f->io.out_len = 0;
+    feed(f, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc");
+    assert_false(f->io.closed);
+    http_session_eof(&f->s);
+    assert_true(f->io.closed);
+    assert_memory_equal(f->io.out, "HTTP/1.1 200 OK", 15);
+    assert_int_equal(f->stats.eof_mid_request, 2);
 }
 
 /* --- Session: backpressure ---------------------------------------------------------------- */
