@@ -59,7 +59,8 @@ static void test_printf(void)
     CHECK(fmt_is("42 -7 ff FF 17", "%d %i %x %X %o", 42, -7, 255u, 255u, 15u));
     CHECK(fmt_is("[   42][42   ][00042]", "[%5d][%-5d][%05d]", 42, 42, 42));
     CHECK(fmt_is("18446744073709551615 -9223372036854775808", "%llu %lld", ULLONG_MAX, LLONG_MIN));
-    CHECK(fmt_is("7 -1 255 65535", "%zu %zd %hhu %hu", (size_t)7, (ptrdiff_t)-1, 255u, 65535u));
+    CHECK(fmt_is("7 -1 255 65535", "%zu %zd %hhu %hu", (size_t)7, (ptrdiff_t)-1, (unsigned char)255,
+                 (unsigned short)65535));
     CHECK(fmt_is("ab|abc  |", "%.2s|%-5s|", "abcdef", "abc"));
     CHECK(fmt_is("0x1000 % c", "%p %% %c", (void *)0x1000, 'c'));
     CHECK(fmt_is("0.250 1.5 -2.000000", "%.3f %.1f %f", 0.25, 1.5, -2.0));
