@@ -218,10 +218,9 @@ void tcp_recovery_ack(struct tcp_conn *c, uint32_t acked, bool dup, uint32_t pri
         if (seq_ge(c->snd_una, c->recover)) {
             c->in_recovery = false;
             c->dupacks = 0;
-            uint32_t flight = tcp_flight(c) + c->mss;
-            c->cwnd = c->ssthresh < flight ? c->ssthresh : flight; /* RFC 6582 3.2 step 6 */
-            if (c->cwnd < 2u * c->mss)
-                c->cwnd = 2u * c->mss;
+            /* RFC 6582 3.2 step 6, its second option: cwnd = ssthresh. (The first, the flight
+             * plus one segment, collapses the window whenever the pipe ran low in recovery.) */
+            c->cwnd = c->ssthresh;
         } else if (acked) {
             recovery_partial_ack(c, acked);
         } else if (dup && !c->sack_ok) {
