@@ -24,6 +24,7 @@ void http_server_default_config(struct http_server_config *cfg)
     cfg->port = 80;
     cfg->max_conns = 1024;
     cfg->idle_timeout_ns = 30 * NSEC_PER_SEC;
+    cfg->tcp_rcv_buf = 32 * 1024;
     http_default_limits(&cfg->limits);
 }
 
@@ -181,6 +182,12 @@ int http_server_start(struct http_server *srv, struct inet *inet, struct timer_q
     *srv = (struct http_server){.inet = inet, .timers = timers, .cfg = *cfg};
     if (srv->cfg.limits.max_head > HTTP_SESSION_IN_CAP)
         srv->cfg.limits.max_head = HTTP_SESSION_IN_CAP;
+    struct tcp_params params;
+    tcp_default_params(&params);
+    params.rcv_buf = cfg->tcp_rcv_buf;
+    err = tcp_configure(inet, &params);
+    if (err)
+        return err;
     srv->listener = tcp_listen(inet, cfg->port, on_accept, srv, &err);
     return srv->listener ? 0 : (err ? err : -ENOMEM);
 }
