@@ -84,10 +84,6 @@ bool crash_option(const char *word, size_t n);
 /* Fault as asked, if asked; never returns then. */
 void crash_run(void);
 
-/* selftest.c: unic.selftest=libc checks the libc subset, then exits. */
-bool selftest_option(const char *word, size_t n);
-void selftest_run(void);
-
 /* main.c */
 extern bool kvm_have_debug_exit;
 

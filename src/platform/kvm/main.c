@@ -7,7 +7,6 @@
  * status 2 on error) -> unic_main(). Platform-only words leave the command line first:
  *   virtio_mmio.device=512@0xADDR:GSI   added by QEMU microvm for each virtio-mmio device
  *   unic.crash=KIND                     a deliberate fault once booted (crash.c)
- *   unic.selftest=libc                  check the libc subset and exit (selftest.c)
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -56,7 +55,7 @@ const char *plat_cmdline(void)
 static bool word_is_platform(const char *w, size_t n)
 {
     static const char mmio[] = "virtio_mmio.device=";
-    if (crash_option(w, n) || selftest_option(w, n))
+    if (crash_option(w, n))
         return true;
     return n >= sizeof(mmio) - 1 && !memcmp(w, mmio, sizeof(mmio) - 1);
 }
@@ -226,7 +225,6 @@ void kvm_main(const void *start_info)
     power_init();
     cpu_sti();
     crash_run();
-    selftest_run();
     if (parse_cmdline(&cfg) < 0)
         plat_exit(2);
     if (cfg.help) {

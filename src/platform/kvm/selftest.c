@@ -1,8 +1,8 @@
 /*
- * unic.selftest=libc on the kernel command line: checks the freestanding libc subset (libc/)
- * in the kernel itself, where core and net use it, then exits: status 0 when every check
- * passed, 1 otherwise (tests/integration/kvm_boot.sh runs it). Expected values are those of
- * ISO C / glibc for the same calls.
+ * kvm-selftest.elf: an image whose unic_main checks the freestanding libc subset (libc/) in
+ * the kernel itself, where core and net use it, then returns: status 0 when every check
+ * passed, 1 otherwise (tests/integration/kvm_boot.sh boots it). Expected values are those of
+ * ISO C / glibc for the same calls. A separate image, so that services carry none of it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,19 +15,10 @@
 #include <string.h>
 
 #include "kvm.h"
+#include "unic.h"
 #include "unic/platform.h"
 
-static bool selftest_wanted;
 static unsigned checks, failures;
-
-bool selftest_option(const char *word, size_t n)
-{
-    static const char opt[] = "unic.selftest=libc";
-    if (n != sizeof(opt) - 1 || memcmp(word, opt, n) != 0)
-        return false;
-    selftest_wanted = true;
-    return true;
-}
 
 static void check(bool ok, const char *what, int line)
 {
@@ -128,14 +119,13 @@ static void test_malloc(void)
     free(z);
 }
 
-void selftest_run(void)
+int unic_main(struct unic_config *cfg)
 {
-    if (!selftest_wanted)
-        return;
+    (void)cfg;
     test_printf();
     test_strings();
     test_strtol();
     test_malloc();
     kprintf("kvm: selftest libc: %u checks, %u failures\n", checks, failures);
-    plat_exit(failures ? 1 : 0);
+    return failures ? 1 : 0;
 }
