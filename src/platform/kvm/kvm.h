@@ -77,6 +77,8 @@ void virtio_net_print_stats(void);
 void power_init(void);
 /* After VEC_POWER fired: true when it was a power-down request. */
 bool power_down_requested(void);
+/* ACPI soft-off (S5) where the machine has it; returns if it did not take. */
+void power_off(void);
 
 /* crash.c: deliberate faults (unic.crash=KIND on the kernel command line). */
 /* Is (word, n) a unic.crash= word? Remembers the kind. */

@@ -42,7 +42,8 @@ _Noreturn void plat_exit(int status)
         virtio_net_print_stats();
     /* QEMU's isa-debug-exit makes QEMU exit with (status << 1) | 1. */
     outl(DEBUG_EXIT_PORT, (uint32_t)status);
-    kprintf("kvm: exit status %d (no isa-debug-exit device: halting)\n", status);
+    kprintf("kvm: exit status %d (no isa-debug-exit device: powering off)\n", status);
+    power_off();
     for (;;)
         __asm__ volatile("cli; hlt");
 }

@@ -8,6 +8,9 @@
  * - q35: the ICH9 LPC bridge's ACPI block (PMBASE, set by the firmware): PM1 status bit 8
  *   (power button, write 1 to clear) raises the SCI, GSI 9, once PM1 enable bit 8 is set.
  * Both lines are routed edge-triggered like the NICs; the stub only marks VEC_POWER pending.
+ *
+ * power_off() is the other direction, for plat_exit without isa-debug-exit: ACPI S5 through the
+ * GED sleep control register (microvm) or PM1 control (q35). The exit status is lost then.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +27,10 @@
 #define PM1_STS 0x00
 #define PM1_EN 0x02
 #define PM1_PWRBTN (1u << 8)
+#define PM1_CNT 0x04
+#define PM1_CNT_SLP_EN (1u << 13) /* with SLP_TYP 0: QEMU's S5, soft off */
+#define GED_SLEEP_CTL (GED_BASE + 0x200)
+#define GED_SLEEP_S5 ((5u << 2) | (1u << 5)) /* SLP_TYP 5, SLP_EN */
 
 static enum { POWER_NONE, POWER_GED, POWER_ICH9 } power_kind;
 static uint16_t pm_base;
@@ -62,4 +69,12 @@ bool power_down_requested(void)
         return true;
     }
     return false;
+}
+
+void power_off(void)
+{
+    if (power_kind == POWER_GED)
+        mmio_write8(GED_SLEEP_CTL, GED_SLEEP_S5);
+    else if (power_kind == POWER_ICH9)
+        outw(pm_base + PM1_CNT, PM1_CNT_SLP_EN);
 }
