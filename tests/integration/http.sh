@@ -5,7 +5,9 @@
 #  - 404, 405 with Allow, 400, 431, 505 from real sockets;
 #  - two pipelined requests in one write are answered in order (nc);
 #  - wrk -c 100 -d 10s: zero socket errors and zero non-2xx answers;
-#  - at SIGTERM the service reports zero open connections.
+#  - at SIGTERM the service reports zero open connections;
+#  - hosted: the same /bytes and wrk with the NIC losing, reordering and duplicating frames;
+#    --port N; a bad option exits with status 2.
 # Usage: http.sh hosted|kvm (kvm runs when $UNIC_KVM_BIN/http.elf exists, else exit 77).
 . "$(dirname "$0")/lib.sh"
 unic_init "$1" http
@@ -115,6 +117,26 @@ tr -d '\r' <"$UNIC_LOG" | grep -q '^http: open connections 0$' || # kvm: serial 
     unic_fail "open connections at shutdown: $(grep 'open connections' "$UNIC_LOG")"
 grep 'stats http' "$UNIC_LOG" | sed 's/^/    /' >&2
 unic_pass "zero open connections at shutdown"
+
+# --- under loss: the hosted NIC drops, reorders and duplicates frames both ways
+if [ "$UNIC_PLATFORM" = hosted ]; then
+    unic_start http --loss 0.02 --reorder 0.02 --duplicate 0.01 --seed 4
+    unic_wait_ready 20
+    for ((i = 0; i < 20; i++)); do
+        unic_ns -t 5 curl -s -o /dev/null --max-time 2 "$URL/" && break
+        sleep 0.2
+    done
+    got=$(unic_ns -t 60 curl -s --max-time 50 "$URL/bytes/$N" | sha256sum | cut -d' ' -f1)
+    [ "$got" = "$want" ] || unic_fail "/bytes/$N under loss: sha256 $got, want $want"
+    unic_ns -t 30 wrk -t 2 -c 50 -d 5s "$URL/" >"$UNIC_TMP/wrk-loss" 2>&1 || unic_fail "wrk under loss failed"
+    grep -q -E 'Socket errors|Non-2xx' "$UNIC_TMP/wrk-loss" &&
+        unic_fail "wrk under loss: $(grep -E 'Socket errors|Non-2xx' "$UNIC_TMP/wrk-loss")"
+    sleep 1
+    unic_stop
+    grep -q '^http: open connections 0$' "$UNIC_LOG" || unic_fail "open connections after the lossy run"
+    unic_figure "under 2% loss: $(awk '/Requests\/sec/ { print $2 }' "$UNIC_TMP/wrk-loss") requests/s; $(grep -o 'lost=[0-9]*' "$UNIC_LOG" | tr '\n' ' ')"
+    unic_pass "/bytes/$N intact and wrk without errors at --loss 0.02 --reorder 0.02 --duplicate 0.01"
+fi
 
 # --- service options: --port N serves there; a bad option stops with status 2 (hosted: the
 # process exit status; kvm reports it through QEMU, checked by kvm_boot's own tests)
