@@ -244,6 +244,10 @@ void tcp_recovery_ack(struct tcp_conn *c, uint32_t acked, bool dup, uint32_t pri
     if (segs < 4 && (unsent == 0 || c->cwnd < flight + c->mss))
         thresh = segs > 1 ? segs - 1 : 1;
     bool lost = c->dupacks >= thresh || (c->sack_ok && c->sacked_bytes >= thresh * c->mss);
+    /* The tail loss probe got through but snd_una did not move: what is before it is lost
+     * (what RACK, RFC 8985 7.4, concludes from the probe's ACK). */
+    if (dup && c->tlp_sent)
+        lost = true;
     if (lost && flight && seq_ge(c->snd_una, c->recover))
         enter_recovery(c);
 }

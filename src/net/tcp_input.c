@@ -217,6 +217,10 @@ static bool paws_reject(const struct tcp_conn *c, const struct tcp_seg *seg)
 {
     if (!c->ts_ok || !seg->h.opts.has_ts || (seg->h.flags & TCP_RST))
         return false;
+    /* Only what could be taken as data: an old pure ACK is harmless (its ACK is old too), and
+     * rejecting one that was merely reordered would lose its news (Linux's "disordered ACK"). */
+    if (seg->len == 0 && !(seg->h.flags & (TCP_SYN | TCP_FIN)))
+        return false;
     if (!seq_lt(seg->h.opts.ts_val, c->ts_recent))
         return false;
     return inet_now(c->inet) - c->ts_recent_at < PAWS_IDLE_NS;
@@ -530,7 +534,7 @@ static void in_order(struct tcp_conn *c, uint32_t len)
     c->rcv_unacked += len + gained;
     if (had_ooo)
         c->ack_now = true; /* RFC 5681 4.2: at once on filling a hole */
-    else if (c->rcv_unacked >= 2u * c->rcv_mss)
+    else if (c->rcv_unacked >= 2u * c->rcv_seg_max)
         tcp_defer_ack(c); /* at least every second segment: at the end of this batch */
     else
         tcp_arm_delack(c);
@@ -541,6 +545,8 @@ void tcp_data_input(struct tcp_conn *c, const struct tcp_seg *seg)
     uint32_t seq = seg->h.seq, len = seg->len;
     const uint8_t *data = seg->data;
     bool fin = (seg->h.flags & TCP_FIN) != 0;
+    if (seg->len > c->rcv_seg_max) /* the peer's segment size, options taken off */
+        c->rcv_seg_max = seg->len < c->rcv_mss ? seg->len : c->rcv_mss;
     if (!c->rcv.buf || !trim_to_window(c, &seq, &data, &len, &fin))
         return;
     if (len) {

@@ -97,6 +97,7 @@ struct tcp_conn {
     struct tcp_sack_block ooo[TCP_MAX_OOO_RANGES]; /* sorted, disjoint */
     uint8_t n_ooo, ooo_recent;                     /* index of the newest, for SACK order */
     uint32_t rcv_unacked;                          /* bytes received since our last ACK */
+    uint32_t rcv_seg_max;                          /* largest payload received (<= rcv_mss) */
 
     /* Options. */
     bool ts_ok, sack_ok, ws_ok;

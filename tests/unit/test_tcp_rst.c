@@ -150,6 +150,11 @@ static void test_paws(void **state)
     harness_run(e->h, NSEC_PER_MSEC);
     assert_int_equal(stat_a(e, "rx_paws_rejected"), 1);
     assert_int_equal(e->srv.apps[0].rx_done, 0);
+    /* A pure ACK with an old timestamp (a reordered ACK) is not rejected: it carries no data. */
+    r.len = 0;
+    inject_segment(e->h, SIDE_A, &r);
+    harness_run(e->h, NSEC_PER_MSEC);
+    assert_int_equal(stat_a(e, "rx_paws_rejected"), 1);
     est_free(e);
 }
 

@@ -108,7 +108,9 @@ static inline void app_on_eof(struct tcp_conn *c)
 {
     struct app *a = tcp_user(c);
     a->eof = true;
-    if (a->close_on_eof)
+    if (a->close_on_eof && a->tx_done < a->tx_total)
+        a->close_when_sent = true; /* finish sending first */
+    else if (a->close_on_eof)
         tcp_close(c);
 }
 
