@@ -216,8 +216,11 @@ static size_t inject(struct harness *h, const uint8_t *d, size_t size)
     memcpy(t + 20 + nopt, payload, m);
     size_t tl = 20 + nopt + m;
     tcp_set_checksum(t, tl, ADDR_B, ADDR_A);
-    struct ip4_hdr ip = {.total_len = (uint16_t)(20 + tl), .ttl = 64, .proto = IP4_PROTO_TCP,
-                         .src = ADDR_B, .dst = ADDR_A};
+    struct ip4_hdr ip = {.total_len = (uint16_t)(20 + tl),
+                         .ttl = 64,
+                         .proto = IP4_PROTO_TCP,
+                         .src = ADDR_B,
+                         .dst = ADDR_A};
     ip4_emit(f + 14, 20, &ip);
     harness_inject(h, SIDE_A, f, 34 + tl);
     harness_run(h, (uint64_t)step * NSEC_PER_MSEC + 10 * NSEC_PER_USEC);

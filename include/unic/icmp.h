@@ -18,10 +18,13 @@ struct inet;
 #define ICMP_RATE_PER_SEC 100
 #define ICMP_RATE_BURST 50
 
+/* clang-format does not settle on one layout for X-macro lists. */
+/* clang-format off */
 #define ICMP_STATS(X)                                                                              \
     X(rx)                                                                                          \
     X(rx_bad_checksum) X(rx_truncated) X(rx_echo_requests) X(rx_echo_replies) X(rx_unreachable)    \
         X(rx_other) X(tx_echo_replies) X(tx_unreachable) X(rate_limited) X(no_buffer)
+/* clang-format on */
 struct icmp_stats {
     ICMP_STATS(STATS_FIELD)
 };

@@ -21,12 +21,15 @@ struct inet;
 #define IP4_DEFAULT_TTL 64
 #define IP4_BROADCAST 0xffffffffu
 
+/* clang-format does not settle on one layout for X-macro lists. */
+/* clang-format off */
 #define IP4_STATS(X)                                                                               \
     X(rx)                                                                                          \
     X(rx_delivered) X(rx_truncated) X(rx_bad_version) X(rx_bad_length) X(rx_bad_checksum)          \
         X(rx_not_for_us) X(rx_bad_source) X(rx_no_proto) X(rx_fragments) X(rx_reassembled) X(tx)   \
             X(tx_fragmented) X(tx_fragments) X(tx_no_route) X(tx_no_buffer) X(tx_too_big)          \
                 X(tx_no_headroom)
+/* clang-format on */
 struct ip4_stats {
     IP4_STATS(STATS_FIELD)
 };

@@ -22,10 +22,13 @@ struct inet;
 #define IP4_REASS_MAX_BYTES (256 * 1024)
 #define IP4_REASS_TIMEOUT_NS (15 * NSEC_PER_SEC)
 
+/* clang-format does not settle on one layout for X-macro lists. */
+/* clang-format off */
 #define IP4_REASS_STATS(X)                                                                         \
     X(fragments)                                                                                   \
     X(reassembled) X(overlap) X(duplicate) X(timeout) X(too_many_frags) X(too_many_datagrams)      \
         X(memory_limit) X(too_big) X(bad_fragment) X(no_buffer)
+/* clang-format on */
 struct ip4_reass_stats {
     IP4_REASS_STATS(STATS_FIELD)
 };
