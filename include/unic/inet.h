@@ -38,6 +38,7 @@ typedef void (*ip4_proto_input_fn)(struct inet *inet, struct netbuf *nb, const s
 struct inet_module {
     const char *name;
     void (*print_stats)(struct inet *inet, int all);
+    int64_t (*stat)(struct inet *inet, const char *name); /* a counter or -1; may be NULL */
     void (*destroy)(struct inet *inet);
     void (*flush)(struct inet *inet); /* after each batch of received frames; may be NULL */
     struct inet_module *next;
@@ -102,7 +103,8 @@ void inet_add_module(struct inet *inet, struct inet_module *m);
 /* Print every counter of every module (non-zero ones unless (all)). */
 void inet_print_stats(struct inet *inet, int all);
 
-/* Find a counter by "module.name" (e.g. "ip4.bad_checksum"): for tests. -1 if unknown. */
+/* Find a counter by "module.name" (e.g. "ip4.bad_checksum", "tcp.tx_rst"): the fixed modules
+ * and every attached module with a stat hook (named as it prints). For tests. -1 if unknown. */
 int64_t inet_stat(struct inet *inet, const char *module_dot_name);
 
 #endif

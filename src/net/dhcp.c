@@ -446,6 +446,12 @@ static void dhcp_print_stats(struct inet *inet, int all)
     stats_print("dhcp", dhcp_stat_names, &c->stats, STATS_COUNT(dhcp_stat_names), all);
 }
 
+/* The inet_module.stat hook: dhcp_stat takes a const stack, the hook does not. */
+static int64_t dhcp_module_stat(struct inet *inet, const char *name)
+{
+    return dhcp_stat(inet, name);
+}
+
 static void dhcp_destroy(struct inet *inet)
 {
     struct dhcp_client *c = inet->dhcp;
@@ -473,6 +479,7 @@ int dhcp_start(struct inet *inet)
     c->dns_configured = inet->dns != 0;
     c->module.name = "dhcp";
     c->module.print_stats = dhcp_print_stats;
+    c->module.stat = dhcp_module_stat;
     c->module.destroy = dhcp_destroy;
     timer_init(&c->timer, dhcp_timer_fire, c);
     inet->dhcp = c;

@@ -346,6 +346,12 @@ static void dns_resolver_print_stats(struct inet *inet, int all)
                 STATS_COUNT(dns_resolver_stat_names), all);
 }
 
+/* The inet_module.stat hook: dns_resolver_stat takes a const stack, the hook does not. */
+static int64_t dns_resolver_module_stat(struct inet *inet, const char *name)
+{
+    return dns_resolver_stat(inet, name);
+}
+
 static void dns_resolver_destroy(struct inet *inet)
 {
     struct dns_resolver *r = inet->resolver;
@@ -370,6 +376,7 @@ static struct dns_resolver *dns_resolver_attach(struct inet *inet)
     }
     r->module.name = "resolver";
     r->module.print_stats = dns_resolver_print_stats;
+    r->module.stat = dns_resolver_module_stat;
     r->module.destroy = dns_resolver_destroy;
     inet->resolver = r;
     inet_add_module(inet, &r->module);

@@ -106,6 +106,9 @@ int64_t inet_stat(struct inet *inet, const char *module_dot_name)
     LOOKUP("reass", reass_names, &inet->ip4.reass.stats)
     LOOKUP("icmp", icmp_names, &inet->icmp.stats)
 #undef LOOKUP
+    for (struct inet_module *m = inet->modules; m; m = m->next)
+        if (m->stat && n == strlen(m->name) && !strncmp(module_dot_name, m->name, n))
+            return m->stat(inet, name);
     return -1;
 }
 

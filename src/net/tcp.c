@@ -185,6 +185,7 @@ struct tcp *tcp_attach(struct inet *inet)
     random_bytes(tcp->cookie_key, sizeof(tcp->cookie_key));
     tcp->module.name = "tcp";
     tcp->module.print_stats = tcp_print_stats;
+    tcp->module.stat = tcp_stat;
     tcp->module.destroy = tcp_destroy;
     tcp->module.flush = tcp_flush;
     inet->tcp = tcp;

@@ -87,6 +87,12 @@ static void udp_print_stats(struct inet *inet, int all)
     stats_print("udp", udp_stat_names, &inet->udp->stats, STATS_COUNT(udp_stat_names), all);
 }
 
+/* The inet_module.stat hook: udp_stat takes a const stack, the hook does not. */
+static int64_t udp_module_stat(struct inet *inet, const char *name)
+{
+    return udp_stat(inet, name);
+}
+
 static void udp_destroy(struct inet *inet)
 {
     struct udp *u = inet->udp;
@@ -162,6 +168,7 @@ static struct udp *udp_attach(struct inet *inet)
         return NULL;
     u->module.name = "udp";
     u->module.print_stats = udp_print_stats;
+    u->module.stat = udp_module_stat;
     u->module.destroy = udp_destroy;
     inet->udp = u;
     inet->udp_input = udp_input;
