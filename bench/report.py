@@ -2,12 +2,77 @@
 """Turn RESULT lines (bench/lib.sh) into JSON, a Markdown table and gnuplot PNG plots.
 
 usage: report.py RAW_RESULTS OUT_PREFIX MACHINE_DESCRIPTION
+
+A RESULT line: bench= metric= system= value= unit= runs= and optionally vs=SYSTEM[,SYSTEM]
+(the systems to give a ratio against; "-" for none; without it, every unic system of a metric
+is compared with every other system of that metric). runs=0 marks a published figure.
+Environment: BENCH_ACCEL (kvm|tcg), the accelerator QEMU used, for the labels and the note.
+Writes OUT_PREFIX.json, OUT_PREFIX.md (tables, then the plots as links relative to the .md)
+and OUT_PREFIX-<plot>.png.
 """
+import fnmatch
 import json
 import os
 import shutil
 import subprocess
 import sys
+
+ACCEL = os.environ.get("BENCH_ACCEL", "")
+
+# Readable names of the systems; "prefix:file" systems read as the prefix's name and the file.
+LABELS = {
+    "unic-hosted": "unic hosted",
+    "unic": "unic hosted",
+    "unic-kvm": "unic kvm (QEMU " + (ACCEL.upper() or "?") + ")",
+    "unic-kvm-tcg": "unic kvm (QEMU TCG)",
+    "unic-kvm-kvm": "unic kvm (QEMU KVM)",
+    "empty-kernel": "empty kernel (QEMU " + (ACCEL.upper() or "?") + ")",
+    "unic-kvm-image": "unic kvm image",
+    "empty-kernel-image": "empty kernel image",
+    "nginx-veth": "nginx (veth)",
+    "nginx-loopback": "nginx (loopback)",
+    "includeos-paper": "IncludeOS (paper)",
+    ("dns", "linux"): "dns-linux (Linux sockets)",
+    ("tcp", "linux"): "Linux over veth",
+    "linux": "Linux",
+}
+
+# What each figure is; a metric not listed here is shown by its name.
+METRICS = {
+    ("dns", "queries_per_second"): "queries/s (dnsperf, unlimited rate)",
+    ("dns", "cpu_per_1000_queries"): "server CPU per 1000 queries",
+    ("http", "requests_per_second"): "requests/s (wrk, 100 connections)",
+    ("http", "latency_p50"): "latency p50",
+    ("http", "latency_p99"): "latency p99",
+    ("http", "requests_per_cpu_second"): "requests per server CPU second",
+    ("http", "machine_cpu_per_request"): "machine CPU per request (all CPUs, wrk included)",
+    ("tcp", "discard_in"): "bulk into the service (discard)",
+    ("tcp", "chargen_out"): "bulk out of the service (chargen)",
+    ("system", "image_size"): "stripped image size (hosted: glibc, linked dynamically, not counted)",
+    ("system", "launch_to_ready"): "launch -> first ping reply (empty kernel: -> exit)",
+    ("system", "guest_entry_to_unic_main"): "in-guest first instruction -> unic_main",
+    ("system", "guest_entry_to_service_start"): "in-guest first instruction -> service started",
+}
+
+TITLES = {
+    "dns": "DNS: unic against the same service on Linux sockets",
+    "http": "HTTP: unic against nginx, 136-byte page",
+    "tcp": "TCP bulk throughput: unic against Linux over a veth pair",
+    "system": "System: image size, boot, idle CPU",
+}
+
+# The plots: file suffix, title, bench, metric patterns (one bar colour per metric).
+PLOTS = [
+    ("dns-qps", "DNS queries/s", "dns", ["queries_per_second"]),
+    ("dns-cpu", "DNS server CPU s per 1000 queries", "dns", ["cpu_per_1000_queries"]),
+    ("http-rps", "HTTP requests/s", "http", ["requests_per_second"]),
+    ("http-latency", "HTTP latency, ms", "http", ["latency_p50", "latency_p99"]),
+    ("tcp", "TCP throughput, Mbit/s", "tcp", ["discard_in", "chargen_out"]),
+    ("boot", "Boot: launch -> first ping reply (empty kernel: -> exit), ms", "system", ["launch_to_ready"]),
+    ("image-size", "Stripped image size, KiB", "system", ["image_size"]),
+    ("idle-cpu", "CPU used while idle, ms", "system", ["idle_cpu_*"]),
+]
+COLOURS = ["#3a6ea5", "#e08a2c", "#5a9e4b", "#b5443c"]
 
 
 def parse(path):
@@ -21,64 +86,172 @@ def parse(path):
         except (KeyError, ValueError):
             continue
         fields["runs"] = int(fields.get("runs", 1))
+        if fields.get("unit") == "bytes":  # sizes read better in KiB
+            fields["value"] /= 1024
+            fields["unit"] = "KiB"
         rows.append(fields)
     return rows
 
 
-def table(rows, machine):
-    out = [f"Machine: {machine}. Each figure is the median of the number of runs shown.", ""]
-    out.append("| benchmark | metric | system | value | unit | runs |")
-    out.append("|---|---|---|---:|---|---:|")
-    for r in rows:
-        v = r["value"]
-        shown = f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
-        out.append(f"| {r['bench']} | {r['metric']} | {r['system']} | {shown} | {r['unit']} | {r['runs']} |")
-    ratios = []
-    for (b, m), group in group_by_metric(rows).items():
-        unic = [r for r in group if r["system"].startswith("unic")]
-        other = [r for r in group if not r["system"].startswith("unic")]
-        for u in unic:
-            for o in other:
-                if o["value"]:
-                    ratios.append(f"| {b} | {m} | {u['system']} / {o['system']} | {u['value'] / o['value']:.2f} |")
-    if ratios:
-        out += ["", "| benchmark | metric | ratio | value |", "|---|---|---|---:|"] + ratios
-    return "\n".join(out) + "\n"
+def label(bench, system):
+    base, _, part = system.partition(":")
+    name = LABELS.get((bench, base), LABELS.get(base, base))
+    return f"{name} {part}" if part else name
 
 
-def group_by_metric(rows):
+def describe(bench, metric):
+    if metric.startswith("idle_cpu_"):
+        return f"CPU used in {metric[len('idle_cpu_'):].rstrip('s')} s idle"
+    return METRICS.get((bench, metric), metric)
+
+
+def shown(value):
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+def runs_text(runs):
+    return "published" if runs == 0 else str(runs)
+
+
+def group_by(rows, *keys):
     groups = {}
     for r in rows:
-        groups.setdefault((r["bench"], r["metric"]), []).append(r)
+        groups.setdefault(tuple(r[k] for k in keys), []).append(r)
     return groups
+
+
+def bench_table(bench, rows):
+    out = [f"### {TITLES.get(bench, bench)}", "", "| figure | system | value | unit | runs |",
+           "|---|---|---:|---|---:|"]
+    order = {m: i for i, m in reversed(list(enumerate(r["metric"] for r in rows)))}
+    for r in sorted(rows, key=lambda r: order[r["metric"]]):
+        out.append(f"| {describe(bench, r['metric'])} | {label(bench, r['system'])} | "
+                   f"{shown(r['value'])} | {r['unit']} | {runs_text(r['runs'])} |")
+    return out
+
+
+def ratios(rows):
+    out = []
+    for (bench, metric), group in group_by(rows, "bench", "metric").items():
+        by_system = {r["system"]: r for r in group}
+        for r in group:
+            if "vs" in r:
+                others = [by_system[s] for s in r["vs"].split(",") if s in by_system]
+            elif r["system"].startswith("unic"):
+                others = [o for o in group if not o["system"].startswith("unic")]
+            else:
+                others = []
+            for o in others:
+                if o["value"]:
+                    out.append(f"| {bench} | {describe(bench, metric)} | {label(bench, r['system'])} / "
+                               f"{label(bench, o['system'])} | {r['value'] / o['value']:.2f} |")
+    return out
+
+
+def header(machine):
+    out = [f"Machine: {machine}.", "",
+           "Each figure is the median of the number of runs in its row (runs); image sizes are "
+           "measured once; \"published\" marks a figure from a paper, not measured here. "
+           "CPU figures count the server process only (utime+stime, or schedstat for idle), "
+           "unless the row says otherwise."]
+    if ACCEL == "tcg":
+        why = ""
+        if os.path.isdir("/sys/module/kvm_pvm"):
+            why = (" because /dev/kvm on this machine is PVM, which cannot run the guest (its "
+                   "emulator stops at the first SSE instruction)")
+        out += ["", f"**unic kvm ran under QEMU with TCG** (software emulation of the CPU){why}: "
+                "its figures measure the emulator as much as unic, and are no guide to unic "
+                "under a real hypervisor."]
+    return out
+
+
+def table(rows, machine, plots):
+    out = header(machine)
+    for (bench,), group in group_by(rows, "bench").items():
+        out += [""] + bench_table(bench, group)
+    extra = ratios(rows)
+    if extra:
+        out += ["", "### Ratios", "", "| benchmark | figure | ratio | value |", "|---|---|---|---:|"] + extra
+    if plots:
+        out += ["", "### Plots", ""] + [f"![{title}]({os.path.basename(png)})" for png, title in plots]
+    return "\n".join(out) + "\n"
 
 
 def terminal():
     probe = subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True, text=True)
-    return "pngcairo" if "pngcairo" in probe.stdout + probe.stderr else "png"
+    if "pngcairo" in probe.stdout + probe.stderr:
+        return "pngcairo font 'Sans,9' noenhanced"
+    return "png small noenhanced"
+
+
+def quote(text):
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def plot_one(png, title, bench, rows, patterns):
+    """Horizontal bars: one row per system, one bar colour per metric; values printed."""
+    metrics = []
+    for pattern in patterns:
+        metrics += sorted({r["metric"] for r in rows if fnmatch.fnmatch(r["metric"], pattern)})
+    chosen = [r for r in rows if r["metric"] in metrics]
+    systems = list(dict.fromkeys(r["system"] for r in chosen))
+    if not systems:
+        return False
+    k = len(metrics)
+    height = 0.8 / k
+    dat = png[:-4] + ".dat"
+    top = max(r["value"] for r in chosen) or 1
+    with open(dat, "w") as f:
+        for j, metric in enumerate(metrics):
+            for i, system in enumerate(systems):
+                for r in chosen:
+                    if r["metric"] == metric and r["system"] == system:
+                        y = len(systems) - 1 - i + (k - 1 - 2 * j) * height / 2
+                        f.write(f"{y} {r['value']} \"{shown(r['value'])}\"\n")
+            f.write("\n\n")
+    ytics = ", ".join(f"\"{quote(label(bench, s))}\" {len(systems) - 1 - i}" for i, s in enumerate(systems))
+    pixels = 90 + 26 * len(systems) * max(1, k * 0.7) + (20 if k > 1 else 0)
+    script = [
+        f"set terminal {terminal()} size 720,{int(pixels)}",
+        f"set output '{png}'",
+        f"set title \"{quote(title)}\"",
+        f"set ytics ({ytics}) nomirror",
+        f"set yrange [-0.6:{len(systems) - 0.4}]",
+        f"set xrange [0:{top * 1.18}]",
+        "set grid xtics",
+        "set style fill solid 0.8 noborder",
+        "set key outside bottom center horizontal" if k > 1 else "unset key",
+    ]
+    plots = []
+    for j, metric in enumerate(metrics):
+        name = quote(describe(bench, metric))
+        colour = COLOURS[j % len(COLOURS)]
+        plots.append(f"'{dat}' index {j} using (0):1:(0):2:($1-{height / 2}):($1+{height / 2}) "
+                     f"with boxxyerror lc rgb '{colour}' title \"{name}\"")
+        plots.append(f"'{dat}' index {j} using 2:1:3 with labels left offset 0.5,0 notitle")
+    script.append("plot " + ", ".join(plots))
+    result = subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True,
+                            capture_output=True)
+    os.remove(dat)
+    if result.returncode != 0:
+        print(f"report.py: gnuplot failed for {png}: {result.stderr.strip()}", file=sys.stderr)
+        return False
+    return True
 
 
 def plot(rows, prefix):
+    made = []
     if not shutil.which("gnuplot"):
-        return
-    for (bench, metric), group in group_by_metric(rows).items():
-        if len(group) < 2:
-            continue
-        dat = f"{prefix}-{bench}-{metric}.dat"
-        with open(dat, "w") as f:
-            for r in group:
-                f.write(f"\"{r['system']}\" {r['value']}\n")
-        png = f"{prefix}-{bench}-{metric}.png"
-        unit = group[0]["unit"]
-        script = f"set terminal {terminal()} size 640,360 noenhanced; "
-        script += (
-            f"set output '{png}'; set title '{bench}: {metric} ({unit})'; "
-            "set style data histograms; set style fill solid 0.7; set boxwidth 0.6; "
-            "set yrange [0:*]; unset key; set grid ytics; "
-            f"plot '{dat}' using 2:xtic(1) lc rgb '#3a6ea5'"
-        )
-        subprocess.run(["gnuplot", "-e", script], check=False)
-        os.remove(dat)
+        print("report.py: no gnuplot: no plots", file=sys.stderr)
+        return made
+    for suffix, title, bench, patterns in PLOTS:
+        chosen = [r for r in rows if r["bench"] == bench]
+        png = f"{prefix}-{suffix}.png"
+        if chosen and plot_one(png, title, bench, chosen, patterns):
+            made.append((png, title))
+    return made
 
 
 def main(argv):
@@ -88,10 +261,10 @@ def main(argv):
     rows = parse(argv[1])
     prefix, machine = argv[2], argv[3]
     with open(prefix + ".json", "w") as f:
-        json.dump({"machine": machine, "results": rows}, f, indent=1)
+        json.dump({"machine": machine, "accelerator": ACCEL, "results": rows}, f, indent=1)
+    plots = plot(rows, prefix)
     with open(prefix + ".md", "w") as f:
-        f.write(table(rows, machine))
-    plot(rows, prefix)
+        f.write(table(rows, machine, plots))
     return 0
 
 
