@@ -29,7 +29,10 @@
  *    when full). When it accepted less than asked, on_writable is called once space frees up.
  *  - Receive: on_data(conn, data, len) returns how many bytes it consumed. Unconsumed bytes stay
  *    in the receive buffer (so the advertised window shrinks and the peer slows down) and
- *    delivery pauses until the service calls tcp_recv_resume(); then they are offered again.
+ *    delivery pauses until the service calls tcp_recv_resume(); then they are offered again
+ *    (from the event loop; the peer gets a window update once the window opens usefully).
+ *    tcp_recv_resume() inside on_data cancels the pause its return value asks for: the rest is
+ *    offered again on the next turn of the loop.
  *  - Peer's FIN: on_eof after all data before it was consumed. tcp_close() sends our FIN after
  *    the queued data (half-close: data keeps arriving until the peer closes too). on_close(conn,
  *    reason) comes when the connection is finished for the service: 0 once both FINs are
@@ -84,6 +87,7 @@ struct tcp_callbacks {
 };
 
 /* Counters, one per reason a segment is dropped, plus the life of connections. */
+/* clang-format off */
 #define TCP_STATS(X)                                                                               \
     X(rx)                                                                                          \
     X(rx_truncated)                                                                                \
@@ -106,6 +110,7 @@ struct tcp_callbacks {
                                                 X(conn_open) X(conn_time_wait) X(tx_tail_probes)   \
                                                     X(tx_lost_retransmits) X(conn_small_buffers)   \
                                                         X(conn_no_memory)
+/* clang-format on */
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)
 };
@@ -148,7 +153,8 @@ size_t tcp_send_space(const struct tcp_conn *conn);
 /* Bytes sent but not yet acknowledged plus bytes not sent yet. */
 size_t tcp_send_queued(const struct tcp_conn *conn);
 
-/* Offer buffered received data again after on_data consumed less than it was given. */
+/* Offer buffered received data again after on_data consumed less than it was given (also
+ * from inside on_data: then delivery does not pause at all). */
 void tcp_recv_resume(struct tcp_conn *conn);
 
 /* Graceful close of our direction: FIN after the queued data. */

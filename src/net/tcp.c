@@ -134,10 +134,12 @@ static void tcp_flush(struct inet *inet)
         next = c->flush_next;
         c->flush_next = NULL;
         c->on_flush_list = false;
-        if (c->ack_deferred && !c->stack_done) {
+        if (c->ack_deferred)
             c->ack_now = true;
+        /* need_output: a tcp_send() or tcp_close() from another connection's callback found
+         * this one busy (its reference from the list) and left the sending to us. */
+        if ((c->ack_deferred || c->need_output) && !c->stack_done)
             tcp_output(c);
-        }
         c->ack_deferred = false;
         c->busy--;
         tcp_conn_put(c);
@@ -394,6 +396,30 @@ void tcp_notify_writable(struct tcp_conn *c)
     }
 }
 
+/* Offer (n) bytes at (p) to on_data; returns false when delivery stops here. A
+ * tcp_recv_resume() inside on_data cancels the pause its return value would ask for: the rest
+ * is offered again from the event loop (not in this loop, which a reader that takes nothing
+ * and resumes every time would never leave). */
+static bool offer_data(struct tcp_conn *c, const uint8_t *p, uint32_t n)
+{
+    c->in_on_data = true;
+    c->resume_in_on_data = false;
+    size_t used = c->cb.on_data(c, p, n);
+    c->in_on_data = false;
+    if (c->user_done || !c->rcv.buf)
+        return false;
+    if (used > n)
+        used = n;
+    tcp_ring_consume(&c->rcv, (uint32_t)used);
+    if (used == n)
+        return true;
+    if (c->resume_in_on_data)
+        tcp_schedule_event(c);
+    else
+        c->rcv_paused = true;
+    return false;
+}
+
 /* Offer buffered in-order data to the service; then EOF once everything was taken. */
 void tcp_deliver(struct tcp_conn *c)
 {
@@ -401,14 +427,8 @@ void tcp_deliver(struct tcp_conn *c)
     while (c->rcv.len && !c->rcv_paused && !c->user_done && c->cb.on_data) {
         const uint8_t *p;
         uint32_t n = tcp_ring_contig(&c->rcv, &p);
-        size_t used = c->cb.on_data(c, p, n);
-        if (c->user_done || !c->rcv.buf)
+        if (!offer_data(c, p, n))
             break;
-        if (used > n)
-            used = n;
-        tcp_ring_consume(&c->rcv, (uint32_t)used);
-        if (used < n)
-            c->rcv_paused = true;
     }
     if (c->rcv.buf && !c->user_done && !c->cb.on_data)
         tcp_ring_consume(&c->rcv, c->rcv.len); /* nobody listens: discard */

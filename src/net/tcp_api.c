@@ -208,6 +208,10 @@ long tcp_send(struct tcp_conn *conn, const void *buf, size_t len)
 
 void tcp_recv_resume(struct tcp_conn *conn)
 {
+    if (conn->in_on_data) { /* not paused yet: tcp_deliver() will not pause after on_data */
+        conn->resume_in_on_data = true;
+        return;
+    }
     if (!conn->rcv_paused)
         return;
     conn->rcv_paused = false;

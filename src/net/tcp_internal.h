@@ -139,6 +139,7 @@ struct tcp_conn {
 
     bool fin_queued, fin_sent, fin_acked, fin_received, rcv_fin_pending;
     bool nodelay, want_writable, rcv_paused, eof_pending, eof_delivered;
+    bool in_on_data, resume_in_on_data; /* tcp_recv_resume() while on_data runs */
     bool ack_now, need_output, force_send;
     bool ack_deferred; /* an ACK is owed at the end of this batch of frames */
     bool on_flush_list;
