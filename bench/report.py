@@ -48,7 +48,7 @@ METRICS = {
     ("http", "machine_cpu_per_request"): "machine CPU per request (all CPUs, wrk included)",
     ("tcp", "discard_in"): "bulk into the service (discard)",
     ("tcp", "chargen_out"): "bulk out of the service (chargen)",
-    ("system", "image_size"): "stripped image size (hosted: glibc, linked dynamically, not counted)",
+    ("system", "image_size"): "stripped image size",
     ("system", "launch_to_ready"): "launch -> first ping reply (empty kernel: -> exit)",
     ("system", "guest_entry_to_unic_main"): "in-guest first instruction -> unic_main",
     ("system", "guest_entry_to_service_start"): "in-guest first instruction -> service started",
@@ -64,7 +64,7 @@ TITLES = {
 # The plots: file suffix, title, bench, metric patterns (one bar colour per metric).
 PLOTS = [
     ("dns-qps", "DNS queries/s", "dns", ["queries_per_second"]),
-    ("dns-cpu", "DNS server CPU s per 1000 queries", "dns", ["cpu_per_1000_queries"]),
+    ("dns-cpu", "DNS server CPU per 1000 queries, ms", "dns", ["cpu_per_1000_queries"]),
     ("http-rps", "HTTP requests/s", "http", ["requests_per_second"]),
     ("http-latency", "HTTP latency, ms", "http", ["latency_p50", "latency_p99"]),
     ("tcp", "TCP throughput, Mbit/s", "tcp", ["discard_in", "chargen_out"]),
@@ -89,6 +89,9 @@ def parse(path):
         if fields.get("unit") == "bytes":  # sizes read better in KiB
             fields["value"] /= 1024
             fields["unit"] = "KiB"
+        elif fields.get("unit") == "s":  # CPU per 1000 queries: a few ms
+            fields["value"] *= 1000
+            fields["unit"] = "ms"
         rows.append(fields)
     return rows
 
@@ -122,13 +125,40 @@ def group_by(rows, *keys):
     return groups
 
 
+NOTES = {
+    "system": "Hosted binaries are linked dynamically: glibc is not in their size. IncludeOS: the "
+              "158 KB DNS image of Bratterud et al. (2015) as published, taken as KiB. Boot: "
+              "launch of scripts/qemu-run (-M microvm) or of the process until the first reply "
+              "to pings sent every 2 ms; the in-guest times are the kernel's own (TSC). Idle "
+              "CPU: on-CPU time of the process (QEMU: all its threads) from schedstat, from 1 s "
+              "after its first answer.",
+}
+
+
 def bench_table(bench, rows):
-    out = [f"### {TITLES.get(bench, bench)}", "", "| figure | system | value | unit | runs |",
-           "|---|---|---:|---|---:|"]
-    order = {m: i for i, m in reversed(list(enumerate(r["metric"] for r in rows)))}
-    for r in sorted(rows, key=lambda r: order[r["metric"]]):
-        out.append(f"| {describe(bench, r['metric'])} | {label(bench, r['system'])} | "
-                   f"{shown(r['value'])} | {r['unit']} | {runs_text(r['runs'])} |")
+    """A figure x system table when every system has every figure, else one row per figure."""
+    systems = list(dict.fromkeys(r["system"] for r in rows))
+    metrics = list(dict.fromkeys(r["metric"] for r in rows))
+    cells = {(r["metric"], r["system"]): r for r in rows}
+    runs = {r["runs"] for r in rows}
+    out = [f"### {TITLES.get(bench, bench)}", ""]
+    if len(cells) == len(systems) * len(metrics) and len(systems) <= 5:
+        out.append("| figure | unit | " + " | ".join(label(bench, s) for s in systems) + " |")
+        out.append("|---|---|" + "---:|" * len(systems))
+        for m in metrics:
+            row = [cells[(m, s)] for s in systems]
+            values = [shown(r["value"]) + ("" if len(runs) == 1 else f" ({r['runs']})") for r in row]
+            out.append(f"| {describe(bench, m)} | {row[0]['unit']} | " + " | ".join(values) + " |")
+        n = runs.pop() if len(runs) == 1 else None
+        out += ["", "One run." if n == 1 else f"Median of {n} runs." if n else "(runs) after each figure."]
+    else:
+        out += ["| figure | system | value | unit | runs |", "|---|---|---:|---|---:|"]
+        for m in metrics:
+            for r in (r for r in rows if r["metric"] == m):
+                out.append(f"| {describe(bench, m)} | {label(bench, r['system'])} | "
+                           f"{shown(r['value'])} | {r['unit']} | {runs_text(r['runs'])} |")
+    if bench in NOTES:
+        out += ["", NOTES[bench]]
     return out
 
 
@@ -222,7 +252,7 @@ def plot_one(png, title, bench, rows, patterns):
         f"set xrange [0:{top * 1.18}]",
         "set grid xtics",
         "set style fill solid 0.8 noborder",
-        "set key outside bottom center horizontal" if k > 1 else "unset key",
+        "set key outside bottom center horizontal samplen 2 width -3" if k > 1 else "unset key",
     ]
     plots = []
     for j, metric in enumerate(metrics):
