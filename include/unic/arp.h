@@ -37,11 +37,14 @@ struct arp_entry {
     struct netbuf *queue_head, *queue_tail;
 };
 
+/* clang-format does not settle on one layout for X-macro lists. */
+/* clang-format off */
 #define ARP_STATS(X)                                                                               \
     X(rx)                                                                                          \
     X(rx_malformed) X(rx_requests) X(rx_replies) X(rx_not_for_us) X(tx_requests) X(tx_replies)     \
         X(tx_gratuitous) X(resolved) X(expired) X(evicted) X(unresolved) X(queue_full)             \
             X(queue_dropped) X(no_buffer)
+/* clang-format on */
 struct arp_stats {
     ARP_STATS(STATS_FIELD)
 };
