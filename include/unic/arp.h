@@ -5,6 +5,11 @@
  * Call order: eth_input -> arp_input (learn / reply); ip4_output -> arp_output (send now or queue
  * and request); the cache timer retries requests, drops queues of unanswered ones, expires
  * entries. The timer is armed only while some entry needs it: no periodic tick.
+ *
+ * Address conflict detection (RFC 5227 2.1.1), for DHCP before it binds an offered address:
+ * arp_probe_start(ip) -> arp_probe_send() a few times (the caller keeps the time) ->
+ * arp_probe_conflict() -> arp_probe_stop(). Meanwhile arp_input marks a conflict when another
+ * host sends any ARP packet from that address, or probes for it too.
  */
 #ifndef UNIC_ARP_H
 #define UNIC_ARP_H
@@ -43,7 +48,7 @@ struct arp_entry {
     X(rx)                                                                                          \
     X(rx_malformed) X(rx_requests) X(rx_replies) X(rx_not_for_us) X(tx_requests) X(tx_replies)     \
         X(tx_gratuitous) X(resolved) X(expired) X(evicted) X(unresolved) X(queue_full)             \
-            X(queue_dropped) X(no_buffer)
+            X(queue_dropped) X(no_buffer) X(tx_probes) X(probe_conflicts)
 /* clang-format on */
 struct arp_stats {
     ARP_STATS(STATS_FIELD)
@@ -54,6 +59,8 @@ struct arp_cache {
     unsigned queued_total;
     struct timer timer;
     struct arp_stats stats;
+    uint32_t probe_ip;   /* address being probed for conflicts; 0: none */
+    bool probe_conflict; /* another host claimed probe_ip since arp_probe_start() */
 };
 
 void arp_init(struct inet *inet);
@@ -76,6 +83,14 @@ void arp_announce(struct inet *inet);
 /* Send a request for (ip) without queueing anything (also used for DHCP's ARP probe with
  * sender address (spa), usually 0). */
 int arp_request(struct inet *inet, uint32_t ip, uint32_t spa);
+
+/* Start watching for other users of (ip) (RFC 5227 "probing"), forgetting an earlier result. */
+void arp_probe_start(struct inet *inet, uint32_t ip);
+/* Send one ARP probe for the address being watched: a request from sender address 0.0.0.0. */
+int arp_probe_send(struct inet *inet);
+/* Whether another host claimed the watched address since arp_probe_start(). */
+bool arp_probe_conflict(const struct inet *inet);
+void arp_probe_stop(struct inet *inet);
 
 void arp_print_stats(struct inet *inet, int all);
 

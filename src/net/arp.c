@@ -15,6 +15,7 @@
 #include "unic/log.h"
 #include "unic/wire/arp.h"
 #include "unic/wire/eth.h"
+#include "unic/wire/ip4.h"
 
 static void arp_timer_fire(struct timer *t);
 
@@ -168,6 +169,53 @@ static void arp_learn(struct inet *inet, struct arp_entry *e, uint32_t ip, const
     arp_rearm(inet);
 }
 
+void arp_probe_start(struct inet *inet, uint32_t ip)
+{
+    inet->arp.probe_ip = ip;
+    inet->arp.probe_conflict = false;
+}
+
+int arp_probe_send(struct inet *inet)
+{
+    static const uint8_t zero[6];
+    if (!inet->arp.probe_ip)
+        return -EINVAL;
+    inet->arp.stats.tx_probes++;
+    return arp_send(inet, ARP_OP_REQUEST, eth_broadcast, zero, 0, inet->arp.probe_ip);
+}
+
+bool arp_probe_conflict(const struct inet *inet)
+{
+    return inet->arp.probe_conflict;
+}
+
+void arp_probe_stop(struct inet *inet)
+{
+    inet->arp.probe_ip = 0;
+    inet->arp.probe_conflict = false;
+}
+
+/* RFC 5227 2.1.1: a packet from another host whose sender is the probed address (a reply to
+ * our probe, or any use of it), or another host's probe for the same address. */
+static void arp_check_probe(struct inet *inet, const struct arp_pkt *a)
+{
+    struct arp_cache *c = &inet->arp;
+    if (!c->probe_ip || !memcmp(a->sha, inet->mac, 6))
+        return;
+    bool in_use = a->spa == c->probe_ip;
+    bool probed_too = a->op == ARP_OP_REQUEST && a->spa == 0 && a->tpa == c->probe_ip;
+    if (!in_use && !probed_too)
+        return;
+    if (!c->probe_conflict) {
+        char ip[16];
+        log_info("arp: %s is in use (%s from %02x:%02x:%02x:%02x:%02x:%02x)",
+                 ip4_ntoa(c->probe_ip, ip), in_use ? "claimed" : "probed", a->sha[0], a->sha[1],
+                 a->sha[2], a->sha[3], a->sha[4], a->sha[5]);
+        c->stats.probe_conflicts++;
+    }
+    c->probe_conflict = true;
+}
+
 void arp_input(struct inet *inet, struct netbuf *nb)
 {
     struct arp_cache *c = &inet->arp;
@@ -179,6 +227,7 @@ void arp_input(struct inet *inet, struct netbuf *nb)
         return;
     }
     netbuf_free(nb);
+    arp_check_probe(inet, &a);
     bool for_us = inet->addr && a.tpa == inet->addr;
     struct arp_entry *e = a.spa ? arp_find(c, a.spa) : NULL;
     if (a.op == ARP_OP_REQUEST)

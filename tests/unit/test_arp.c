@@ -1,4 +1,5 @@
 /* ARP over the virtual wire: resolution both ways, queueing, retries, expiry, bounds. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -168,6 +169,45 @@ static void test_full_cache_evicts_oldest(void **state)
     assert_true(arp_lookup(harness_b(h), 0x0a000100 + ARP_CACHE_SIZE + 2, mac));
 }
 
+/* RFC 5227 2.1.1 conflict detection for a probed address (B probes while unconfigured, as
+ * DHCP does before it binds). */
+static void test_probe_detects_conflicts(void **state)
+{
+    struct harness *h = *state;
+    struct inet *b = harness_b(h);
+    uint8_t f[64] = {0};
+    inet_set_addr(b, 0, 0, 0);
+    assert_int_equal(arp_probe_send(b), -EINVAL); /* nothing is being probed */
+    arp_probe_start(b, 0x0a000077);
+    assert_int_equal(arp_probe_send(b), 0);
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(b, "arp.tx_probes"), 1);
+    /* Nobody has 10.0.0.77; other hosts' traffic for other addresses is no conflict. */
+    harness_inject(h, SIDE_B, f, arp_frame(f, ARP_OP_REQUEST, THIRD_IP, 0x0a000078));
+    harness_inject(h, SIDE_B, f, arp_frame(f, ARP_OP_REQUEST, 0, 0x0a000078));
+    harness_run(h, NSEC_PER_MSEC);
+    assert_false(arp_probe_conflict(b));
+    /* Another host probing for the same address is a conflict. */
+    harness_inject(h, SIDE_B, f, arp_frame(f, ARP_OP_REQUEST, 0, 0x0a000077));
+    harness_run(h, NSEC_PER_MSEC);
+    assert_true(arp_probe_conflict(b));
+    arp_probe_stop(b);
+    assert_false(arp_probe_conflict(b));
+    /* A holds 10.0.0.1 and answers the probe (its reply's sender is the address). */
+    arp_probe_start(b, 0x0a000001);
+    assert_int_equal(arp_probe_send(b), 0);
+    harness_run(h, NSEC_PER_MSEC);
+    assert_true(arp_probe_conflict(b));
+    /* So does any packet from the address, a gratuitous ARP included. */
+    arp_probe_start(b, THIRD_IP);
+    assert_false(arp_probe_conflict(b));
+    harness_inject(h, SIDE_B, f, arp_frame(f, ARP_OP_REQUEST, THIRD_IP, THIRD_IP));
+    harness_run(h, NSEC_PER_MSEC);
+    assert_true(arp_probe_conflict(b));
+    assert_int_equal(inet_stat(b, "arp.probe_conflicts"), 3);
+    arp_probe_stop(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +221,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_answers_only_for_own_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_arp_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_cache_evicts_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probe_detects_conflicts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* DHCP: wire parse/emit, and the client state machine on stack B against a fake server on
- * stack A over the virtual wire: lease, lost packets with backoff, NAK, renewal at T1,
- * rebinding at T2, expiry, foreign replies. */
+ * stack A over the virtual wire: lease, ARP probes of the address (RFC 5227) and DECLINE on a
+ * conflict, lost packets with backoff, NAK, renewal at T1, rebinding at T2, expiry, foreign
+ * replies. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include "harness.h"
 #include "unic/dhcp.h"
 #include "unic/udp.h"
+#include "unic/wire/arp.h"
 #include "unic/wire/bytes.h"
 #include "unic/wire/dhcp.h"
 #include "unic/wire/wire.h"
@@ -28,20 +30,33 @@ struct seen {
     uint8_t type;
     uint64_t at;
     uint32_t xid, dst, ciaddr, requested_ip, server_id;
+    uint8_t param_count;
 };
 
 struct server {
     struct udp_sock *sock;
     uint32_t lease_s, t1_s, t2_s;
     unsigned ignore_discovers, ignore_requests, nak_requests;
+    unsigned conflicting; /* exchanges that hand out SERVER, an address A itself holds */
     bool ignore_unicast, silent, bogus_offers, foreign_ack;
     struct seen seen[128];
     unsigned n;
 };
 
+/* B's ARP probes (sender 0.0.0.0), seen on the wire. */
+struct probes {
+    unsigned n;
+    uint64_t first_at, last_at;
+    uint32_t target;
+    bool answer_once; /* a third host probes for the same address when B first does */
+};
+
 struct fixture {
     struct harness h;
     struct server s;
+    struct probes p;
+    unsigned ups; /* addresses B took (on_up) */
+    uint32_t up_addr[8];
 };
 static struct fixture *cur; /* the running test's: the server callback reads the clock there */
 
@@ -63,10 +78,15 @@ static void server_send(struct server *s, const struct dhcp_msg *q, const struct
     assert_int_equal(udp_sendto(s->sock, dst, DHCP_CLIENT_PORT, buf, (size_t)n), 0);
 }
 
+static uint32_t server_addr(const struct server *s)
+{
+    return s->conflicting ? SERVER : LEASED;
+}
+
 static void server_offer(struct server *s, const struct dhcp_msg *q)
 {
     struct dhcp_msg r = reply_to(q, DHCP_OFFER);
-    r.yiaddr = LEASED;
+    r.yiaddr = server_addr(s);
     r.lease_time = s->lease_s;
     if (s->bogus_offers) { /* four that the client must ignore, then the real one */
         s->bogus_offers = false;
@@ -88,8 +108,8 @@ static void server_offer(struct server *s, const struct dhcp_msg *q)
 
 static void server_ack(struct server *s, const struct dhcp_msg *q)
 {
-    uint32_t want = q->requested_ip ? q->requested_ip : q->ciaddr;
-    if (s->nak_requests || want != LEASED) {
+    uint32_t want = q->requested_ip ? q->requested_ip : q->ciaddr, addr = server_addr(s);
+    if (s->nak_requests || want != addr) {
         if (s->nak_requests)
             s->nak_requests--;
         struct dhcp_msg r = reply_to(q, DHCP_NAK);
@@ -97,7 +117,9 @@ static void server_ack(struct server *s, const struct dhcp_msg *q)
         return;
     }
     struct dhcp_msg r = reply_to(q, DHCP_ACK);
-    r.yiaddr = LEASED;
+    r.yiaddr = addr;
+    if (s->conflicting)
+        s->conflicting--;
     r.lease_time = s->lease_s;
     r.t1 = s->t1_s;
     r.t2 = s->t2_s;
@@ -129,7 +151,8 @@ static void server_recv(struct udp_sock *sock, const struct udp_meta *meta, cons
                                     .dst = meta->dst,
                                     .ciaddr = q.ciaddr,
                                     .requested_ip = q.requested_ip,
-                                    .server_id = q.server_id};
+                                    .server_id = q.server_id,
+                                    .param_count = q.param_count};
     if (s->silent || (s->ignore_unicast && meta->dst != 0xffffffffu))
         return;
     if (q.type == DHCP_DISCOVER && s->ignore_discovers)
@@ -149,11 +172,59 @@ static void count_recv(struct udp_sock *sock, const struct udp_meta *meta, const
     ((struct server *)udp_sock_user(sock))->n++;
 }
 
+/* A third host's ARP probe for (ip). */
+static void inject_probe(struct harness *h, uint32_t ip)
+{
+    uint8_t f[14 + ARP_PKT_LEN];
+    memset(f, 0xff, 6);
+    memcpy(f + 6, "\x02\0\0\0\0\x09", 6);
+    wr16(f + 12, 0x0806);
+    struct arp_pkt a = {.op = ARP_OP_REQUEST, .sha = {2, 0, 0, 0, 0, 9}, .tpa = ip};
+    assert_int_equal(arp_emit(f + 14, ARP_PKT_LEN, &a), ARP_PKT_LEN);
+    harness_inject(h, SIDE_B, f, sizeof(f));
+}
+
+static bool watch_probes(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    struct fixture *f = h->user;
+    struct arp_pkt a;
+    if (from != SIDE_B || nb->len < 14 || rd16(nb->data + 12) != 0x0806 ||
+        arp_parse(nb->data + 14, nb->len - 14, &a) != WIRE_OK || a.op != ARP_OP_REQUEST ||
+        a.spa != 0)
+        return true;
+    if (!f->p.n++)
+        f->p.first_at = h->timers.now;
+    f->p.last_at = h->timers.now;
+    f->p.target = a.tpa;
+    if (f->p.answer_once) {
+        f->p.answer_once = false;
+        inject_probe(h, a.tpa);
+    }
+    return true;
+}
+
+static void record_up(struct inet *inet, void *arg)
+{
+    struct fixture *f = arg;
+    if (f->ups < 8)
+        f->up_addr[f->ups] = inet->addr;
+    f->ups++;
+}
+
+static void fixture_init(struct fixture *f, const struct harness_opts *o)
+{
+    harness_init(&f->h, o);
+    f->h.tap = watch_probes;
+    f->h.user = f;
+    harness_b(&f->h)->on_up = record_up;
+    harness_b(&f->h)->on_up_arg = f;
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     struct harness_opts o = {.unconfigured_b = true};
-    harness_init(&f->h, &o);
+    fixture_init(f, &o);
     f->s.lease_s = 100;
     f->s.sock = udp_bind(harness_a(&f->h), DHCP_SERVER_PORT, server_recv, &f->s, NULL);
     assert_non_null(f->s.sock);
@@ -322,7 +393,7 @@ static void test_acquires_lease(void **state)
     assert_int_equal(dhcp_start(b), 0);
     assert_int_equal(dhcp_start(b), -EALREADY);
     uint64_t took = run_until_bound(f, 30 * SEC);
-    assert_true(took < SEC); /* start jitter + two round trips */
+    assert_true(took < 2 * SEC); /* start jitter, two round trips, the probes */
     assert_int_equal(b->addr, LEASED);
     assert_int_equal(b->netmask, 0xffffff00u);
     assert_int_equal(b->gateway, SERVER);
@@ -338,6 +409,16 @@ static void test_acquires_lease(void **state)
     assert_int_equal(s->seen[1].server_id, SERVER);
     assert_int_equal(s->seen[1].ciaddr, 0);
     assert_int_equal(dhcp_stat(b, "leases"), 1);
+    /* After the ACK, three ARP probes of the address 200 ms apart, 400 ms for answers, bound. */
+    assert_int_equal(f->p.n, 3);
+    assert_int_equal(f->p.target, LEASED);
+    assert_true(f->p.first_at > s->seen[1].at);
+    assert_true(f->p.first_at - s->seen[1].at <= 101 * NSEC_PER_MSEC);
+    assert_int_equal(f->p.last_at - f->p.first_at, 400 * NSEC_PER_MSEC);
+    assert_int_equal(f->h.timers.now - f->p.last_at, 400 * NSEC_PER_MSEC);
+    assert_int_equal(dhcp_stat(b, "probes"), 3);
+    assert_int_equal(f->ups, 1);
+    assert_int_equal(f->up_addr[0], LEASED);
     /* The address works: A reaches B there over UDP. */
     struct server probe = {0};
     struct udp_sock *sb = udp_bind(b, DHCP_SERVER_PORT, count_recv, &probe, NULL);
@@ -345,6 +426,59 @@ static void test_acquires_lease(void **state)
     assert_int_equal(udp_sendto(s->sock, LEASED, DHCP_SERVER_PORT, "hi", 2), 0);
     harness_run(&f->h, 10 * NSEC_PER_MSEC);
     assert_int_equal(probe.n, 1);
+}
+
+/* The first lease is of an address A itself holds: A answers the probe, B declines it and
+ * starts over 10 s later, then takes the next lease; the declined address was never used. */
+static void test_conflict_declines_and_rediscovers(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    f->s.conflicting = 1;
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 60 * SEC);
+    struct server *s = &f->s;
+    assert_int_equal(s->n, 5); /* DISCOVER REQUEST DECLINE DISCOVER REQUEST */
+    assert_int_equal(s->seen[1].requested_ip, SERVER);
+    assert_int_equal(s->seen[2].type, DHCP_DECLINE);
+    assert_int_equal(s->seen[2].requested_ip, SERVER);
+    assert_int_equal(s->seen[2].server_id, SERVER);
+    assert_int_equal(s->seen[2].ciaddr, 0);
+    assert_int_equal(s->seen[2].dst, 0xffffffffu);
+    assert_int_equal(s->seen[2].xid, s->seen[1].xid);
+    assert_int_equal(s->seen[2].param_count, 0);
+    assert_true(gap(s, 2) < 400 * NSEC_PER_MSEC); /* at the probe after the answer */
+    assert_int_equal(s->seen[3].type, DHCP_DISCOVER);
+    assert_int_not_equal(s->seen[3].xid, s->seen[0].xid);
+    assert_int_equal(s->seen[3].requested_ip, 0); /* not a hint for the declined address */
+    assert_near(gap(s, 3), 10 * SEC, 10 * NSEC_PER_MSEC);
+    assert_int_equal(s->seen[4].type, DHCP_REQUEST);
+    assert_int_equal(b->addr, LEASED);
+    assert_int_equal(f->ups, 1);
+    assert_int_equal(f->up_addr[0], LEASED);
+    assert_int_equal(f->p.n, 1 + 3);
+    assert_int_equal(dhcp_stat(b, "tx_decline"), 1);
+    assert_int_equal(dhcp_stat(b, "restarts"), 1);
+    assert_int_equal(inet_stat(b, "arp.probe_conflicts"), 1);
+}
+
+/* Another host probes for the same address at the same time (RFC 5227 2.1.1): also declined. */
+static void test_simultaneous_probe_declines(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    f->p.answer_once = true;
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 60 * SEC);
+    struct server *s = &f->s;
+    assert_int_equal(s->n, 5);
+    assert_int_equal(s->seen[2].type, DHCP_DECLINE);
+    assert_int_equal(s->seen[2].requested_ip, LEASED);
+    assert_near(gap(s, 3), 10 * SEC, 10 * NSEC_PER_MSEC);
+    assert_int_equal(b->addr, LEASED);
+    assert_int_equal(f->ups, 1);
+    assert_int_equal(f->p.n, 1 + 3);
+    assert_int_equal(dhcp_stat(b, "tx_decline"), 1);
 }
 
 static void test_lost_discovers_back_off(void **state)
@@ -419,14 +553,14 @@ static void test_renews_at_t1(void **state)
     struct inet *b = harness_b(&f->h);
     assert_int_equal(dhcp_start(b), 0);
     run_until_bound(f, 30 * SEC);
-    uint64_t bound_at = f->h.timers.now;
+    uint64_t requested_at = f->s.seen[1].at; /* the lease counts from the REQUEST (4.4.1) */
     harness_run(&f->h, 49 * SEC);
     assert_int_equal(f->s.n, 2); /* quiet until T1 = 50 s */
     harness_run(&f->h, 2 * SEC);
     struct server *s = &f->s;
     assert_int_equal(s->n, 3);
     assert_int_equal(s->seen[2].type, DHCP_REQUEST);
-    assert_near(s->seen[2].at - bound_at, 50 * SEC, 10 * NSEC_PER_MSEC);
+    assert_near(s->seen[2].at - requested_at, 50 * SEC, 10 * NSEC_PER_MSEC);
     assert_int_equal(s->seen[2].dst, SERVER); /* unicast to the server */
     assert_int_equal(s->seen[2].ciaddr, LEASED);
     assert_int_equal(s->seen[2].requested_ip, 0);
@@ -449,15 +583,15 @@ static void test_rebinds_at_t2(void **state)
     f->s.ignore_unicast = true;
     assert_int_equal(dhcp_start(b), 0);
     run_until_bound(f, 30 * SEC);
-    uint64_t bound_at = f->h.timers.now;
+    uint64_t requested_at = f->s.seen[1].at; /* the lease counts from the REQUEST (4.4.1) */
     harness_run(&f->h, 90 * SEC);
     struct server *s = &f->s;
     assert_int_equal(s->n, 4); /* + unicast REQUEST at T1, broadcast REQUEST at T2 */
     assert_int_equal(s->seen[2].dst, SERVER);
-    assert_near(s->seen[2].at - bound_at, 50 * SEC, 10 * NSEC_PER_MSEC);
+    assert_near(s->seen[2].at - requested_at, 50 * SEC, 10 * NSEC_PER_MSEC);
     assert_int_equal(s->seen[3].dst, 0xffffffffu);
     assert_int_equal(s->seen[3].ciaddr, LEASED);
-    assert_near(s->seen[3].at - bound_at, 87500 * NSEC_PER_MSEC, 10 * NSEC_PER_MSEC);
+    assert_near(s->seen[3].at - requested_at, 87500 * NSEC_PER_MSEC, 10 * NSEC_PER_MSEC);
     assert_int_equal(dhcp_stat(b, "tx_rebind"), 1);
     assert_int_equal(dhcp_stat(b, "renewals"), 1);
     assert_int_equal(b->addr, LEASED);
@@ -469,10 +603,10 @@ static void test_lease_expires(void **state)
     struct inet *b = harness_b(&f->h);
     assert_int_equal(dhcp_start(b), 0);
     run_until_bound(f, 30 * SEC);
-    uint64_t bound_at = f->h.timers.now;
+    uint64_t requested_at = f->s.seen[1].at; /* the lease counts from the REQUEST (4.4.1) */
     f->s.silent = true;
     assert_true(harness_run_until(&f->h, b_has_no_address, &f->h, 200 * SEC));
-    assert_near(f->h.timers.now - bound_at, 100 * SEC, 10 * NSEC_PER_MSEC);
+    assert_near(f->h.timers.now - requested_at, 100 * SEC, 10 * NSEC_PER_MSEC);
     assert_int_equal(dhcp_stat(b, "expired"), 1);
     struct server *s = &f->s;
     harness_run(&f->h, 1 * SEC);
@@ -515,10 +649,11 @@ static void test_nak_while_renewing_drops_address(void **state)
     struct inet *b = harness_b(&f->h);
     assert_int_equal(dhcp_start(b), 0);
     run_until_bound(f, 30 * SEC);
-    uint64_t bound_at = f->h.timers.now;
+    uint64_t requested_at = f->s.seen[1].at; /* the lease counts from the REQUEST (4.4.1) */
     f->s.nak_requests = 1;
     assert_true(harness_run_until(&f->h, b_has_no_address, &f->h, 100 * SEC));
-    assert_near(f->h.timers.now - bound_at, 50 * SEC, 10 * NSEC_PER_MSEC); /* T1 + a round trip */
+    assert_near(f->h.timers.now - requested_at, 50 * SEC,
+                10 * NSEC_PER_MSEC); /* T1 + a round trip */
     assert_int_equal(dhcp_stat(b, "rx_nak"), 1);
     run_until_bound(f, 30 * SEC);
     struct server *s = &f->s;
@@ -563,7 +698,7 @@ static void test_keeps_lease_under_faults(void **state)
                                   .seeded = true};
         struct harness_opts o = {.unconfigured_b = true, .fault = {fc, fc}};
         o.fault[1].seed = seed + 100;
-        harness_init(&f->h, &o);
+        fixture_init(f, &o);
         cur = f;
         f->s.lease_s = 3600;
         f->s.sock = udp_bind(harness_a(&f->h), DHCP_SERVER_PORT, server_recv, &f->s, NULL);
@@ -589,6 +724,8 @@ int main(void)
         cmocka_unit_test(test_wire_rejects_malformed),
         cmocka_unit_test(test_wire_options),
         cmocka_unit_test_setup_teardown(test_acquires_lease, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_declines_and_rediscovers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_simultaneous_probe_declines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_discovers_back_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff_capped_at_64s_with_jitter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nak_restarts, setup, teardown),
