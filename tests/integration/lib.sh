@@ -151,10 +151,14 @@ unic_start() {
 # kvm: QEMU opens the TAP itself, inside the namespace. The interface of scripts/qemu-run:
 #   qemu-run [--tap IF] [--timeout S] IMAGE.elf [kernel command line...]
 # (it execs QEMU, so $! is QEMU's pid).
+# A QMP socket lets unic_stop press the VM's power button: the guest then stops as a hosted
+# service does on SIGTERM (service_stop, statistics printed) instead of being killed.
 unic_start_kvm() {
     local bin=$1
     shift
-    ip netns exec "$UNIC_NS" "$UNIC_QEMU_RUN" --tap "$UNIC_TAP" "$bin" \
+    UNIC_QMP=$UNIC_TMP/qmp.sock
+    rm -f "$UNIC_QMP"
+    ip netns exec "$UNIC_NS" "$UNIC_QEMU_RUN" --qmp "$UNIC_QMP" --tap "$UNIC_TAP" "$bin" \
         --ip "$UNIC_SVC_IP/$UNIC_PREFIX" "$@" >"$UNIC_LOG" 2>&1 &
 }
 
@@ -186,7 +190,7 @@ unic_wait_ready() {
     unic_fail "no ping answer from $UNIC_SVC_IP within $limit s"
 }
 
-# unic_stop [SECONDS]: SIGTERM, wait (default bound 10 s, kvm 30 s) for a clean exit; exit status
+# unic_stop [SECONDS]: SIGTERM (kvm: the power button, when there is a QMP socket), wait (default bound 10 s, kvm 30 s) for a clean exit; exit status
 # in $UNIC_STATUS. Fails when the process does not end in time.
 unic_stop() {
     local limit=${1:-} i
@@ -195,7 +199,12 @@ unic_stop() {
         [ "$UNIC_PLATFORM" = kvm ] && limit=30 # QEMU may take a while to tear down under load
     fi
     [ -n "$UNIC_PID" ] || return 0
-    kill -TERM "$UNIC_PID" 2>/dev/null
+    if [ "$UNIC_PLATFORM" = kvm ] && [ -S "${UNIC_QMP:-}" ] && unic_alive; then
+        "$UNIC_QEMU_RUN" --powerdown "$UNIC_QMP" >/dev/null 2>&1 ||
+            unic_log "QMP power button failed; SIGTERM to QEMU"
+    else
+        kill -TERM "$UNIC_PID" 2>/dev/null
+    fi
     for ((i = 0; i < limit * 10; i++)); do
         unic_alive || break
         sleep 0.1
@@ -209,6 +218,10 @@ unic_stop() {
     wait "$UNIC_PID" 2>/dev/null
     UNIC_STATUS=$?
     UNIC_PID=""
+    # isa-debug-exit: QEMU's code is (guest status << 1) | 1; report the guest's own status.
+    if [ "$UNIC_PLATFORM" = kvm ] && [ $((UNIC_STATUS & 1)) = 1 ]; then
+        UNIC_STATUS=$((UNIC_STATUS >> 1))
+    fi
 }
 
 # unic_bg CMD...: a helper process (tcpdump...) killed by the cleanup; pid in $UNIC_BG_PID.
