@@ -1,27 +1,71 @@
-/* The Internet checksum (RFC 1071): a 32-bit accumulator over 16-bit big-endian words. */
+/* The Internet checksum (RFC 1071): a one's-complement sum of 16-bit big-endian words.
+ *
+ * The sum is independent of byte order (RFC 1071 2(B)): we add the data as native 64-bit words
+ * with end-around carry, fold to 16 bits and swap the bytes once at the end on a little-endian
+ * machine. That is about a quarter of an instruction per byte instead of two and a half. */
 #include "unic/wire/checksum.h"
+
+#include <string.h>
+
+#define IS_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, sizeof(w)); /* unaligned loads are fine: the sum needs no alignment */
+    return w;
+}
+
+/* acc + w with the carry out of bit 63 added back in (one's-complement addition). */
+static inline uint64_t add_carry(uint64_t acc, uint64_t w)
+{
+    uint64_t sum;
+    return __builtin_add_overflow(acc, w, &sum) ? sum + 1 : sum;
+}
+
+/* Native-order one's-complement sum of (len) bytes, folded to 16 bits (still native order). */
+static uint16_t sum_native(const uint8_t *p, size_t len)
+{
+    uint64_t acc = 0;
+    for (; len >= 32; p += 32, len -= 32) {
+        acc = add_carry(acc, load64(p));
+        acc = add_carry(acc, load64(p + 8));
+        acc = add_carry(acc, load64(p + 16));
+        acc = add_carry(acc, load64(p + 24));
+    }
+    for (; len >= 8; p += 8, len -= 8)
+        acc = add_carry(acc, load64(p));
+    /* The last 0..7 bytes: each piece stays at its offset's parity within a 16-bit lane. */
+    uint64_t tail = 0;
+    if (len & 4) {
+        uint32_t w;
+        memcpy(&w, p, sizeof(w));
+        tail += w;
+        p += 4;
+    }
+    if (len & 2) {
+        uint16_t w;
+        memcpy(&w, p, sizeof(w));
+        tail += w;
+        p += 2;
+    }
+    if (len & 1) /* padded with a zero byte after it (RFC 1071) */
+        tail += IS_LITTLE_ENDIAN ? p[0] : (uint64_t)p[0] << 8;
+    acc = add_carry(acc, tail);
+    uint64_t s = (acc & 0xffffffffu) + (acc >> 32); /* at most 33 bits */
+    s = (s & 0xffff) + (s >> 16);                   /* at most 18 bits */
+    s = (s & 0xffff) + (s >> 16);
+    s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)s;
+}
 
 uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
 {
-    const uint8_t *p = data;
-    uint64_t acc = sum;
-    /* Eight bytes per step; the 64-bit accumulator cannot overflow for any IPv4 length. */
-    while (len >= 8) {
-        acc += ((uint32_t)p[0] << 8 | p[1]) + ((uint32_t)p[2] << 8 | p[3]) +
-               ((uint32_t)p[4] << 8 | p[5]) + ((uint32_t)p[6] << 8 | p[7]);
-        p += 8;
-        len -= 8;
-    }
-    while (len >= 2) {
-        acc += (uint32_t)p[0] << 8 | p[1];
-        p += 2;
-        len -= 2;
-    }
-    if (len)
-        acc += (uint32_t)p[0] << 8;
-    while (acc >> 32)
-        acc = (acc & 0xffffffffu) + (acc >> 32);
-    return (uint32_t)acc;
+    uint16_t s = sum_native(data, len);
+    if (IS_LITTLE_ENDIAN)
+        s = (uint16_t)(s << 8 | s >> 8);
+    uint64_t acc = (uint64_t)sum + s;
+    return (uint32_t)((acc & 0xffffffffu) + (acc >> 32));
 }
 
 uint16_t csum_fold(uint32_t sum)
