@@ -87,6 +87,8 @@ static uint32_t bucket_of(const struct tcp *tcp, uint32_t laddr, uint16_t lport,
 static void unhash(struct tcp_conn *c)
 {
     struct tcp *tcp = c->tcp;
+    if (tcp->last_lookup == c)
+        tcp->last_lookup = NULL;
     struct tcp_conn **pp = &tcp->table[bucket_of(tcp, c->laddr, c->lport, c->raddr, c->rport)];
     while (*pp && *pp != c)
         pp = &(*pp)->hash_next;
@@ -98,6 +100,8 @@ static void unhash(struct tcp_conn *c)
 static void conn_free(struct tcp_conn *c)
 {
     struct tcp *tcp = c->tcp;
+    if (tcp->last_lookup == c)
+        tcp->last_lookup = NULL;
     if (c->all_prev)
         c->all_prev->all_next = c->all_next;
     else
@@ -201,11 +205,15 @@ struct tcp *tcp_attach(struct inet *inet)
 struct tcp_conn *tcp_lookup(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
                             uint16_t rport)
 {
-    struct tcp_conn *c = tcp->table[bucket_of(tcp, laddr, lport, raddr, rport)];
-    for (; c; c = c->hash_next)
+    struct tcp_conn *c = tcp->last_lookup;
+    if (c && c->lport == lport && c->rport == rport && c->raddr == raddr && c->laddr == laddr)
+        return c;
+    for (c = tcp->table[bucket_of(tcp, laddr, lport, raddr, rport)]; c; c = c->hash_next)
         if (c->lport == lport && c->rport == rport && c->raddr == raddr && c->laddr == laddr)
-            return c;
-    return NULL;
+            break;
+    if (c)
+        tcp->last_lookup = c;
+    return c;
 }
 
 struct tcp_listener *tcp_find_listener(struct tcp *tcp, uint16_t port)

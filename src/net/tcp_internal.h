@@ -155,6 +155,7 @@ struct tcp {
     struct tcp_stats stats;
     struct tcp_conn **table;
     uint32_t table_mask;
+    struct tcp_conn *last_lookup; /* hashed connection found last: a bulk flow skips the hash */
     uint8_t hash_key[16], isn_key[16], cookie_key[16];
     struct tcp_conn *all;
     uint32_t n_conns;
