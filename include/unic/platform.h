@@ -48,9 +48,10 @@ const char *plat_cmdline(void);
  * else hlt forever with interrupts off. */
 _Noreturn void plat_exit(int status);
 
-/* Block until a NIC has frames to read, a shutdown was requested, or the monotonic clock
- * reaches (deadline_ns); UINT64_MAX means no deadline. Returns a bit set: bit i set means NIC i
- * may have frames (spurious bits are allowed, missed ones are not). PLAT_WAIT_SHUTDOWN is set
+/* Block until a NIC has frames to read, a NIC that refused a frame (plat_net_send -EAGAIN) can
+ * take frames again, a shutdown was requested, or the monotonic clock reaches (deadline_ns);
+ * UINT64_MAX means no deadline. Returns a bit set: bit i set means NIC i may have frames to read
+ * or room to send (spurious bits are allowed, missed ones are not). PLAT_WAIT_SHUTDOWN is set
  * once a shutdown was requested (SIGINT/SIGTERM on hosted). Never busy-waits. */
 #define PLAT_WAIT_SHUTDOWN (1ull << 63)
 uint64_t plat_wait(uint64_t deadline_ns);
@@ -62,8 +63,12 @@ unsigned plat_net_count(void);
 int plat_net_info(unsigned nic, struct plat_net_info *out);
 
 /* Queue one Ethernet frame (no FCS) of (len) bytes for sending. The platform copies it or
- * is done with it on return. Returns 0, -EAGAIN when the device queue is full (the caller
- * drops and counts), -EINVAL when len is out of range, or -EIO. */
+ * is done with it on return. Returns 0, -EAGAIN when the device queue is full, -EINVAL when len
+ * is out of range, or -EIO. After -EAGAIN the caller keeps the frame (and those after it) and
+ * tries again once plat_wait() reports the NIC: the platform must make plat_wait() return, with
+ * the NIC's bit, as soon as the device can take frames again (kvm: the virtio transmit
+ * interrupt is enabled until a completion is reclaimed; hosted: the TAP is polled for
+ * writability). */
 int plat_net_send(unsigned nic, const void *frame, size_t len);
 
 /* Receive one frame into (buf) of (cap) bytes; its length goes to (*len). Returns 0, -EAGAIN

@@ -3,9 +3,15 @@
  *
  * unic_main: set up pool, timers, the stack on NIC 0 (through the fault injector), call
  * service_start(), then loop:
- *   run due timers -> plat_wait(next deadline) -> drain each ready NIC into the stack (bounded
- *   batch) -> module flush hooks -> again.
+ *   retry the transmit backlog -> run due timers -> plat_wait(next deadline) -> retry the
+ *   backlog -> drain each ready NIC into the stack (bounded batch) -> module flush hooks -> again.
  * No periodic tick: when nothing is armed, plat_wait() gets no deadline and the process sleeps.
+ *
+ * Transmit backlog: when the device queue is full (plat_net_send -EAGAIN: the virtio ring during
+ * a burst, a TAP whose socket buffer is full), frames wait in a bounded FIFO instead of being
+ * dropped, and every later frame goes behind them, so the wire sees the order the stack sent.
+ * The platform wakes plat_wait() once the device takes frames again. Past LOOP_TX_BACKLOG
+ * frames the newest is dropped (tx_backlog_drops): TCP retransmits it, like a loss on the wire.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,10 +24,13 @@
 #define LOOP_POOL_BUFFERS 2048
 #define LOOP_LARGE_BUDGET (4u << 20)
 #define LOOP_RX_BATCH 128
+#define LOOP_TX_BACKLOG 128 /* frames; about two virtio rings' worth, 1/16 of the pool */
 
 #define LOOP_STATS(X)                                                                              \
     X(iterations)                                                                                  \
-    X(waits) X(rx_frames) X(rx_no_buffer) X(rx_errors) X(tx_frames) X(tx_errors) X(tx_too_long)
+    X(waits)                                                                                       \
+    X(rx_frames) X(rx_no_buffer) X(rx_errors) X(tx_frames) X(tx_errors) X(tx_too_long)             \
+        X(tx_backlogged) X(tx_backlog_drops) X(tx_backlog_peak)
 struct loop_stats {
     LOOP_STATS(STATS_FIELD)
 };
@@ -34,6 +43,8 @@ struct unic_os {
     struct inet inet;
     struct fault_injector fault;
     unsigned nic;
+    struct netbuf *tx_backlog[LOOP_TX_BACKLOG]; /* FIFO of frames the device refused */
+    unsigned tx_backlog_head, tx_backlog_len;
     bool stop;
     int status;
     struct loop_stats stats;
@@ -67,11 +78,13 @@ void unic_shutdown(int status)
     os.status = status;
 }
 
-/* After the fault injector: put the frame on the wire. */
-static void loop_wire_send(void *ctx, struct netbuf *nb)
+/* Hand (nb) to the device. False when the device queue is full (-EAGAIN): the caller keeps
+ * (nb). Otherwise the frame was sent or counted as an error, and is freed. */
+static bool loop_device_send(struct netbuf *nb)
 {
-    (void)ctx;
     int r = plat_net_send(os.nic, nb->data, nb->len);
+    if (r == -EAGAIN)
+        return false;
     if (r == 0)
         os.stats.tx_frames++;
     else if (r == -EINVAL)
@@ -79,6 +92,54 @@ static void loop_wire_send(void *ctx, struct netbuf *nb)
     else
         os.stats.tx_errors++;
     netbuf_free(nb);
+    return true;
+}
+
+/* Send backlogged frames, oldest first, until the backlog is empty or the device is full. */
+static void loop_tx_backlog_flush(void)
+{
+    while (os.tx_backlog_len) {
+        if (!loop_device_send(os.tx_backlog[os.tx_backlog_head]))
+            return;
+        os.tx_backlog[os.tx_backlog_head] = NULL;
+        os.tx_backlog_head = (os.tx_backlog_head + 1) % LOOP_TX_BACKLOG;
+        os.tx_backlog_len--;
+    }
+}
+
+static void loop_tx_backlog_push(struct netbuf *nb)
+{
+    if (os.tx_backlog_len == LOOP_TX_BACKLOG) {
+        os.stats.tx_backlog_drops++;
+        netbuf_free(nb);
+        return;
+    }
+    os.tx_backlog[(os.tx_backlog_head + os.tx_backlog_len) % LOOP_TX_BACKLOG] = nb;
+    os.tx_backlog_len++;
+    os.stats.tx_backlogged++;
+    if (os.tx_backlog_len > os.stats.tx_backlog_peak)
+        os.stats.tx_backlog_peak = os.tx_backlog_len;
+}
+
+/* At exit: what the device never took is dropped and counted. */
+static void loop_tx_backlog_discard(void)
+{
+    loop_tx_backlog_flush();
+    while (os.tx_backlog_len) {
+        netbuf_free(os.tx_backlog[os.tx_backlog_head]);
+        os.tx_backlog_head = (os.tx_backlog_head + 1) % LOOP_TX_BACKLOG;
+        os.tx_backlog_len--;
+        os.stats.tx_backlog_drops++;
+    }
+}
+
+/* After the fault injector: put the frame on the wire, behind any backlog. */
+static void loop_wire_send(void *ctx, struct netbuf *nb)
+{
+    (void)ctx;
+    loop_tx_backlog_flush(); /* the device may have taken frames since the last try */
+    if (os.tx_backlog_len || !loop_device_send(nb))
+        loop_tx_backlog_push(nb);
 }
 
 static int loop_link_output(void *ctx, struct netbuf *nb)
@@ -141,6 +202,7 @@ static void loop_run(void)
     bool more = false;
     while (!os.stop) {
         os.stats.iterations++;
+        loop_tx_backlog_flush();
         timer_queue_run(&os.timers, plat_clock_monotonic());
         loop_flush_modules();
         if (os.stop)
@@ -154,6 +216,7 @@ static void loop_run(void)
         }
         if (ready & PLAT_WAIT_SHUTDOWN)
             break;
+        loop_tx_backlog_flush(); /* the device may have signalled room (see plat_wait) */
         timer_queue_run(&os.timers, plat_clock_monotonic());
         more = (ready & (1ull << os.nic)) && loop_drain(os.nic);
         loop_flush_modules();
@@ -220,14 +283,18 @@ int unic_main(struct unic_config *cfg)
     loop_start_network(cfg);
     int r = service_start(cfg->service_argc, cfg->service_argv);
     if (r != 0) {
+        loop_tx_backlog_discard();
         inet_destroy(&os.inet);
+        netbuf_pool_destroy(&os.pool);
         return r;
     }
     loop_run();
     if (service_stop)
         service_stop();
+    loop_tx_backlog_discard();
     loop_print_stats();
     fault_destroy(&os.fault);
     inet_destroy(&os.inet);
+    netbuf_pool_destroy(&os.pool); /* unic_main may run again in one process (unit tests) */
     return os.status;
 }

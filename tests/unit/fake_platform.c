@@ -1,7 +1,10 @@
 /*
  * A deterministic platform for unit tests and fuzz harnesses: a virtual clock the test sets
- * (fake_clock_set), reproducible "random" bytes, console on stderr, no NICs.
+ * (fake_clock_set), reproducible "random" bytes, console on stderr (or captured), and no NICs
+ * unless a test enables the fake NIC 0 (fake_net_enable), whose sends are logged and may be
+ * refused with -EAGAIN for a while (fake_net_tx_full_until).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,18 @@
 static uint64_t fake_now = 1000000000ull; /* 1 s: keeps "time 0" special cases out of tests */
 static uint64_t fake_rng = 0x853c49e6748fea9bull;
 static int fake_quiet_console;
+static char *fake_capture;
+static size_t fake_capture_cap, fake_capture_len;
+
+static struct {
+    bool enabled;
+    uint8_t mac[6];
+    uint64_t tx_full_until; /* sends before this time are refused */
+    bool refused_since_wait;
+    uint64_t refused;
+    unsigned sent_count;
+    struct fake_frame sent[FAKE_FRAMES_MAX];
+} fake_nic;
 
 void fake_clock_set(uint64_t now)
 {
@@ -29,6 +44,57 @@ void fake_console_quiet(int quiet)
     fake_quiet_console = quiet;
 }
 
+void fake_console_capture(char *buf, size_t cap)
+{
+    fake_capture = cap ? buf : NULL;
+    fake_capture_cap = cap;
+    fake_capture_len = 0;
+    if (fake_capture)
+        fake_capture[0] = 0;
+}
+
+static void fake_capture_append(const char *s, size_t n)
+{
+    size_t room = fake_capture_cap - 1 - fake_capture_len;
+    if (n > room)
+        n = room;
+    memcpy(fake_capture + fake_capture_len, s, n);
+    fake_capture_len += n;
+    fake_capture[fake_capture_len] = 0;
+}
+
+void fake_net_enable(const uint8_t mac[6])
+{
+    memset(&fake_nic, 0, sizeof(fake_nic));
+    fake_nic.enabled = true;
+    memcpy(fake_nic.mac, mac, 6);
+}
+
+void fake_net_disable(void)
+{
+    fake_nic.enabled = false;
+}
+
+void fake_net_tx_full_until(uint64_t t)
+{
+    fake_nic.tx_full_until = t;
+}
+
+unsigned fake_net_sent_count(void)
+{
+    return fake_nic.sent_count;
+}
+
+const struct fake_frame *fake_net_sent(unsigned i)
+{
+    return i < fake_nic.sent_count ? &fake_nic.sent[i] : NULL;
+}
+
+uint64_t fake_net_refused(void)
+{
+    return fake_nic.refused;
+}
+
 uint64_t plat_clock_monotonic(void)
 {
     return fake_now;
@@ -41,6 +107,8 @@ uint64_t plat_clock_wall(void)
 
 void plat_console_write(const char *s, size_t n)
 {
+    if (fake_capture)
+        fake_capture_append(s, n);
     if (!fake_quiet_console)
         fwrite(s, 1, n, stderr);
 }
@@ -67,31 +135,54 @@ _Noreturn void plat_exit(int status)
     exit(status);
 }
 
+/* Jumps the clock to the deadline, or to the moment a full NIC takes frames again if that
+ * comes first. With no deadline and nothing to come, it reports a shutdown: a real platform
+ * would sleep forever and the test would hang. */
 uint64_t plat_wait(uint64_t deadline_ns)
 {
-    if (deadline_ns != UINT64_MAX)
-        fake_clock_set(deadline_ns);
+    if (fake_nic.enabled && fake_nic.refused_since_wait && fake_nic.tx_full_until <= deadline_ns) {
+        fake_nic.refused_since_wait = false;
+        fake_clock_set(fake_nic.tx_full_until);
+        return 1;
+    }
+    if (deadline_ns == UINT64_MAX)
+        return fake_nic.enabled ? PLAT_WAIT_SHUTDOWN : 0;
+    fake_clock_set(deadline_ns);
     return 0;
 }
 
 unsigned plat_net_count(void)
 {
-    return 0;
+    return fake_nic.enabled ? 1 : 0;
 }
 
 int plat_net_info(unsigned nic, struct plat_net_info *out)
 {
-    (void)nic;
-    (void)out;
-    return -19; /* -ENODEV */
+    if (!fake_nic.enabled || nic != 0)
+        return -19; /* -ENODEV */
+    memset(out, 0, sizeof(*out));
+    memcpy(out->mac, fake_nic.mac, 6);
+    out->mtu = 1500;
+    return 0;
 }
 
 int plat_net_send(unsigned nic, const void *frame, size_t len)
 {
-    (void)nic;
-    (void)frame;
-    (void)len;
-    return -19;
+    if (!fake_nic.enabled || nic != 0)
+        return -19;
+    if (len == 0 || len > 1518)
+        return -22; /* -EINVAL */
+    if (plat_clock_monotonic() < fake_nic.tx_full_until) {
+        fake_nic.refused++;
+        fake_nic.refused_since_wait = true;
+        return -11; /* -EAGAIN */
+    }
+    if (fake_nic.sent_count < FAKE_FRAMES_MAX) {
+        struct fake_frame *f = &fake_nic.sent[fake_nic.sent_count++];
+        f->len = len;
+        memcpy(f->data, frame, len < FAKE_FRAME_KEEP ? len : FAKE_FRAME_KEEP);
+    }
+    return 0;
 }
 
 int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len)

@@ -2,10 +2,32 @@
 #ifndef UNIC_TEST_FAKE_PLATFORM_H
 #define UNIC_TEST_FAKE_PLATFORM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 void fake_clock_set(uint64_t now); /* never goes back */
 void fake_random_seed(uint64_t seed);
 void fake_console_quiet(int quiet);
+
+/* Keep what is written to the console (NUL-terminated, truncated to (cap)) in (buf); NULL stops. */
+void fake_console_capture(char *buf, size_t cap);
+
+/* A fake NIC 0 for tests that run the event loop (unic_main); without it there is no NIC.
+ * Sent frames are logged (the first FAKE_FRAME_KEEP bytes of at most FAKE_FRAMES_MAX frames);
+ * nothing is ever received. */
+#define FAKE_FRAMES_MAX 512
+#define FAKE_FRAME_KEEP 128
+struct fake_frame {
+    size_t len;
+    uint8_t data[FAKE_FRAME_KEEP];
+};
+void fake_net_enable(const uint8_t mac[6]); /* also clears the log and the full state */
+void fake_net_disable(void);
+/* plat_net_send returns -EAGAIN while the clock is before (t); plat_wait honours the platform
+ * contract: after a refusal it returns the NIC's bit at (t) if that comes before its deadline. */
+void fake_net_tx_full_until(uint64_t t);
+unsigned fake_net_sent_count(void);
+const struct fake_frame *fake_net_sent(unsigned i);
+uint64_t fake_net_refused(void); /* sends answered -EAGAIN */
 
 #endif

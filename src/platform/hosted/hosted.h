@@ -70,5 +70,7 @@ void capture_close(void);
 
 /* wait.c */
 int wait_init(char *err, size_t errlen);
+/* A send to TAP (nic) found it full: the next plat_wait() also returns once it has room. */
+void wait_watch_writable(unsigned nic);
 
 #endif

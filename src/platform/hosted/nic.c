@@ -98,6 +98,8 @@ int plat_net_send(unsigned nic, const void *frame, size_t len)
     int r = tap_send(n, frame, len);
     if (r == 0)
         capture_frame(frame, len);
+    else if (r == -EAGAIN)
+        wait_watch_writable(nic); /* the platform contract: wake the loop when there is room */
     return r;
 }
 

@@ -7,6 +7,10 @@
  * run only inside uv_run(), so a TAP the core has not drained yet simply reports itself again
  * at the next plat_wait() (no frame is missed, nothing runs behind the core's back, and no
  * epoll_ctl is spent per frame). A replay NIC is always ready until its capture is exhausted.
+ *
+ * After a send found the TAP full (-EAGAIN), its poll also watches for writability, once: the
+ * wake-up reports the NIC ready, so the core retries its transmit backlog, and the poll goes
+ * back to readable only (level-triggered writability would otherwise wake every call).
  */
 #include <signal.h>
 #include <string.h>
@@ -22,19 +26,31 @@ static uv_timer_t wait_timer;
 static uv_signal_t wait_sigint, wait_sigterm;
 static uv_poll_t wait_polls[PLAT_MAX_NICS];
 static bool wait_polling[PLAT_MAX_NICS];
-static uint64_t wait_ready; /* bits set by the callbacks of the current plat_wait() */
-static bool wait_shutdown;  /* SIGINT/SIGTERM seen: every later call reports it    */
+static bool wait_writable[PLAT_MAX_NICS]; /* also watching for room to send */
+static uint64_t wait_ready;               /* bits set by the callbacks of the current plat_wait() */
+static bool wait_shutdown;                /* SIGINT/SIGTERM seen: every later call reports it    */
 
-static void wait_on_readable(uv_poll_t *handle, int status, int events)
+static void wait_on_ready(uv_poll_t *handle, int status, int events)
 {
-    (void)events;
     unsigned nic = (unsigned)(uintptr_t)handle->data;
     /* On a poll error the bit is set too: the read that follows reports the device error. */
     if (status < 0) {
         uv_poll_stop(handle);
         wait_polling[nic] = false;
+        wait_writable[nic] = false;
+    } else if ((events & UV_WRITABLE) && wait_writable[nic]) {
+        wait_writable[nic] = false;
+        uv_poll_start(handle, UV_READABLE, wait_on_ready);
     }
     wait_ready |= 1ull << nic;
+}
+
+void wait_watch_writable(unsigned nic)
+{
+    if (nic >= PLAT_MAX_NICS || !wait_polling[nic] || wait_writable[nic])
+        return;
+    if (uv_poll_start(&wait_polls[nic], UV_READABLE | UV_WRITABLE, wait_on_ready) == 0)
+        wait_writable[nic] = true;
 }
 
 /* Nothing to record: wait_sleep() looks at the clock when uv_run() returns. */
@@ -65,7 +81,7 @@ static int wait_start_polls(char *err, size_t errlen)
         if (r < 0)
             return wait_uv_fail(err, errlen, "uv_poll_init", r);
         wait_polls[i].data = (void *)(uintptr_t)i;
-        r = uv_poll_start(&wait_polls[i], UV_READABLE, wait_on_readable);
+        r = uv_poll_start(&wait_polls[i], UV_READABLE, wait_on_ready);
         if (r < 0)
             return wait_uv_fail(err, errlen, "uv_poll_start", r);
         wait_polling[i] = true;

@@ -4,15 +4,19 @@
  * Queue 0 receives, queue 1 transmits. Every receive descriptor owns one fixed 2 KiB buffer
  * and goes back to the device as soon as its frame is copied out, so the receive ring stays
  * full. Transmit descriptors also own a buffer each: plat_net_send copies the frame behind a
- * zeroed virtio_net_hdr, and completed ones are reclaimed at the next send (transmit
- * interrupts are suppressed). Only the receive queue interrupts; the interrupt stub only marks
- * the NIC pending, plat_wait acknowledges the device and the loop reads.
+ * zeroed virtio_net_hdr, and completed ones are reclaimed at the next send. Transmit
+ * interrupts are suppressed while the ring has room; when a send finds it full (-EAGAIN) they
+ * are enabled until a completion is reclaimed, so that plat_wait returns once the device can
+ * take frames again (the platform contract) and the loop retries its backlog. Both queues share
+ * the NIC's vector; the interrupt stub only marks the NIC pending, plat_wait acknowledges the
+ * device and the loop reads and sends.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "kvm.h"
 #include "unic/platform.h"
 #include "virtio.h"
@@ -24,6 +28,11 @@
 #define ETH_OVERHEAD 18u /* Ethernet header + one VLAN tag */
 #define RXQ 0
 #define TXQ 1
+/* A shorter transmit ring (e.g. CMAKE_C_FLAGS=-DVNET_TX_QUEUE_MAX=16) fills at every burst:
+ * a build for testing the full-ring path (-EAGAIN, transmit interrupt, the loop's backlog). */
+#ifndef VNET_TX_QUEUE_MAX
+#define VNET_TX_QUEUE_MAX NET_QUEUE_SIZE
+#endif
 
 struct vnet {
     struct vtransport *t;
@@ -31,6 +40,7 @@ struct vnet {
     uint8_t *rx_bufs, *tx_bufs;
     uint16_t tx_free[VIRTQ_MAX_SIZE]; /* stack of idle transmit descriptors */
     uint16_t tx_nfree;
+    bool tx_irq;    /* transmit interrupts enabled: a send found the ring full */
     size_t hdr_len; /* 12 for modern devices, 10 for legacy ones */
     struct plat_net_info info;
     struct vnet_stats {
@@ -44,9 +54,10 @@ static unsigned nic_count;
 static uint16_t queue_size(struct vtransport *t, unsigned index)
 {
     uint16_t max = t->ops->queue_max(t, index);
-    if (t->queue_size_fixed || max <= NET_QUEUE_SIZE)
+    uint16_t limit = index == TXQ ? VNET_TX_QUEUE_MAX : NET_QUEUE_SIZE;
+    if (t->queue_size_fixed || max <= limit)
         return max;
-    return NET_QUEUE_SIZE;
+    return limit;
 }
 
 static int vnet_rx_init(struct vnet *n)
@@ -91,7 +102,7 @@ static int vnet_queues(struct vnet *n, uint8_t vector)
     if ((r = vnet_rx_init(n)) < 0 || (r = vnet_tx_init(n)) < 0)
         return r;
     if ((r = t->ops->queue_setup(t, RXQ, &n->rx, vector)) < 0 ||
-        (r = t->ops->queue_setup(t, TXQ, &n->tx, 0)) < 0)
+        (r = t->ops->queue_setup(t, TXQ, &n->tx, vector)) < 0)
         return r;
     return 0;
 }
@@ -209,6 +220,14 @@ int plat_net_info(unsigned nic, struct plat_net_info *out)
     return 0;
 }
 
+/* Ask the device for an interrupt per completed transmit buffer (on), or for none (off). */
+static void vnet_tx_irq(struct vnet *n, bool on)
+{
+    n->tx_irq = on;
+    *(volatile uint16_t *)&n->tx.avail->flags = on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
+    mb(); /* the flag before reading used->idx again: a completion in between is not missed */
+}
+
 static void vnet_tx_reclaim(struct vnet *n)
 {
     uint16_t id;
@@ -219,6 +238,21 @@ static void vnet_tx_reclaim(struct vnet *n)
         else
             n->stats.bad_id++;
     }
+    if (n->tx_irq && n->tx_nfree)
+        vnet_tx_irq(n, false); /* room again: back to interrupt-free sending */
+}
+
+/* A free transmit descriptor, reclaiming completions first. When the ring is full, transmit
+ * interrupts are enabled and completions checked once more (one may have landed before the
+ * flag was seen); false then means the device will interrupt when it frees one. */
+static bool vnet_tx_room(struct vnet *n)
+{
+    vnet_tx_reclaim(n);
+    if (n->tx_nfree || n->tx_irq)
+        return n->tx_nfree != 0;
+    vnet_tx_irq(n, true);
+    vnet_tx_reclaim(n);
+    return n->tx_nfree != 0;
 }
 
 int plat_net_send(unsigned nic, const void *frame, size_t len)
@@ -228,8 +262,7 @@ int plat_net_send(unsigned nic, const void *frame, size_t len)
     struct vnet *n = &nics[nic];
     if (len == 0 || len > NET_BUF_SIZE - n->hdr_len)
         return -EINVAL;
-    vnet_tx_reclaim(n);
-    if (n->tx_nfree == 0) {
+    if (!vnet_tx_room(n)) {
         n->stats.tx_ring_full++;
         return -EAGAIN;
     }
