@@ -2,7 +2,7 @@
  *
  * The sum is independent of byte order (RFC 1071 2(B)): we add the data as native 64-bit words
  * with end-around carry, fold to 16 bits and swap the bytes once at the end on a little-endian
- * machine. That is about a quarter of an instruction per byte instead of two and a half. */
+ * machine. That is about a fifth of an instruction per byte instead of two and a half. */
 #include "unic/wire/checksum.h"
 
 #include <string.h>
@@ -23,16 +23,52 @@ static inline uint64_t add_carry(uint64_t acc, uint64_t w)
     return __builtin_add_overflow(acc, w, &sum) ? sum + 1 : sum;
 }
 
-/* Native-order one's-complement sum of (len) bytes, folded to 16 bits (still native order). */
-static uint16_t sum_native(const uint8_t *p, size_t len)
+#if defined(__x86_64__) && !defined(UNIC_CSUM_GENERIC) /* the generic loop: tests */
+typedef struct {
+    uint8_t bytes[64];
+} block64;
+
+/* x86-64: 64 bytes per step in one carry chain (add, then adc into the same register), as
+ * Linux's csum_partial does: one instruction per 8 bytes instead of two, and no add->adc
+ * dependency pair per word. */
+static uint64_t sum_blocks(uint64_t acc, const uint8_t **pp, size_t *lenp)
 {
-    uint64_t acc = 0;
-    for (; len >= 32; p += 32, len -= 32) {
+    const uint8_t *p = *pp;
+    for (; *lenp >= 64; p += 64, *lenp -= 64)
+        __asm__("addq 0(%[p]), %[acc]\n\t"
+                "adcq 8(%[p]), %[acc]\n\t"
+                "adcq 16(%[p]), %[acc]\n\t"
+                "adcq 24(%[p]), %[acc]\n\t"
+                "adcq 32(%[p]), %[acc]\n\t"
+                "adcq 40(%[p]), %[acc]\n\t"
+                "adcq 48(%[p]), %[acc]\n\t"
+                "adcq 56(%[p]), %[acc]\n\t"
+                "adcq $0, %[acc]"
+                : [acc] "+r"(acc)
+                : [p] "r"(p), "m"(*(const block64 *)p)
+                : "cc");
+    *pp = p;
+    return acc;
+}
+#else
+static uint64_t sum_blocks(uint64_t acc, const uint8_t **pp, size_t *lenp)
+{
+    const uint8_t *p = *pp;
+    for (; *lenp >= 32; p += 32, *lenp -= 32) {
         acc = add_carry(acc, load64(p));
         acc = add_carry(acc, load64(p + 8));
         acc = add_carry(acc, load64(p + 16));
         acc = add_carry(acc, load64(p + 24));
     }
+    *pp = p;
+    return acc;
+}
+#endif
+
+/* Native-order one's-complement sum of (len) bytes, folded to 16 bits (still native order). */
+static uint16_t sum_native(const uint8_t *p, size_t len)
+{
+    uint64_t acc = sum_blocks(0, &p, &len);
     for (; len >= 8; p += 8, len -= 8)
         acc = add_carry(acc, load64(p));
     /* The last 0..7 bytes: each piece stays at its offset's parity within a 16-bit lane. */
