@@ -428,11 +428,27 @@ static bool offer_data(struct tcp_conn *c, const uint8_t *p, uint32_t n)
     return false;
 }
 
+/* Offer (len) bytes at (data), all the receive buffer holds but not copied into it yet, in
+ * place; copy into the buffer only what the service leaves. False when delivery stops. */
+static bool offer_in_place(struct tcp_conn *c, const uint8_t *data, uint32_t len)
+{
+    bool more = !c->rcv_paused && !c->user_done && c->cb.on_data && offer_data(c, data, len);
+    if (c->rcv.buf && c->rcv.len) /* what is left of the segment: now into the buffer */
+        tcp_ring_write_at(&c->rcv, 0, data + len - c->rcv.len, c->rcv.len);
+    return more;
+}
+
 /* Offer buffered in-order data to the service; then EOF once everything was taken. */
 void tcp_deliver(struct tcp_conn *c)
 {
+    tcp_deliver_segment(c, NULL, 0);
+}
+
+void tcp_deliver_segment(struct tcp_conn *c, const uint8_t *data, uint32_t len)
+{
     c->busy++;
-    while (c->rcv.len && !c->rcv_paused && !c->user_done && c->cb.on_data) {
+    bool more = len == 0 || offer_in_place(c, data, len);
+    while (more && c->rcv.len && !c->rcv_paused && !c->user_done && c->cb.on_data) {
         const uint8_t *p;
         uint32_t n = tcp_ring_contig(&c->rcv, &p);
         if (!offer_data(c, p, n))

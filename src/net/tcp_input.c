@@ -551,10 +551,12 @@ void tcp_data_input(struct tcp_conn *c, const struct tcp_seg *seg)
         return;
     if (len) {
         uint32_t off = seq - c->rcv_nxt;
-        tcp_ring_write_at(&c->rcv, c->rcv.len + off, data, len);
+        bool in_place = off == 0 && c->rcv.len == 0 && c->n_ooo == 0;
+        if (!in_place) /* else the service reads the segment and we copy what it leaves */
+            tcp_ring_write_at(&c->rcv, c->rcv.len + off, data, len);
         if (off == 0) {
             in_order(c, len);
-            tcp_deliver(c);
+            tcp_deliver_segment(c, in_place ? data : NULL, in_place ? len : 0);
             if (c->stack_done)
                 return;
         } else {

@@ -199,6 +199,9 @@ void tcp_conn_put(struct tcp_conn *c);
 void tcp_notify_writable(struct tcp_conn *c);
 void tcp_defer_ack(struct tcp_conn *c);
 void tcp_deliver(struct tcp_conn *c);
+/* tcp_deliver() when the receive buffer was empty and (len) in-order bytes at (data) were just
+ * counted in it (rcv.len == len) without being copied: the service reads them in place. */
+void tcp_deliver_segment(struct tcp_conn *c, const uint8_t *data, uint32_t len);
 void tcp_notify_established(struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tcp_conn *c);
 
