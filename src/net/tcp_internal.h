@@ -126,7 +126,8 @@ struct tcp_conn {
     uint8_t n_sacked;
     uint32_t sacked_bytes, high_sack;
 
-    struct timer rtx_timer; /* retransmission or persist */
+    struct timer rtx_timer; /* retransmission or persist; may sit in the queue early: */
+    uint64_t rtx_due;       /* when it is really due (tcp_timer.c rtx_arm_in) */
     struct timer delack_timer;
     struct timer keep_timer;  /* keepalive, TIME_WAIT, FIN_WAIT_2 */
     struct timer event_timer; /* deferred callbacks (zero delay) */

@@ -56,6 +56,18 @@ static uint64_t rtx_delay(struct tcp_conn *c)
     return c->rto_ns;
 }
 
+/* The retransmission timer is due (delay) from now. It moves later on nearly every ACK, so a
+ * later deadline only updates rtx_due and the queued timer stays where it is: it fires early
+ * and on_rtx puts it back for rtx_due. That spares a removal and an insertion in the timer
+ * queue per ACK; an earlier deadline moves the queued timer at once. */
+static void rtx_arm_in(struct tcp_conn *c, uint64_t delay)
+{
+    struct timer *t = &c->rtx_timer;
+    c->rtx_due = inet_now(c->inet) + delay;
+    if (!timer_armed(t) || c->rtx_due < t->deadline)
+        timer_arm(c->inet->timers, t, c->rtx_due);
+}
+
 /* Arm the timer if it is not; an armed RTO gives way to an earlier tail loss probe (the
  * flight grew since the RTO was set for a single segment). */
 void tcp_arm_rtx(struct tcp_conn *c)
@@ -64,9 +76,9 @@ void tcp_arm_rtx(struct tcp_conn *c)
     if (timer_armed(t) && c->tlp_armed)
         return;
     bool was_armed = timer_armed(t);
-    uint64_t old = t->deadline, delay = rtx_delay(c);
+    uint64_t old = c->rtx_due, delay = rtx_delay(c);
     if (!was_armed || (c->tlp_armed && inet_now(c->inet) + delay < old))
-        timer_arm_in(c->inet->timers, t, delay);
+        rtx_arm_in(c, delay);
     else
         c->tlp_armed = false;
 }
@@ -74,9 +86,10 @@ void tcp_arm_rtx(struct tcp_conn *c)
 /* New data was acknowledged: restart the timer for what is still in flight (RFC 6298 5.3). */
 void tcp_rearm_rtx(struct tcp_conn *c)
 {
-    timer_cancel(c->inet->timers, &c->rtx_timer);
     if (c->snd_max != c->snd_una || c->snd.len)
-        timer_arm_in(c->inet->timers, &c->rtx_timer, rtx_delay(c));
+        rtx_arm_in(c, rtx_delay(c));
+    else
+        timer_cancel(c->inet->timers, &c->rtx_timer);
 }
 
 void tcp_arm_delack(struct tcp_conn *c)
@@ -205,12 +218,16 @@ static void tail_probe(struct tcp_conn *c)
     c->tlp_sent = true;
     TCP_COUNT(c->tcp, tx_tail_probes);
     tcp_send_tail_probe(c);
-    timer_arm_in(c->inet->timers, &c->rtx_timer, c->rto_ns);
+    rtx_arm_in(c, c->rto_ns);
 }
 
 static void on_rtx(struct timer *t)
 {
     struct tcp_conn *c = t->arg;
+    if (c->rtx_due > inet_now(c->inet)) { /* queued early (rtx_arm_in): not due yet */
+        timer_arm(c->inet->timers, t, c->rtx_due);
+        return;
+    }
     c->busy++;
     if (c->tlp_armed && c->snd_max != c->snd_una)
         tail_probe(c);

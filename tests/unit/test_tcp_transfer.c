@@ -15,6 +15,7 @@ struct xfer_cfg {
     bool newreno, no_sack, no_options;
     uint32_t isn_a, isn_b; /* 0: random */
     uint64_t max_ns;
+    uint64_t latency_ns; /* one way; 0: the harness default */
 };
 
 static bool xfer_done(void *arg)
@@ -37,7 +38,7 @@ static void configure(struct inet *inet, const struct xfer_cfg *cfg)
 
 static struct xfer *run_xfer(const struct xfer_cfg *cfg)
 {
-    struct harness_opts o = {0};
+    struct harness_opts o = {.latency_ns = cfg->latency_ns};
     for (int s = 0; s < 2; s++)
         o.fault[s] = (struct fault_config){.loss = cfg->loss,
                                            .reorder = cfg->reorder,
@@ -94,6 +95,23 @@ static void test_bulk_clean(void **state)
     struct xfer *x = run_xfer(&cfg);
     assert_int_equal(tcp_stat(harness_a(x->h), "tx_retransmits"), 0);
     assert_int_equal(tcp_stat(harness_b(x->h), "tx_retransmits"), 0);
+    finish(x);
+}
+
+/* A transfer that lasts many RTOs (10 ms RTT): every ACK moves the retransmission timer on
+ * (lazily, see tcp_timer.c), and without loss it must never fire: no tail probe, no RTO. */
+static void test_bulk_long_rtt_no_spurious_timeouts(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {.up = 4 << 20, .down = 4 << 20, .latency_ns = 5 * NSEC_PER_MSEC};
+    struct xfer *x = run_xfer(&cfg);
+    assert_true(x->h->timers.now > NSEC_PER_SEC); /* the RTO is 200 ms at least */
+    for (int s = 0; s < 2; s++) {
+        struct inet *inet = &x->h->stack[s];
+        assert_int_equal(tcp_stat(inet, "tx_retransmits"), 0);
+        assert_int_equal(tcp_stat(inet, "tx_tail_probes"), 0);
+        assert_int_equal(tcp_stat(inet, "tx_rto"), 0);
+    }
     finish(x);
 }
 
@@ -219,6 +237,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bulk_clean),
+        cmocka_unit_test(test_bulk_long_rtt_no_spurious_timeouts),
         cmocka_unit_test(test_bulk_lossy_cubic_sack),
         cmocka_unit_test(test_bulk_lossy_newreno_nosack),
         cmocka_unit_test(test_bulk_no_options),
