@@ -71,6 +71,36 @@ static void test_emit_parse_roundtrip(void **state)
     assert_false(back.opts.has_ts);
 }
 
+/* A header with the 12 option bytes (opts) after a fixed ACK header. */
+static int parse_with_options(const uint8_t opts[12], struct tcp_hdr *h)
+{
+    uint8_t seg[32] = {0, 80, 0, 81, 0, 0, 0, 1, 0, 0, 0, 2, 0x80, TCP_ACK, 0x10, 0};
+    memcpy(seg + 20, opts, 12);
+    return tcp_parse(seg, sizeof(seg), h);
+}
+
+/* NOP, NOP, TS (read without walking the options) gives what any other layout gives, and a
+ * near miss of it still goes through the full checks. */
+static void test_parse_aligned_timestamps(void **state)
+{
+    (void)state;
+    static const uint8_t aligned[12] = {1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8};
+    static const uint8_t other[12] = {8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 0};
+    struct tcp_hdr a, b;
+    assert_int_equal(parse_with_options(aligned, &a), WIRE_OK);
+    assert_int_equal(parse_with_options(other, &b), WIRE_OK);
+    assert_memory_equal(&a, &b, sizeof(a));
+    assert_true(a.opts.has_ts);
+    assert_int_equal(a.opts.ts_val, 0x01020304);
+    assert_int_equal(a.opts.ts_ecr, 0x05060708);
+    assert_int_equal(a.hdr_len, 32);
+    assert_int_equal(a.ack, 2);
+    static const uint8_t bad_len[12] = {1, 1, 8, 11, 1, 2, 3, 4, 5, 6, 7, 8};
+    assert_int_equal(parse_with_options(bad_len, &a), WIRE_EOPTION);
+    static const uint8_t mss_then_ts[12] = {2, 4, 5, 0xb4, 8, 10, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(parse_with_options(mss_then_ts, &a), WIRE_EOPTION); /* TS runs past */
+}
+
 static void test_parse_errors(void **state)
 {
     (void)state;
@@ -125,8 +155,11 @@ static void test_seq_compare_wraps(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_linux_syn),   cmocka_unit_test(test_emit_parse_roundtrip),
-        cmocka_unit_test(test_parse_errors),      cmocka_unit_test(test_checksum),
+        cmocka_unit_test(test_parse_linux_syn),
+        cmocka_unit_test(test_emit_parse_roundtrip),
+        cmocka_unit_test(test_parse_aligned_timestamps),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_checksum),
         cmocka_unit_test(test_seq_compare_wraps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,10 @@
 #include "unic/wire/ip4.h"
 #include "unic/wire/wire.h"
 
+/* NOP, NOP, timestamps kind and length: the first word of the usual options, big-endian. */
+#define TCP_ALIGNED_TS_PREFIX                                                                      \
+    ((uint32_t)TCP_OPT_NOP << 24 | (uint32_t)TCP_OPT_NOP << 16 | TCP_OPT_TS << 8 | 10)
+
 /* One option of (kind) whose total length is (len), with its body at (b). */
 static int parse_option(uint8_t kind, const uint8_t *b, uint8_t len, struct tcp_opts *o)
 {
@@ -53,6 +57,14 @@ static int parse_option(uint8_t kind, const uint8_t *b, uint8_t len, struct tcp_
 
 static int parse_options(const uint8_t *p, size_t len, struct tcp_opts *o)
 {
+    /* What nearly every segment of a connection with timestamps carries (RFC 7323 appendix A:
+     * NOP, NOP, TS), Linux's and ours alike: read it without walking the options. */
+    if (len == 12 && rd32(p) == TCP_ALIGNED_TS_PREFIX) {
+        o->has_ts = true;
+        o->ts_val = rd32(p + 4);
+        o->ts_ecr = rd32(p + 8);
+        return WIRE_OK;
+    }
     size_t i = 0;
     while (i < len) {
         uint8_t kind = p[i];
