@@ -24,8 +24,9 @@
 #define NETBUF_HEADROOM 144
 /* Pool buffer size: headroom + a 1514-byte frame + slack, a multiple of 64. */
 #define NETBUF_POOL_BUF_SIZE 1728
-/* Largest buffer netbuf_alloc_size() hands out (a full IPv4 datagram + headroom). */
-#define NETBUF_MAX_SIZE (65535 + NETBUF_HEADROOM)
+/* Largest buffer netbuf_alloc_size() hands out: headroom + a full IPv4 datagram in an Ethernet
+ * frame with a VLAN tag (a NIC's TCP super-packet arrives whole, see platform.h). */
+#define NETBUF_MAX_SIZE (NETBUF_HEADROOM + 18 + 65535)
 
 struct netbuf_pool;
 

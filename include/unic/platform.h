@@ -22,10 +22,17 @@
 #define PLAT_NET_F_CSUM_TX (1u << 0) /* may send frames with partial L4 checksums */
 #define PLAT_NET_F_CSUM_RX (1u << 1) /* delivers frames with verified L4 checksums */
 
+/* Longest frame a NIC may deliver: Ethernet (14) + VLAN tag (4) + a 65535-byte IPv4 packet. */
+#define PLAT_NET_MAX_FRAME (18 + 65535)
+
 struct plat_net_info {
-    uint8_t mac[6];    /* the device's MAC address (hosted: random or --mac)  */
-    uint16_t mtu;      /* largest IP packet the link carries, usually 1500     */
-    uint32_t features; /* PLAT_NET_F_* bits                                    */
+    uint8_t mac[6];        /* the device's MAC address (hosted: random or --mac)    */
+    uint16_t mtu;          /* largest IP packet the link carries, usually 1500       */
+    uint32_t features;     /* PLAT_NET_F_* bits                                      */
+    uint32_t rx_max_frame; /* longest frame plat_net_recv may deliver, at most
+                            * PLAT_NET_MAX_FRAME; 0 means mtu + 18. A NIC with receive
+                            * offloads (hosted TAP: TCP super-packets of up to 64 KB)
+                            * delivers frames far longer than its MTU. */
 };
 
 /* Nanoseconds since boot (an arbitrary fixed origin). Never goes back. */
@@ -72,7 +79,11 @@ int plat_net_info(unsigned nic, struct plat_net_info *out);
 int plat_net_send(unsigned nic, const void *frame, size_t len);
 
 /* Receive one frame into (buf) of (cap) bytes; its length goes to (*len). Returns 0, -EAGAIN
- * when none is pending, or -EIO. A frame longer than cap is dropped and reported as -EMSGSIZE. */
+ * when none is pending, or -EIO. A frame longer than cap is dropped and reported as -EMSGSIZE;
+ * one the device delivered malformed (a bad offload header) is dropped, counted by the
+ * platform, and reported as -EBADMSG. Frames may be as long as rx_max_frame (plat_net_info):
+ * the caller offers that much room to get them. A frame that arrived with a partial transport
+ * checksum (offload) is delivered with the checksum completed, so it verifies like any other. */
 int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len);
 
 /* The memory region the OS may use as its heap: kvm returns the free RAM after the image;

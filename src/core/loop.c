@@ -12,6 +12,13 @@
  * dropped, and every later frame goes behind them, so the wire sees the order the stack sent.
  * The platform wakes plat_wait() once the device takes frames again. Past LOOP_TX_BACKLOG
  * frames the newest is dropped (tx_backlog_drops): TCP retransmits it, like a loss on the wire.
+ *
+ * Large frames: a NIC with receive offloads (plat_net_info.rx_max_frame beyond a pool buffer:
+ * the hosted TAP hands up TCP super-packets of up to 64 KB) is read into a spare buffer of that
+ * size from the pool's large budget. A large frame goes up in it (rx_large) and the next read
+ * takes a new spare; a small one is copied into a pool buffer and the spare is kept. Without a
+ * spare (large budget exhausted) frames are read into pool buffers and the device drops those
+ * that do not fit (rx_too_long).
  */
 #include <errno.h>
 #include <string.h>
@@ -26,13 +33,12 @@
 #define LOOP_RX_BATCH 128
 #define LOOP_TX_BACKLOG 128 /* frames; about two virtio rings' worth, 1/16 of the pool */
 
-/* clang-format does not settle on one layout for X-macro lists. */
 /* clang-format off */
 #define LOOP_STATS(X)                                                                              \
-    X(iterations)                                                                                  \
-    X(waits)                                                                                       \
-    X(rx_frames) X(rx_no_buffer) X(rx_errors) X(tx_frames) X(tx_errors) X(tx_too_long)             \
-        X(tx_backlogged) X(tx_backlog_drops) X(tx_backlog_peak)
+    X(iterations) X(waits)                                                                         \
+    X(rx_frames) X(rx_large) X(rx_no_buffer) X(rx_too_long) X(rx_bad_offload) X(rx_errors)         \
+    X(tx_frames) X(tx_errors) X(tx_too_long)                                                       \
+    X(tx_backlogged) X(tx_backlog_drops) X(tx_backlog_peak)
 /* clang-format on */
 struct loop_stats {
     LOOP_STATS(STATS_FIELD)
@@ -46,6 +52,8 @@ struct unic_os {
     struct inet inet;
     struct fault_injector fault;
     unsigned nic;
+    size_t rx_max_frame;     /* 0: every frame fits a pool buffer                 */
+    struct netbuf *rx_spare; /* large-frame NICs: the buffer the next frame goes in */
     struct netbuf *tx_backlog[LOOP_TX_BACKLOG]; /* FIFO of frames the device refused */
     unsigned tx_backlog_head, tx_backlog_len;
     bool stop;
@@ -157,35 +165,85 @@ static void loop_stack_input(void *ctx, struct netbuf *nb)
     inet_input(ctx, nb);
 }
 
+/* Count a failed receive; returns (r). */
+static int loop_rx_failed(int r)
+{
+    if (r == -EMSGSIZE)
+        os.stats.rx_too_long++;
+    else if (r == -EBADMSG)
+        os.stats.rx_bad_offload++;
+    else if (r != -EAGAIN)
+        os.stats.rx_errors++;
+    return r;
+}
+
 /* Read and discard one frame when no buffer is free, so the device does not stay full. */
 static int loop_drop_frame(unsigned nic)
 {
     static uint8_t scratch[NETBUF_POOL_BUF_SIZE];
     size_t len;
     os.stats.rx_no_buffer++;
-    return plat_net_recv(nic, scratch, sizeof(scratch), &len);
+    int r = plat_net_recv(nic, scratch, sizeof(scratch), &len);
+    return r == 0 ? -ENOBUFS : loop_rx_failed(r);
+}
+
+/* One frame of (nic) into a pool buffer (*out). 0, -EAGAIN when none, or another -errno when
+ * a frame was dropped (counted). */
+static int loop_recv_pool(unsigned nic, struct netbuf **out)
+{
+    struct netbuf *nb = netbuf_alloc(&os.pool);
+    if (!nb)
+        return loop_drop_frame(nic);
+    size_t len = 0;
+    int r = plat_net_recv(nic, nb->data, netbuf_tailroom(nb), &len);
+    if (r < 0) {
+        netbuf_free(nb);
+        return loop_rx_failed(r);
+    }
+    nb->len = len;
+    *out = nb;
+    return 0;
+}
+
+/* As loop_recv_pool, for a NIC whose frames may exceed a pool buffer (see the top). */
+static int loop_recv_large(unsigned nic, struct netbuf **out)
+{
+    if (!os.rx_spare)
+        os.rx_spare = netbuf_alloc_size(&os.pool, os.rx_max_frame);
+    struct netbuf *big = os.rx_spare;
+    if (!big)
+        return loop_recv_pool(nic, out);
+    size_t len = 0;
+    int r = plat_net_recv(nic, big->data, netbuf_tailroom(big), &len);
+    if (r < 0)
+        return loop_rx_failed(r);
+    if (len > NETBUF_POOL_BUF_SIZE - NETBUF_HEADROOM) {
+        os.rx_spare = NULL;
+        os.stats.rx_large++;
+        big->len = len;
+        *out = big;
+        return 0;
+    }
+    struct netbuf *nb = netbuf_alloc(&os.pool);
+    if (!nb) {
+        os.stats.rx_no_buffer++;
+        return -ENOBUFS;
+    }
+    memcpy(netbuf_put(nb, len), big->data, len);
+    *out = nb;
+    return 0;
 }
 
 /* Deliver up to LOOP_RX_BATCH frames of (nic); true if it may have more. */
 static bool loop_drain(unsigned nic)
 {
     for (unsigned i = 0; i < LOOP_RX_BATCH; i++) {
-        struct netbuf *nb = netbuf_alloc(&os.pool);
-        if (!nb) {
-            if (loop_drop_frame(nic) == -EAGAIN)
-                return false;
+        struct netbuf *nb = NULL;
+        int r = os.rx_max_frame ? loop_recv_large(nic, &nb) : loop_recv_pool(nic, &nb);
+        if (r == -EAGAIN)
+            return false;
+        if (r < 0)
             continue;
-        }
-        size_t len = 0;
-        int r = plat_net_recv(nic, nb->data, netbuf_tailroom(nb), &len);
-        if (r < 0) {
-            netbuf_free(nb);
-            if (r == -EAGAIN)
-                return false;
-            os.stats.rx_errors++;
-            continue;
-        }
-        nb->len = len;
         nb->nic = (uint8_t)nic;
         os.stats.rx_frames++;
         fault_process(&os.fault, FAULT_RX, nb);
@@ -245,6 +303,9 @@ static int loop_setup_stack(struct unic_config *cfg)
         return -ENODEV;
     }
     struct inet_config ic = {.mtu = info.mtu ? info.mtu : 1500};
+    if (info.rx_max_frame > NETBUF_POOL_BUF_SIZE - NETBUF_HEADROOM)
+        os.rx_max_frame =
+            info.rx_max_frame < PLAT_NET_MAX_FRAME ? info.rx_max_frame : PLAT_NET_MAX_FRAME;
     memcpy(ic.mac, cfg->have_mac ? cfg->mac : info.mac, 6);
     int r = inet_init(&os.inet, &ic, &os.pool, &os.timers, loop_link_output, NULL);
     if (r < 0)
@@ -286,6 +347,7 @@ int unic_main(struct unic_config *cfg)
     loop_start_network(cfg);
     int r = service_start(cfg->service_argc, cfg->service_argv);
     if (r != 0) {
+        netbuf_free(os.rx_spare);
         loop_tx_backlog_discard();
         inet_destroy(&os.inet);
         netbuf_pool_destroy(&os.pool);
@@ -295,6 +357,8 @@ int unic_main(struct unic_config *cfg)
     if (service_stop)
         service_stop();
     loop_tx_backlog_discard();
+    netbuf_free(os.rx_spare);
+    os.rx_spare = NULL;
     loop_print_stats();
     fault_destroy(&os.fault);
     inet_destroy(&os.inet);

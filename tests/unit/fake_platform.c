@@ -28,6 +28,16 @@ static struct {
     struct fake_frame sent[FAKE_FRAMES_MAX];
 } fake_nic;
 
+static struct {
+    uint32_t max_frame;
+    unsigned head, count;
+    struct {
+        size_t len;
+        int error;
+        uint8_t data[PLAT_NET_MAX_FRAME];
+    } frames[FAKE_RX_MAX];
+} fake_rx;
+
 void fake_clock_set(uint64_t now)
 {
     if (now > fake_now)
@@ -68,6 +78,24 @@ void fake_net_enable(const uint8_t mac[6])
     memset(&fake_nic, 0, sizeof(fake_nic));
     fake_nic.enabled = true;
     memcpy(fake_nic.mac, mac, 6);
+    fake_rx.max_frame = 0;
+    fake_rx.head = fake_rx.count = 0;
+}
+
+int fake_net_rx_push(const void *frame, size_t len, int error)
+{
+    if (fake_rx.count == FAKE_RX_MAX || len > PLAT_NET_MAX_FRAME)
+        return -1;
+    unsigned i = (fake_rx.head + fake_rx.count++) % FAKE_RX_MAX;
+    fake_rx.frames[i].len = len;
+    fake_rx.frames[i].error = error;
+    memcpy(fake_rx.frames[i].data, frame, len);
+    return 0;
+}
+
+void fake_net_rx_max_frame(uint32_t max)
+{
+    fake_rx.max_frame = max;
 }
 
 void fake_net_disable(void)
@@ -140,6 +168,8 @@ _Noreturn void plat_exit(int status)
  * would sleep forever and the test would hang. */
 uint64_t plat_wait(uint64_t deadline_ns)
 {
+    if (fake_nic.enabled && fake_rx.count)
+        return 1;
     if (fake_nic.enabled && fake_nic.refused_since_wait && fake_nic.tx_full_until <= deadline_ns) {
         fake_nic.refused_since_wait = false;
         fake_clock_set(fake_nic.tx_full_until);
@@ -163,6 +193,7 @@ int plat_net_info(unsigned nic, struct plat_net_info *out)
     memset(out, 0, sizeof(*out));
     memcpy(out->mac, fake_nic.mac, 6);
     out->mtu = 1500;
+    out->rx_max_frame = fake_rx.max_frame;
     return 0;
 }
 
@@ -187,11 +218,18 @@ int plat_net_send(unsigned nic, const void *frame, size_t len)
 
 int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len)
 {
-    (void)nic;
-    (void)buf;
-    (void)cap;
-    (void)len;
-    return -11; /* -EAGAIN */
+    if (!fake_nic.enabled || nic != 0 || fake_rx.count == 0)
+        return -11; /* -EAGAIN */
+    unsigned i = fake_rx.head;
+    fake_rx.head = (fake_rx.head + 1) % FAKE_RX_MAX;
+    fake_rx.count--;
+    if (fake_rx.frames[i].error < 0)
+        return fake_rx.frames[i].error;
+    if (fake_rx.frames[i].len > cap)
+        return -90; /* -EMSGSIZE */
+    memcpy(buf, fake_rx.frames[i].data, fake_rx.frames[i].len);
+    *len = fake_rx.frames[i].len;
+    return 0;
 }
 
 void *plat_heap(size_t *len)

@@ -14,7 +14,7 @@ void fake_console_capture(char *buf, size_t cap);
 
 /* A fake NIC 0 for tests that run the event loop (unic_main); without it there is no NIC.
  * Sent frames are logged (the first FAKE_FRAME_KEEP bytes of at most FAKE_FRAMES_MAX frames);
- * nothing is ever received. */
+ * frames are received only when a test pushes them (fake_net_rx_push). */
 #define FAKE_FRAMES_MAX 512
 #define FAKE_FRAME_KEEP 128
 struct fake_frame {
@@ -29,5 +29,14 @@ void fake_net_tx_full_until(uint64_t t);
 unsigned fake_net_sent_count(void);
 const struct fake_frame *fake_net_sent(unsigned i);
 uint64_t fake_net_refused(void); /* sends answered -EAGAIN */
+
+/* Frames plat_net_recv delivers, in order, each once (copied; at most FAKE_RX_MAX queued).
+ * A frame pushed with (error) < 0 is consumed and reported as that -errno (a NIC that found it
+ * malformed: -EBADMSG); one longer than the receiver's room as -EMSGSIZE. plat_wait returns
+ * the NIC's bit at once while frames are queued. Returns 0, or -1 when the queue is full. */
+#define FAKE_RX_MAX 8
+int fake_net_rx_push(const void *frame, size_t len, int error);
+/* plat_net_info's rx_max_frame (0 by default: wire-sized frames). */
+void fake_net_rx_max_frame(uint32_t max);
 
 #endif

@@ -1,0 +1,188 @@
+/* The event loop's receive path (src/core/loop.c), run through unic_main() on the fake
+ * platform's NIC: a NIC that states a large rx_max_frame (the hosted TAP with offloads) gets
+ * frames of up to 64 KB up whole, small ones beside them still in pool buffers; a NIC without
+ * it has its long frames dropped and counted; frames the NIC reports malformed are counted. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fake_platform.h"
+#include "unic.h"
+#include "unic/platform.h"
+#include "unic/udp.h"
+#include "unic/wire/ip4.h"
+#include "unic/wire/udp.h"
+
+#define OUR_ADDR 0x0a000001u
+#define PEER_ADDR 0x0a000009u
+#define PORT 9
+#define RUN_NS (50 * NSEC_PER_MSEC)
+#define MAX_DATAGRAMS 8
+
+static const uint8_t our_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+static struct timer stop_timer;
+static struct udp_sock *sock;
+static char console[16384];
+static size_t got_len[MAX_DATAGRAMS];
+static unsigned got;
+
+static uint8_t pattern(size_t i, size_t len)
+{
+    return (uint8_t)(i * 31 + len);
+}
+
+static void on_datagram(struct udp_sock *s, const struct udp_meta *meta, const uint8_t *data,
+                        size_t len)
+{
+    (void)s;
+    (void)meta;
+    for (size_t i = 0; i < len; i++)
+        assert_int_equal(data[i], pattern(i, len));
+    assert_true(got < MAX_DATAGRAMS);
+    got_len[got++] = len;
+}
+
+static void on_stop(struct timer *t)
+{
+    (void)t;
+    udp_close(sock);
+    unic_shutdown(0);
+}
+
+int service_start(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    sock = udp_bind(unic_inet(), PORT, on_datagram, NULL, NULL);
+    assert_non_null(sock);
+    timer_init(&stop_timer, on_stop, NULL);
+    timer_arm_in(unic_timers(), &stop_timer, RUN_NS);
+    return 0;
+}
+
+/* Queue one unfragmented datagram of (payload) bytes from the peer to us; (error) as in
+ * fake_net_rx_push. */
+static void push_datagram(size_t payload, int error)
+{
+    static uint8_t f[PLAT_NET_MAX_FRAME];
+    size_t l4 = UDP_HDR_LEN + payload;
+    assert_true(14 + 20 + l4 <= sizeof(f));
+    memcpy(f, our_mac, 6);
+    memcpy(f + 6, (const uint8_t[]){0x02, 0, 0, 0, 0, 0x09, 0x08, 0x00}, 8);
+    for (size_t i = 0; i < payload; i++)
+        f[14 + 20 + UDP_HDR_LEN + i] = pattern(i, payload);
+    struct udp_hdr u = {.sport = 5000, .dport = PORT};
+    assert_int_equal(udp_emit(f + 34, l4, &u, PEER_ADDR, OUR_ADDR, payload), UDP_HDR_LEN);
+    struct ip4_hdr ip = {.total_len = (uint16_t)(20 + l4),
+                         .ttl = 64,
+                         .proto = IP4_PROTO_UDP,
+                         .src = PEER_ADDR,
+                         .dst = OUR_ADDR,
+                         .df = true};
+    assert_int_equal(ip4_emit(f + 14, 20, &ip), 20);
+    assert_int_equal(fake_net_rx_push(f, 34 + l4, error), 0);
+}
+
+/* Run the loop on the fake NIC with the frames pushed so far; returns the exit status. */
+static int run_loop(uint32_t rx_max_frame)
+{
+    fake_net_rx_max_frame(rx_max_frame);
+    fake_console_quiet(1);
+    fake_console_capture(console, sizeof(console));
+    struct unic_config cfg = {.have_ip = true, .ip = OUR_ADDR, .prefix_len = 24, .verbosity = -1};
+    int status = unic_main(&cfg);
+    fake_console_capture(NULL, 0);
+    fake_console_quiet(0);
+    fake_net_disable();
+    return status;
+}
+
+static void setup(void)
+{
+    fake_net_enable(our_mac);
+    got = 0;
+    memset(got_len, 0, sizeof(got_len));
+}
+
+/* A counter of the "stats loop:" line printed at exit; 0 when absent (zeros are not printed). */
+static long long loop_stat(const char *name)
+{
+    const char *line = strstr(console, "stats loop:");
+    assert_non_null(line);
+    const char *end = strchr(line, '\n');
+    char key[64];
+    snprintf(key, sizeof(key), " %s=", name);
+    const char *at = strstr(line, key);
+    if (!at || (end && at > end))
+        return 0;
+    return strtoll(at + strlen(key), NULL, 10);
+}
+
+static void test_large_frames_go_up_whole(void **state)
+{
+    (void)state;
+    setup();
+    push_datagram(100, 0);
+    push_datagram(30000, 0);
+    push_datagram(200, 0);
+    push_datagram(UDP_MAX_PAYLOAD, 0); /* a 65535-byte IPv4 packet */
+    push_datagram(1400, 0);
+    assert_int_equal(run_loop(PLAT_NET_MAX_FRAME), 0);
+    assert_int_equal(got, 5);
+    assert_int_equal(got_len[0], 100);
+    assert_int_equal(got_len[1], 30000);
+    assert_int_equal(got_len[2], 200);
+    assert_int_equal(got_len[3], UDP_MAX_PAYLOAD);
+    assert_int_equal(got_len[4], 1400);
+    assert_int_equal(loop_stat("rx_frames"), 5);
+    assert_int_equal(loop_stat("rx_large"), 2);
+    assert_int_equal(loop_stat("rx_too_long"), 0);
+    assert_non_null(strstr(console, "in_use=0 ")); /* every pool buffer went back */
+    assert_non_null(strstr(console, "large_refused=0"));
+}
+
+static void test_wire_sized_nic_drops_long_frames(void **state)
+{
+    (void)state;
+    setup();
+    push_datagram(100, 0);
+    push_datagram(3000, 0);
+    push_datagram(200, 0);
+    assert_int_equal(run_loop(0), 0);
+    assert_int_equal(got, 2);
+    assert_int_equal(got_len[0], 100);
+    assert_int_equal(got_len[1], 200);
+    assert_int_equal(loop_stat("rx_too_long"), 1);
+    assert_int_equal(loop_stat("rx_large"), 0);
+}
+
+static void test_malformed_offload_is_counted(void **state)
+{
+    (void)state;
+    setup();
+    push_datagram(40000, -EBADMSG);
+    push_datagram(100, -EBADMSG);
+    push_datagram(300, 0);
+    assert_int_equal(run_loop(PLAT_NET_MAX_FRAME), 0);
+    assert_int_equal(got, 1);
+    assert_int_equal(got_len[0], 300);
+    assert_int_equal(loop_stat("rx_bad_offload"), 2);
+    assert_int_equal(loop_stat("rx_errors"), 0);
+    assert_int_equal(loop_stat("rx_frames"), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_large_frames_go_up_whole),
+        cmocka_unit_test(test_wire_sized_nic_drops_long_frames),
+        cmocka_unit_test(test_malformed_offload_is_counted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
