@@ -3,7 +3,7 @@
  *
  *   NAME [--ip A.B.C.D/N] [--gw A.B.C.D] [--dns A.B.C.D] [--mac M] [--tap IF] [--pcap FILE]
  *        [--replay FILE] [--loss P] [--duplicate P] [--reorder P] [--corrupt P] [--seed N]
- *        [--verbose] [--quiet] [--help] [-- service args]
+ *        [--no-offload] [--verbose] [--quiet] [--help] [-- service args]
  *
  * Hosted passes main()'s argv; kvm splits the kernel command line with config_split() first.
  * Bad input gives a one-line message in (err) and a negative return; the caller prints it and
@@ -36,7 +36,8 @@ struct unic_config {
     const char *pcap;   /* hosted only */
     const char *replay; /* hosted only: a pcap fed in as a NIC */
     struct fault_config fault;
-    int verbosity; /* -1 quiet, 0 normal, 1 verbose */
+    bool no_offload; /* hosted: the TAP without receive offloads (one wire frame per read) */
+    int verbosity;   /* -1 quiet, 0 normal, 1 verbose */
     bool help;
     int service_argc; /* service_argv[0] is the program name */
     char *service_argv[CONFIG_MAX_ARGS + 1];

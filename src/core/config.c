@@ -21,6 +21,8 @@ static const char usage_text[] =
     "  --replay FILE      feed the frames of a pcap FILE into the stack (hosted)\n"
     "  --loss P --duplicate P --reorder P --corrupt P   fault injection, 0 <= P <= 1\n"
     "  --seed N           seed of the fault injector (reproducible runs)\n"
+    "  --no-offload       no receive offloads on the TAP: frames as on a wire, checksums\n"
+    "                     complete (hosted; also off with --replay or any fault option)\n"
     "  --verbose --quiet  more or less logging\n";
 
 const char *config_usage(void)
@@ -203,6 +205,8 @@ static int parse_flag(struct unic_config *cfg, const char *opt)
         cfg->verbosity = 1;
     else if (!strcmp(opt, "--quiet"))
         cfg->verbosity = -1;
+    else if (!strcmp(opt, "--no-offload"))
+        cfg->no_offload = true;
     else if (!strcmp(opt, "--help") || !strcmp(opt, "-h"))
         cfg->help = true;
     else

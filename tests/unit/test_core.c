@@ -82,11 +82,12 @@ static void test_config_parses_all_options(void **state)
     (void)state;
     struct unic_config cfg;
     char err[128];
-    assert_int_equal(parse(&cfg,
-                           "dns --ip 10.1.0.2/16 --gw 10.1.0.1 --mac 02:aa:bb:cc:dd:0e --tap t0 "
-                           "--loss 0.02 --reorder .5 --seed 7 --verbose -- --records 42",
-                           err),
-                     0);
+    assert_int_equal(
+        parse(&cfg,
+              "dns --ip 10.1.0.2/16 --gw 10.1.0.1 --mac 02:aa:bb:cc:dd:0e --tap t0 "
+              "--loss 0.02 --reorder .5 --seed 7 --verbose --no-offload -- --records 42",
+              err),
+        0);
     assert_true(cfg.have_ip);
     assert_int_equal(cfg.ip, 0x0a010002);
     assert_int_equal(cfg.prefix_len, 16);
@@ -97,6 +98,7 @@ static void test_config_parses_all_options(void **state)
     assert_true(cfg.fault.reorder > 0.499 && cfg.fault.reorder < 0.501);
     assert_true(cfg.fault.seeded);
     assert_int_equal(cfg.verbosity, 1);
+    assert_true(cfg.no_offload);
     assert_int_equal(cfg.service_argc, 3);
     assert_string_equal(cfg.service_argv[0], "dns");
     assert_string_equal(cfg.service_argv[1], "--records");
@@ -112,7 +114,7 @@ static void test_config_rejects_bad_input_with_message(void **state)
     const char *bad[] = {
         "x --ip 10.0.0.300/24", "x --ip 10.0.0.1/33",        "x --bogus", "x --loss 1.5",
         "x --loss abc",         "x --mac 01:00:00:00:00:00", "x --gw",    "x --seed -1",
-        "x --ip 10.0.0/24"};
+        "x --ip 10.0.0/24",     "x --no-offload=yes"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = 0;
         assert_int_not_equal(parse(&cfg, bad[i], err), 0);

@@ -9,7 +9,7 @@
 
 #include "hosted.h"
 
-#define CAPTURE_SNAPLEN 65535
+#define CAPTURE_SNAPLEN PLAT_NET_MAX_FRAME /* whole super-packets of a TAP with offloads */
 
 static pcap_t *capture_dead;
 static pcap_dumper_t *capture_dumper;

@@ -3,7 +3,8 @@
  *
  * main.c    main(): parse the command line, open the NICs, start the wait machinery, unic_main()
  * nic.c     the NIC table and plat_net_*: dispatches to a TAP or a replay NIC, feeds --pcap
- * tap.c     a TAP device through /dev/net/tun (IFF_TAP | IFF_NO_PI, non-blocking)
+ * tap.c     a TAP device through /dev/net/tun (IFF_TAP | IFF_NO_PI, non-blocking), with
+ *           receive offloads (IFF_VNET_HDR: 64 KB TCP super-packets, partial checksums)
  * replay.c  a NIC that feeds the frames of a pcap file into the stack, then asks for shutdown
  * capture.c the --pcap writer (libpcap pcap_dump), flushed before sleeping and at exit
  * wait.c    plat_wait() on libuv: uv_poll_t per TAP, uv_timer_t deadline, uv_signal_t
@@ -22,8 +23,16 @@
 
 #include "unic/config.h"
 #include "unic/platform.h"
+#include "unic/stats.h"
 
 enum hosted_nic_kind { HOSTED_NIC_TAP, HOSTED_NIC_REPLAY };
+
+/* TAP offload counters: super-packets and partial checksums received, malformed headers. */
+#define TAP_STATS(X)                                                                               \
+    X(rx_gso_frames) X(rx_gso_bytes) X(rx_csum_completed) X(rx_bad_vnet_hdr) X(rx_short_vnet_hdr)
+struct tap_stats {
+    TAP_STATS(STATS_FIELD)
+};
 
 struct hosted_nic {
     enum hosted_nic_kind kind;
@@ -32,7 +41,10 @@ struct hosted_nic {
     bool exhausted; /* REPLAY: every frame of the capture was delivered              */
     bool failed;    /* a hard device error: the NIC is dead, the process shuts down */
     bool link_down; /* TAP: the last write found the interface down (warned once)    */
-    char name[32];  /* interface or file name, for messages                          */
+    bool vnet_hdr;  /* TAP: frames carry a virtio-net header                         */
+    bool offloaded; /* TAP: the kernel agreed to the receive offloads                */
+    struct tap_stats tap_stats;
+    char name[32]; /* interface or file name, for messages                          */
     struct plat_net_info info;
 };
 
@@ -49,13 +61,17 @@ void hosted_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int nic_open_all(const struct unic_config *cfg, char *err, size_t errlen, int *status);
 struct hosted_nic *nic_get(unsigned nic);
 bool nic_any_failed(void);
+void nic_print_stats(void);
 void nic_close_all(void);
 
 /* tap.c */
-int tap_open(struct hosted_nic *nic, const char *ifname, char *err, size_t errlen);
+/* Open TAP (ifname); with (offload), with IFF_VNET_HDR and TCPv4 segmentation and checksum
+ * offloads (frames up to PLAT_NET_MAX_FRAME), else one wire frame per read. */
+int tap_open(struct hosted_nic *nic, const char *ifname, bool offload, char *err, size_t errlen);
 int tap_send(struct hosted_nic *nic, const void *frame, size_t len);
 int tap_recv(struct hosted_nic *nic, void *buf, size_t cap, size_t *len);
 void tap_close(struct hosted_nic *nic);
+void tap_print_stats(const struct hosted_nic *nic);
 
 /* replay.c */
 int replay_open(struct hosted_nic *nic, const char *path, char *err, size_t errlen);

@@ -71,6 +71,7 @@ int main(int argc, char **argv)
         plat_exit(1);
     }
     status = unic_main(&cfg);
+    nic_print_stats();
     if (status == 0 && nic_any_failed())
         status = 1;
     plat_exit(status);

@@ -21,6 +21,15 @@ static void nic_pick_mac(struct hosted_nic *nic, const struct unic_config *cfg)
     nic->info.mac[0] = (uint8_t)((nic->info.mac[0] & 0xfe) | 0x02);
 }
 
+/* Offloads hand up frames that stand for many wire frames, but faults are drawn per wire
+ * frame: with any fault injected, or --no-offload, the TAP delivers frames as on a wire. */
+static bool nic_want_offload(const struct unic_config *cfg)
+{
+    const struct fault_config *f = &cfg->fault;
+    bool faults = f->loss > 0 || f->duplicate > 0 || f->reorder > 0 || f->corrupt > 0;
+    return !cfg->no_offload && !faults;
+}
+
 int nic_open_all(const struct unic_config *cfg, char *err, size_t errlen, int *status)
 {
     *status = 2;
@@ -32,7 +41,7 @@ int nic_open_all(const struct unic_config *cfg, char *err, size_t errlen, int *s
     struct hosted_nic *nic = &nics[0];
     memset(nic, 0, sizeof(*nic));
     nic->fd = -1;
-    int r = cfg->tap ? tap_open(nic, cfg->tap, err, errlen)
+    int r = cfg->tap ? tap_open(nic, cfg->tap, nic_want_offload(cfg), err, errlen)
                      : replay_open(nic, cfg->replay, err, errlen);
     if (r < 0)
         return r;
@@ -56,6 +65,13 @@ bool nic_any_failed(void)
         if (nics[i].failed)
             return true;
     return false;
+}
+
+void nic_print_stats(void)
+{
+    for (unsigned i = 0; i < nic_count; i++)
+        if (nics[i].kind == HOSTED_NIC_TAP && nics[i].vnet_hdr)
+            tap_print_stats(&nics[i]);
 }
 
 void nic_close_all(void)

@@ -30,6 +30,7 @@ int replay_open(struct hosted_nic *nic, const char *path, char *err, size_t errl
     snprintf(nic->name, sizeof(nic->name), "%s", path);
     nic->info.mtu = 1500;
     nic->info.features = 0;
+    nic->info.rx_max_frame = PLAT_NET_MAX_FRAME; /* a capture may hold super-packets */
     return 0;
 }
 

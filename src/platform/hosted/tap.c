@@ -3,6 +3,17 @@
  * one Ethernet frame and each write() sends one. The descriptor is non-blocking: reads return
  * EAGAIN when nothing is pending, and plat_wait() sleeps in epoll on it (wait.c).
  *
+ * Receive offloads (unless --no-offload, --replay or a fault option): IFF_VNET_HDR puts a
+ * virtio-net header in front of every frame, and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4) lets
+ * Linux hand up its TCP super-packets (up to 64 KB, as gVisor and QEMU take them) and frames
+ * whose transport checksum was left partial. One read() then moves up to 44 segments' worth.
+ * tap_recv checks the header against the frame (src/net/wire/vnet_hdr.c: malformed -> dropped,
+ * counted, -EBADMSG) and completes a partial checksum, so the stack verifies every checksum as
+ * it does without offloads and the capture shows the frames as the stack saw them. Sending
+ * puts a zero header (no offload) in front of each frame. The offloads are set on every open,
+ * also to none: they outlive the process on a persistent TAP, and a reader without headers
+ * must not be handed super-packets.
+ *
  * An existing TAP (`ip tuntap add mode tap user U name IF`) can be opened by its owner without
  * privileges; a missing one is created when the process has CAP_NET_ADMIN (then it lives only
  * as long as the process). Every failure is turned into one line that says what to do.
@@ -21,10 +32,13 @@
 #include <linux/if_tun.h>
 
 #include "hosted.h"
+#include "unic/wire/vnet_hdr.h"
+#include "unic/wire/wire.h"
 
 #define TAP_ETH_HLEN 14
 #define TAP_VLAN_HLEN 4
 #define TAP_SCRATCH 65536 /* larger than any frame a TAP hands out */
+#define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4)
 
 static bool tap_sysfs_exists(const char *ifname, const char *leaf)
 {
@@ -88,7 +102,46 @@ static int tap_explain(const char *ifname, bool existed, int e, char *err, size_
     return hosted_fail(err, errlen, "cannot open TAP %s: %s", ifname, strerror(e));
 }
 
-int tap_open(struct hosted_nic *nic, const char *ifname, char *err, size_t errlen)
+/* TUNSETIFF with (flags); -errno on failure. */
+static int tap_attach(int fd, const char *ifname, short flags)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = flags;
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+    return ioctl(fd, TUNSETIFF, &ifr) < 0 ? -errno : 0;
+}
+
+/* Attach (fd) to (ifname), with headers and offloads when (offload). The header size is per
+ * device (a persistent TAP keeps what its last user set), so it is always set. Offloads the
+ * kernel refuses leave the headers on and the frames wire-sized. */
+static int tap_attach_offloaded(struct hosted_nic *nic, int fd, const char *ifname, bool offload,
+                                char *err, size_t errlen)
+{
+    int r = tap_attach(fd, ifname, (short)(IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0)));
+    if (r < 0)
+        return r;
+    nic->vnet_hdr = offload;
+    nic->offloaded = false;
+    int hdr_size = VNET_HDR_LEN;
+    if (offload && ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0) {
+        hosted_fail(err, errlen,
+                    "TAP %s: cannot set the virtio-net header size: %s "
+                    "(try --no-offload)",
+                    ifname, strerror(errno));
+        return 1;
+    }
+    if (offload && ioctl(fd, TUNSETOFFLOAD, (unsigned long)TAP_OFFLOADS) == 0)
+        nic->offloaded = true;
+    else if (offload)
+        hosted_warn("TAP %s: no receive offloads (%s): one frame per read", ifname,
+                    strerror(errno));
+    if (!nic->offloaded)
+        (void)ioctl(fd, TUNSETOFFLOAD, 0ul); /* none, whatever an earlier user asked for */
+    return 0;
+}
+
+int tap_open(struct hosted_nic *nic, const char *ifname, bool offload, char *err, size_t errlen)
 {
     if (!ifname[0] || strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/'))
         return hosted_fail(err, errlen, "bad TAP name '%s' (1 to %d characters, no '/')", ifname,
@@ -104,14 +157,10 @@ int tap_open(struct hosted_nic *nic, const char *ifname, char *err, size_t errle
                            strerror(errno));
     if (fd < 0)
         return hosted_fail(err, errlen, "cannot open /dev/net/tun: %s", strerror(errno));
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof(ifr));
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-        int e = errno;
+    int r = tap_attach_offloaded(nic, fd, ifname, offload, err, errlen);
+    if (r != 0) {
         close(fd);
-        return tap_explain(ifname, existed, e, err, errlen);
+        return r < 0 ? tap_explain(ifname, existed, -r, err, errlen) : -1;
     }
     if (!existed)
         tap_set_up(ifname);
@@ -120,6 +169,7 @@ int tap_open(struct hosted_nic *nic, const char *ifname, char *err, size_t errle
     snprintf(nic->name, sizeof(nic->name), "%s", ifname);
     nic->info.mtu = tap_read_mtu(ifname);
     nic->info.features = 0;
+    nic->info.rx_max_frame = nic->offloaded ? PLAT_NET_MAX_FRAME : 0;
     return 0;
 }
 
@@ -146,13 +196,17 @@ static int tap_link_down(struct hosted_nic *nic)
 
 int tap_send(struct hosted_nic *nic, const void *frame, size_t len)
 {
+    static const uint8_t no_offload[VNET_HDR_LEN]; /* all zero: nothing left to the kernel */
+    struct iovec iov[2] = {{(void *)no_offload, VNET_HDR_LEN}, {(void *)frame, len}};
+    unsigned skip = nic->vnet_hdr ? 0 : 1;
+    size_t total = len + (nic->vnet_hdr ? VNET_HDR_LEN : 0);
     if (len < TAP_ETH_HLEN || len > (size_t)nic->info.mtu + TAP_ETH_HLEN + TAP_VLAN_HLEN)
         return -EINVAL;
     if (nic->failed)
         return -EIO;
     for (;;) {
-        ssize_t n = write(nic->fd, frame, len);
-        if (n == (ssize_t)len) {
+        ssize_t n = writev(nic->fd, iov + skip, (int)(2 - skip));
+        if (n == (ssize_t)total) {
             nic->link_down = false;
             return 0;
         }
@@ -170,27 +224,61 @@ int tap_send(struct hosted_nic *nic, const void *frame, size_t len)
     }
 }
 
+/* A frame read with its virtio-net header: check the header, count the offloads, complete a
+ * partial checksum. 0, or -EBADMSG for a header that does not fit its frame (counted). */
+static int tap_finish_offloaded(struct hosted_nic *nic, const uint8_t *raw, uint8_t *frame,
+                                size_t len)
+{
+    struct tap_stats *st = &nic->tap_stats;
+    struct vnet_hdr h;
+    if (vnet_hdr_parse(raw, VNET_HDR_LEN, &h) != WIRE_OK ||
+        vnet_hdr_check(&h, len, VNET_HDR_GSO_BIT(VNET_HDR_GSO_TCPV4)) != WIRE_OK ||
+        vnet_hdr_complete_csum(frame, len, &h) != WIRE_OK) {
+        st->rx_bad_vnet_hdr++;
+        return -EBADMSG;
+    }
+    if (h.flags & VNET_HDR_F_NEEDS_CSUM)
+        st->rx_csum_completed++;
+    if (h.gso_type != VNET_HDR_GSO_NONE) {
+        st->rx_gso_frames++;
+        st->rx_gso_bytes += len;
+    }
+    return 0;
+}
+
 int tap_recv(struct hosted_nic *nic, void *buf, size_t cap, size_t *len)
 {
     /* Frames longer than (cap) land in the scratch buffer, so they are recognised and
      * dropped whole instead of being delivered truncated. */
     static uint8_t scratch[TAP_SCRATCH];
-    struct iovec iov[2] = {{buf, cap}, {scratch, sizeof(scratch)}};
+    uint8_t raw[VNET_HDR_LEN];
+    struct iovec iov[3] = {{raw, sizeof(raw)}, {buf, cap}, {scratch, sizeof(scratch)}};
+    size_t hdr = nic->vnet_hdr ? VNET_HDR_LEN : 0;
     if (nic->failed)
         return -EAGAIN;
     for (;;) {
-        ssize_t n = readv(nic->fd, iov, 2);
-        if (n > (ssize_t)cap)
+        ssize_t n = hdr ? readv(nic->fd, iov, 3) : readv(nic->fd, iov + 1, 2);
+        if (n > 0 && (size_t)n < hdr) {
+            nic->tap_stats.rx_short_vnet_hdr++;
+            return -EBADMSG;
+        }
+        if (n > 0 && (size_t)n - hdr > cap)
             return -EMSGSIZE;
         if (n > 0) {
-            *len = (size_t)n;
-            return 0;
+            *len = (size_t)n - hdr;
+            return hdr ? tap_finish_offloaded(nic, raw, buf, *len) : 0;
         }
         if (n == 0 || errno == EAGAIN)
             return -EAGAIN;
         if (errno != EINTR)
             return tap_hard_error(nic, "read", errno);
     }
+}
+
+void tap_print_stats(const struct hosted_nic *nic)
+{
+    static const char *const names[] = {TAP_STATS(STATS_NAME)};
+    stats_print("tap", names, &nic->tap_stats, STATS_COUNT(names), 0);
 }
 
 void tap_close(struct hosted_nic *nic)

@@ -1,0 +1,90 @@
+#!/bin/bash
+# Receive offloads of the hosted TAP (IFF_VNET_HDR, TUN_F_CSUM | TUN_F_TSO4), with
+# examples/echo and Linux's nc in a namespace of this test's own:
+#  - default (offloads on), with --pcap: 40 MB into discard arrive in TCP super-packets:
+#    "stats tap:" shows rx_gso_frames > 0 and rx_csum_completed > 0, the loop's rx_large > 0,
+#    no header is malformed, no TCP checksum fails, every byte is counted; the capture holds
+#    frames longer than 60000 bytes, each recorded whole (caplen = len);
+#  - --no-offload: the same transfer in wire-sized frames: no "stats tap:" line, no rx_large;
+#  - a fault option (--duplicate) turns the offloads off the same way.
+# Hosted only: the offloads are the TAP's (kvm: skipped).
+# Usage: offload.sh hosted|kvm
+. "$(dirname "$0")/lib.sh"
+unic_init "$1" offload
+[ "$UNIC_PLATFORM" = hosted ] || unic_skip "receive offloads are a hosted TAP feature"
+unic_need nc head grep awk tcpdump python3
+
+MB=40
+data=$UNIC_TMP/data
+head -c $((MB * 1024 * 1024)) /dev/urandom >"$data"
+
+# counter MODULE NAME: the value of NAME on the service's "stats MODULE:" line, empty if absent.
+counter() {
+    grep -o "stats $1: .*" "$UNIC_LOG" | tail -n 1 | tr ' ' '\n' |
+        awk -F= -v k="$2" '$1 == k { print $2 }'
+}
+
+# run LABEL [unic options]: a fresh service, $MB MB into discard, stopped; checks the count.
+run() {
+    local label=$1 discarded
+    shift
+    unic_start echo "$@"
+    unic_wait_ready
+    unic_ns -t 120 sh -c "nc -N $UNIC_SVC_IP 9 <'$data'" || unic_fail "$label: nc to discard failed"
+    sleep 0.5
+    unic_stop
+    [ "$UNIC_STATUS" -eq 0 ] || unic_fail "$label: exit status $UNIC_STATUS"
+    discarded=$(grep -o "echo: accepted=.*" "$UNIC_LOG" | tail -n 1 | tr ' ' '\n' |
+        awk -F= '$1 == "discard_bytes" { print $2 }')
+    [ "$discarded" = $((MB * 1024 * 1024)) ] || unic_fail "$label: discard counted '$discarded' bytes"
+    [ -z "$(counter tcp rx_bad_checksum)" ] || unic_fail "$label: TCP checksums failed"
+    unic_figure "$label: $(grep -o 'stats loop: .*' "$UNIC_LOG" | tail -n 1)"
+    grep -q 'stats tap: ' "$UNIC_LOG" &&
+        unic_figure "$label: $(grep -o 'stats tap: .*' "$UNIC_LOG" | tail -n 1)"
+    return 0
+}
+
+unic_netns
+
+# 1. Offloads on (the default).
+cap=$UNIC_TMP/offload.pcap
+run offload --pcap "$cap"
+gso=$(counter tap rx_gso_frames)
+[ "${gso:-0}" -gt 0 ] || unic_fail "offload: no super-packet received (rx_gso_frames '$gso')"
+[ "$(counter tap rx_csum_completed)" -gt 0 ] || unic_fail "offload: no partial checksum completed"
+[ "$(counter loop rx_large)" -gt 0 ] || unic_fail "offload: the loop got no large frame"
+[ -z "$(counter tap rx_bad_vnet_hdr)$(counter loop rx_bad_offload)" ] ||
+    unic_fail "offload: malformed virtio-net headers"
+big=$(tcpdump -nr "$cap" 'greater 60000' 2>/dev/null | wc -l)
+unic_figure "offload: $big frames over 60000 bytes in the capture"
+[ "$big" -gt 0 ] || unic_fail "offload: no super-packet in the capture"
+# Every record whole: the capture's caplen equals its len (no snaplen cut).
+cut=$(python3 - "$cap" <<'PY'
+import struct, sys
+f = open(sys.argv[1], "rb")
+magic, _, _, _, _, snaplen, _ = struct.unpack("<IHHiIII", f.read(24))
+assert magic == 0xa1b2c3d4, hex(magic)
+cut = 0
+while True:
+    h = f.read(16)
+    if len(h) < 16:
+        break
+    _, _, caplen, length = struct.unpack("<IIII", h)
+    cut += caplen != length
+    f.seek(caplen, 1)
+print(cut)
+PY
+) || unic_fail "offload: cannot read the capture"
+[ "$cut" = 0 ] || unic_fail "offload: $cut frames cut short in the capture"
+
+# 2. --no-offload: frames as on a wire.
+run no-offload --no-offload
+[ -z "$(grep -o 'stats tap: .*' "$UNIC_LOG")" ] || unic_fail "no-offload: the TAP has offload counters"
+[ -z "$(counter loop rx_large)" ] || unic_fail "no-offload: frames larger than a pool buffer"
+
+# 3. A fault option: per-frame faults need wire frames, so the offloads are off.
+run faults --duplicate 0.001 --seed 3
+[ -z "$(grep -o 'stats tap: .*' "$UNIC_LOG")" ] || unic_fail "faults: the TAP has offload counters"
+[ -z "$(counter loop rx_large)" ] || unic_fail "faults: frames larger than a pool buffer"
+
+unic_pass "$MB MB in $gso super-packets with offloads ($big in the capture, whole), in wire frames with --no-offload and with faults"
