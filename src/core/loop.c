@@ -33,6 +33,7 @@
 #define LOOP_RX_BATCH 128
 #define LOOP_TX_BACKLOG 128 /* frames; about two virtio rings' worth, 1/16 of the pool */
 
+/* clang-format does not settle on one layout for X-macro lists. */
 /* clang-format off */
 #define LOOP_STATS(X)                                                                              \
     X(iterations) X(waits)                                                                         \
