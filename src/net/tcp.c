@@ -358,7 +358,7 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
         return;
     /* Only the sequence numbers matter now: give the buffers back at once. */
     timer_cancel(c->inet->timers, &c->rtx_timer);
-    timer_cancel(c->inet->timers, &c->delack_timer);
+    tcp_cancel_delack(c);
     tcp_conn_free_buffers(c);
     c->n_ooo = 0;
     tcp_arm_time_wait(c);

@@ -126,11 +126,12 @@ struct tcp_conn {
     uint8_t n_sacked;
     uint32_t sacked_bytes, high_sack;
 
-    struct timer rtx_timer; /* retransmission or persist; may sit in the queue early: */
-    uint64_t rtx_due;       /* when it is really due (tcp_timer.c rtx_arm_in) */
-    struct timer delack_timer;
-    struct timer keep_timer;  /* keepalive, TIME_WAIT, FIN_WAIT_2 */
-    struct timer event_timer; /* deferred callbacks (zero delay) */
+    struct timer rtx_timer;    /* retransmission or persist; may sit in the queue early: */
+    uint64_t rtx_due;          /* when it is really due (tcp_timer.c rtx_arm_in) */
+    struct timer delack_timer; /* may be a stale one left queued: */
+    uint64_t delack_due;       /* when the owed delayed ACK is due; 0: none owed */
+    struct timer keep_timer;   /* keepalive, TIME_WAIT, FIN_WAIT_2 */
+    struct timer event_timer;  /* deferred callbacks (zero delay) */
     uint32_t keep_idle_s, keep_intvl_s, keep_count;
     uint64_t last_rx; /* when the last segment arrived (keepalive, FIN_WAIT_2) */
 
@@ -236,6 +237,7 @@ void tcp_timers_cancel(struct tcp_conn *c);
 void tcp_arm_rtx(struct tcp_conn *c);
 void tcp_rearm_rtx(struct tcp_conn *c);
 void tcp_arm_delack(struct tcp_conn *c);
+void tcp_cancel_delack(struct tcp_conn *c);
 void tcp_arm_keepalive(struct tcp_conn *c);
 void tcp_arm_time_wait(struct tcp_conn *c);
 void tcp_arm_fin_wait_2(struct tcp_conn *c);

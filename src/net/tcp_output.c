@@ -98,7 +98,7 @@ static void acked_now(struct tcp_conn *c, const struct tcp_hdr *h)
     c->rcv_unacked = 0;
     c->ack_now = false;
     c->ack_deferred = false; /* stays on the flush list; flushing it then does nothing */
-    timer_cancel(c->inet->timers, &c->delack_timer);
+    c->delack_due = 0;       /* its timer may stay queued: see tcp_arm_delack */
 }
 
 /* Send the segment starting at (seq): up to (max_len) bytes of data, plus FIN when it reaches

@@ -28,7 +28,7 @@ void tcp_timers_cancel(struct tcp_conn *c)
 {
     struct timer_queue *tq = c->inet->timers;
     timer_cancel(tq, &c->rtx_timer);
-    timer_cancel(tq, &c->delack_timer);
+    tcp_cancel_delack(c);
     timer_cancel(tq, &c->keep_timer);
     timer_cancel(tq, &c->event_timer);
 }
@@ -92,10 +92,22 @@ void tcp_rearm_rtx(struct tcp_conn *c)
         timer_cancel(c->inet->timers, &c->rtx_timer);
 }
 
+/* A delayed ACK is owed (if one is not already). An ACK sent meanwhile only clears delack_due
+ * (acked_now): the timer stays queued, and when it fires with an ACK owed again, later, it
+ * re-queues itself (on_delack). A bulk receiver so arms and cancels nothing per segment. */
 void tcp_arm_delack(struct tcp_conn *c)
 {
+    if (c->delack_due)
+        return;
+    c->delack_due = inet_now(c->inet) + TCP_DELACK_NS;
     if (!timer_armed(&c->delack_timer))
-        timer_arm_in(c->inet->timers, &c->delack_timer, TCP_DELACK_NS);
+        timer_arm(c->inet->timers, &c->delack_timer, c->delack_due);
+}
+
+void tcp_cancel_delack(struct tcp_conn *c)
+{
+    c->delack_due = 0;
+    timer_cancel(c->inet->timers, &c->delack_timer);
 }
 
 void tcp_arm_keepalive(struct tcp_conn *c)
@@ -244,6 +256,13 @@ static void on_rtx(struct timer *t)
 static void on_delack(struct timer *t)
 {
     struct tcp_conn *c = t->arg;
+    if (!c->delack_due) /* the ACK went out meanwhile */
+        return;
+    if (c->delack_due > inet_now(c->inet)) { /* a stale timer: the ACK owed now is due later */
+        timer_arm(c->inet->timers, t, c->delack_due);
+        return;
+    }
+    c->delack_due = 0;
     if (c->state != TCP_CLOSED && c->state != TCP_SYN_SENT)
         tcp_send_ack(c);
 }

@@ -358,6 +358,37 @@ static void test_delayed_ack(void **state)
     pair_free(p);
 }
 
+/* A delayed ACK owed, then sent early (on our data), then owed again 10 ms later: the second
+ * one waits its full 40 ms, not for the deadline of the first (tcp_arm_delack keeps the timer
+ * queued and moves it on lazily). */
+static void test_delayed_ack_owed_again(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL);
+    app_connect(&p->cli, harness_b(p->h), ADDR_A, 80);
+    p->cli.tx_total = 10;
+    app_pump(&p->cli);
+    harness_run(p->h, 100 * NSEC_PER_MSEC); /* past the window update after the handshake */
+    assert_int_equal(p->srv.n, 1);
+    int64_t acks = tcp_stat(harness_a(p->h), "tx_acks");
+    p->cli.tx_total = 20;
+    app_pump(&p->cli); /* A owes an ACK, due in 40 ms */
+    harness_run(p->h, 5 * NSEC_PER_MSEC);
+    p->srv.apps[0].tx_total = 10;
+    app_pump(&p->srv.apps[0]); /* carries the ACK */
+    harness_run(p->h, 5 * NSEC_PER_MSEC);
+    p->cli.tx_total = 30;
+    app_pump(&p->cli); /* owed again, due 40 ms from now: 30 ms after the first would have been */
+    harness_run(p->h, 35 * NSEC_PER_MSEC);
+    assert_int_equal(tcp_stat(harness_a(p->h), "tx_acks"), acks); /* not yet */
+    harness_run(p->h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(tcp_stat(harness_a(p->h), "tx_acks"), acks + 1);
+    assert_int_equal(p->srv.apps[0].rx_done, 30);
+    tcp_abort(p->cli.conn);
+    harness_run(p->h, 10 * NSEC_PER_MSEC);
+    pair_free(p);
+}
+
 /* Many connections opened, used and closed: nothing is left, no buffer leaks. */
 static void test_no_state_after_close(void **state)
 {
@@ -439,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_data_timeout),
         cmocka_unit_test(test_nagle),
         cmocka_unit_test(test_delayed_ack),
+        cmocka_unit_test(test_delayed_ack_owed_again),
         cmocka_unit_test(test_no_state_after_close),
         cmocka_unit_test(test_memory_budget),
     };
