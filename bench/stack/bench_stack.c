@@ -3,7 +3,7 @@
  * unit tests (tests/unit/harness.c) move (mb) MB over TCP from A to B, then from B to A, then
  * send a burst of UDP datagrams from A to B. Every byte is checked at the receiver.
  *
- *   bench_stack [--mb N] [--udp N] [--udp-size N] [--collect all|rx|tx]
+ *   bench_stack [--mb N] [--udp N] [--udp-size N] [--loss PERCENT] [--collect all|rx|tx]
  *
  * Under valgrind --tool=callgrind (bench/stack/run) each phase ends with a dump named after it,
  * so instruction counts per phase are exact and repeatable. --collect picks what is counted:
@@ -11,8 +11,10 @@
  *   rx   only the receiving stack's input processing (and its flush), i.e. unic as a sink;
  *   tx   only the sending stack's input processing (ACKs, which trigger the application's
  *        sends) and its flush, i.e. unic as a source.
- * Plain runs print the wall-clock rate of each phase. One line per phase on stdout:
- *   phase=NAME bytes=N segments=N datagrams=N seconds=S
+ * --loss drops that share of the frames each way (seeded: the same frames every run), which
+ * exercises recovery (SACK, retransmissions); there is no UDP phase then. Plain runs print the
+ * wall-clock rate of each phase. One line per phase on stdout: phase=NAME bytes=N segments=N
+ * datagrams=N seconds=S
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <errno.h>
@@ -49,6 +51,7 @@ enum collect { COLLECT_ALL, COLLECT_RX, COLLECT_TX };
 
 struct options {
     unsigned mb, udp_count, udp_size;
+    double loss; /* 0..1 */
     enum collect collect;
 };
 
@@ -156,8 +159,12 @@ static void tcp_pump(struct flow *f)
 static size_t on_data(struct tcp_conn *c, const uint8_t *data, size_t len)
 {
     struct flow *f = tcp_user(c);
-    if (memcmp(data, pattern_at(f->received), len) != 0)
-        f->bad++;
+    for (size_t done = 0; done < len;) { /* the pattern holds PATTERN_SIZE bytes at any offset */
+        size_t n = len - done < PATTERN_SIZE ? len - done : PATTERN_SIZE;
+        if (memcmp(data + done, pattern_at(f->received + done), n) != 0)
+            f->bad++;
+        done += n;
+    }
     f->received += len;
     return len;
 }
@@ -328,7 +335,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!val) {
             fprintf(stderr, "usage: bench_stack [--mb N] [--udp N] [--udp-size N] "
-                            "[--collect all|rx|tx]\n");
+                            "[--loss PERCENT] [--collect all|rx|tx]\n");
             exit(2);
         }
         i++;
@@ -338,6 +345,8 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->udp_count = parse_count(val, 10000000);
         else if (strcmp(arg, "--udp-size") == 0)
             o->udp_size = parse_count(val, 1472);
+        else if (strcmp(arg, "--loss") == 0)
+            o->loss = parse_count(val, 50) / 100.0;
         else if (strcmp(arg, "--collect") == 0 && strcmp(val, "all") == 0)
             o->collect = COLLECT_ALL;
         else if (strcmp(arg, "--collect") == 0 && strcmp(val, "rx") == 0)
@@ -359,11 +368,16 @@ int main(int argc, char **argv)
     struct harness *h = malloc(sizeof(*h));
     if (!h)
         return 1;
-    harness_init(h, NULL);
+    struct harness_opts ho = {0};
+    for (int s = 0; s < 2; s++)
+        ho.fault[s] =
+            (struct fault_config){.loss = o.loss, .seeded = true, .seed = 1000 + (uint64_t)s};
+    harness_init(h, &ho);
     harness_run(h, NSEC_PER_MSEC); /* gratuitous ARPs */
     tcp_phase(h, SIDE_A, &o, "tcp_a_to_b");
     tcp_phase(h, SIDE_B, &o, "tcp_b_to_a");
-    udp_phase(h, &o);
+    if (o.loss == 0) /* lost datagrams stay lost: nothing to measure but the loss */
+        udp_phase(h, &o);
     size_t leaked = harness_destroy(h);
     free(h);
     if (leaked) {
