@@ -4,7 +4,8 @@
 #  - default (offloads on), with --pcap: 40 MB into discard arrive in TCP super-packets:
 #    "stats tap:" shows rx_gso_frames > 0 and rx_csum_completed > 0, the loop's rx_large > 0,
 #    no header is malformed, no TCP checksum fails, every byte is counted; the capture holds
-#    frames longer than 60000 bytes, each recorded whole (caplen = len);
+#    frames longer than 60000 bytes, each recorded whole (caplen = len); after it exits, a plain
+#    reader of the TAP gets complete checksums (the offloads ended with the process);
 #  - --no-offload: the same transfer in wire-sized frames: no "stats tap:" line, no rx_large;
 #  - a fault option (--duplicate) turns the offloads off the same way.
 # Hosted only: the offloads are the TAP's (kvm: skipped).
@@ -76,6 +77,42 @@ print(cut)
 PY
 ) || unic_fail "offload: cannot read the capture"
 [ "$cut" = 0 ] || unic_fail "offload: $cut frames cut short in the capture"
+
+# The offloads end with the process: a later plain reader of the (persistent) TAP gets a UDP
+# datagram with its checksum complete, not left partial. Linux sends it to a static neighbour
+# entry, so nothing needs to answer ARP; the reader is a plain IFF_TAP | IFF_NO_PI open.
+ip -n "$UNIC_NS" neigh replace "$UNIC_SVC_IP" lladdr 02:00:00:00:00:02 dev "$UNIC_TAP"
+plain=$(unic_ns -t 20 python3 - "$UNIC_TAP" "$UNIC_SVC_IP" <<'PY'
+import fcntl, os, select, socket, struct, sys, time
+tap, dst = sys.argv[1], sys.argv[2]
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH", tap.encode(), 0x0002 | 0x1000))  # TUNSETIFF
+def csum(b):
+    b += b"\0" * (len(b) & 1)
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end = time.time() + 10
+while time.time() < end:
+    udp.sendto(b"after-offload", (dst, 7))
+    while select.select([fd], [], [], 0.2)[0]:
+        f = os.read(fd, 65536)
+        if len(f) < 42 or f[12:14] != b"\x08\x00" or f[23] != 17:
+            continue
+        ihl = (f[14] & 15) * 4
+        ip, l4 = f[14:14 + ihl], f[14 + ihl:]
+        ulen = struct.unpack("!H", l4[4:6])[0]
+        pseudo = ip[12:20] + struct.pack("!BBH", 0, 17, ulen)
+        print("complete" if csum(pseudo + l4[:ulen]) == 0xFFFF else "partial")
+        sys.exit(0)
+print("none")
+PY
+)
+unic_figure "plain reader after the offloaded run: UDP checksum $plain"
+[ "$plain" = complete ] || unic_fail "offloads outlived the service: a plain reader got '$plain'"
+ip -n "$UNIC_NS" neigh del "$UNIC_SVC_IP" dev "$UNIC_TAP" 2>/dev/null
 
 # 2. --no-offload: frames as on a wire.
 run no-offload --no-offload

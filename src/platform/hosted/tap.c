@@ -11,8 +11,8 @@
  * counted, -EBADMSG) and completes a partial checksum, so the stack verifies every checksum as
  * it does without offloads and the capture shows the frames as the stack saw them. Sending
  * puts a zero header (no offload) in front of each frame. The offloads are set on every open,
- * also to none: they outlive the process on a persistent TAP, and a reader without headers
- * must not be handed super-packets.
+ * also to none, and turned off at close: they outlive the process on a persistent TAP, and a
+ * reader without headers must not be handed super-packets or partial checksums.
  *
  * An existing TAP (`ip tuntap add mode tap user U name IF`) can be opened by its owner without
  * privileges; a missing one is created when the process has CAP_NET_ADMIN (then it lives only
@@ -283,6 +283,10 @@ void tap_print_stats(const struct hosted_nic *nic)
 
 void tap_close(struct hosted_nic *nic)
 {
+    /* A persistent TAP keeps its offloads: a later reader without virtio-net headers (an older
+     * build, another program) would get super-packets and partial checksums. */
+    if (nic->fd >= 0 && nic->offloaded)
+        (void)ioctl(nic->fd, TUNSETOFFLOAD, 0ul);
     if (nic->fd >= 0)
         close(nic->fd);
     nic->fd = -1;
