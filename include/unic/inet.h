@@ -60,6 +60,9 @@ struct inet {
 
     uint8_t mac[6];
     uint16_t mtu;
+    uint32_t tso_max; /* 0, or the link cuts TCP super-packets of up to this many IPv4
+                       * bytes into segments (TSO, platform.h tx_tso_max): set by the
+                       * owner of the link after inet_init, never with per-frame faults */
     uint32_t addr, netmask, gateway, dns; /* host order */
 
     struct eth eth;

@@ -33,6 +33,25 @@ struct plat_net_info {
                             * PLAT_NET_MAX_FRAME; 0 means mtu + 18. A NIC with receive
                             * offloads (hosted TAP: TCP super-packets of up to 64 KB)
                             * delivers frames far longer than its MTU. */
+    uint32_t tx_tso_max;   /* TCP segmentation offload: the longest IPv4 packet (total
+                            * length, at most 65535) of a TCP super-packet that
+                            * plat_net_send takes with a struct plat_net_tso and cuts into
+                            * segments itself; 0 = none (every frame fits the MTU). */
+};
+
+/* How the NIC cuts one TCP/IPv4 super-packet (an Ethernet header, an IPv4 header, a TCP
+ * header and the payload, at most tx_tso_max bytes from the IPv4 header on) into segments, as
+ * Linux's GSO does: (gso_size) payload bytes each, the last one shorter; every segment gets a copy
+ * of the headers with the IPv4 total length, ID (one more per segment), header checksum and the TCP
+ * sequence number adjusted; FIN and PSH only on the last. The TCP checksum is partial: the field at
+ * (csum_start + csum_offset) holds only the folded pseudo-header sum (addresses, protocol, the
+ * super-packet's TCP length), and the NIC completes it per segment over the bytes from csum_start
+ * on (virtio-net NEEDS_CSUM). */
+struct plat_net_tso {
+    uint16_t gso_size;    /* payload bytes per segment (the connection's MSS)       */
+    uint16_t hdr_len;     /* Ethernet + IPv4 + TCP header bytes at the frame's start */
+    uint16_t csum_start;  /* offset of the TCP header in the frame                   */
+    uint16_t csum_offset; /* offset of the TCP checksum from csum_start (16)         */
 };
 
 /* Nanoseconds since boot (an arbitrary fixed origin). Never goes back. */
@@ -70,13 +89,15 @@ unsigned plat_net_count(void);
 int plat_net_info(unsigned nic, struct plat_net_info *out);
 
 /* Queue one Ethernet frame (no FCS) of (len) bytes for sending. The platform copies it or
- * is done with it on return. Returns 0, -EAGAIN when the device queue is full, -EINVAL when len
- * is out of range, or -EIO. After -EAGAIN the caller keeps the frame (and those after it) and
- * tries again once plat_wait() reports the NIC: the platform must make plat_wait() return, with
- * the NIC's bit, as soon as the device can take frames again (kvm: the virtio transmit
- * interrupt is enabled until a completion is reclaimed; hosted: the TAP is polled for
- * writability). */
-int plat_net_send(unsigned nic, const void *frame, size_t len);
+ * is done with it on return. (tso) is NULL for a frame that goes on the wire as it is, or
+ * describes a TCP super-packet (struct plat_net_tso) for a NIC that stated tx_tso_max.
+ * Returns 0, -EAGAIN when the device queue is full, -EINVAL when len is out of range (or a
+ * super-packet goes to a NIC without TSO), or -EIO. After -EAGAIN the caller keeps the frame (and
+ * those after it) and tries again once plat_wait() reports the NIC: the platform must make
+ * plat_wait() return, with the NIC's bit, as soon as the device can take frames again (kvm: the
+ * virtio transmit interrupt is enabled until a completion is reclaimed; hosted: the TAP is polled
+ * for writability). */
+int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat_net_tso *tso);
 
 /* Receive one frame into (buf) of (cap) bytes; its length goes to (*len). Returns 0, -EAGAIN
  * when none is pending, or -EIO. A frame longer than cap is dropped and reported as -EMSGSIZE;

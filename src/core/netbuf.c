@@ -45,6 +45,7 @@ static void netbuf_prepare(struct netbuf *nb)
     nb->len = 0;
     nb->next = NULL;
     nb->nic = 0;
+    nb->tso_mss = 0;
 }
 
 struct netbuf *netbuf_alloc(struct netbuf_pool *pool)
@@ -148,4 +149,5 @@ void netbuf_reset(struct netbuf *nb)
 {
     nb->data = nb->buf + NETBUF_HEADROOM;
     nb->len = 0;
+    nb->tso_mss = 0;
 }

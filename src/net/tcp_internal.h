@@ -29,6 +29,7 @@
 #include "unic/wire/tcp.h"
 
 #define TCP_DEFAULT_MSS 536   /* RFC 9293 3.7.1 when the peer sends none */
+#define TCP_TSO_MAX_SEGS 64   /* segments in one super-packet at most (TSO; Linux: 64 KB) */
 #define TCP_MAX_OOO_RANGES 16 /* out-of-order ranges kept in the receive window */
 #define TCP_MAX_SCOREBOARD 32 /* SACKed ranges remembered on the send side */
 #define TCP_RTO_INITIAL_NS (1000 * NSEC_PER_MSEC)

@@ -35,9 +35,19 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
     return space > max ? max : space;
 }
 
-/* Send one segment with header (h) and (len) payload bytes from (ring) at (off). */
+/* Segment size of a super-packet with (hlen) bytes of TCP header: the MSS, less what SACK
+ * blocks add beyond the options the MSS leaves room for, so every segment fits the MTU. */
+static uint16_t tso_segment_size(const struct inet *inet, size_t hlen, uint16_t mss)
+{
+    size_t fit = (size_t)inet->mtu - IP4_HDR_LEN - hlen;
+    return (uint16_t)(fit < mss ? fit : mss);
+}
+
+/* Send one segment with header (h) and (len) payload bytes from (ring) at (off); with
+ * (tso_mss), a super-packet that the NIC cuts into segments of up to tso_mss bytes and whose
+ * checksum it completes (platform.h, struct plat_net_tso). */
 static int xmit(struct tcp *tcp, uint32_t src, uint32_t dst, const struct tcp_hdr *h,
-                const struct tcp_ring *ring, uint32_t off, uint32_t len)
+                const struct tcp_ring *ring, uint32_t off, uint32_t len, uint16_t tso_mss)
 {
     struct inet *inet = tcp->inet;
     struct netbuf *nb = netbuf_alloc_size(inet->pool, len);
@@ -56,7 +66,13 @@ static int xmit(struct tcp *tcp, uint32_t src, uint32_t dst, const struct tcp_hd
         TCP_COUNT(tcp, tx_no_buffer);
         return -ENOBUFS;
     }
-    tcp_set_checksum(p, nb->len, src, dst);
+    if (tso_mss) {
+        nb->tso_mss = tso_segment_size(inet, hlen, tso_mss);
+        tcp_set_partial_checksum(p, nb->len, src, dst);
+        TCP_COUNT(tcp, tx_tso_frames);
+    } else {
+        tcp_set_checksum(p, nb->len, src, dst);
+    }
     TCP_COUNT(tcp, tx_segments);
     int err =
         ip4_output(inet, nb, &(struct ip4_out){.src = src, .dst = dst, .proto = IP4_PROTO_TCP});
@@ -102,7 +118,8 @@ static void acked_now(struct tcp_conn *c, const struct tcp_hdr *h)
 }
 
 /* Send the segment starting at (seq): up to (max_len) bytes of data, plus FIN when it reaches
- * our FIN. Returns the sequence space used (0 if there was nothing to send or it failed). */
+ * our FIN; more than one MSS goes as a TSO super-packet (send_new_data decides when). Returns
+ * the sequence space used (0 if there was nothing to send or it failed). */
 static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
 {
     uint32_t off = seq - c->snd_buf_seq, len = 0;
@@ -117,7 +134,8 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
         flags |= TCP_PSH;
     struct tcp_hdr h;
     fill_header(c, &h, seq, flags);
-    if (xmit(c->tcp, c->laddr, c->raddr, &h, &c->snd, off, len) < 0)
+    uint16_t tso_mss = len > c->mss ? c->mss : 0;
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, &c->snd, off, len, tso_mss) < 0)
         return 0;
     acked_now(c, &h);
     if (len)
@@ -142,7 +160,7 @@ void tcp_send_ack(struct tcp_conn *c)
 {
     struct tcp_hdr h;
     fill_header(c, &h, c->snd_nxt, TCP_ACK);
-    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0) == 0)
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0) == 0)
         TCP_COUNT(c->tcp, tx_acks);
     acked_now(c, &h);
 }
@@ -171,7 +189,7 @@ void tcp_send_probe(struct tcp_conn *c)
 {
     struct tcp_hdr h;
     fill_header(c, &h, c->snd_una - 1, TCP_ACK);
-    xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0);
+    xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0);
 }
 
 void tcp_send_rst(struct tcp_conn *c)
@@ -180,7 +198,7 @@ void tcp_send_rst(struct tcp_conn *c)
     fill_header(c, &h, c->snd_max, TCP_RST | TCP_ACK);
     h.window = 0;
     h.opts.sack_count = 0;
-    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0) == 0)
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0) == 0)
         TCP_COUNT(c->tcp, tx_rst);
 }
 
@@ -200,7 +218,7 @@ void tcp_reply_rst(struct tcp *tcp, const struct tcp_seg *seg)
         h.ack = seg->h.seq + seg_seqlen(seg);
         h.flags = TCP_RST | TCP_ACK;
     }
-    if (xmit(tcp, seg->dst, seg->src, &h, NULL, 0, 0) == 0)
+    if (xmit(tcp, seg->dst, seg->src, &h, NULL, 0, 0, 0) == 0)
         TCP_COUNT(tcp, tx_rst);
 }
 
@@ -217,7 +235,7 @@ int tcp_send_synack_stateless(struct tcp *tcp, const struct tcp_seg *seg, uint32
     h.flags = TCP_SYN | TCP_ACK;
     h.window = window;
     h.opts = *o;
-    return xmit(tcp, seg->dst, seg->src, &h, NULL, 0, 0);
+    return xmit(tcp, seg->dst, seg->src, &h, NULL, 0, 0, 0);
 }
 
 /* SYN (active open) or SYN-ACK (passive or simultaneous open), first time or again. */
@@ -237,7 +255,7 @@ void tcp_send_syn(struct tcp_conn *c)
         h.opts.ts_val = tcp_ts_now(c);
         h.opts.ts_ecr = 0;
     }
-    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0) == 0 && synack)
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0) == 0 && synack)
         acked_now(c, &h);
     if (c->snd_nxt == c->iss)
         c->snd_nxt = c->snd_max = c->iss + 1;
@@ -319,6 +337,34 @@ static bool worth_sending(const struct tcp_conn *c, uint32_t len, uint32_t unsen
     return c->nodelay || c->snd_nxt == c->snd_una || (c->fin_queued && len == unsent);
 }
 
+/* The most new data one packet may carry: one MSS, or with segmentation offload as many
+ * whole MSS as the link's super-packet holds beside the largest headers. Data sent again
+ * (after a timeout) goes one MSS at a time, as every other retransmission. */
+static uint32_t send_quantum(const struct tcp_conn *c)
+{
+    uint32_t tso_max = c->inet->tso_max, headers = IP4_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN;
+    if (tso_max <= headers || seq_lt(c->snd_nxt, c->snd_max))
+        return c->mss;
+    uint32_t segs = (tso_max - headers) / c->mss;
+    if (segs > TCP_TSO_MAX_SEGS)
+        segs = TCP_TSO_MAX_SEGS;
+    return segs > 1 ? segs * c->mss : c->mss;
+}
+
+/* Length of the next new-data packet: what is unsent, within the quantum and the windows; a
+ * super-packet that does not reach the end of the data ends on a whole MSS, so the peer
+ * never sees a short segment in the middle of a burst. */
+static uint32_t next_len(const struct tcp_conn *c, uint32_t unsent, uint32_t room)
+{
+    uint32_t quantum = send_quantum(c);
+    uint32_t len = unsent < quantum ? unsent : quantum;
+    if (len > room)
+        len = room;
+    if (len > c->mss && len < unsent)
+        len -= len % c->mss;
+    return len;
+}
+
 static bool send_new_data(struct tcp_conn *c)
 {
     bool sent = false;
@@ -332,15 +378,14 @@ static bool send_new_data(struct tcp_conn *c)
         uint32_t unsent = off < c->snd.len ? c->snd.len - off : 0;
         bool fin_due = c->fin_queued && seq_le(c->snd_nxt, c->fin_seq) &&
                        !(c->fin_sent && c->snd_nxt == c->snd_max);
-        uint32_t room = usable_window(c);
-        uint32_t len = unsent < c->mss ? unsent : c->mss;
-        if (len > room)
-            len = room;
+        uint32_t len = next_len(c, unsent, usable_window(c));
         if (!len && !(fin_due && unsent == 0))
             break;
         if (len && !worth_sending(c, len, unsent))
             break;
         uint32_t used = send_at(c, c->snd_nxt, len);
+        if (!used && len > c->mss)
+            used = send_at(c, c->snd_nxt, c->mss); /* no large buffer: one segment */
         if (!used)
             break;
         c->snd_nxt += used;

@@ -1,23 +1,38 @@
 #!/bin/bash
-# Receive offloads of the hosted TAP (IFF_VNET_HDR, TUN_F_CSUM | TUN_F_TSO4), with
-# examples/echo and Linux's nc in a namespace of this test's own:
-#  - default (offloads on), with --pcap: 40 MB into discard arrive in TCP super-packets:
+# Offloads of the hosted TAP (IFF_VNET_HDR, TUN_F_CSUM | TUN_F_TSO4 on receive, TCP
+# segmentation offload on send), with examples/echo and Linux's nc in a namespace of this
+# test's own. Each run also sends 40 MB through echo and reads 20 MB of chargen out of unic,
+# both checked by sha256 against what was sent / the RFC 864 text.
+#  - default (offloads on), with --pcap: echo and chargen go out in TCP super-packets ("stats
+#    tap:" tx_tso_frames > 0, the loop's tx_tso_frames and TCP's too), the capture holds
+#    outgoing frames longer than the MTU; 40 MB into discard arrive in TCP super-packets:
 #    "stats tap:" shows rx_gso_frames > 0 and rx_csum_completed > 0, the loop's rx_large > 0,
 #    no header is malformed, no TCP checksum fails, every byte is counted; the capture holds
 #    frames longer than 60000 bytes, each recorded whole (caplen = len); after it exits, a plain
 #    reader of the TAP gets complete checksums (the offloads ended with the process);
-#  - --no-offload: the same transfer in wire-sized frames: no "stats tap:" line, no rx_large;
+#  - --no-offload: the same transfers in wire-sized frames: no "stats tap:" line, no rx_large,
+#    no super-packet sent (no tx_tso_frames anywhere);
 #  - a fault option (--duplicate) turns the offloads off the same way.
 # Hosted only: the offloads are the TAP's (kvm: skipped).
 # Usage: offload.sh hosted|kvm
 . "$(dirname "$0")/lib.sh"
 unic_init "$1" offload
 [ "$UNIC_PLATFORM" = hosted ] || unic_skip "receive offloads are a hosted TAP feature"
-unic_need nc head grep awk tcpdump python3
+unic_need nc head grep awk tcpdump python3 sha256sum
 
 MB=40
 data=$UNIC_TMP/data
 head -c $((MB * 1024 * 1024)) /dev/urandom >"$data"
+want=$(sha256sum <"$data" | cut -d' ' -f1)
+# The first 20 MB that chargen sends: line k (from 0) is 72 characters from ' ' + k % 95 on.
+CHARGEN_BYTES=20000000
+chargen_want=$(python3 -c '
+import hashlib, sys
+n = int(sys.argv[1]); h = hashlib.sha256(); line = 0; out = 0
+while out < n:
+    chunk = b"".join(bytes(32 + (l + i) % 95 for i in range(72)) + b"\r\n" for l in range(line, line + 95))
+    take = chunk[: n - out]; h.update(take); out += len(take); line += 95
+print(h.hexdigest())' $CHARGEN_BYTES)
 
 # counter MODULE NAME: the value of NAME on the service's "stats MODULE:" line, empty if absent.
 counter() {
@@ -32,6 +47,11 @@ run() {
     unic_start echo "$@"
     unic_wait_ready
     unic_ns -t 120 sh -c "nc -N $UNIC_SVC_IP 9 <'$data'" || unic_fail "$label: nc to discard failed"
+    echoed=$(unic_ns -t 180 sh -c "nc -N $UNIC_SVC_IP 7 <'$data' | sha256sum" | cut -d' ' -f1)
+    [ "$echoed" = "$want" ] || unic_fail "$label: echo returned sha256 $echoed, sent $want"
+    chargen=$(unic_ns -t 60 sh -c "nc $UNIC_SVC_IP 19 </dev/null | head -c $CHARGEN_BYTES | sha256sum" |
+        cut -d' ' -f1)
+    [ "$chargen" = "$chargen_want" ] || unic_fail "$label: chargen sent other bytes (sha256 $chargen)"
     sleep 0.5
     unic_stop
     [ "$UNIC_STATUS" -eq 0 ] || unic_fail "$label: exit status $UNIC_STATUS"
@@ -56,6 +76,14 @@ gso=$(counter tap rx_gso_frames)
 [ "$(counter loop rx_large)" -gt 0 ] || unic_fail "offload: the loop got no large frame"
 [ -z "$(counter tap rx_bad_vnet_hdr)$(counter loop rx_bad_offload)" ] ||
     unic_fail "offload: malformed virtio-net headers"
+tso=$(counter tap tx_tso_frames)
+[ "${tso:-0}" -gt 0 ] || unic_fail "offload: echo and chargen sent no super-packet (tx_tso_frames '$tso')"
+[ "$(counter loop tx_tso_frames)" = "$tso" ] || unic_fail "offload: the loop and the TAP count other super-packets"
+[ "$(counter tcp tx_tso_frames)" -ge "$tso" ] || unic_fail "offload: TCP built fewer super-packets than went out"
+[ -z "$(counter loop tx_too_long)$(counter loop tx_errors)" ] || unic_fail "offload: the TAP refused frames"
+out_big=$(tcpdump -nr "$cap" "src host $UNIC_SVC_IP and tcp and greater 1600" 2>/dev/null | wc -l)
+unic_figure "offload: $tso super-packets sent, $out_big of them over 1600 bytes in the capture"
+[ "$out_big" -gt 0 ] || unic_fail "offload: no outgoing super-packet in the capture"
 big=$(tcpdump -nr "$cap" 'greater 60000' 2>/dev/null | wc -l)
 unic_figure "offload: $big frames over 60000 bytes in the capture"
 [ "$big" -gt 0 ] || unic_fail "offload: no super-packet in the capture"
@@ -118,10 +146,13 @@ ip -n "$UNIC_NS" neigh del "$UNIC_SVC_IP" dev "$UNIC_TAP" 2>/dev/null
 run no-offload --no-offload
 [ -z "$(grep -o 'stats tap: .*' "$UNIC_LOG")" ] || unic_fail "no-offload: the TAP has offload counters"
 [ -z "$(counter loop rx_large)" ] || unic_fail "no-offload: frames larger than a pool buffer"
+[ -z "$(counter loop tx_tso_frames)$(counter tcp tx_tso_frames)" ] ||
+    unic_fail "no-offload: super-packets were sent"
 
 # 3. A fault option: per-frame faults need wire frames, so the offloads are off.
 run faults --duplicate 0.001 --seed 3
 [ -z "$(grep -o 'stats tap: .*' "$UNIC_LOG")" ] || unic_fail "faults: the TAP has offload counters"
 [ -z "$(counter loop rx_large)" ] || unic_fail "faults: frames larger than a pool buffer"
+[ -z "$(counter loop tx_tso_frames)$(counter tcp tx_tso_frames)" ] || unic_fail "faults: super-packets were sent"
 
-unic_pass "$MB MB in $gso super-packets with offloads ($big in the capture, whole), in wire frames with --no-offload and with faults"
+unic_pass "$MB MB in $gso super-packets with offloads ($big in the capture, whole), echo + chargen out in $tso super-packets (sha256 equal), in wire frames with --no-offload and with faults"

@@ -22,6 +22,7 @@ static struct {
     bool enabled;
     uint8_t mac[6];
     uint64_t tx_full_until; /* sends before this time are refused */
+    uint32_t tx_tso_max;    /* plat_net_info's; fake_net_enable resets it to 0 */
     bool refused_since_wait;
     uint64_t refused;
     unsigned sent_count;
@@ -96,6 +97,11 @@ int fake_net_rx_push(const void *frame, size_t len, int error)
 void fake_net_rx_max_frame(uint32_t max)
 {
     fake_rx.max_frame = max;
+}
+
+void fake_net_tx_tso_max(uint32_t max)
+{
+    fake_nic.tx_tso_max = max;
 }
 
 void fake_net_disable(void)
@@ -194,14 +200,15 @@ int plat_net_info(unsigned nic, struct plat_net_info *out)
     memcpy(out->mac, fake_nic.mac, 6);
     out->mtu = 1500;
     out->rx_max_frame = fake_rx.max_frame;
+    out->tx_tso_max = fake_nic.tx_tso_max;
     return 0;
 }
 
-int plat_net_send(unsigned nic, const void *frame, size_t len)
+int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat_net_tso *tso)
 {
     if (!fake_nic.enabled || nic != 0)
         return -19;
-    if (len == 0 || len > 1518)
+    if (len == 0 || len > (tso ? fake_nic.tx_tso_max + 18 : 1518) || (tso && !fake_nic.tx_tso_max))
         return -22; /* -EINVAL */
     if (plat_clock_monotonic() < fake_nic.tx_full_until) {
         fake_nic.refused++;
@@ -212,6 +219,9 @@ int plat_net_send(unsigned nic, const void *frame, size_t len)
         struct fake_frame *f = &fake_nic.sent[fake_nic.sent_count++];
         f->len = len;
         memcpy(f->data, frame, len < FAKE_FRAME_KEEP ? len : FAKE_FRAME_KEEP);
+        f->tso = tso != NULL;
+        if (tso)
+            f->tso_meta = *tso;
     }
     return 0;
 }

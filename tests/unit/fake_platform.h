@@ -2,8 +2,11 @@
 #ifndef UNIC_TEST_FAKE_PLATFORM_H
 #define UNIC_TEST_FAKE_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "unic/platform.h"
 
 void fake_clock_set(uint64_t now); /* never goes back */
 void fake_random_seed(uint64_t seed);
@@ -20,6 +23,8 @@ void fake_console_capture(char *buf, size_t cap);
 struct fake_frame {
     size_t len;
     uint8_t data[FAKE_FRAME_KEEP];
+    bool tso; /* sent as a TCP super-packet, described by (tso_meta) */
+    struct plat_net_tso tso_meta;
 };
 void fake_net_enable(const uint8_t mac[6]); /* also clears the log and the full state */
 void fake_net_disable(void);
@@ -38,5 +43,7 @@ uint64_t fake_net_refused(void); /* sends answered -EAGAIN */
 int fake_net_rx_push(const void *frame, size_t len, int error);
 /* plat_net_info's rx_max_frame (0 by default: wire-sized frames). */
 void fake_net_rx_max_frame(uint32_t max);
+/* plat_net_info's tx_tso_max (0 after fake_net_enable: no TSO, super-packets -EINVAL). */
+void fake_net_tx_tso_max(uint32_t max);
 
 #endif

@@ -7,6 +7,12 @@
 #include "fake_platform.h"
 #include "unic/log.h"
 #include "unic/platform.h"
+#include "unic/wire/bytes.h"
+#include "unic/wire/checksum.h"
+#include "unic/wire/eth.h"
+#include "unic/wire/tcp.h"
+#include "unic/wire/vnet_hdr.h"
+#include "unic/wire/wire.h"
 
 #define HARNESS_ADDR_A 0x0a000001u
 #define HARNESS_ADDR_B 0x0a000002u
@@ -48,10 +54,92 @@ static void wire_after_faults(void *ctx, struct netbuf *nb)
     wire_enqueue(h, l->side == SIDE_A ? SIDE_B : SIDE_A, nb);
 }
 
+/* Check a TCP super-packet as a NIC would take it: its headers, segments that fit the MTU,
+ * and a partial checksum that, completed, verifies (the NIC completes it per segment). */
+static bool tso_frame_ok(const struct inet *inet, uint8_t *f, size_t len, size_t l4, size_t hdrs,
+                         uint16_t mss)
+{
+    struct vnet_hdr vh = {.flags = VNET_HDR_F_NEEDS_CSUM,
+                          .gso_type = VNET_HDR_GSO_TCPV4,
+                          .hdr_len = (uint16_t)hdrs,
+                          .gso_size = mss,
+                          .csum_start = (uint16_t)l4,
+                          .csum_offset = 16};
+    if (len <= hdrs || hdrs - ETH_HDR_LEN + mss > inet->mtu || len - ETH_HDR_LEN > inet->tso_max)
+        return false;
+    if (vnet_hdr_check(&vh, len, VNET_HDR_GSO_BIT(VNET_HDR_GSO_TCPV4)) != WIRE_OK)
+        return false;
+    uint8_t *copy = malloc(len); /* completing in place would leave a full checksum behind */
+    if (!copy)
+        return false;
+    memcpy(copy, f, len);
+    bool ok = vnet_hdr_complete_csum(copy, len, &vh) == WIRE_OK &&
+              tcp_checksum_ok(copy + l4, len - l4, rd32(f + ETH_HDR_LEN + 12),
+                              rd32(f + ETH_HDR_LEN + 16));
+    free(copy);
+    return ok;
+}
+
+/* One wire segment of the super-packet (f): payload [off, off + n), the (index)th. */
+static struct netbuf *tso_cut(struct harness *h, const uint8_t *f, size_t l4, size_t hdrs,
+                              size_t off, size_t n, unsigned index, bool last)
+{
+    struct netbuf *seg = netbuf_alloc_size(&h->pool, hdrs + n);
+    if (!seg)
+        return NULL;
+    uint8_t *p = netbuf_put(seg, hdrs + n);
+    memcpy(p, f, hdrs);
+    memcpy(p + hdrs, f + hdrs + off, n);
+    uint8_t *ip = p + ETH_HDR_LEN, *th = p + l4;
+    wr16(ip + 2, (uint16_t)(hdrs - ETH_HDR_LEN + n));
+    wr16(ip + 4, (uint16_t)(rd16(ip + 4) + index));
+    wr16(ip + 10, 0);
+    wr16(ip + 10, ip_checksum(ip, l4 - ETH_HDR_LEN));
+    wr32(th + 4, rd32(th + 4) + (uint32_t)off);
+    if (!last)
+        th[13] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+    tcp_set_checksum(th, hdrs - l4 + n, rd32(ip + 12), rd32(ip + 16));
+    return seg;
+}
+
+/* The TSO link: cut (nb) into segments of nb->tso_mss payload bytes, each then on the wire. */
+static void tso_output(struct harness_link *l, struct netbuf *nb)
+{
+    struct harness *h = l->h;
+    uint8_t *f = nb->data;
+    size_t l4 = ETH_HDR_LEN + (size_t)(f[ETH_HDR_LEN] & 0x0f) * 4;
+    size_t hdrs = l4 + (size_t)(f[l4 + 12] >> 4) * 4;
+    uint16_t mss = nb->tso_mss;
+    if (!tso_frame_ok(&h->stack[l->side], f, nb->len, l4, hdrs, mss)) {
+        h->tso_bad[l->side]++;
+        netbuf_free(nb);
+        return;
+    }
+    h->tso_frames[l->side]++;
+    size_t payload = nb->len - hdrs;
+    if (payload > h->tso_payload_max[l->side])
+        h->tso_payload_max[l->side] = payload;
+    unsigned index = 0;
+    for (size_t off = 0; off < payload; off += mss, index++) {
+        size_t n = payload - off < mss ? payload - off : mss;
+        struct netbuf *seg = tso_cut(h, f, l4, hdrs, off, n, index, off + n == payload);
+        if (!seg) {
+            h->tso_bad[l->side]++;
+            continue; /* lost, as on a NIC out of descriptors */
+        }
+        h->tso_segments[l->side]++;
+        fault_process(&h->fault[l->side], FAULT_TX, seg);
+    }
+    netbuf_free(nb);
+}
+
 static int harness_link_output(void *ctx, struct netbuf *nb)
 {
     struct harness_link *l = ctx;
-    fault_process(&l->h->fault[l->side], FAULT_TX, nb);
+    if (nb->tso_mss)
+        tso_output(l, nb);
+    else
+        fault_process(&l->h->fault[l->side], FAULT_TX, nb);
     return 0;
 }
 
@@ -83,6 +171,7 @@ void harness_init(struct harness *h, const struct harness_opts *opts)
         fault_set_output(&h->fault[s], FAULT_TX, wire_after_faults, l);
         if (inet_init(&h->stack[s], &ic, &h->pool, &h->timers, harness_link_output, l) < 0)
             abort();
+        h->stack[s].tso_max = opts->tso_max[s];
     }
 }
 

@@ -7,6 +7,11 @@
  * never from inside the sender (no recursion). Each direction has a fault injector (loss,
  * duplication, reordering, corruption; seeded) and an optional `tap` callback that sees every
  * frame and may modify it or drop it.
+ *
+ * A side with tso_max set has a TSO-capable link: its stack may send TCP super-packets
+ * (netbuf tso_mss), and the link cuts each one into wire segments as Linux's GSO does (see
+ * platform.h, struct plat_net_tso) after checking its partial checksum; the faults and the
+ * tap then act on the wire segments, so the peer only ever sees normal segments.
  */
 #ifndef UNIC_TEST_HARNESS_H
 #define UNIC_TEST_HARNESS_H
@@ -31,6 +36,7 @@ struct harness_opts {
     uint64_t latency_ns;          /* 0: 100 us */
     struct fault_config fault[2]; /* per sending side */
     size_t pool_buffers;          /* 0: 4096 */
+    uint32_t tso_max[2];          /* per sending side: 0, or inet tso_max (TSO link) */
 };
 
 struct harness_frame {
@@ -49,6 +55,11 @@ struct harness {
     struct harness_frame *wire_head, *wire_tail;
     uint64_t frames_sent[2];
     uint64_t frames_delivered[2];
+    uint64_t tso_frames[2];      /* super-packets cut by the link, per sending side  */
+    uint64_t tso_segments[2];    /* wire segments they gave                          */
+    uint64_t tso_payload_max[2]; /* the largest super-packet's payload bytes         */
+    uint64_t tso_bad[2];         /* super-packets dropped: bad partial checksum, segment
+                                  * longer than the MTU, no buffer for a segment        */
     harness_tap_fn tap;
     void *user;
 };

@@ -107,4 +107,9 @@ int tcp_emit(uint8_t *p, size_t cap, const struct tcp_hdr *h);
 /* Fill in the checksum of the (len)-byte segment at (p) (header already emitted). */
 void tcp_set_checksum(uint8_t *p, size_t len, uint32_t src, uint32_t dst);
 
+/* Leave the checksum of the (len)-byte segment at (p) partial, for a NIC that completes it
+ * (segmentation offload): the field holds the folded pseudo-header sum only, not complemented,
+ * so that summing the segment from its header on and complementing gives the checksum. */
+void tcp_set_partial_checksum(uint8_t *p, size_t len, uint32_t src, uint32_t dst);
+
 #endif

@@ -208,3 +208,9 @@ void tcp_set_checksum(uint8_t *p, size_t len, uint32_t src, uint32_t dst)
     uint32_t sum = csum_pseudo_ip4(src, dst, IP4_PROTO_TCP, (uint16_t)len);
     wr16(p + 16, csum_fold(csum_partial(p, len, sum)));
 }
+
+void tcp_set_partial_checksum(uint8_t *p, size_t len, uint32_t src, uint32_t dst)
+{
+    uint32_t sum = csum_pseudo_ip4(src, dst, IP4_PROTO_TCP, (uint16_t)len);
+    wr16(p + 16, (uint16_t)~csum_fold(sum));
+}

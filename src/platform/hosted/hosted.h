@@ -27,9 +27,14 @@
 
 enum hosted_nic_kind { HOSTED_NIC_TAP, HOSTED_NIC_REPLAY };
 
-/* TAP offload counters: super-packets and partial checksums received, malformed headers. */
+/* TAP offload counters: super-packets and partial checksums received, malformed headers;
+ * TCP super-packets sent (TSO). */
+/* clang-format does not settle on one layout for X-macro lists. */
+/* clang-format off */
 #define TAP_STATS(X)                                                                               \
-    X(rx_gso_frames) X(rx_gso_bytes) X(rx_csum_completed) X(rx_bad_vnet_hdr) X(rx_short_vnet_hdr)
+    X(rx_gso_frames) X(rx_gso_bytes) X(rx_csum_completed) X(rx_bad_vnet_hdr) X(rx_short_vnet_hdr) \
+    X(tx_tso_frames) X(tx_tso_bytes)
+/* clang-format on */
 struct tap_stats {
     TAP_STATS(STATS_FIELD)
 };
@@ -68,7 +73,8 @@ void nic_close_all(void);
 /* Open TAP (ifname); with (offload), with IFF_VNET_HDR and TCPv4 segmentation and checksum
  * offloads (frames up to PLAT_NET_MAX_FRAME), else one wire frame per read. */
 int tap_open(struct hosted_nic *nic, const char *ifname, bool offload, char *err, size_t errlen);
-int tap_send(struct hosted_nic *nic, const void *frame, size_t len);
+/* Send one frame; (tso) NULL, or a TCP super-packet for Linux to segment (IFF_VNET_HDR). */
+int tap_send(struct hosted_nic *nic, const void *frame, size_t len, const struct plat_net_tso *tso);
 int tap_recv(struct hosted_nic *nic, void *buf, size_t cap, size_t *len);
 void tap_close(struct hosted_nic *nic);
 void tap_print_stats(const struct hosted_nic *nic);

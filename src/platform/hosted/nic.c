@@ -99,19 +99,19 @@ int plat_net_info(unsigned nic, struct plat_net_info *out)
     return 0;
 }
 
-int plat_net_send(unsigned nic, const void *frame, size_t len)
+int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat_net_tso *tso)
 {
     struct hosted_nic *n = nic_get(nic);
     if (!n)
         return -ENODEV;
     if (n->kind == HOSTED_NIC_REPLAY) {
         /* There is no wire behind a replay: the frame only goes to the capture. */
-        if (len == 0 || len > 65535)
+        if (len == 0 || len > 65535 || tso)
             return -EINVAL;
         capture_frame(frame, len);
         return 0;
     }
-    int r = tap_send(n, frame, len);
+    int r = tap_send(n, frame, len, tso); /* a super-packet is captured as it is */
     if (r == 0)
         capture_frame(frame, len);
     else if (r == -EAGAIN)

@@ -255,13 +255,13 @@ static bool vnet_tx_room(struct vnet *n)
     return n->tx_nfree != 0;
 }
 
-int plat_net_send(unsigned nic, const void *frame, size_t len)
+int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat_net_tso *tso)
 {
     if (nic >= nic_count)
         return -ENODEV;
     struct vnet *n = &nics[nic];
-    if (len == 0 || len > NET_BUF_SIZE - n->hdr_len)
-        return -EINVAL;
+    if (len == 0 || len > NET_BUF_SIZE - n->hdr_len || tso)
+        return -EINVAL; /* no TSO here (tx_tso_max 0): every frame fits the MTU */
     if (!vnet_tx_room(n)) {
         n->stats.tx_ring_full++;
         return -EAGAIN;

@@ -1,0 +1,213 @@
+/* TCP segmentation offload over the virtual wire: a side whose link is TSO-capable sends
+ * super-packets, the harness link cuts them into wire segments as Linux's GSO does (after
+ * checking the partial checksum, see harness.c), and the peer sees only normal segments. Bulk
+ * transfers are checked byte for byte, clean and with loss, reordering and duplication on the
+ * segmented wire, with and without SACK, across sequence wraparound, into a small window. */
+#include "test_tcp_util.h"
+
+#define TSO_MAX 65535
+#define WIRE_FRAME_MAX 1514
+
+struct xfer {
+    struct harness *h;
+    struct server srv;
+    struct app cli;
+    size_t wire_frame_max[2]; /* the longest frame each side put on the wire */
+};
+
+struct xfer_cfg {
+    uint64_t up, down; /* bytes client (B) -> server (A), server -> client */
+    double loss, reorder, dup;
+    bool no_sack, tso_b_off;
+    uint32_t isn_a, isn_b; /* 0: random */
+    uint32_t rcv_buf;      /* 0: the default */
+};
+
+static bool xfer_done(void *arg)
+{
+    struct xfer *x = arg;
+    return x->cli.closed && x->srv.n == 1 && x->srv.apps[0].closed;
+}
+
+/* Every wire frame, after the TSO link cut it and the faults acted: none exceeds the MTU. */
+static bool measure_wire(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    struct xfer *x = h->user;
+    if (nb->len > x->wire_frame_max[from])
+        x->wire_frame_max[from] = nb->len;
+    assert_int_equal(nb->tso_mss, 0);
+    return true;
+}
+
+static void configure(struct inet *inet, const struct xfer_cfg *cfg)
+{
+    struct tcp_params p;
+    tcp_default_params(&p);
+    p.sack = !cfg->no_sack;
+    if (cfg->rcv_buf)
+        p.rcv_buf = cfg->rcv_buf;
+    assert_int_equal(tcp_configure(inet, &p), 0);
+}
+
+static struct xfer *run_xfer(const struct xfer_cfg *cfg)
+{
+    struct harness_opts o = {.tso_max = {TSO_MAX, cfg->tso_b_off ? 0 : TSO_MAX}};
+    for (int s = 0; s < 2; s++)
+        o.fault[s] = (struct fault_config){.loss = cfg->loss,
+                                           .reorder = cfg->reorder,
+                                           .duplicate = cfg->dup,
+                                           .seeded = true,
+                                           .seed = 4321 + (uint64_t)s};
+    struct xfer *x = calloc(1, sizeof(*x));
+    assert_non_null(x);
+    x->h = harness_new(&o);
+    x->h->user = x;
+    x->h->tap = measure_wire;
+    configure(harness_a(x->h), cfg);
+    configure(harness_b(x->h), cfg);
+    if (cfg->isn_a)
+        tcp_test_force_isn(harness_a(x->h), cfg->isn_a);
+    if (cfg->isn_b)
+        tcp_test_force_isn(harness_b(x->h), cfg->isn_b);
+    assert_non_null(tcp_listen(harness_a(x->h), 9, server_on_accept, &x->srv, NULL));
+    x->srv.proto =
+        (struct app){.tx_seed = 17, .rx_seed = 16, .tx_total = cfg->down, .close_when_sent = true};
+    x->cli =
+        (struct app){.tx_seed = 16, .rx_seed = 17, .tx_total = cfg->up, .close_when_sent = true};
+    app_connect(&x->cli, harness_b(x->h), ADDR_A, 9);
+    bool ok = harness_run_until(x->h, xfer_done, x, 600 * NSEC_PER_SEC);
+    if (!ok || getenv("TCP_DEBUG")) {
+        print_message("cli tx %lu rx %lu; srv tx %lu rx %lu; tso A %lu/%lu bad %lu, B %lu/%lu\n",
+                      (unsigned long)x->cli.tx_done, (unsigned long)x->cli.rx_done,
+                      (unsigned long)x->srv.apps[0].tx_done, (unsigned long)x->srv.apps[0].rx_done,
+                      (unsigned long)x->h->tso_frames[SIDE_A],
+                      (unsigned long)x->h->tso_segments[SIDE_A],
+                      (unsigned long)x->h->tso_bad[SIDE_A], (unsigned long)x->h->tso_frames[SIDE_B],
+                      (unsigned long)x->h->tso_segments[SIDE_B]);
+        inet_print_stats(harness_a(x->h), 0);
+        inet_print_stats(harness_b(x->h), 0);
+    }
+    assert_true(ok);
+    struct app *s = &x->srv.apps[0];
+    assert_int_equal(s->rx_done, cfg->up);
+    assert_int_equal(x->cli.rx_done, cfg->down);
+    assert_int_equal(s->rx_bad, 0);
+    assert_int_equal(x->cli.rx_bad, 0);
+    assert_int_equal(s->close_reason, 0);
+    assert_int_equal(x->cli.close_reason, 0);
+    for (int side = 0; side < 2; side++) {
+        assert_int_equal(x->h->tso_bad[side], 0); /* every partial checksum completed right */
+        assert_true(x->wire_frame_max[side] <= WIRE_FRAME_MAX);
+    }
+    return x;
+}
+
+static void finish(struct xfer *x)
+{
+    harness_run(x->h, 121 * NSEC_PER_SEC); /* TIME_WAIT ends */
+    assert_int_equal(tcp_conn_count(harness_a(x->h)), 0);
+    assert_int_equal(tcp_conn_count(harness_b(x->h)), 0);
+    harness_free(x->h);
+    free(x);
+}
+
+/* (side) sent most of its bulk data in super-packets of (min_avg) segments on average at
+ * least, none past 64 KB. The peer acknowledges every second segment it sees on the wire, and
+ * each ACK lets the sender out again: under loss the average is near two. */
+static void assert_used_tso(struct xfer *x, enum harness_side side, uint64_t bytes,
+                            unsigned min_avg)
+{
+    struct harness *h = x->h;
+    uint64_t frames = h->tso_frames[side], segs = h->tso_segments[side];
+    assert_int_equal(tcp_stat(&h->stack[side], "tx_tso_frames"), (int64_t)frames);
+    assert_true(frames > 0);
+    assert_true(segs >= min_avg * frames);
+    assert_true(segs * 1448 >= bytes / 2);                      /* most data went that way    */
+    assert_true(h->tso_payload_max[side] <= TSO_MAX - 20 - 20); /* IPv4 + TCP headers      */
+    assert_true(h->tso_payload_max[side] > 8 * 1448);
+}
+
+static void test_tso_bulk_clean(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {.up = 8 << 20, .down = 8 << 20};
+    struct xfer *x = run_xfer(&cfg);
+    assert_used_tso(x, SIDE_A, cfg.down, 4);
+    assert_used_tso(x, SIDE_B, cfg.up, 4);
+    for (int s = 0; s < 2; s++)
+        assert_int_equal(tcp_stat(&x->h->stack[s], "tx_retransmits"), 0);
+    /* The peer saw wire segments only: as many as the link cut, plus its own bare frames. */
+    assert_true(x->wire_frame_max[SIDE_A] == WIRE_FRAME_MAX);
+    finish(x);
+}
+
+/* Loss, reordering and duplication of the wire segments: SACK recovery (retransmissions one
+ * MSS each) over data that went out in super-packets. */
+static void test_tso_lossy_sack(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {
+        .up = 4 << 20, .down = 4 << 20, .loss = 0.02, .reorder = 0.02, .dup = 0.01};
+    struct xfer *x = run_xfer(&cfg);
+    assert_used_tso(x, SIDE_A, cfg.down, 2);
+    assert_used_tso(x, SIDE_B, cfg.up, 2);
+    assert_true(tcp_stat(harness_a(x->h), "tx_retransmits") > 0);
+    assert_true(tcp_stat(harness_b(x->h), "tx_retransmits") > 0);
+    finish(x);
+}
+
+static void test_tso_lossy_no_sack(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {.up = 2 << 20, .down = 2 << 20, .loss = 0.01, .no_sack = true};
+    struct xfer *x = run_xfer(&cfg);
+    assert_used_tso(x, SIDE_A, cfg.down, 2);
+    assert_true(tcp_stat(harness_a(x->h), "tx_retransmits") > 0);
+    finish(x);
+}
+
+/* Only A's link segments: B sends wire-sized segments, A super-packets, both arrive whole. */
+static void test_tso_one_side(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {.up = 4 << 20, .down = 4 << 20, .tso_b_off = true};
+    struct xfer *x = run_xfer(&cfg);
+    assert_used_tso(x, SIDE_A, cfg.down, 2);
+    assert_int_equal(x->h->tso_frames[SIDE_B], 0);
+    assert_int_equal(tcp_stat(harness_b(x->h), "tx_tso_frames"), 0);
+    finish(x);
+}
+
+/* A super-packet never goes past the peer's window: with a 16 KiB receive buffer none carries
+ * more than 16 KiB, and the sender still uses them. */
+static void test_tso_small_window(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {.down = 2 << 20, .rcv_buf = 16384};
+    struct xfer *x = run_xfer(&cfg);
+    assert_true(x->h->tso_frames[SIDE_A] > 0);
+    assert_true(x->h->tso_payload_max[SIDE_A] <= 16384);
+    finish(x);
+}
+
+/* Sequence numbers wrap inside super-packets; the link adds each segment's offset mod 2^32. */
+static void test_tso_wraparound(void **state)
+{
+    (void)state;
+    struct xfer_cfg cfg = {
+        .up = 2 << 20, .down = 2 << 20, .isn_a = 0xffff0000u, .isn_b = 0xfffff000u, .loss = 0.005};
+    struct xfer *x = run_xfer(&cfg);
+    assert_used_tso(x, SIDE_A, cfg.down, 2);
+    assert_used_tso(x, SIDE_B, cfg.up, 2);
+    finish(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tso_bulk_clean),    cmocka_unit_test(test_tso_lossy_sack),
+        cmocka_unit_test(test_tso_lossy_no_sack), cmocka_unit_test(test_tso_one_side),
+        cmocka_unit_test(test_tso_small_window),  cmocka_unit_test(test_tso_wraparound),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
