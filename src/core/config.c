@@ -21,8 +21,9 @@ static const char usage_text[] =
     "  --replay FILE      feed the frames of a pcap FILE into the stack (hosted)\n"
     "  --loss P --duplicate P --reorder P --corrupt P   fault injection, 0 <= P <= 1\n"
     "  --seed N           seed of the fault injector (reproducible runs)\n"
-    "  --no-offload       no receive offloads on the TAP: frames as on a wire, checksums\n"
-    "                     complete (hosted; also off with --replay or any fault option)\n"
+    "  --no-offload       no offloads on the TAP: frames as on a wire both ways, checksums\n"
+    "                     complete, no TCP super-packets (hosted; also off with --replay or\n"
+    "                     any fault option)\n"
     "  --verbose --quiet  more or less logging\n";
 
 const char *config_usage(void)
