@@ -22,6 +22,7 @@ ACCEL = os.environ.get("BENCH_ACCEL", "")
 # Readable names of the systems; "prefix:file" systems read as the prefix's name and the file.
 LABELS = {
     "unic-hosted": "unic hosted",
+    "unic-hosted-no-offload": "unic hosted --no-offload",
     "unic": "unic hosted",
     "unic-kvm": "unic kvm (QEMU " + (ACCEL.upper() or "?") + ")",
     "unic-kvm-tcg": "unic kvm (QEMU TCG)",
