@@ -337,32 +337,34 @@ static bool worth_sending(const struct tcp_conn *c, uint32_t len, uint32_t unsen
     return c->nodelay || c->snd_nxt == c->snd_una || (c->fin_queued && len == unsent);
 }
 
-/* The most new data one packet may carry: one MSS, or with segmentation offload as many
- * whole MSS as the link's super-packet holds beside the largest headers. Data sent again
- * (after a timeout) goes one MSS at a time, as every other retransmission. */
-static uint32_t send_quantum(const struct tcp_conn *c)
+/* Length of a super-packet of new data (segmentation offload): what is unsent, within the
+ * windows and as many whole MSS as the link's super-packet holds beside the largest headers;
+ * one that does not reach the end of the data ends on a whole MSS, so the peer never sees a
+ * short segment in the middle of a burst. Data sent again (after a timeout) goes one MSS at a
+ * time, as every other retransmission. */
+static uint32_t tso_len(const struct tcp_conn *c, uint32_t unsent, uint32_t room)
 {
     uint32_t tso_max = c->inet->tso_max, headers = IP4_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN;
-    if (tso_max <= headers || seq_lt(c->snd_nxt, c->snd_max))
-        return c->mss;
-    uint32_t segs = (tso_max - headers) / c->mss;
+    uint32_t segs = tso_max > headers ? (tso_max - headers) / c->mss : 1;
     if (segs > TCP_TSO_MAX_SEGS)
         segs = TCP_TSO_MAX_SEGS;
-    return segs > 1 ? segs * c->mss : c->mss;
-}
-
-/* Length of the next new-data packet: what is unsent, within the quantum and the windows; a
- * super-packet that does not reach the end of the data ends on a whole MSS, so the peer
- * never sees a short segment in the middle of a burst. */
-static uint32_t next_len(const struct tcp_conn *c, uint32_t unsent, uint32_t room)
-{
-    uint32_t quantum = send_quantum(c);
-    uint32_t len = unsent < quantum ? unsent : quantum;
+    if (seq_lt(c->snd_nxt, c->snd_max) || segs < 2)
+        segs = 1;
+    uint32_t len = unsent < segs * c->mss ? unsent : segs * c->mss;
     if (len > room)
         len = room;
     if (len > c->mss && len < unsent)
         len -= len % c->mss;
     return len;
+}
+
+/* Length of the next new-data packet: one MSS at most, unless the link takes super-packets. */
+static uint32_t next_len(const struct tcp_conn *c, uint32_t unsent, uint32_t room)
+{
+    if (unsent > c->mss && c->inet->tso_max)
+        return tso_len(c, unsent, room);
+    uint32_t len = unsent < c->mss ? unsent : c->mss;
+    return len < room ? len : room;
 }
 
 static bool send_new_data(struct tcp_conn *c)
