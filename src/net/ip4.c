@@ -205,13 +205,11 @@ int ip4_output(struct inet *inet, struct netbuf *nb, const struct ip4_out *out)
         .src = out->src ? out->src : inet->addr,
         .dst = out->dst,
     };
-    if (nb->len + IP4_HDR_LEN <= inet->mtu)
-        return ip4_send_one(inet, nb, &h, hop);
-    if (nb->tso_mss && nb->len + IP4_HDR_LEN <= inet->tso_max) {
-        /* The NIC gives each segment the next ID, as Linux's GSO does: skip them all. */
+    if (nb->tso_mss) /* the NIC gives each segment the next ID, as Linux's GSO does */
         inet->ip4.next_id = (uint16_t)(h.id + ip4_tso_segments(nb));
+    if (nb->len + IP4_HDR_LEN <= inet->mtu ||
+        (nb->tso_mss && nb->len + IP4_HDR_LEN <= inet->tso_max))
         return ip4_send_one(inet, nb, &h, hop);
-    }
     if (out->df) {
         st->tx_too_big++;
         netbuf_free(nb);
