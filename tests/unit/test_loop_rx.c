@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "fake_platform.h"
+#include "loop_runner.h"
 #include "unic.h"
 #include "unic/platform.h"
 #include "unic/udp.h"
@@ -93,14 +94,8 @@ static void push_datagram(size_t payload, int error)
 static int run_loop(uint32_t rx_max_frame)
 {
     fake_net_rx_max_frame(rx_max_frame);
-    fake_console_quiet(1);
-    fake_console_capture(console, sizeof(console));
     struct unic_config cfg = {.have_ip = true, .ip = OUR_ADDR, .prefix_len = 24, .verbosity = -1};
-    int status = unic_main(&cfg);
-    fake_console_capture(NULL, 0);
-    fake_console_quiet(0);
-    fake_net_disable();
-    return status;
+    return loop_run_captured(&cfg, console, sizeof(console));
 }
 
 static void setup(void)
@@ -110,18 +105,10 @@ static void setup(void)
     memset(got_len, 0, sizeof(got_len));
 }
 
-/* A counter of the "stats loop:" line printed at exit; 0 when absent (zeros are not printed). */
+/* A counter of the "stats loop:" line printed at exit. */
 static long long loop_stat(const char *name)
 {
-    const char *line = strstr(console, "stats loop:");
-    assert_non_null(line);
-    const char *end = strchr(line, '\n');
-    char key[64];
-    snprintf(key, sizeof(key), " %s=", name);
-    const char *at = strstr(line, key);
-    if (!at || (end && at > end))
-        return 0;
-    return strtoll(at + strlen(key), NULL, 10);
+    return loop_console_stat(console, "loop", name);
 }
 
 static void test_large_frames_go_up_whole(void **state)

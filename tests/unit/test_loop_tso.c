@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "fake_platform.h"
+#include "loop_runner.h"
 #include "unic.h"
 #include "unic/inet.h"
 #include "unic/platform.h"
@@ -70,32 +71,18 @@ static int run_loop(uint32_t nic_tso_max, double loss)
     static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x01};
     fake_net_enable(mac);
     fake_net_tx_tso_max(nic_tso_max);
-    fake_console_quiet(1);
-    fake_console_capture(console, sizeof(console));
     struct unic_config cfg = {
         .have_ip = true, .ip = 0x0a000001u, .prefix_len = 24, .verbosity = -1};
     cfg.fault.loss = loss;
     cfg.fault.seeded = true;
     cfg.fault.seed = 1;
-    int status = unic_main(&cfg);
-    fake_console_capture(NULL, 0);
-    fake_console_quiet(0);
-    fake_net_disable();
-    return status;
+    return loop_run_captured(&cfg, console, sizeof(console));
 }
 
-/* A counter of the "stats loop:" line printed at exit; 0 when absent (zeros are not printed). */
+/* A counter of the "stats loop:" line printed at exit. */
 static long long loop_stat(const char *name)
 {
-    const char *line = strstr(console, "stats loop:");
-    assert_non_null(line);
-    const char *end = strchr(line, '\n');
-    char key[64];
-    snprintf(key, sizeof(key), " %s=", name);
-    const char *at = strstr(line, key);
-    if (!at || (end && at > end))
-        return 0;
-    return strtoll(at + strlen(key), NULL, 10);
+    return loop_console_stat(console, "loop", name);
 }
 
 /* The one frame sent with a TSO description, or NULL. */
