@@ -4,9 +4,7 @@
 #include "test_tcp_util.h"
 
 struct xfer {
-    struct harness *h;
-    struct server srv;
-    struct app cli;
+    struct bulk b;
 };
 
 struct xfer_cfg {
@@ -17,12 +15,6 @@ struct xfer_cfg {
     uint64_t max_ns;
     uint64_t latency_ns; /* one way; 0: the harness default */
 };
-
-static bool xfer_done(void *arg)
-{
-    struct xfer *x = arg;
-    return x->cli.closed && x->srv.n == 1 && x->srv.apps[0].closed;
-}
 
 static void configure(struct inet *inet, const struct xfer_cfg *cfg)
 {
@@ -46,45 +38,33 @@ static struct xfer *run_xfer(const struct xfer_cfg *cfg)
                                            .seeded = true,
                                            .seed = 1234 + (uint64_t)s};
     struct xfer *x = calloc(1, sizeof(*x));
-    x->h = harness_new(&o);
-    configure(harness_a(x->h), cfg);
-    configure(harness_b(x->h), cfg);
+    x->b.h = harness_new(&o);
+    configure(harness_a(x->b.h), cfg);
+    configure(harness_b(x->b.h), cfg);
     if (cfg->isn_a)
-        tcp_test_force_isn(harness_a(x->h), cfg->isn_a);
+        tcp_test_force_isn(harness_a(x->b.h), cfg->isn_a);
     if (cfg->isn_b)
-        tcp_test_force_isn(harness_b(x->h), cfg->isn_b);
-    assert_non_null(tcp_listen(harness_a(x->h), 9, server_on_accept, &x->srv, NULL));
-    x->srv.proto =
-        (struct app){.tx_seed = 77, .rx_seed = 66, .tx_total = cfg->down, .close_when_sent = true};
-    x->cli =
-        (struct app){.tx_seed = 66, .rx_seed = 77, .tx_total = cfg->up, .close_when_sent = true};
-    app_connect(&x->cli, harness_b(x->h), ADDR_A, 9);
-    bool ok = harness_run_until(x->h, xfer_done, x, cfg->max_ns ? cfg->max_ns : 600 * NSEC_PER_SEC);
+        tcp_test_force_isn(harness_b(x->b.h), cfg->isn_b);
+    bulk_start(&x->b, cfg->up, cfg->down, 66, 77);
+    bool ok =
+        harness_run_until(x->b.h, bulk_done, &x->b, cfg->max_ns ? cfg->max_ns : 600 * NSEC_PER_SEC);
     if (!ok || getenv("TCP_DEBUG")) {
         print_message("cli tx %lu rx %lu; srv tx %lu rx %lu; now %lu ms\n",
-                      (unsigned long)x->cli.tx_done, (unsigned long)x->cli.rx_done,
-                      (unsigned long)x->srv.apps[0].tx_done, (unsigned long)x->srv.apps[0].rx_done,
-                      (unsigned long)(x->h->timers.now / NSEC_PER_MSEC));
-        inet_print_stats(harness_a(x->h), 0);
-        inet_print_stats(harness_b(x->h), 0);
+                      (unsigned long)x->b.cli.tx_done, (unsigned long)x->b.cli.rx_done,
+                      (unsigned long)x->b.srv.apps[0].tx_done,
+                      (unsigned long)x->b.srv.apps[0].rx_done,
+                      (unsigned long)(x->b.h->timers.now / NSEC_PER_MSEC));
+        inet_print_stats(harness_a(x->b.h), 0);
+        inet_print_stats(harness_b(x->b.h), 0);
     }
     assert_true(ok);
-    struct app *s = &x->srv.apps[0];
-    assert_int_equal(s->rx_done, cfg->up);
-    assert_int_equal(x->cli.rx_done, cfg->down);
-    assert_int_equal(s->rx_bad, 0);
-    assert_int_equal(x->cli.rx_bad, 0);
-    assert_int_equal(s->close_reason, 0);
-    assert_int_equal(x->cli.close_reason, 0);
+    bulk_check(&x->b, cfg->up, cfg->down);
     return x;
 }
 
 static void finish(struct xfer *x)
 {
-    harness_run(x->h, 121 * NSEC_PER_SEC); /* TIME_WAIT ends */
-    assert_int_equal(tcp_conn_count(harness_a(x->h)), 0);
-    assert_int_equal(tcp_conn_count(harness_b(x->h)), 0);
-    harness_free(x->h);
+    bulk_finish(&x->b);
     free(x);
 }
 
@@ -93,8 +73,8 @@ static void test_bulk_clean(void **state)
     (void)state;
     struct xfer_cfg cfg = {.up = 8 << 20, .down = 8 << 20};
     struct xfer *x = run_xfer(&cfg);
-    assert_int_equal(tcp_stat(harness_a(x->h), "tx_retransmits"), 0);
-    assert_int_equal(tcp_stat(harness_b(x->h), "tx_retransmits"), 0);
+    assert_int_equal(tcp_stat(harness_a(x->b.h), "tx_retransmits"), 0);
+    assert_int_equal(tcp_stat(harness_b(x->b.h), "tx_retransmits"), 0);
     finish(x);
 }
 
@@ -105,9 +85,9 @@ static void test_bulk_long_rtt_no_spurious_timeouts(void **state)
     (void)state;
     struct xfer_cfg cfg = {.up = 4 << 20, .down = 4 << 20, .latency_ns = 5 * NSEC_PER_MSEC};
     struct xfer *x = run_xfer(&cfg);
-    assert_true(x->h->timers.now > NSEC_PER_SEC); /* the RTO is 200 ms at least */
+    assert_true(x->b.h->timers.now > NSEC_PER_SEC); /* the RTO is 200 ms at least */
     for (int s = 0; s < 2; s++) {
-        struct inet *inet = &x->h->stack[s];
+        struct inet *inet = &x->b.h->stack[s];
         assert_int_equal(tcp_stat(inet, "tx_retransmits"), 0);
         assert_int_equal(tcp_stat(inet, "tx_tail_probes"), 0);
         assert_int_equal(tcp_stat(inet, "tx_rto"), 0);
@@ -121,8 +101,8 @@ static void test_bulk_lossy_cubic_sack(void **state)
     struct xfer_cfg cfg = {
         .up = 4 << 20, .down = 4 << 20, .loss = 0.02, .reorder = 0.02, .dup = 0.01};
     struct xfer *x = run_xfer(&cfg);
-    assert_true(tcp_stat(harness_a(x->h), "tx_fast_retransmits") > 0);
-    assert_true(tcp_stat(harness_a(x->h), "rx_ooo") > 0);
+    assert_true(tcp_stat(harness_a(x->b.h), "tx_fast_retransmits") > 0);
+    assert_true(tcp_stat(harness_a(x->b.h), "rx_ooo") > 0);
     finish(x);
 }
 
@@ -137,7 +117,7 @@ static void test_bulk_lossy_newreno_nosack(void **state)
                            .newreno = true,
                            .no_sack = true};
     struct xfer *x = run_xfer(&cfg);
-    assert_true(tcp_stat(harness_b(x->h), "tx_fast_retransmits") > 0);
+    assert_true(tcp_stat(harness_b(x->b.h), "tx_fast_retransmits") > 0);
     finish(x);
 }
 

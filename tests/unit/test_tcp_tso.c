@@ -9,9 +9,7 @@
 #define WIRE_FRAME_MAX 1514
 
 struct xfer {
-    struct harness *h;
-    struct server srv;
-    struct app cli;
+    struct bulk b;
     size_t wire_frame_max[2]; /* the longest frame each side put on the wire */
     uint64_t ip_frames[2];    /* IPv4 frames each side put on the wire */
     uint64_t id_gaps[2];      /* ... whose ID was not the one after the previous frame's */
@@ -25,12 +23,6 @@ struct xfer_cfg {
     uint32_t isn_a, isn_b; /* 0: random */
     uint32_t rcv_buf;      /* 0: the default */
 };
-
-static bool xfer_done(void *arg)
-{
-    struct xfer *x = arg;
-    return x->cli.closed && x->srv.n == 1 && x->srv.apps[0].closed;
-}
 
 /* Every wire frame, after the TSO link cut it and the faults acted: its length (none exceeds
  * the MTU) and its IPv4 ID. */
@@ -70,43 +62,32 @@ static struct xfer *run_xfer(const struct xfer_cfg *cfg)
                                            .seed = 4321 + (uint64_t)s};
     struct xfer *x = calloc(1, sizeof(*x));
     assert_non_null(x);
-    x->h = harness_new(&o);
-    x->h->user = x;
-    x->h->tap = measure_wire;
-    configure(harness_a(x->h), cfg);
-    configure(harness_b(x->h), cfg);
+    x->b.h = harness_new(&o);
+    x->b.h->user = x;
+    x->b.h->tap = measure_wire;
+    configure(harness_a(x->b.h), cfg);
+    configure(harness_b(x->b.h), cfg);
     if (cfg->isn_a)
-        tcp_test_force_isn(harness_a(x->h), cfg->isn_a);
+        tcp_test_force_isn(harness_a(x->b.h), cfg->isn_a);
     if (cfg->isn_b)
-        tcp_test_force_isn(harness_b(x->h), cfg->isn_b);
-    assert_non_null(tcp_listen(harness_a(x->h), 9, server_on_accept, &x->srv, NULL));
-    x->srv.proto =
-        (struct app){.tx_seed = 17, .rx_seed = 16, .tx_total = cfg->down, .close_when_sent = true};
-    x->cli =
-        (struct app){.tx_seed = 16, .rx_seed = 17, .tx_total = cfg->up, .close_when_sent = true};
-    app_connect(&x->cli, harness_b(x->h), ADDR_A, 9);
-    bool ok = harness_run_until(x->h, xfer_done, x, 600 * NSEC_PER_SEC);
+        tcp_test_force_isn(harness_b(x->b.h), cfg->isn_b);
+    bulk_start(&x->b, cfg->up, cfg->down, 16, 17);
+    bool ok = harness_run_until(x->b.h, bulk_done, &x->b, 600 * NSEC_PER_SEC);
     if (!ok || getenv("TCP_DEBUG")) {
-        print_message("cli tx %lu rx %lu; srv tx %lu rx %lu; tso A %lu/%lu bad %lu, B %lu/%lu\n",
-                      (unsigned long)x->cli.tx_done, (unsigned long)x->cli.rx_done,
-                      (unsigned long)x->srv.apps[0].tx_done, (unsigned long)x->srv.apps[0].rx_done,
-                      (unsigned long)x->h->tso_frames[SIDE_A],
-                      (unsigned long)x->h->tso_segments[SIDE_A],
-                      (unsigned long)x->h->tso_bad[SIDE_A], (unsigned long)x->h->tso_frames[SIDE_B],
-                      (unsigned long)x->h->tso_segments[SIDE_B]);
-        inet_print_stats(harness_a(x->h), 0);
-        inet_print_stats(harness_b(x->h), 0);
+        print_message(
+            "cli tx %lu rx %lu; srv tx %lu rx %lu; tso A %lu/%lu bad %lu, B %lu/%lu\n",
+            (unsigned long)x->b.cli.tx_done, (unsigned long)x->b.cli.rx_done,
+            (unsigned long)x->b.srv.apps[0].tx_done, (unsigned long)x->b.srv.apps[0].rx_done,
+            (unsigned long)x->b.h->tso_frames[SIDE_A], (unsigned long)x->b.h->tso_segments[SIDE_A],
+            (unsigned long)x->b.h->tso_bad[SIDE_A], (unsigned long)x->b.h->tso_frames[SIDE_B],
+            (unsigned long)x->b.h->tso_segments[SIDE_B]);
+        inet_print_stats(harness_a(x->b.h), 0);
+        inet_print_stats(harness_b(x->b.h), 0);
     }
     assert_true(ok);
-    struct app *s = &x->srv.apps[0];
-    assert_int_equal(s->rx_done, cfg->up);
-    assert_int_equal(x->cli.rx_done, cfg->down);
-    assert_int_equal(s->rx_bad, 0);
-    assert_int_equal(x->cli.rx_bad, 0);
-    assert_int_equal(s->close_reason, 0);
-    assert_int_equal(x->cli.close_reason, 0);
+    bulk_check(&x->b, cfg->up, cfg->down);
     for (int side = 0; side < 2; side++) {
-        assert_int_equal(x->h->tso_bad[side], 0); /* every partial checksum completed right */
+        assert_int_equal(x->b.h->tso_bad[side], 0); /* every partial checksum completed right */
         assert_true(x->wire_frame_max[side] <= WIRE_FRAME_MAX);
     }
     return x;
@@ -114,10 +95,7 @@ static struct xfer *run_xfer(const struct xfer_cfg *cfg)
 
 static void finish(struct xfer *x)
 {
-    harness_run(x->h, 121 * NSEC_PER_SEC); /* TIME_WAIT ends */
-    assert_int_equal(tcp_conn_count(harness_a(x->h)), 0);
-    assert_int_equal(tcp_conn_count(harness_b(x->h)), 0);
-    harness_free(x->h);
+    bulk_finish(&x->b);
     free(x);
 }
 
@@ -127,7 +105,7 @@ static void finish(struct xfer *x)
 static void assert_used_tso(struct xfer *x, enum harness_side side, uint64_t bytes,
                             unsigned min_avg)
 {
-    struct harness *h = x->h;
+    struct harness *h = x->b.h;
     uint64_t frames = h->tso_frames[side], segs = h->tso_segments[side];
     assert_int_equal(tcp_stat(&h->stack[side], "tx_tso_frames"), (int64_t)frames);
     assert_true(frames > 0);
@@ -145,7 +123,7 @@ static void test_tso_bulk_clean(void **state)
     assert_used_tso(x, SIDE_A, cfg.down, 4);
     assert_used_tso(x, SIDE_B, cfg.up, 4);
     for (int s = 0; s < 2; s++) {
-        assert_int_equal(tcp_stat(&x->h->stack[s], "tx_retransmits"), 0);
+        assert_int_equal(tcp_stat(&x->b.h->stack[s], "tx_retransmits"), 0);
         /* A super-packet uses one IPv4 ID per segment the link cuts (Linux's GSO numbers
          * them on): the IDs on the wire run on without a gap or a repeat. */
         assert_true(x->ip_frames[s] > 1000);
@@ -166,8 +144,8 @@ static void test_tso_lossy_sack(void **state)
     struct xfer *x = run_xfer(&cfg);
     assert_used_tso(x, SIDE_A, cfg.down, 2);
     assert_used_tso(x, SIDE_B, cfg.up, 2);
-    assert_true(tcp_stat(harness_a(x->h), "tx_retransmits") > 0);
-    assert_true(tcp_stat(harness_b(x->h), "tx_retransmits") > 0);
+    assert_true(tcp_stat(harness_a(x->b.h), "tx_retransmits") > 0);
+    assert_true(tcp_stat(harness_b(x->b.h), "tx_retransmits") > 0);
     finish(x);
 }
 
@@ -177,7 +155,7 @@ static void test_tso_lossy_no_sack(void **state)
     struct xfer_cfg cfg = {.up = 2 << 20, .down = 2 << 20, .loss = 0.01, .no_sack = true};
     struct xfer *x = run_xfer(&cfg);
     assert_used_tso(x, SIDE_A, cfg.down, 2);
-    assert_true(tcp_stat(harness_a(x->h), "tx_retransmits") > 0);
+    assert_true(tcp_stat(harness_a(x->b.h), "tx_retransmits") > 0);
     finish(x);
 }
 
@@ -188,8 +166,8 @@ static void test_tso_one_side(void **state)
     struct xfer_cfg cfg = {.up = 4 << 20, .down = 4 << 20, .tso_b_off = true};
     struct xfer *x = run_xfer(&cfg);
     assert_used_tso(x, SIDE_A, cfg.down, 2);
-    assert_int_equal(x->h->tso_frames[SIDE_B], 0);
-    assert_int_equal(tcp_stat(harness_b(x->h), "tx_tso_frames"), 0);
+    assert_int_equal(x->b.h->tso_frames[SIDE_B], 0);
+    assert_int_equal(tcp_stat(harness_b(x->b.h), "tx_tso_frames"), 0);
     finish(x);
 }
 
@@ -200,8 +178,8 @@ static void test_tso_small_window(void **state)
     (void)state;
     struct xfer_cfg cfg = {.down = 2 << 20, .rcv_buf = 16384};
     struct xfer *x = run_xfer(&cfg);
-    assert_true(x->h->tso_frames[SIDE_A] > 0);
-    assert_true(x->h->tso_payload_max[SIDE_A] <= 16384);
+    assert_true(x->b.h->tso_frames[SIDE_A] > 0);
+    assert_true(x->b.h->tso_payload_max[SIDE_A] <= 16384);
     finish(x);
 }
 
