@@ -201,7 +201,7 @@ unic_stop() {
     [ -n "$UNIC_PID" ] || return 0
     if [ "$UNIC_PLATFORM" = kvm ] && [ -S "${UNIC_QMP:-}" ] && unic_alive; then
         "$UNIC_QEMU_RUN" --powerdown "$UNIC_QMP" >/dev/null 2>&1 ||
-            unic_log "QMP power button failed; SIGTERM to QEMU"
+            unic_fail "QMP power button failed ($UNIC_QMP)"
     else
         kill -TERM "$UNIC_PID" 2>/dev/null
     fi
