@@ -9,17 +9,6 @@
 
 #define VNET_HDR_KNOWN_FLAGS (VNET_HDR_F_NEEDS_CSUM | VNET_HDR_F_DATA_VALID)
 
-static uint16_t rd16le(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static void wr16le(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
 int vnet_hdr_parse(const uint8_t *p, size_t len, struct vnet_hdr *out)
 {
     if (len < VNET_HDR_LEN)
