@@ -1,11 +1,9 @@
-# Hosted platform: core and net build against the system libc like any Linux code.
-function(unic_platform_freestanding target)
-endfunction()
+# The hosted platform: a unic service as a Linux process on a TAP device, waiting with libuv,
+# capturing and replaying with libpcap (cmake/unic-hosted-deps.cmake finds them).
+# unic_platform_flags: what every layer and service compiles with on this platform.
+add_library(unic_platform_flags INTERFACE)
+add_library(unic::platform_flags ALIAS unic_platform_flags)
+set_target_properties(unic_platform_flags PROPERTIES EXPORT_NAME platform_flags)
+target_compile_definitions(unic_platform_flags INTERFACE UNIC_PLATFORM_hosted=1)
 
-# unic_add_service(NAME SOURCES...): a service linked with the OS as build/<preset>/bin/NAME.
-function(unic_add_service name)
-    add_executable(${name} ${ARGN})
-    target_link_libraries(${name} PRIVATE
-        "$<LINK_GROUP:RESCAN,unic_platform_hosted,unic_net,unic_core>")
-    target_link_options(${name} PRIVATE -Wl,--gc-sections)
-endfunction()
+include(unic-hosted-deps)
