@@ -82,7 +82,7 @@ static void run_client(const uint8_t *data, size_t size)
             wr32(msg + 4, v.xid);
         if (len >= 34)
             memcpy(msg + 28, harness_b(&h)->mac, 6);
-        udp_sendto(srv, 0xffffffffu, DHCP_CLIENT_PORT, msg, len);
+        udp_sendto(srv, unic_addr_ip4(0xffffffffu), DHCP_CLIENT_PORT, msg, len);
         harness_run(&h, (uint64_t)step * NSEC_PER_SEC + NSEC_PER_MSEC);
     }
     /* Nobody answers any more: a client without an address must keep asking. */

@@ -233,7 +233,7 @@ static void final_check(struct harness *h)
     struct peer cli = {0};
     accepted = NULL;
     int err;
-    cli.conn = tcp_connect(harness_b(h), ADDR_A, 80, cli_connected, &cli, &err);
+    cli.conn = tcp_connect(harness_b(h), unic_addr_ip4(ADDR_A), 80, cli_connected, &cli, &err);
     if (!cli.conn)
         abort();
     harness_run(h, 5 * NSEC_PER_SEC);
@@ -263,7 +263,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     struct peer cli = {0};
     tcp_test_force_port(harness_b(&h), 40000);
-    cli.conn = tcp_connect(harness_b(&h), ADDR_A, 80, cli_connected, &cli, NULL);
+    cli.conn = tcp_connect(harness_b(&h), unic_addr_ip4(ADDR_A), 80, cli_connected, &cli, NULL);
     harness_run(&h, 5 * NSEC_PER_MSEC);
     size_t at = 0;
     while (at < size) {

@@ -247,7 +247,7 @@ static void tcp_phase(struct harness *h, enum harness_side from, const struct op
     CALLGRIND_ZERO_STATS;
     double t0 = seconds_now();
     struct tcp_listener *l = tcp_listen(rx, PORT, on_accept, &f, &err);
-    f.tx_conn = tcp_connect(tx, rx_addr, PORT, on_connected, &f, &err);
+    f.tx_conn = tcp_connect(tx, unic_addr_ip4(rx_addr), PORT, on_connected, &f, &err);
     if (!l || !f.tx_conn) {
         fprintf(stderr, "bench_stack: listen/connect: %d\n", err);
         exit(1);
@@ -296,7 +296,7 @@ static void udp_phase(struct harness *h, const struct options *o)
     for (unsigned sent = 0; sent < o->udp_count;) {
         for (unsigned round = 0; round < 256 && sent < o->udp_count; round++, sent++) {
             collect_side(&f, SIDE_A, true);
-            err = udp_sendto(tx, ADDR_B, PORT, pattern_at(sent), o->udp_size);
+            err = udp_sendto(tx, unic_addr_ip4(ADDR_B), PORT, pattern_at(sent), o->udp_size);
             collect_side(&f, SIDE_A, false);
             if (err < 0) {
                 fprintf(stderr, "bench_stack: udp_sendto: %d\n", err);

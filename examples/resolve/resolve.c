@@ -41,13 +41,13 @@ static const char *resolve_reason(int status)
 
 static void resolve_round(struct inet *inet);
 
-static void resolve_done(struct inet *inet, const char *name, int status, uint32_t addr,
+static void resolve_done(struct inet *inet, const char *name, int status, struct unic_addr addr,
                          uint32_t ttl, void *arg)
 {
     (void)arg;
-    char a[16];
+    char a[UNIC_ADDR_STRLEN];
     if (status == 0) {
-        unic_printf("resolve: %s %s ttl %u", name, ip4_ntoa(addr, a), (unsigned)ttl);
+        unic_printf("resolve: %s %s ttl %u", name, unic_addr_format(addr, a), (unsigned)ttl);
     } else {
         unic_printf("resolve: %s error: %s", name, resolve_reason(status));
         st.failed++;

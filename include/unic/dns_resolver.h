@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include "unic/addr.h"
+
 struct inet;
 
 #define DNS_RESOLVER_TRIES 3
@@ -26,13 +28,13 @@ struct inet;
 #define DNS_CACHE_MAX_TTL 86400u
 #define DNS_CACHE_NEG_MAX_TTL 300u
 
-/* The outcome of one dns_resolve(). (status): 0 with (addr) (host order) and the (ttl) left in
- * seconds; -ENOENT when the name does not exist or has no A record; -ETIMEDOUT when no answer
- * came after every try; -EIO when the server failed (SERVFAIL, REFUSED, a truncated answer
- * without an address, a malformed answer). (name) is the name as given, valid during the
- * call. The callback may call dns_resolve() again. */
-typedef void (*dns_resolve_fn)(struct inet *inet, const char *name, int status, uint32_t addr,
-                               uint32_t ttl, void *arg);
+/* The outcome of one dns_resolve(). (status): 0 with (addr) (IPv4 for now: the resolver asks for
+ * A records) and the (ttl) left in seconds; on an error (addr) is 0.0.0.0. -ENOENT when the name
+ * does not exist or has no A record; -ETIMEDOUT when no answer came after every try; -EIO when the
+ * server failed (SERVFAIL, REFUSED, a truncated answer without an address, a malformed answer).
+ * (name) is the name as given, valid during the call. The callback may call dns_resolve() again. */
+typedef void (*dns_resolve_fn)(struct inet *inet, const char *name, int status,
+                               struct unic_addr addr, uint32_t ttl, void *arg);
 
 /* Resolve (name) ("host.example.com", a final dot optional; a dotted-quad literal resolves to
  * itself). On 0, (cb)(..., arg) is called exactly once, later, from the event loop: never from

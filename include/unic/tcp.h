@@ -52,6 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "unic/addr.h"
 #include "unic/stats.h"
 
 struct inet;
@@ -136,9 +137,10 @@ struct tcp_listener *tcp_listen(struct inet *inet, uint16_t port, tcp_accept_fn 
 /* Stop listening; connections already accepted are not affected. */
 void tcp_unlisten(struct tcp_listener *l);
 
-/* Open a connection to (addr):(port) (host order) from a random ephemeral port. NULL with
- * (*err) = -ENOMEM, -EADDRNOTAVAIL (no address or no free port), -EHOSTUNREACH. */
-struct tcp_conn *tcp_connect(struct inet *inet, uint32_t addr, uint16_t port,
+/* Open a connection to (addr):(port) from a random ephemeral port. NULL with (*err) = -ENOMEM,
+ * -EADDRNOTAVAIL (no address or no free port), -EHOSTUNREACH, -EINVAL (port 0, an unspecified,
+ * broadcast or multicast address), -EAFNOSUPPORT (an IPv6 address: IPv4 only yet). */
+struct tcp_conn *tcp_connect(struct inet *inet, struct unic_addr addr, uint16_t port,
                              tcp_connected_fn on_connected, void *user, int *err);
 
 void tcp_set_callbacks(struct tcp_conn *conn, const struct tcp_callbacks *cb, void *user);
@@ -170,8 +172,11 @@ void tcp_set_keepalive(struct tcp_conn *conn, uint32_t idle_s, uint32_t interval
 
 enum tcp_state tcp_state(const struct tcp_conn *conn);
 const char *tcp_state_name(enum tcp_state s);
-void tcp_endpoints(const struct tcp_conn *conn, uint32_t *laddr, uint16_t *lport, uint32_t *raddr,
-                   uint16_t *rport);
+/* The peer's address and port, and ours (the address the peer reached). */
+struct unic_addr tcp_peer_addr(const struct tcp_conn *conn);
+uint16_t tcp_peer_port(const struct tcp_conn *conn);
+struct unic_addr tcp_local_addr(const struct tcp_conn *conn);
+uint16_t tcp_local_port(const struct tcp_conn *conn);
 
 /* Stack-wide defaults; attaches TCP to (inet) if needed. 0 or -ENOMEM. */
 int tcp_configure(struct inet *inet, const struct tcp_params *p);

@@ -15,37 +15,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "unic/addr.h"
 #include "unic/netbuf.h"
 
 struct inet;
 struct udp_sock;
 
 struct udp_meta {
-    uint32_t src, dst; /* host order; dst may be a broadcast */
+    struct unic_addr src, dst; /* dst may be a broadcast */
     uint16_t sport, dport;
 };
 
 typedef void (*udp_recv_fn)(struct udp_sock *sock, const struct udp_meta *meta, const uint8_t *data,
                             size_t len);
 
-/* Bind (port) (0: a random ephemeral port). (on_recv) NULL makes a send-only socket (what
- * arrives is dropped and counted). NULL with (*err) = -EADDRINUSE / -ENOMEM. */
+/* Bind (port) (0: a random ephemeral port) on every local address. (on_recv) NULL makes a send-only
+ * socket (what arrives is dropped and counted). NULL with (*err) = -EADDRINUSE / -ENOMEM. */
 struct udp_sock *udp_bind(struct inet *inet, uint16_t port, udp_recv_fn on_recv, void *user,
                           int *err);
 void udp_close(struct udp_sock *sock);
 
-/* Copy (len) bytes into a datagram to (dst):(dport). 0 or -errno (-EMSGSIZE over 65507). */
-int udp_sendto(struct udp_sock *sock, uint32_t dst, uint16_t dport, const void *data, size_t len);
+/* Copy (len) bytes into a datagram to (dst):(dport). 0 or -errno: -EMSGSIZE over 65507 bytes,
+ * -EINVAL for an unspecified (dst) or port 0, -EAFNOSUPPORT for an IPv6 (dst) (IPv4 only yet),
+ * -EHOSTUNREACH, -ENOBUFS. */
+int udp_sendto(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, const void *data,
+               size_t len);
 
-/* From a specific source address (e.g. 0.0.0.0 for DHCP before an address is set). */
-int udp_sendto_from(struct udp_sock *sock, uint32_t src, uint32_t dst, uint16_t dport,
-                    const void *data, size_t len);
+/* From a specific source address (e.g. 0.0.0.0 for DHCP before an address is set; an
+ * unspecified (src) means the interface's address). */
+int udp_sendto_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
+                    uint16_t dport, const void *data, size_t len);
 
 /* A buffer with headroom for UDP/IP/Ethernet and (size) bytes of tailroom; NULL if none. */
 struct netbuf *udp_alloc(struct udp_sock *sock, size_t size);
 
-/* Send the payload at nb->data; takes ownership of (nb). */
-int udp_send_buf(struct udp_sock *sock, uint32_t dst, uint16_t dport, struct netbuf *nb);
+/* Send the payload at nb->data; takes ownership of (nb). Returns as udp_sendto(). */
+int udp_send_buf(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, struct netbuf *nb);
 
 void *udp_sock_user(const struct udp_sock *sock);
 uint16_t udp_sock_port(const struct udp_sock *sock);

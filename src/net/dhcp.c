@@ -143,7 +143,9 @@ static void dhcp_send(struct dhcp_client *c, const struct dhcp_msg *m, uint32_t 
 {
     uint8_t buf[DHCP_MAX_LEN];
     int n = dhcp_emit(buf, sizeof(buf), m);
-    int r = n < 0 ? n : udp_sendto_from(c->sock, 0, dst, DHCP_SERVER_PORT, buf, (size_t)n);
+    int r = n < 0 ? n
+                  : udp_sendto_from(c->sock, unic_addr_ip4(0), unic_addr_ip4(dst), DHCP_SERVER_PORT,
+                                    buf, (size_t)n);
     if (r < 0)
         c->stats.tx_errors++;
     c->tries++;

@@ -152,7 +152,7 @@ static void dns_query_deliver(struct dns_query *q)
     struct inet *inet = q->res->inet;
     memcpy(text, q->text, sizeof(text));
     dns_query_release(q);
-    cb(inet, text, status, addr, ttl, arg);
+    cb(inet, text, status, unic_addr_ip4(addr), ttl, arg);
 }
 
 /* Record the result; delivered by the timer when (later), else now. */
@@ -181,7 +181,7 @@ static int dns_query_send(struct dns_query *q)
         return -EINVAL; /* cannot happen for a name that parsed: 12 + 255 + 4 < 512 */
     q->tries++;
     r->stats.tx++;
-    int err = udp_sendto(q->sock, q->server, DNS_PORT, buf, e.len);
+    int err = udp_sendto(q->sock, unic_addr_ip4(q->server), DNS_PORT, buf, e.len);
     if (err < 0)
         r->stats.tx_errors++; /* not fatal: the next try may find a route (ARP, DHCP) */
     timer_arm_in(r->inet->timers, &q->timer, DNS_RESOLVER_TIMEOUT_NS << (q->tries - 1));
@@ -330,7 +330,7 @@ static void dns_on_answer(struct udp_sock *sock, const struct udp_meta *meta, co
     q->res->stats.rx++;
     if (q->state != DQ_SENT) /* already answered: a late duplicate */
         return;
-    if (meta->src != q->server || meta->sport != DNS_PORT) {
+    if (!unic_addr_equal(meta->src, unic_addr_ip4(q->server)) || meta->sport != DNS_PORT) {
         q->res->stats.rx_wrong_source++;
         return;
     }

@@ -119,11 +119,12 @@ static int connect_check(struct inet *inet, struct tcp *tcp, uint32_t addr, uint
     return 0;
 }
 
-struct tcp_conn *tcp_connect(struct inet *inet, uint32_t addr, uint16_t port,
+struct tcp_conn *tcp_connect(struct inet *inet, struct unic_addr dst, uint16_t port,
                              tcp_connected_fn on_connected, void *user, int *err)
 {
     struct tcp *tcp = tcp_attach(inet);
-    int e = connect_check(inet, tcp, addr, port);
+    uint32_t addr = unic_addr_to_ip4(dst);
+    int e = unic_addr_is_ip4(dst) ? connect_check(inet, tcp, addr, port) : -EAFNOSUPPORT;
     uint16_t lport = 0;
     if (!e && tcp->forced_port) {
         lport = tcp->forced_port;
@@ -278,15 +279,22 @@ enum tcp_state tcp_state(const struct tcp_conn *conn)
     return conn->state;
 }
 
-void tcp_endpoints(const struct tcp_conn *conn, uint32_t *laddr, uint16_t *lport, uint32_t *raddr,
-                   uint16_t *rport)
+struct unic_addr tcp_peer_addr(const struct tcp_conn *conn)
 {
-    if (laddr)
-        *laddr = conn->laddr;
-    if (lport)
-        *lport = conn->lport;
-    if (raddr)
-        *raddr = conn->raddr;
-    if (rport)
-        *rport = conn->rport;
+    return unic_addr_ip4(conn->raddr);
+}
+
+uint16_t tcp_peer_port(const struct tcp_conn *conn)
+{
+    return conn->rport;
+}
+
+struct unic_addr tcp_local_addr(const struct tcp_conn *conn)
+{
+    return unic_addr_ip4(conn->laddr);
+}
+
+uint16_t tcp_local_port(const struct tcp_conn *conn)
+{
+    return conn->lport;
 }

@@ -153,7 +153,10 @@ static void udp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr
         return;
     }
     st->rx_delivered++;
-    struct udp_meta meta = {.src = ip->src, .dst = ip->dst, .sport = h.sport, .dport = h.dport};
+    struct udp_meta meta = {.src = unic_addr_ip4(ip->src),
+                            .dst = unic_addr_ip4(ip->dst),
+                            .sport = h.sport,
+                            .dport = h.dport};
     /* The callback may close (s); nothing below touches it. */
     s->on_recv(s, &meta, nb->data + UDP_HDR_LEN, (size_t)(h.len - UDP_HDR_LEN));
     netbuf_free(nb);
@@ -219,16 +222,19 @@ void udp_close(struct udp_sock *sock)
 }
 
 /* Prepend the header to the payload at nb->data and hand it to IP. Takes ownership. */
-static int udp_output(struct udp_sock *sock, uint32_t src, uint32_t dst, uint16_t dport,
-                      struct netbuf *nb)
+static int udp_output(struct udp_sock *sock, struct unic_addr src_addr, struct unic_addr dst_addr,
+                      uint16_t dport, struct netbuf *nb)
 {
     struct inet *inet = sock->inet;
     struct udp_stats *st = &inet->udp->stats;
+    uint32_t src = unic_addr_to_ip4(src_addr), dst = unic_addr_to_ip4(dst_addr);
     size_t plen = nb->len;
     int err = 0;
     uint8_t *p = NULL;
     if (plen > UDP_MAX_PAYLOAD)
         st->tx_too_big++, err = -EMSGSIZE;
+    else if (!unic_addr_is_ip4(src_addr) || !unic_addr_is_ip4(dst_addr))
+        st->tx_bad_dest++, err = -EAFNOSUPPORT;
     else if (dst == 0 || dport == 0)
         st->tx_bad_dest++, err = -EINVAL;
     else if (!(p = netbuf_push(nb, UDP_HDR_LEN)))
@@ -256,13 +262,13 @@ struct netbuf *udp_alloc(struct udp_sock *sock, size_t size)
     return nb;
 }
 
-int udp_send_buf(struct udp_sock *sock, uint32_t dst, uint16_t dport, struct netbuf *nb)
+int udp_send_buf(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, struct netbuf *nb)
 {
-    return udp_output(sock, 0, dst, dport, nb);
+    return udp_output(sock, unic_addr_ip4(0), dst, dport, nb);
 }
 
-int udp_sendto_from(struct udp_sock *sock, uint32_t src, uint32_t dst, uint16_t dport,
-                    const void *data, size_t len)
+int udp_sendto_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
+                    uint16_t dport, const void *data, size_t len)
 {
     if (len > UDP_MAX_PAYLOAD) {
         sock->inet->udp->stats.tx_too_big++;
@@ -276,9 +282,10 @@ int udp_sendto_from(struct udp_sock *sock, uint32_t src, uint32_t dst, uint16_t 
     return udp_output(sock, src, dst, dport, nb);
 }
 
-int udp_sendto(struct udp_sock *sock, uint32_t dst, uint16_t dport, const void *data, size_t len)
+int udp_sendto(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, const void *data,
+               size_t len)
 {
-    return udp_sendto_from(sock, 0, dst, dport, data, len);
+    return udp_sendto_from(sock, unic_addr_ip4(0), dst, dport, data, len);
 }
 
 void *udp_sock_user(const struct udp_sock *sock)

@@ -75,7 +75,7 @@ static void server_send(struct server *s, const struct dhcp_msg *q, const struct
     assert_true(n > 0);
     /* A renewing client has an address and gets a unicast answer; others the broadcast. */
     uint32_t dst = q->ciaddr ? q->ciaddr : 0xffffffffu;
-    assert_int_equal(udp_sendto(s->sock, dst, DHCP_CLIENT_PORT, buf, (size_t)n), 0);
+    assert_int_equal(udp_sendto(s->sock, unic_addr_ip4(dst), DHCP_CLIENT_PORT, buf, (size_t)n), 0);
 }
 
 static uint32_t server_addr(const struct server *s)
@@ -148,12 +148,12 @@ static void server_recv(struct udp_sock *sock, const struct udp_meta *meta, cons
     s->seen[s->n++] = (struct seen){.type = q.type,
                                     .at = cur->h.timers.now,
                                     .xid = q.xid,
-                                    .dst = meta->dst,
+                                    .dst = unic_addr_to_ip4(meta->dst),
                                     .ciaddr = q.ciaddr,
                                     .requested_ip = q.requested_ip,
                                     .server_id = q.server_id,
                                     .param_count = q.param_count};
-    if (s->silent || (s->ignore_unicast && meta->dst != 0xffffffffu))
+    if (s->silent || (s->ignore_unicast && unic_addr_to_ip4(meta->dst) != 0xffffffffu))
         return;
     if (q.type == DHCP_DISCOVER && s->ignore_discovers)
         s->ignore_discovers--;
@@ -423,7 +423,7 @@ static void test_acquires_lease(void **state)
     struct server probe = {0};
     struct udp_sock *sb = udp_bind(b, DHCP_SERVER_PORT, count_recv, &probe, NULL);
     assert_non_null(sb);
-    assert_int_equal(udp_sendto(s->sock, LEASED, DHCP_SERVER_PORT, "hi", 2), 0);
+    assert_int_equal(udp_sendto(s->sock, unic_addr_ip4(LEASED), DHCP_SERVER_PORT, "hi", 2), 0);
     harness_run(&f->h, 10 * NSEC_PER_MSEC);
     assert_int_equal(probe.n, 1);
 }

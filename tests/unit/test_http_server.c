@@ -122,7 +122,7 @@ static void client_start(struct client *c, struct harness *h, const char *reques
     c->req_len = strlen(request);
     c->close_on_eof = true;
     int err = 0;
-    c->conn = tcp_connect(harness_a(h), ADDR_B, 80, client_on_connected, c, &err);
+    c->conn = tcp_connect(harness_a(h), unic_addr_ip4(ADDR_B), 80, client_on_connected, c, &err);
     assert_int_equal(err, 0);
     assert_non_null(c->conn);
 }

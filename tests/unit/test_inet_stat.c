@@ -65,8 +65,9 @@ static void test_udp_counters_seen_once_attached(void **state)
     assert_non_null(rx);
     assert_non_null(tx);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(udp_sendto(tx, ADDR_B, PORT, "abc", 3), 0);
-    assert_int_equal(udp_sendto(tx, ADDR_B, PORT + 1, "abc", 3), 0); /* closed port */
+        assert_int_equal(udp_sendto(tx, unic_addr_ip4(ADDR_B), PORT, "abc", 3), 0);
+    assert_int_equal(udp_sendto(tx, unic_addr_ip4(ADDR_B), PORT + 1, "abc", 3),
+                     0); /* closed port */
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(received, 3);
     assert_int_equal(inet_stat(harness_a(h), "udp.tx"), 4);
@@ -100,7 +101,8 @@ static void test_tcp_counters(void **state)
     assert_int_equal(inet_stat(harness_b(h), "tcp.tx_rst"), -1);
     struct tcp_listener *l = tcp_listen(harness_b(h), 80, on_accept, NULL, &err);
     assert_non_null(l);
-    struct tcp_conn *c = tcp_connect(harness_a(h), ADDR_B, 81, on_connected, &connect_err, &err);
+    struct tcp_conn *c =
+        tcp_connect(harness_a(h), unic_addr_ip4(ADDR_B), 81, on_connected, &connect_err, &err);
     assert_non_null(c);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(connect_err, -ECONNREFUSED);
@@ -127,7 +129,7 @@ static void test_dhcp_counters(void **state)
     harness_free(h);
 }
 
-static void on_resolved(struct inet *inet, const char *name, int status, uint32_t addr,
+static void on_resolved(struct inet *inet, const char *name, int status, struct unic_addr addr,
                         uint32_t ttl, void *arg)
 {
     (void)inet;

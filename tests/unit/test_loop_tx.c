@@ -37,7 +37,7 @@ static char console[16384];
 static void send_datagram(uint16_t index)
 {
     uint8_t payload[2] = {(uint8_t)(index >> 8), (uint8_t)index};
-    assert_int_equal(udp_sendto(sock, 0xffffffffu, 9, payload, sizeof(payload)), 0);
+    assert_int_equal(udp_sendto(sock, unic_addr_ip4(0xffffffffu), 9, payload, sizeof(payload)), 0);
 }
 
 static void on_stop(struct timer *t)

@@ -167,13 +167,14 @@ struct result {
     bool resolve_again; /* the callback starts another resolution */
 };
 
-static void on_result(struct inet *inet, const char *name, int status, uint32_t addr, uint32_t ttl,
-                      void *arg)
+static void on_result(struct inet *inet, const char *name, int status, struct unic_addr addr,
+                      uint32_t ttl, void *arg)
 {
     struct result *r = arg;
     r->calls++;
     r->status = status;
-    r->addr = addr;
+    assert_true(unic_addr_is_ip4(addr));
+    r->addr = unic_addr_to_ip4(addr);
     r->ttl = ttl;
     r->at = cur->h.timers.now;
     snprintf(r->name, sizeof(r->name), "%s", name);

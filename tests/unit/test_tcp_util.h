@@ -163,7 +163,7 @@ static inline void server_on_accept(struct tcp_conn *c, void *user)
 static inline void app_connect(struct app *a, struct inet *from, uint32_t to_addr, uint16_t port)
 {
     int err = 0;
-    a->conn = tcp_connect(from, to_addr, port, app_on_connected, a, &err);
+    a->conn = tcp_connect(from, unic_addr_ip4(to_addr), port, app_on_connected, a, &err);
     assert_int_equal(err, 0);
     assert_non_null(a->conn);
 }

@@ -129,13 +129,13 @@ static void test_send_receive_both_ways(void **state)
     struct udp_sock *sb = udp_bind(harness_b(h), 7001, on_recv, &lb, &err);
     assert_non_null(sa);
     assert_non_null(sb);
-    assert_int_equal(udp_sendto(sa, ADDR_B, 7001, "ping", 4), 0);
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, "ping", 4), 0);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(lb.count, 1);
     assert_int_equal(lb.len, 4);
     assert_memory_equal(lb.data, "ping", 4);
-    assert_int_equal(lb.meta.src, ADDR_A);
-    assert_int_equal(lb.meta.dst, ADDR_B);
+    assert_true(unic_addr_equal(lb.meta.src, unic_addr_ip4(ADDR_A)));
+    assert_true(unic_addr_equal(lb.meta.dst, unic_addr_ip4(ADDR_B)));
     assert_int_equal(lb.meta.sport, 7000);
     assert_int_equal(lb.meta.dport, 7001);
     assert_int_equal(udp_sendto(sb, lb.meta.src, lb.meta.sport, "pong!", 5), 0);
@@ -145,7 +145,8 @@ static void test_send_receive_both_ways(void **state)
     assert_int_equal(la.meta.sport, 7001);
     assert_int_equal(udp_stat(harness_b(h), "rx_delivered"), 1);
     assert_int_equal(udp_stat(harness_a(h), "tx"), 1);
-    assert_int_equal(udp_sendto(sa, ADDR_B, 7001, "", 0), 0); /* empty datagrams are valid */
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, "", 0),
+                     0); /* empty datagrams are valid */
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(lb.count, 2);
     assert_int_equal(lb.len, 0);
@@ -160,7 +161,7 @@ static void test_closed_port_sends_unreachable(void **state)
     struct rx_log la = {0}, lb = {0};
     struct udp_sock *sa = udp_bind(harness_a(h), 7000, on_recv, &la, NULL);
     struct udp_sock *sb = udp_bind(harness_b(h), 7001, on_recv, &lb, NULL);
-    assert_int_equal(udp_sendto(sa, ADDR_B, 9999, "x", 1), 0);
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 9999, "x", 1), 0);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(lb.count, 0);
     assert_int_equal(udp_stat(harness_b(h), "rx_no_port"), 1);
@@ -168,7 +169,7 @@ static void test_closed_port_sends_unreachable(void **state)
     assert_int_equal(inet_stat(harness_a(h), "icmp.rx_unreachable"), 1);
     /* Closing a port makes it unreachable too. */
     udp_close(sb);
-    assert_int_equal(udp_sendto(sa, ADDR_B, 7001, "x", 1), 0);
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, "x", 1), 0);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(lb.count, 0);
     assert_int_equal(inet_stat(harness_b(h), "icmp.tx_unreachable"), 2);
@@ -180,7 +181,7 @@ static void test_broadcast_to_closed_port_is_silent(void **state)
     struct harness *h = *state;
     struct udp_sock *sa = udp_bind(harness_a(h), 7000, on_recv, &(struct rx_log){0}, NULL);
     udp_bind(harness_b(h), 7001, on_recv, &(struct rx_log){0}, NULL); /* attach UDP on B */
-    assert_int_equal(udp_sendto(sa, 0xffffffffu, 9999, "x", 1), 0);
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(0xffffffffu), 9999, "x", 1), 0);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(udp_stat(harness_b(h), "rx_no_port"), 1);
     assert_int_equal(inet_stat(harness_b(h), "icmp.tx_unreachable"), 0);
@@ -210,13 +211,13 @@ static void test_bad_checksum_dropped_and_counted(void **state)
     udp_bind(harness_b(h), 7001, on_recv, &lb, NULL);
     h->tap = tap_checksum;
     tap_checksum_mode = 1;
-    assert_int_equal(udp_sendto(sa, ADDR_B, 7001, "data", 4), 0);
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, "data", 4), 0);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(lb.count, 0);
     assert_int_equal(udp_stat(harness_b(h), "rx_bad_checksum"), 1);
     assert_int_equal(inet_stat(harness_b(h), "icmp.tx_unreachable"), 0);
     tap_checksum_mode = 2;
-    assert_int_equal(udp_sendto(sa, ADDR_B, 7001, "data", 4), 0);
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, "data", 4), 0);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(lb.count, 1);
     assert_memory_equal(lb.data, "data", 4);
@@ -315,7 +316,7 @@ static void test_send_only_socket_drops_input(void **state)
     struct udp_sock *sa = udp_bind(harness_a(h), 7000, on_recv, &(struct rx_log){0}, NULL);
     struct udp_sock *sb = udp_bind(harness_b(h), 7002, NULL, NULL, NULL);
     assert_non_null(sb);
-    assert_int_equal(udp_sendto(sa, ADDR_B, 7002, "x", 1), 0);
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7002, "x", 1), 0);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(udp_stat(harness_b(h), "rx_unread"), 1);
     assert_int_equal(inet_stat(harness_b(h), "icmp.tx_unreachable"), 0); /* the port is open */
@@ -334,7 +335,7 @@ static void test_zero_copy_send(void **state)
     uint8_t *p = netbuf_put(nb, 100);
     for (int i = 0; i < 100; i++)
         p[i] = (uint8_t)(i * 3);
-    assert_int_equal(udp_send_buf(sa, ADDR_B, 7001, nb), 0);
+    assert_int_equal(udp_send_buf(sa, unic_addr_ip4(ADDR_B), 7001, nb), 0);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(lb.count, 1);
     assert_int_equal(lb.len, 100);
@@ -352,14 +353,14 @@ static void test_large_datagram_fragmented_and_reassembled(void **state)
         big[i] = (uint8_t)(i ^ (i >> 8));
     struct udp_sock *sa = udp_bind(harness_a(h), 7000, on_recv, NULL, NULL);
     udp_bind(harness_b(h), 7001, on_recv, &lb, NULL);
-    assert_int_equal(udp_sendto(sa, ADDR_B, 7001, big, sizeof(big)), 0);
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, big, sizeof(big)), 0);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(lb.count, 1);
     assert_int_equal(lb.len, sizeof(big));
     assert_memory_equal(lb.data, big, sizeof(big));
     assert_true(inet_stat(harness_a(h), "ip4.tx_fragments") >= 5);
     static uint8_t huge[UDP_MAX_PAYLOAD + 1];
-    assert_int_equal(udp_sendto(sa, ADDR_B, 7001, huge, sizeof(huge)), -EMSGSIZE);
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, huge, sizeof(huge)), -EMSGSIZE);
     assert_int_equal(udp_stat(harness_a(h), "tx_too_big"), 1);
 }
 
@@ -369,14 +370,14 @@ static void test_broadcast_receive(void **state)
     struct rx_log lb = {0};
     struct udp_sock *sa = udp_bind(harness_a(h), 67, on_recv, NULL, NULL);
     udp_bind(harness_b(h), 68, on_recv, &lb, NULL);
-    assert_int_equal(udp_sendto(sa, 0xffffffffu, 68, "limited", 7), 0);
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(0xffffffffu), 68, "limited", 7), 0);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(lb.count, 1);
-    assert_int_equal(lb.meta.dst, 0xffffffffu);
-    assert_int_equal(udp_sendto(sa, 0x0a0000ffu, 68, "subnet", 6), 0);
+    assert_true(unic_addr_equal(lb.meta.dst, unic_addr_ip4(0xffffffffu)));
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(0x0a0000ffu), 68, "subnet", 6), 0);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(lb.count, 2);
-    assert_int_equal(lb.meta.dst, 0x0a0000ffu);
+    assert_true(unic_addr_equal(lb.meta.dst, unic_addr_ip4(0x0a0000ffu)));
 }
 
 /* Before an address is set (DHCP), B still gets broadcasts and can send from 0.0.0.0. */
@@ -389,12 +390,13 @@ static void test_unconfigured_broadcast_both_ways(void **state)
     struct rx_log la = {0}, lb = {0};
     struct udp_sock *sa = udp_bind(harness_a(&hh), 67, on_recv, &la, NULL);
     struct udp_sock *sb = udp_bind(harness_b(&hh), 68, on_recv, &lb, NULL);
-    assert_int_equal(udp_sendto_from(sb, 0, 0xffffffffu, 67, "discover", 8), 0);
+    assert_int_equal(
+        udp_sendto_from(sb, unic_addr_ip4(0), unic_addr_ip4(0xffffffffu), 67, "discover", 8), 0);
     harness_run(&hh, 10 * NSEC_PER_MSEC);
     assert_int_equal(la.count, 1);
-    assert_int_equal(la.meta.src, 0);
-    assert_int_equal(la.meta.dst, 0xffffffffu);
-    assert_int_equal(udp_sendto(sa, 0xffffffffu, 68, "offer", 5), 0);
+    assert_true(unic_addr_equal(la.meta.src, unic_addr_ip4(0)));
+    assert_true(unic_addr_equal(la.meta.dst, unic_addr_ip4(0xffffffffu)));
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(0xffffffffu), 68, "offer", 5), 0);
     harness_run(&hh, 10 * NSEC_PER_MSEC);
     assert_int_equal(lb.count, 1);
     assert_memory_equal(lb.data, "offer", 5);
@@ -407,8 +409,8 @@ static void test_close_inside_callback(void **state)
     struct rx_log lb = {.close_self = true};
     struct udp_sock *sa = udp_bind(harness_a(h), 7000, on_recv, NULL, NULL);
     udp_bind(harness_b(h), 7001, on_recv, &lb, NULL);
-    udp_sendto(sa, ADDR_B, 7001, "1", 1);
-    udp_sendto(sa, ADDR_B, 7001, "2", 1);
+    udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, "1", 1);
+    udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, "2", 1);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(lb.count, 1); /* the second found the port closed */
     assert_int_equal(udp_sock_count(harness_b(h)), 0);
@@ -422,10 +424,10 @@ static void test_send_without_route_fails(void **state)
     struct harness_opts o = {.unconfigured_b = true};
     harness_init(&hh, &o);
     struct udp_sock *sb = udp_bind(harness_b(&hh), 0, on_recv, NULL, NULL);
-    assert_int_equal(udp_sendto(sb, 0x08080808u, 53, "q", 1), -EHOSTUNREACH);
+    assert_int_equal(udp_sendto(sb, unic_addr_ip4(0x08080808u), 53, "q", 1), -EHOSTUNREACH);
     assert_int_equal(udp_stat(harness_b(&hh), "tx_errors"), 1);
-    assert_int_equal(udp_sendto(sb, 0, 53, "q", 1), -EINVAL);
-    assert_int_equal(udp_sendto(sb, ADDR_A, 0, "q", 1), -EINVAL);
+    assert_int_equal(udp_sendto(sb, unic_addr_ip4(0), 53, "q", 1), -EINVAL);
+    assert_int_equal(udp_sendto(sb, unic_addr_ip4(ADDR_A), 0, "q", 1), -EINVAL);
     assert_int_equal(harness_destroy(&hh), 0);
 }
 
