@@ -219,6 +219,10 @@ static void retransmit_timeout(struct tcp_conn *c)
               c->snd_max - c->snd_una, c->sacked_bytes, c->in_recovery, c->cwnd, c->backoff);
     tcp_cc_on_rto(c);
     back_off(c);
+    /* RFC 6675 5.1: forget the scoreboard, so the left edge goes again even if the peer
+     * SACKed it (RFC 2018 8, MUST: it may have discarded it); the ACKs that follow report
+     * again what it holds, and go-back-N skips that. */
+    tcp_sack_clear(c);
     c->snd_nxt = c->snd_una;
     c->rtt_timing = false;
     tcp_output(c);

@@ -1,0 +1,253 @@
+/* TCP loss recovery and timers against chosen faults on the virtual wire: a tap drops, or
+ * rewrites, the segments a scenario names. Each test is a defect found in review (issue 16):
+ * what RFC 2018 / 6675 require after a timeout with SACK, and a receiver that keeps what it
+ * SACKed. White-box: reads the connection's state from tcp_internal.h. */
+#include "../../src/net/tcp_internal.h"
+#include "test_tcp_util.h"
+
+#define MSS_TS 1448 /* 1500 - 20 - 20 - 12: the payload of a full segment with timestamps */
+
+/* A TCP segment seen by the tap. */
+struct seen {
+    struct tcp_hdr h;
+    uint32_t src, dst, len; /* len: payload bytes */
+    const uint8_t *payload;
+};
+
+static bool parse_seen(const struct netbuf *nb, struct seen *s)
+{
+    const uint8_t *ip = nb->data + 14;
+    if (nb->len < 14 + 20 + 20 || ip[9] != IP4_PROTO_TCP)
+        return false;
+    size_t ihl = (size_t)(ip[0] & 0x0f) * 4, total = rd16(ip + 2);
+    if (total > nb->len - 14 || total < ihl + 20 || tcp_parse(ip + ihl, total - ihl, &s->h) < 0)
+        return false;
+    s->src = rd32(ip + 12);
+    s->dst = rd32(ip + 16);
+    s->len = (uint32_t)(total - ihl - s->h.hdr_len);
+    s->payload = ip + ihl + s->h.hdr_len;
+    return true;
+}
+
+/* Put (s), changed, on the wire in place of the frame the tap drops. */
+static void resend_seen(struct harness *h, enum harness_side from, const struct seen *s)
+{
+    struct raw_seg r = {.src = s->src, .dst = s->dst, .h = s->h, .payload = s->payload};
+    r.len = s->len;
+    inject_segment(h, from == SIDE_A ? SIDE_B : SIDE_A, &r);
+}
+
+/* One-way transfer of (bytes) from the client on B to the server on A, each side configured
+ * by (p) (NULL: defaults). */
+struct oneway {
+    struct harness *h;
+    struct server srv;
+    struct app cli;
+    uint32_t data_seq; /* the client's first data byte */
+    unsigned tx[64];   /* transmissions of each client segment seen by the tap, by index */
+};
+
+static struct oneway *oneway_new(uint64_t bytes, const struct harness_opts *o,
+                                 const struct tcp_params *p)
+{
+    struct oneway *w = calloc(1, sizeof(*w));
+    w->h = harness_new(o);
+    w->h->user = w;
+    if (p) {
+        assert_int_equal(tcp_configure(harness_a(w->h), p), 0);
+        assert_int_equal(tcp_configure(harness_b(w->h), p), 0);
+    }
+    w->srv.proto = (struct app){.rx_seed = 5};
+    assert_non_null(tcp_listen(harness_a(w->h), 9, server_on_accept, &w->srv, NULL));
+    w->cli = (struct app){.tx_seed = 5, .tx_total = bytes};
+    app_connect(&w->cli, harness_b(w->h), ADDR_A, 9);
+    w->data_seq = w->cli.conn->iss + 1;
+    return w;
+}
+
+static bool oneway_received(void *arg)
+{
+    struct oneway *w = arg;
+    return w->srv.n == 1 && w->srv.apps[0].rx_done == w->cli.tx_total;
+}
+
+/* Send (bytes) more; the segments the tap counts start with them. */
+static void oneway_more(struct oneway *w, uint64_t bytes)
+{
+    w->data_seq = w->cli.conn->snd_max;
+    memset(w->tx, 0, sizeof(w->tx));
+    w->cli.tx_total += bytes;
+    app_pump(&w->cli);
+}
+
+/* A transfer of (warm) bytes first, so that the congestion window is large. */
+static struct oneway *oneway_warm(uint64_t warm)
+{
+    struct oneway *w = oneway_new(warm, NULL, NULL);
+    assert_true(harness_run_until(w->h, oneway_received, w, 10 * NSEC_PER_SEC));
+    harness_run(w->h, 100 * NSEC_PER_MSEC);
+    return w;
+}
+
+static void oneway_free(struct oneway *w)
+{
+    w->h->tap = NULL;
+    if (w->cli.conn)
+        tcp_abort(w->cli.conn);
+    if (w->srv.n && w->srv.apps[0].conn)
+        tcp_abort(w->srv.apps[0].conn);
+    harness_run(w->h, NSEC_PER_SEC);
+    harness_free(w->h);
+    free(w);
+}
+
+/* Index (1-based) of the client's data segment (s) carries, counting its transmissions; 0 for
+ * anything else. */
+static unsigned client_segment(struct oneway *w, enum harness_side from, const struct seen *s)
+{
+    if (from != SIDE_B || s->len == 0 || seq_lt(s->h.seq, w->data_seq))
+        return 0;
+    unsigned idx = (s->h.seq - w->data_seq) / MSS_TS + 1;
+    if (idx >= 64)
+        return 0;
+    w->tx[idx]++;
+    return idx;
+}
+
+/* ------------------------------------------------ 1: RTO after SACK, receiver reneging */
+
+/* The issue's scenario: segments 1-3 and every odd one up to 35 lost, and the fast
+ * retransmission of 1 too. */
+static bool drop_odd_and_first_rtx(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    struct oneway *w = h->user;
+    struct seen s;
+    unsigned i = parse_seen(nb, &s) ? client_segment(w, from, &s) : 0;
+    if (!i)
+        return true;
+    if (w->tx[i] == 1 && (i <= 3 || (i % 2 && i <= 35)))
+        return false;
+    return !(i == 1 && w->tx[i] == 2);
+}
+
+static void test_rto_with_many_holes_completes(void **state)
+{
+    (void)state;
+    struct oneway *w = oneway_warm(200 * MSS_TS);
+    w->h->tap = drop_odd_and_first_rtx;
+    oneway_more(w, 36 * MSS_TS);
+    bool ok = harness_run_until(w->h, oneway_received, w, 120 * NSEC_PER_SEC);
+    if (!ok)
+        print_message("received %lu of %lu, rto %lu, una %u\n",
+                      (unsigned long)w->srv.apps[0].rx_done, (unsigned long)w->cli.tx_total,
+                      (unsigned long)tcp_stat(harness_b(w->h), "tx_rto"),
+                      w->cli.conn ? w->cli.conn->snd_una - w->data_seq : 0);
+    assert_true(ok);
+    assert_int_equal(w->srv.apps[0].rx_bad, 0);
+    oneway_free(w);
+}
+
+/* Adds a SACK block for client segment (lie_idx) to the server's ACKs while they acknowledge
+ * less than (lie_below) segments: a receiver that SACKs data, then discards it (reneges). */
+static unsigned lie_idx, lie_below, lie_drops;
+static bool sack_lie(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    struct oneway *w = h->user;
+    struct seen s;
+    if (!parse_seen(nb, &s))
+        return true;
+    if (from == SIDE_B) {
+        unsigned i = client_segment(w, from, &s);
+        return !(i == lie_idx && w->tx[i] <= lie_drops) &&
+               !(i == 1 && lie_idx != 1 && w->tx[i] == 1);
+    }
+    uint32_t start = w->data_seq + (lie_idx - 1) * MSS_TS;
+    if (!(s.h.flags & TCP_ACK) || (s.h.flags & TCP_SYN) ||
+        !seq_lt(s.h.ack, w->data_seq + (lie_below - 1) * MSS_TS))
+        return true;
+    struct tcp_opts *o = &s.h.opts;
+    memmove(&o->sack[1], &o->sack[0], 2 * sizeof(o->sack[0]));
+    o->sack[0] = (struct tcp_sack_block){start, start + MSS_TS};
+    o->sack_count = (uint8_t)(o->sack_count < 3 ? o->sack_count + 1 : 3);
+    resend_seen(h, from, &s);
+    return false;
+}
+
+/* RFC 2018 8: after a timeout the left edge goes again, even if the peer said it held it. The
+ * receiver "SACKs" segment 1 and the first two transmissions of it are lost: only the
+ * retransmission timeout can send it, and it must. */
+static void test_rto_resends_sacked_left_edge(void **state)
+{
+    (void)state;
+    struct oneway *w = oneway_new(20 * MSS_TS, NULL, NULL);
+    lie_idx = 1, lie_below = 2, lie_drops = 2;
+    w->h->tap = sack_lie;
+    assert_true(harness_run_until(w->h, oneway_received, w, 20 * NSEC_PER_SEC));
+    assert_true(tcp_stat(harness_b(w->h), "tx_rto") >= 1);
+    assert_int_equal(w->tx[1], 3);
+    oneway_free(w);
+}
+
+/* A receiver SACKs segment 3 (it is lost), then acknowledges up to it: it discarded what it
+ * SACKed. The sender notices at that ACK, counts it, forgets the scoreboard and repairs the
+ * hole in the same recovery, without waiting for a timeout. */
+static void test_reneging_detected(void **state)
+{
+    (void)state;
+    struct oneway *w = oneway_new(20 * MSS_TS, NULL, NULL);
+    lie_idx = 3, lie_below = 3, lie_drops = 1;
+    w->h->tap = sack_lie;
+    assert_true(harness_run_until(w->h, oneway_received, w, 20 * NSEC_PER_SEC));
+    assert_int_equal(tcp_stat(harness_b(w->h), "rx_sack_reneging"), 1);
+    assert_int_equal(tcp_stat(harness_b(w->h), "tx_rto"), 0);
+    oneway_free(w);
+}
+
+/* A segment from the client to the server connection (s) on A, forged with the given seq. */
+static void forge_data(struct harness *h, struct tcp_conn *s, uint32_t seq, uint32_t len)
+{
+    uint8_t data[100] = {0};
+    struct raw_seg r = {.src = ADDR_B, .dst = ADDR_A, .payload = data, .len = len};
+    r.h.sport = s->rport;
+    r.h.dport = s->lport;
+    r.h.seq = seq;
+    r.h.ack = s->snd_nxt;
+    r.h.flags = TCP_ACK;
+    r.h.window = 1000;
+    inject_segment(h, SIDE_A, &r);
+    harness_run(h, NSEC_PER_MSEC);
+}
+
+/* With every out-of-order range in use, a segment that needs one more is refused: a range
+ * already SACKed is never given up for it (RFC 2018 8 allows reneging, but a sender that keeps
+ * its scoreboard then waits for a timeout). */
+static void test_receiver_keeps_sacked_ranges(void **state)
+{
+    (void)state;
+    struct oneway *w = oneway_new(0, NULL, NULL);
+    harness_run(w->h, 10 * NSEC_PER_MSEC);
+    struct tcp_conn *s = w->srv.apps[0].conn;
+    uint32_t base = s->rcv_nxt;
+    for (uint32_t k = 1; k <= TCP_MAX_OOO_RANGES; k++)
+        forge_data(w->h, s, base + 200 * k, 100);
+    assert_int_equal(s->n_ooo, TCP_MAX_OOO_RANGES);
+    forge_data(w->h, s, base + 50, 100); /* below every range, touching none */
+    assert_int_equal(s->n_ooo, TCP_MAX_OOO_RANGES);
+    assert_int_equal(s->ooo[TCP_MAX_OOO_RANGES - 1].start, base + 200 * TCP_MAX_OOO_RANGES);
+    assert_int_equal(tcp_stat(harness_a(w->h), "rx_ooo_dropped"), 1);
+    forge_data(w->h, s, base + 300, 100); /* joins two ranges: takes no new one */
+    assert_int_equal(s->n_ooo, TCP_MAX_OOO_RANGES - 1);
+    assert_int_equal(s->ooo[0].end, base + 500);
+    oneway_free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rto_with_many_holes_completes),
+        cmocka_unit_test(test_rto_resends_sacked_left_edge),
+        cmocka_unit_test(test_reneging_detected),
+        cmocka_unit_test(test_receiver_keeps_sacked_ranges),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
