@@ -279,13 +279,15 @@ static void update_window(struct tcp_conn *c, const struct tcp_seg *seg)
     c->snd_wl2 = h->ack;
     if (c->snd_wnd > c->max_snd_wnd)
         c->max_snd_wnd = c->snd_wnd;
-    if (old == 0 && c->snd_wnd && c->snd_max == c->snd_una) {
-        /* The window reopened: stop probing (the next send arms a fresh timer). */
-        timer_cancel(c->inet->timers, &c->rtx_timer);
+    if (old == 0 && c->snd_wnd) {
+        /* The window reopened: stop probing. The probes' backoff said nothing about the path,
+         * so the RTO is the estimates' again (no sample: RTTVAR stays). Data in flight when
+         * the window closed is resent now (persist_timeout moved snd_nxt back), under a
+         * fresh timer; with none, the next send arms one. */
         c->probes = 0;
         c->backoff = 0;
-        if (c->srtt_ns)
-            tcp_rtt_sample(c, c->srtt_ns);
+        tcp_rto_reset(c);
+        tcp_rearm_rtx(c);
     }
 }
 

@@ -244,6 +244,7 @@ void tcp_arm_time_wait(struct tcp_conn *c);
 void tcp_arm_fin_wait_2(struct tcp_conn *c);
 void tcp_schedule_event(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);
+void tcp_rto_reset(struct tcp_conn *c);
 
 /* tcp_cc.c */
 void tcp_cc_init(struct tcp_conn *c);

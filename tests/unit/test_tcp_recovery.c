@@ -241,6 +241,81 @@ static void test_receiver_keeps_sacked_ranges(void **state)
     oneway_free(w);
 }
 
+/* ------------------------------------------- 2: a window shrunk to zero with data in flight */
+
+/* The server's answer to a client segment while its window is zero: an ACK of what it has
+ * (snd_una: the flight was lost), window 0, as RFC 9293 3.10.7.4 has a closed receiver do. */
+static void zero_window_reply(struct oneway *w, const struct seen *in)
+{
+    struct tcp_conn *s = w->srv.apps[0].conn;
+    struct raw_seg r = {.src = ADDR_A, .dst = ADDR_B};
+    r.h.sport = s->lport;
+    r.h.dport = s->rport;
+    r.h.seq = s->snd_nxt;
+    r.h.ack = w->data_seq;
+    r.h.flags = TCP_ACK;
+    r.h.opts.has_ts = true;
+    r.h.opts.ts_val = tcp_ts_now(s);
+    r.h.opts.ts_ecr = in ? in->h.opts.ts_val : s->ts_recent;
+    inject_segment(w->h, SIDE_B, &r);
+}
+
+static unsigned zero_segments; /* segments the client sent while the window was zero */
+static bool lose_client_data(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h;
+    struct seen s;
+    return !(from == SIDE_B && parse_seen(nb, &s) && s.len);
+}
+
+/* The window stays zero: the client's data is answered by zero_window_reply, whatever else
+ * the server sends has its window rewritten to 0. */
+static bool zero_window(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    struct oneway *w = h->user;
+    struct seen s;
+    if (!parse_seen(nb, &s))
+        return true;
+    if (from == SIDE_B) {
+        zero_segments++;
+        if (s.len)
+            zero_window_reply(w, &s);
+        return s.len == 0;
+    }
+    s.h.window = 0;
+    resend_seen(h, from, &s);
+    return false;
+}
+
+/* RFC 9293 3.8.6.1 / RFC 1122 4.2.2.17: the peer shrinks its window to zero with data in
+ * flight (an ACK of window 0 that acknowledges none of it). The sender probes the window, does
+ * not time out while the peer answers, and sends everything once the window opens. */
+static void test_zero_window_with_data_in_flight(void **state)
+{
+    (void)state;
+    struct oneway *w = oneway_new(0, NULL, NULL);
+    harness_run(w->h, 10 * NSEC_PER_MSEC);
+    w->h->tap = lose_client_data;
+    oneway_more(w, 10 * MSS_TS);
+    harness_run(w->h, NSEC_PER_MSEC);
+    zero_window_reply(w, NULL);
+    w->h->tap = zero_window;
+    zero_segments = 0;
+    harness_run(w->h, 60 * NSEC_PER_SEC);
+    if (zero_segments < 5)
+        print_message("%u segments in 60 s of zero window, closed %d\n", zero_segments,
+                      w->cli.closed);
+    assert_true(zero_segments >= 5);
+    assert_true(tcp_stat(harness_b(w->h), "tx_zero_window_probes") >= 5);
+    harness_run(w->h, 30 * 60 * NSEC_PER_SEC); /* the peer answers: no timeout */
+    assert_false(w->cli.closed);
+    assert_int_equal(w->cli.conn->snd_una, w->data_seq);
+    w->h->tap = NULL;
+    assert_true(harness_run_until(w->h, oneway_received, w, 70 * NSEC_PER_SEC));
+    assert_int_equal(w->srv.apps[0].rx_bad, 0);
+    oneway_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_rto_resends_sacked_left_edge),
         cmocka_unit_test(test_reneging_detected),
         cmocka_unit_test(test_receiver_keeps_sacked_ranges),
+        cmocka_unit_test(test_zero_window_with_data_in_flight),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
