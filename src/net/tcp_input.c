@@ -312,11 +312,11 @@ static uint32_t take_ack(struct tcp_conn *c, uint32_t ack)
     if (c->rtt_timing && seq_gt(ack, c->rtt_seq)) {
         c->rtt_timing = false;
         tcp_rtt_sample(c, inet_now(c->inet) - c->rtt_start);
-    } else if (c->backoff) {
-        c->backoff = 0;
-        if (c->srtt_ns)
-            tcp_rtt_sample(c, c->srtt_ns); /* undo the backoff: the path works again */
     }
+    /* Progress: a later timeout is for another segment (the count towards ETIMEDOUT and RFC
+     * 5681's held ssthresh). The backed-off RTO itself stays until a valid sample (Karn,
+     * RFC 6298 5.5): the ACK of a retransmission is none. */
+    c->backoff = 0;
     c->probes = 0;
     tcp_sack_advance(c);
     tcp_rearm_rtx(c);

@@ -316,6 +316,44 @@ static void test_zero_window_with_data_in_flight(void **state)
     oneway_free(w);
 }
 
+/* ------------------------------------------------------------- 3: Karn's algorithm */
+
+static bool drop_first_once(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    struct oneway *w = h->user;
+    struct seen s;
+    unsigned i = parse_seen(nb, &s) ? client_segment(w, from, &s) : 0;
+    return !(i == 1 && w->tx[1] == 1);
+}
+
+/* RFC 6298 5.5 and 3 (Karn): after a timeout the backed-off RTO stays until a valid sample,
+ * and the ACK of a retransmission gives none, so it moves neither RTTVAR nor SRTT. */
+static void test_karn_keeps_backed_off_rto(void **state)
+{
+    (void)state;
+    struct harness_opts o = {.latency_ns = 10 * NSEC_PER_MSEC};
+    struct oneway *w = oneway_new(50 * MSS_TS, &o, NULL);
+    assert_true(harness_run_until(w->h, oneway_received, w, 10 * NSEC_PER_SEC));
+    harness_run(w->h, NSEC_PER_SEC);
+    struct tcp_conn *c = w->cli.conn;
+    uint64_t rto = c->rto_ns, srtt = c->srtt_ns, rttvar = c->rttvar_ns;
+    w->h->tap = drop_first_once;
+    oneway_more(w, 1000);
+    assert_true(harness_run_until(w->h, oneway_received, w, 10 * NSEC_PER_SEC));
+    harness_run(w->h, 100 * NSEC_PER_MSEC); /* the ACK reaches the client */
+    assert_int_equal(c->snd_una, c->snd_max);
+    assert_int_equal(tcp_stat(harness_b(w->h), "tx_rto"), 1);
+    assert_int_equal(c->rto_ns, 2 * rto);
+    assert_int_equal(c->srtt_ns, srtt);
+    assert_int_equal(c->rttvar_ns, rttvar);
+    w->h->tap = NULL;
+    oneway_more(w, 1000); /* new data: a valid sample, and the RTO from the estimates again */
+    assert_true(harness_run_until(w->h, oneway_received, w, 10 * NSEC_PER_SEC));
+    harness_run(w->h, NSEC_PER_SEC);
+    assert_true(c->rto_ns < 2 * rto);
+    oneway_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_reneging_detected),
         cmocka_unit_test(test_receiver_keeps_sacked_ranges),
         cmocka_unit_test(test_zero_window_with_data_in_flight),
+        cmocka_unit_test(test_karn_keeps_backed_off_rto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
