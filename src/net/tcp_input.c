@@ -62,9 +62,10 @@ static int establish(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
     if (c->rtt_timing && c->backoff == 0)
         tcp_rtt_sample(c, inet_now(c->inet) - c->rtt_start);
     c->rtt_timing = false;
-    c->backoff = 0;
+    /* No sample: 1 s, or 3 s once our SYN (or SYN-ACK) timed out (RFC 6298 5.7, MUST). */
     if (c->srtt_ns == 0)
-        c->rto_ns = TCP_RTO_INITIAL_NS;
+        c->rto_ns = c->backoff ? TCP_RTO_AFTER_SYN_TIMEOUT_NS : TCP_RTO_INITIAL_NS;
+    c->backoff = 0;
     tcp_cc_init(c);
     timer_cancel(c->inet->timers, &c->rtx_timer);
     tcp_set_state(c, TCP_ESTABLISHED);

@@ -33,7 +33,8 @@
 #define TCP_MAX_OOO_RANGES 16 /* out-of-order ranges kept in the receive window */
 #define TCP_MAX_SCOREBOARD 32 /* SACKed ranges remembered on the send side */
 #define TCP_RTO_INITIAL_NS (1000 * NSEC_PER_MSEC)
-#define TCP_RTO_MIN_NS (200 * NSEC_PER_MSEC) /* Linux's; RFC 6298 says 1 s (a SHOULD) */
+#define TCP_RTO_AFTER_SYN_TIMEOUT_NS (3 * NSEC_PER_SEC) /* RFC 6298 5.7 */
+#define TCP_RTO_MIN_NS (200 * NSEC_PER_MSEC)            /* Linux's; RFC 6298 says 1 s (a SHOULD) */
 #define TCP_RTO_MAX_NS (60 * NSEC_PER_SEC)
 #define TCP_DELACK_NS (40 * NSEC_PER_MSEC)
 #define TCP_DELACK_MAX_NS (200 * NSEC_PER_MSEC) /* what a peer may delay an ACK by */

@@ -354,6 +354,46 @@ static void test_karn_keeps_backed_off_rto(void **state)
     oneway_free(w);
 }
 
+/* ---------------------------------------------------- 4: the RTO after a SYN timeout */
+
+static unsigned syns_seen, synacks_seen;
+static bool drop_synack_and_second_syn(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h, (void)from;
+    struct seen s;
+    if (!parse_seen(nb, &s) || !(s.h.flags & TCP_SYN))
+        return true;
+    if (s.h.flags & TCP_ACK)
+        return ++synacks_seen != 1;
+    return ++syns_seen != 2;
+}
+
+/* RFC 6298 5.7 (MUST): after a timeout waiting for the ACK of a SYN, the RTO is 3 s once data
+ * transmission begins (until a sample replaces it). Here both ends time out: the first SYN-ACK
+ * and the second SYN are lost. */
+static void test_rto_3s_after_syn_timeout(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    struct server srv = {.proto = {.rx_seed = 5}};
+    assert_non_null(tcp_listen(harness_a(h), 9, server_on_accept, &srv, NULL));
+    syns_seen = synacks_seen = 0;
+    h->tap = drop_synack_and_second_syn;
+    struct app cli = {.tx_seed = 5};
+    app_connect(&cli, harness_b(h), ADDR_A, 9);
+    harness_run(h, 5 * NSEC_PER_SEC);
+    assert_true(cli.connected);
+    assert_int_equal(srv.n, 1);
+    assert_int_equal(syns_seen, 2);
+    assert_true(synacks_seen >= 2);
+    assert_int_equal(cli.conn->rto_ns, 3 * NSEC_PER_SEC);
+    assert_int_equal(srv.apps[0].conn->rto_ns, 3 * NSEC_PER_SEC);
+    tcp_abort(cli.conn);
+    tcp_abort(srv.apps[0].conn);
+    harness_run(h, NSEC_PER_SEC);
+    harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_receiver_keeps_sacked_ranges),
         cmocka_unit_test(test_zero_window_with_data_in_flight),
         cmocka_unit_test(test_karn_keeps_backed_off_rto),
+        cmocka_unit_test(test_rto_3s_after_syn_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
