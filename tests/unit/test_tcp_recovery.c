@@ -394,6 +394,40 @@ static void test_rto_3s_after_syn_timeout(void **state)
     harness_free(h);
 }
 
+/* ------------------------------------------------ 5: ssthresh on a repeated timeout */
+
+static int64_t rto_target;
+static bool rtos_reached(void *arg)
+{
+    struct oneway *w = arg;
+    return tcp_stat(harness_b(w->h), "tx_rto") >= rto_target;
+}
+
+/* RFC 5681 3.1 (equation 4): when the segment that times out was already retransmitted by the
+ * timer, ssthresh is held; CUBIC (RFC 9438 4.8) follows Reno, and keeps its W_max. */
+static void test_cubic_holds_ssthresh_on_second_rto(void **state)
+{
+    (void)state;
+    struct oneway *w = oneway_warm(500 * MSS_TS);
+    struct tcp_conn *c = w->cli.conn;
+    w->h->tap = lose_client_data;
+    oneway_more(w, 100 * MSS_TS);
+    rto_target = 1;
+    assert_true(harness_run_until(w->h, rtos_reached, w, 10 * NSEC_PER_SEC));
+    uint32_t ssthresh = c->ssthresh, w_max = c->cubic.w_max;
+    assert_true(ssthresh > 10 * MSS_TS);
+    rto_target = 3;
+    assert_true(harness_run_until(w->h, rtos_reached, w, 10 * NSEC_PER_SEC));
+    if (c->ssthresh != ssthresh)
+        print_message("ssthresh %u then %u\n", ssthresh, c->ssthresh);
+    assert_int_equal(c->ssthresh, ssthresh);
+    assert_int_equal(c->cubic.w_max, w_max);
+    assert_int_equal(c->cwnd, c->mss);
+    w->h->tap = NULL;
+    assert_true(harness_run_until(w->h, oneway_received, w, 20 * NSEC_PER_SEC));
+    oneway_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_zero_window_with_data_in_flight),
         cmocka_unit_test(test_karn_keeps_backed_off_rto),
         cmocka_unit_test(test_rto_3s_after_syn_timeout),
+        cmocka_unit_test(test_cubic_holds_ssthresh_on_second_rto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
