@@ -398,6 +398,48 @@ static void test_cubic_holds_ssthresh_on_second_rto(void **state)
     oneway_free(w);
 }
 
+/* ------------------------------------------- 7: segments with SACK blocks fit the MTU */
+
+static unsigned fragments, sack_data_segments;
+static bool count_fragments(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h, (void)from;
+    const uint8_t *ip = nb->data + 14;
+    if (nb->len < 14 + 20 || ip[9] != IP4_PROTO_TCP)
+        return true;
+    if (rd16(ip + 6) & 0x3fff) /* more fragments, or an offset */
+        fragments++;
+    struct seen s;
+    if (parse_seen(nb, &s) && s.len && s.h.opts.sack_count)
+        sack_data_segments++;
+    return true;
+}
+
+/* RFC 9293 3.7.1 / RFC 6691: the MSS counts data only; a sender adding options (SACK blocks
+ * beside the timestamps) sends less data, so the segment still fits the MTU and is never
+ * fragmented. Both directions at once under loss, without segmentation offload: data
+ * segments carry SACK blocks for the other direction. */
+static void test_sack_segments_fit_mtu(void **state)
+{
+    (void)state;
+    struct harness_opts o = {0};
+    for (int s = 0; s < 2; s++)
+        o.fault[s] = (struct fault_config){.loss = 0.03, .seeded = true, .seed = 7 + (uint64_t)s};
+    struct bulk b = {.h = harness_new(&o)};
+    fragments = sack_data_segments = 0;
+    b.h->tap = count_fragments;
+    bulk_start(&b, 1 << 20, 1 << 20, 11, 12);
+    assert_true(harness_run_until(b.h, bulk_done, &b, 120 * NSEC_PER_SEC));
+    bulk_check(&b, 1 << 20, 1 << 20);
+    if (fragments)
+        print_message("%u fragments, %u data segments with SACK blocks\n", fragments,
+                      sack_data_segments);
+    assert_true(sack_data_segments > 10);
+    assert_int_equal(fragments, 0);
+    b.h->tap = NULL;
+    bulk_finish(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_karn_keeps_backed_off_rto),
         cmocka_unit_test(test_rto_3s_after_syn_timeout),
         cmocka_unit_test(test_cubic_holds_ssthresh_on_second_rto),
+        cmocka_unit_test(test_sack_segments_fit_mtu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
