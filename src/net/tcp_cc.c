@@ -155,14 +155,15 @@ void tcp_cc_on_loss(struct tcp_conn *c)
     c->bytes_acked = 0;
 }
 
+/* Before back_off(): c->backoff counts the timeouts of this same snd_una so far. */
 void tcp_cc_on_rto(struct tcp_conn *c)
 {
     if (c->in_recovery) {
         /* The reduction for this loss was already made: only shrink the window. */
         c->in_recovery = false;
-    } else {
+    } else if (c->backoff == 0) {
         c->ssthresh = loss_ssthresh(c);
-    }
+    } /* else the timer resent it already: ssthresh (and CUBIC's W_max) held, RFC 5681 (4) */
     c->cwnd = c->mss;
     c->bytes_acked = 0;
     c->dupacks = 0;

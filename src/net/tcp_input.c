@@ -62,9 +62,10 @@ static int establish(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
     if (c->rtt_timing && c->backoff == 0)
         tcp_rtt_sample(c, inet_now(c->inet) - c->rtt_start);
     c->rtt_timing = false;
-    c->backoff = 0;
+    /* No sample: 1 s, or 3 s once our SYN (or SYN-ACK) timed out (RFC 6298 5.7, MUST). */
     if (c->srtt_ns == 0)
-        c->rto_ns = TCP_RTO_INITIAL_NS;
+        c->rto_ns = c->backoff ? TCP_RTO_AFTER_SYN_TIMEOUT_NS : TCP_RTO_INITIAL_NS;
+    c->backoff = 0;
     tcp_cc_init(c);
     timer_cancel(c->inet->timers, &c->rtx_timer);
     tcp_set_state(c, TCP_ESTABLISHED);
@@ -279,13 +280,15 @@ static void update_window(struct tcp_conn *c, const struct tcp_seg *seg)
     c->snd_wl2 = h->ack;
     if (c->snd_wnd > c->max_snd_wnd)
         c->max_snd_wnd = c->snd_wnd;
-    if (old == 0 && c->snd_wnd && c->snd_max == c->snd_una) {
-        /* The window reopened: stop probing (the next send arms a fresh timer). */
-        timer_cancel(c->inet->timers, &c->rtx_timer);
+    if (old == 0 && c->snd_wnd) {
+        /* The window reopened: stop probing. The probes' backoff said nothing about the path,
+         * so the RTO is the estimates' again (no sample: RTTVAR stays). Data in flight when
+         * the window closed is resent now (persist_timeout moved snd_nxt back), under a
+         * fresh timer; with none, the next send arms one. */
         c->probes = 0;
         c->backoff = 0;
-        if (c->srtt_ns)
-            tcp_rtt_sample(c, c->srtt_ns);
+        tcp_rto_reset(c);
+        tcp_rearm_rtx(c);
     }
 }
 
@@ -310,11 +313,11 @@ static uint32_t take_ack(struct tcp_conn *c, uint32_t ack)
     if (c->rtt_timing && seq_gt(ack, c->rtt_seq)) {
         c->rtt_timing = false;
         tcp_rtt_sample(c, inet_now(c->inet) - c->rtt_start);
-    } else if (c->backoff) {
-        c->backoff = 0;
-        if (c->srtt_ns)
-            tcp_rtt_sample(c, c->srtt_ns); /* undo the backoff: the path works again */
     }
+    /* Progress: a later timeout is for another segment (the count towards ETIMEDOUT and RFC
+     * 5681's held ssthresh). The backed-off RTO itself stays until a valid sample (Karn,
+     * RFC 6298 5.5): the ACK of a retransmission is none. */
+    c->backoff = 0;
     c->probes = 0;
     tcp_sack_advance(c);
     tcp_rearm_rtx(c);

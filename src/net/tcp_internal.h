@@ -33,7 +33,8 @@
 #define TCP_MAX_OOO_RANGES 16 /* out-of-order ranges kept in the receive window */
 #define TCP_MAX_SCOREBOARD 32 /* SACKed ranges remembered on the send side */
 #define TCP_RTO_INITIAL_NS (1000 * NSEC_PER_MSEC)
-#define TCP_RTO_MIN_NS (200 * NSEC_PER_MSEC) /* Linux's; RFC 6298 says 1 s (a SHOULD) */
+#define TCP_RTO_AFTER_SYN_TIMEOUT_NS (3 * NSEC_PER_SEC) /* RFC 6298 5.7 */
+#define TCP_RTO_MIN_NS (200 * NSEC_PER_MSEC)            /* Linux's; RFC 6298 says 1 s (a SHOULD) */
 #define TCP_RTO_MAX_NS (60 * NSEC_PER_SEC)
 #define TCP_DELACK_NS (40 * NSEC_PER_MSEC)
 #define TCP_DELACK_MAX_NS (200 * NSEC_PER_MSEC) /* what a peer may delay an ACK by */
@@ -244,6 +245,7 @@ void tcp_arm_time_wait(struct tcp_conn *c);
 void tcp_arm_fin_wait_2(struct tcp_conn *c);
 void tcp_schedule_event(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);
+void tcp_rto_reset(struct tcp_conn *c);
 
 /* tcp_cc.c */
 void tcp_cc_init(struct tcp_conn *c);

@@ -35,9 +35,10 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
     return space > max ? max : space;
 }
 
-/* Segment size of a super-packet with (hlen) bytes of TCP header: the MSS, less what SACK
- * blocks add beyond the options the MSS leaves room for, so every segment fits the MTU. */
-static uint16_t tso_segment_size(const struct inet *inet, size_t hlen, uint16_t mss)
+/* Payload of a segment with (hlen) bytes of TCP header: the MSS, less what SACK blocks add
+ * beyond the options the MSS leaves room for, so every segment fits the MTU (RFC 6691: the MSS
+ * counts data only). Also the segment size of a super-packet. */
+static uint16_t segment_size(const struct inet *inet, size_t hlen, uint16_t mss)
 {
     size_t fit = (size_t)inet->mtu - IP4_HDR_LEN - hlen;
     return (uint16_t)(fit < mss ? fit : mss);
@@ -67,7 +68,7 @@ static int xmit(struct tcp *tcp, uint32_t src, uint32_t dst, const struct tcp_hd
         return -ENOBUFS;
     }
     if (tso_mss) {
-        nb->tso_mss = tso_segment_size(inet, hlen, tso_mss);
+        nb->tso_mss = segment_size(inet, hlen, tso_mss);
         tcp_set_partial_checksum(p, nb->len, src, dst);
         TCP_COUNT(tcp, tx_tso_frames);
     } else {
@@ -125,6 +126,11 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
     uint32_t off = seq - c->snd_buf_seq, len = 0;
     if (off < c->snd.len)
         len = c->snd.len - off < max_len ? c->snd.len - off : max_len;
+    struct tcp_hdr h;
+    fill_header(c, &h, seq, TCP_ACK);
+    uint32_t fit = segment_size(c->inet, TCP_HDR_LEN + tcp_opts_len(&h.opts), c->mss);
+    if (len <= c->mss && len > fit)
+        len = fit; /* SACK blocks take room from the data (a super-packet's segments too) */
     uint8_t flags = TCP_ACK;
     if (c->fin_queued && seq + len == c->fin_seq)
         flags |= TCP_FIN;
@@ -132,8 +138,7 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
         return 0;
     if (len && off + len == c->snd.len)
         flags |= TCP_PSH;
-    struct tcp_hdr h;
-    fill_header(c, &h, seq, flags);
+    h.flags = flags;
     uint16_t tso_mss = len > c->mss ? c->mss : 0;
     if (xmit(c->tcp, c->laddr, c->raddr, &h, &c->snd, off, len, tso_mss) < 0)
         return 0;

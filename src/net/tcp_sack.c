@@ -4,18 +4,24 @@
  * Both sides keep a small sorted array of disjoint [start, end) ranges:
  *  - send side (c->sacked): what the peer reported holding above snd_una (the scoreboard);
  *  - receive side (c->ooo): out-of-order data already written into the receive ring.
- * The arrays are bounded; when one is full the highest range is given up (the peer
- * retransmits it, or we retransmit it), which costs time, never correctness.
+ * The arrays are bounded. A full scoreboard gives up its highest range (we retransmit data the
+ * peer has: time, never correctness). The receive side never gives up a range: the peer was
+ * told it holds that data (SACK), and a sender that keeps its scoreboard would wait for a
+ * timeout to resend it (RFC 2018 8 allows reneging but it costs a timeout); a segment that
+ * would need one range more is refused instead. Out-of-order data so stays bounded by the
+ * receive window in bytes, and the in-order segment is always taken, so the hole at rcv_nxt
+ * always fills and the ranges merge down.
  */
 #include <string.h>
 
 #include "tcp_internal.h"
 
 /* Insert [start, end) into the sorted, disjoint (ranges) of (*n) entries (capacity cap),
- * merging neighbours. Returns the index of the range that now holds it, or -1 if it was
+ * merging neighbours; when it needs a range more and there is no room, (evict) gives up the
+ * highest one for it. Returns the index of the range that now holds it, or -1 if it was
  * dropped for lack of room. */
 static int ranges_add(struct tcp_sack_block *r, uint8_t *n, unsigned cap, uint32_t start,
-                      uint32_t end)
+                      uint32_t end, bool evict)
 {
     unsigned i = 0;
     while (i < *n && seq_lt(r[i].end, start))
@@ -31,8 +37,8 @@ static int ranges_add(struct tcp_sack_block *r, uint8_t *n, unsigned cap, uint32
         return (int)i;
     }
     if (*n == cap) {
-        if (i == cap)
-            return -1; /* above everything we keep */
+        if (i == cap || !evict)
+            return -1; /* above everything we keep, or we keep everything */
         (*n)--;        /* give up the highest range */
     }
     memmove(&r[i + 1], &r[i], (*n - i) * sizeof(*r));
@@ -61,13 +67,16 @@ bool tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
         /* Ignore D-SACKs (below snd_una) and blocks for data never sent. */
         if (!seq_lt(s, e) || seq_lt(s, c->snd_una) || seq_gt(e, c->snd_max))
             continue;
-        ranges_add(c->sacked, &c->n_sacked, TCP_MAX_SCOREBOARD, s, e);
+        ranges_add(c->sacked, &c->n_sacked, TCP_MAX_SCOREBOARD, s, e, true);
     }
     scoreboard_sums(c);
     return c->sacked_bytes > before;
 }
 
-/* snd_una moved: forget what is now cumulatively acknowledged. */
+/* snd_una moved: forget what is now cumulatively acknowledged. An ACK that stops at or inside
+ * a range the peer SACKed means it no longer holds that data (it reneged, RFC 2018 8: a
+ * receiver holding it would have acknowledged past it): the scoreboard is then no guide to
+ * what the peer has, and is forgotten, so recovery resends from snd_una. */
 void tcp_sack_advance(struct tcp_conn *c)
 {
     unsigned drop = 0;
@@ -75,8 +84,11 @@ void tcp_sack_advance(struct tcp_conn *c)
         drop++;
     memmove(c->sacked, c->sacked + drop, (c->n_sacked - drop) * sizeof(c->sacked[0]));
     c->n_sacked = (uint8_t)(c->n_sacked - drop);
-    if (c->n_sacked && seq_lt(c->sacked[0].start, c->snd_una))
-        c->sacked[0].start = c->snd_una;
+    if (c->n_sacked && seq_le(c->sacked[0].start, c->snd_una)) {
+        TCP_COUNT(c->tcp, rx_sack_reneging);
+        c->n_sacked = 0;
+        c->rtx_nxt = c->snd_una; /* every hole is due again */
+    }
     scoreboard_sums(c);
 }
 
@@ -142,7 +154,7 @@ uint32_t tcp_sack_pipe(const struct tcp_conn *c)
 
 bool tcp_ooo_add(struct tcp_conn *c, uint32_t start, uint32_t end)
 {
-    int i = ranges_add(c->ooo, &c->n_ooo, TCP_MAX_OOO_RANGES, start, end);
+    int i = ranges_add(c->ooo, &c->n_ooo, TCP_MAX_OOO_RANGES, start, end, false);
     if (i < 0)
         return false;
     c->ooo_recent = (uint8_t)i;

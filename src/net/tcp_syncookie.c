@@ -40,6 +40,15 @@ static uint32_t period(const struct tcp *tcp)
     return (uint32_t)(inet_now(tcp->inet) / COOKIE_PERIOD_NS);
 }
 
+/* Our TSval with the low 5 bits replaced by (bits), never ahead of (now): the connection's
+ * later segments carry now and after, and timestamps must not go back (RFC 7323 5.4), or the
+ * peer's PAWS drops our first data. */
+static uint32_t cookie_ts(uint32_t now, uint32_t bits)
+{
+    uint32_t ts = (now & ~0x1fu) | bits;
+    return seq_gt(ts, now) ? ts - 0x20u : ts;
+}
+
 void tcp_syncookie_send(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg)
 {
     (void)l;
@@ -65,7 +74,7 @@ void tcp_syncookie_send(struct tcp *tcp, struct tcp_listener *l, const struct tc
             ws = TCP_MAX_WSCALE;
         bool sack = in->sack_ok && tcp->params.sack;
         o.has_ts = true;
-        o.ts_val = (now & ~0x1fu) | (sack ? 0x10u : 0) | ws;
+        o.ts_val = cookie_ts(now, (sack ? 0x10u : 0) | ws);
         o.ts_ecr = in->ts_val;
         o.sack_ok = sack;
         o.has_wscale = ws != TS_NO_WSCALE;

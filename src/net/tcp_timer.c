@@ -137,6 +137,19 @@ void tcp_schedule_event(struct tcp_conn *c)
         timer_arm(c->inet->timers, &c->event_timer, inet_now(c->inet));
 }
 
+static void rto_from_estimates(struct tcp_conn *c)
+{
+    uint64_t var = 4 * c->rttvar_ns;
+    if (var < NSEC_PER_MSEC)
+        var = NSEC_PER_MSEC;
+    uint64_t rto = c->srtt_ns + var;
+    if (rto < TCP_RTO_MIN_NS)
+        rto = TCP_RTO_MIN_NS;
+    if (rto > TCP_RTO_MAX_NS)
+        rto = TCP_RTO_MAX_NS;
+    c->rto_ns = rto;
+}
+
 /* RFC 6298 2.2 / 2.3 with G = 1 ms. */
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt)
 {
@@ -150,16 +163,17 @@ void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt)
         if (!c->srtt_ns)
             c->srtt_ns = 1;
     }
-    uint64_t var = 4 * c->rttvar_ns;
-    if (var < NSEC_PER_MSEC)
-        var = NSEC_PER_MSEC;
-    uint64_t rto = c->srtt_ns + var;
-    if (rto < TCP_RTO_MIN_NS)
-        rto = TCP_RTO_MIN_NS;
-    if (rto > TCP_RTO_MAX_NS)
-        rto = TCP_RTO_MAX_NS;
-    c->rto_ns = rto;
+    rto_from_estimates(c);
     c->backoff = 0;
+}
+
+/* The RTO from the estimates, as the last valid sample left it, without the backoff. */
+void tcp_rto_reset(struct tcp_conn *c)
+{
+    if (c->srtt_ns)
+        rto_from_estimates(c);
+    else
+        c->rto_ns = TCP_RTO_INITIAL_NS;
 }
 
 static void back_off(struct tcp_conn *c)
@@ -181,6 +195,10 @@ static void handshake_timeout(struct tcp_conn *c)
     tcp_send_syn(c);
 }
 
+/* Data waits and nothing is in flight, or the window is zero (the peer may have shrunk it with
+ * data in flight, RFC 9293 3.8.6.1): probe it. Only unanswered probes count towards a timeout
+ * (tcp_conn_input clears them): a peer that answers keeps the connection however long its
+ * window stays closed (RFC 1122 4.2.2.17). */
 static void persist_timeout(struct tcp_conn *c)
 {
     if (c->probes >= TCP_DATA_RETRIES) {
@@ -201,6 +219,7 @@ static void persist_timeout(struct tcp_conn *c)
     }
     c->probes++;
     TCP_COUNT(c->tcp, tx_zero_window_probes);
+    c->snd_nxt = c->snd_una; /* a closed window dropped the flight: resend it once it opens */
     tcp_send_probe(c);
     tcp_arm_rtx(c);
 }
@@ -219,6 +238,10 @@ static void retransmit_timeout(struct tcp_conn *c)
               c->snd_max - c->snd_una, c->sacked_bytes, c->in_recovery, c->cwnd, c->backoff);
     tcp_cc_on_rto(c);
     back_off(c);
+    /* RFC 6675 5.1: forget the scoreboard, so the left edge goes again even if the peer
+     * SACKed it (RFC 2018 8, MUST: it may have discarded it); the ACKs that follow report
+     * again what it holds, and go-back-N skips that. */
+    tcp_sack_clear(c);
     c->snd_nxt = c->snd_una;
     c->rtt_timing = false;
     tcp_output(c);
@@ -245,7 +268,7 @@ static void on_rtx(struct timer *t)
         tail_probe(c);
     else if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
         handshake_timeout(c);
-    else if (c->snd_max == c->snd_una && c->snd.len)
+    else if ((c->snd_max == c->snd_una && c->snd.len) || c->snd_wnd == 0)
         persist_timeout(c);
     else if (c->snd_max != c->snd_una)
         retransmit_timeout(c);

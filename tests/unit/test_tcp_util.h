@@ -279,4 +279,34 @@ static inline void inject_segment(struct harness *hs, enum harness_side to, cons
     harness_inject(hs, to, f, 14 + 20 + tl);
 }
 
+/* A TCP segment seen by the tap. */
+struct seen {
+    struct tcp_hdr h;
+    uint32_t src, dst, len; /* len: payload bytes */
+    const uint8_t *payload;
+};
+
+static inline bool parse_seen(const struct netbuf *nb, struct seen *s)
+{
+    const uint8_t *ip = nb->data + 14;
+    if (nb->len < 14 + 20 + 20 || ip[9] != IP4_PROTO_TCP)
+        return false;
+    size_t ihl = (size_t)(ip[0] & 0x0f) * 4, total = rd16(ip + 2);
+    if (total > nb->len - 14 || total < ihl + 20 || tcp_parse(ip + ihl, total - ihl, &s->h) < 0)
+        return false;
+    s->src = rd32(ip + 12);
+    s->dst = rd32(ip + 16);
+    s->len = (uint32_t)(total - ihl - s->h.hdr_len);
+    s->payload = ip + ihl + s->h.hdr_len;
+    return true;
+}
+
+/* Put (s), changed, on the wire in place of the frame the tap drops. */
+static inline void resend_seen(struct harness *h, enum harness_side from, const struct seen *s)
+{
+    struct raw_seg r = {.src = s->src, .dst = s->dst, .h = s->h, .payload = s->payload};
+    r.len = s->len;
+    inject_segment(h, from == SIDE_A ? SIDE_B : SIDE_A, &r);
+}
+
 #endif
