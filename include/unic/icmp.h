@@ -23,7 +23,7 @@ struct inet;
 #define ICMP_STATS(X)                                                                              \
     X(rx)                                                                                          \
     X(rx_bad_checksum) X(rx_truncated) X(rx_echo_requests) X(rx_echo_replies) X(rx_unreachable)    \
-        X(rx_other) X(tx_echo_replies) X(tx_unreachable) X(rate_limited) X(no_buffer)
+        X(rx_other) X(tx_echo_replies) X(tx_unreachable) X(tx_too_big) X(rate_limited) X(no_buffer)
 /* clang-format on */
 struct icmp_stats {
     ICMP_STATS(STATS_FIELD)
@@ -53,7 +53,7 @@ void icmp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip);
 void icmp_send_unreachable(struct inet *inet, uint8_t code, const struct netbuf *orig);
 
 /* Send an echo request to (dst) with (len) bytes of (payload) (NULL: a byte pattern); the
- * datagram is fragmented when it exceeds the MTU. 0 or -errno. */
+ * datagram is fragmented when it exceeds the MTU. 0 or -errno (-EMSGSIZE over 65507 bytes). */
 int icmp_send_echo(struct inet *inet, uint32_t dst, uint16_t id, uint16_t seq, const void *payload,
                    size_t len);
 

@@ -46,7 +46,8 @@ int udp_sendto(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, cons
 int udp_sendto_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
                     uint16_t dport, const void *data, size_t len);
 
-/* A buffer with headroom for UDP/IP/Ethernet and (size) bytes of tailroom; NULL if none. */
+/* A buffer with headroom for UDP/IP/Ethernet and (size) bytes of tailroom; NULL if none is
+ * free or (size) is over 65507 (both counted). */
 struct netbuf *udp_alloc(struct udp_sock *sock, size_t size);
 
 /* Send the payload at nb->data; takes ownership of (nb). Returns as udp_sendto(). */

@@ -6,12 +6,15 @@
 #include "unic/netbuf.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 int netbuf_pool_init(struct netbuf_pool *pool, size_t count, size_t large_budget)
 {
     memset(pool, 0, sizeof(*pool));
+    if (count > SIZE_MAX / NETBUF_POOL_BUF_SIZE)
+        return -ENOMEM;
     pool->descs = calloc(count, sizeof(struct netbuf));
     pool->storage = malloc(count * NETBUF_POOL_BUF_SIZE);
     if (!pool->descs || !pool->storage) {
@@ -66,11 +69,13 @@ struct netbuf *netbuf_alloc_size(struct netbuf_pool *pool, size_t size)
 {
     if (size <= NETBUF_POOL_BUF_SIZE - NETBUF_HEADROOM)
         return netbuf_alloc(pool);
-    size_t cap = NETBUF_HEADROOM + size;
-    if (cap > NETBUF_MAX_SIZE || pool->large_bytes + cap > pool->large_budget) {
+    /* Compared before adding, so a size near SIZE_MAX cannot wrap into a small buffer. */
+    if (size > NETBUF_MAX_SIZE - NETBUF_HEADROOM ||
+        NETBUF_HEADROOM + size > pool->large_budget - pool->large_bytes) {
         pool->stats.large_refused++;
         return NULL;
     }
+    size_t cap = NETBUF_HEADROOM + size;
     /* Descriptor and storage in one allocation, so one free() releases both. */
     struct netbuf *nb = malloc(sizeof(*nb) + cap);
     if (!nb) {

@@ -140,6 +140,10 @@ void icmp_send_unreachable(struct inet *inet, uint8_t code, const struct netbuf 
 int icmp_send_echo(struct inet *inet, uint32_t dst, uint16_t id, uint16_t seq, const void *payload,
                    size_t len)
 {
+    if (len > 65535 - IP4_HDR_LEN - ICMP_HDR_LEN) { /* checked before the sum can wrap */
+        inet->icmp.stats.tx_too_big++;
+        return -EMSGSIZE;
+    }
     struct netbuf *nb = netbuf_alloc_size(inet->pool, ICMP_HDR_LEN + len);
     if (!nb) {
         inet->icmp.stats.no_buffer++;

@@ -256,6 +256,10 @@ static int udp_output(struct udp_sock *sock, struct unic_addr src_addr, struct u
 struct netbuf *udp_alloc(struct udp_sock *sock, size_t size)
 {
     struct inet *inet = sock->inet;
+    if (size > UDP_MAX_PAYLOAD) { /* no datagram could carry it: refused before any sum */
+        inet->udp->stats.tx_too_big++;
+        return NULL;
+    }
     struct netbuf *nb = netbuf_alloc_size(inet->pool, size);
     if (!nb)
         inet->udp->stats.tx_no_buffer++;

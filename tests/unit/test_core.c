@@ -1,6 +1,8 @@
 /* Core utilities: packet buffers and their pool, the command line, random, siphash. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,6 +67,66 @@ static void test_large_buffers_respect_budget(void **state)
     netbuf_free(b);
     assert_null(netbuf_alloc_size(&pool, 70000)); /* beyond any IPv4 datagram */
     assert_int_equal(pool.large_bytes, 0);
+    netbuf_pool_destroy(&pool);
+}
+
+/* netbuf_alloc_size at every size boundary: the pool/large border, the largest buffer, and sizes
+ * near SIZE_MAX whose headroom sum wraps (a wrap once gave a tiny buffer claiming a huge
+ * tailroom). Whatever comes back is written in full, so ASan sees any lie about its room. */
+static void test_alloc_size_boundaries(void **state)
+{
+    (void)state;
+    const size_t pool_room = NETBUF_POOL_BUF_SIZE - NETBUF_HEADROOM;
+    const size_t max_room = NETBUF_MAX_SIZE - NETBUF_HEADROOM;
+    const struct {
+        size_t size;
+        bool served, large;
+    } cases[] = {
+        {0, true, false},
+        {pool_room, true, false},
+        {pool_room + 1, true, true},
+        {max_room, true, true},
+        {max_room + 1, false, false},
+        {SIZE_MAX / 2, false, false},
+        {SIZE_MAX - NETBUF_HEADROOM - sizeof(struct netbuf), false, false},
+        {SIZE_MAX - NETBUF_HEADROOM, false, false},
+        {SIZE_MAX - NETBUF_HEADROOM + 1, false, false},
+        {SIZE_MAX, false, false},
+    };
+    struct netbuf_pool pool;
+    assert_int_equal(netbuf_pool_init(&pool, 2, NETBUF_MAX_SIZE), 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint64_t refused = pool.stats.large_refused;
+        struct netbuf *nb = netbuf_alloc_size(&pool, cases[i].size);
+        if (!cases[i].served) {
+            assert_null(nb);
+            assert_int_equal(pool.stats.large_refused, refused + 1);
+            continue;
+        }
+        assert_non_null(nb);
+        assert_int_equal(nb->large, cases[i].large);
+        assert_true(netbuf_tailroom(nb) >= cases[i].size);
+        assert_true(netbuf_tailroom(nb) <= max_room);
+        memset(netbuf_put(nb, netbuf_tailroom(nb)), 0xa5, nb->len);
+        netbuf_free(nb);
+    }
+    /* The budget is checked without overflow too: exactly the budget fits, one more does not. */
+    struct netbuf *whole = netbuf_alloc_size(&pool, max_room);
+    assert_non_null(whole);
+    assert_null(netbuf_alloc_size(&pool, pool_room + 1));
+    netbuf_free(whole);
+    assert_int_equal(pool.large_bytes, 0);
+    netbuf_pool_destroy(&pool);
+}
+
+/* A pool whose byte size does not fit a size_t is refused before anything is allocated. */
+static void test_pool_init_size_overflow(void **state)
+{
+    (void)state;
+    struct netbuf_pool pool;
+    assert_int_equal(netbuf_pool_init(&pool, SIZE_MAX / NETBUF_POOL_BUF_SIZE + 1, 0), -ENOMEM);
+    assert_int_equal(netbuf_pool_init(&pool, SIZE_MAX, 0), -ENOMEM);
+    assert_int_equal(netbuf_pool_init(&pool, 1, 0), 0);
     netbuf_pool_destroy(&pool);
 }
 
@@ -168,6 +230,8 @@ int main(void)
         cmocka_unit_test(test_pool_exhaustion_returns_null_and_counts),
         cmocka_unit_test(test_push_pull_put_respect_bounds),
         cmocka_unit_test(test_large_buffers_respect_budget),
+        cmocka_unit_test(test_alloc_size_boundaries),
+        cmocka_unit_test(test_pool_init_size_overflow),
         cmocka_unit_test(test_config_parses_all_options),
         cmocka_unit_test(test_config_rejects_bad_input_with_message),
         cmocka_unit_test(test_config_split_handles_quotes),

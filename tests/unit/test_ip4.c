@@ -12,6 +12,8 @@
 #include "harness.h"
 #include "unic/icmp.h"
 #include "unic/ip4.h"
+#include "unic/wire/icmp.h"
+#include "unic/wire/ip4.h"
 
 #define IP_A 0x0a000001u
 #define IP_B 0x0a000002u
@@ -393,6 +395,27 @@ static void test_pool_exhaustion_drops_without_crash(void **state)
     free(h);
 }
 
+/* icmp_send_echo at its size boundaries: the largest echo that fits an IPv4 datagram goes and
+ * comes back; one byte more, and lengths whose header sum wraps, are refused before anything
+ * is allocated or written (a wrapped sum once gave a pool buffer and a write past its end). */
+static void test_echo_size_boundaries(void **state)
+{
+    struct harness *h = *state;
+    const size_t most = 65535 - IP4_HDR_LEN - ICMP_HDR_LEN;
+    const size_t too_big[] = {most + 1, SIZE_MAX - ICMP_HDR_LEN + 1, SIZE_MAX - 1, SIZE_MAX};
+    for (size_t i = 0; i < sizeof(too_big) / sizeof(too_big[0]); i++)
+        assert_int_equal(icmp_send_echo(harness_a(h), IP_B, 5, (uint16_t)i, NULL, too_big[i]),
+                         -EMSGSIZE);
+    assert_int_equal(harness_a(h)->icmp.stats.tx_too_big, 4);
+    assert_int_equal(harness_in_flight(h), 0);
+    assert_int_equal(icmp_send_echo(harness_a(h), IP_B, 5, 9, NULL, 0), 0);
+    harness_run(h, 10 * NSEC_PER_MSEC); /* B's MAC, so the 45 fragments are not held for ARP */
+    assert_int_equal(icmp_send_echo(harness_a(h), IP_B, 5, 10, NULL, most), 0);
+    harness_run(h, 50 * NSEC_PER_MSEC);
+    assert_int_equal(replies.last_len, most);
+    assert_int_equal(replies.count, 2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -415,6 +438,7 @@ int main(void)
         T(test_closed_udp_port_unreachable_rate_limited),
         T(test_routes_through_gateway),
         cmocka_unit_test(test_pool_exhaustion_drops_without_crash),
+        T(test_echo_size_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

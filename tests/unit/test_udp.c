@@ -344,6 +344,38 @@ static void test_zero_copy_send(void **state)
     udp_close(sa);
 }
 
+/* udp_alloc and udp_sendto at every size boundary: a pool buffer, the border to a large one,
+ * the largest datagram; one byte more and sizes whose headroom sum wraps get NULL / -EMSGSIZE,
+ * counted. Every buffer handed out is written in full (ASan checks its room). */
+static void test_alloc_and_send_size_boundaries(void **state)
+{
+    struct harness *h = *state;
+    struct udp_sock *sa = udp_bind(harness_a(h), 7000, NULL, NULL, NULL);
+    const size_t served[] = {0, 1, NETBUF_POOL_BUF_SIZE - NETBUF_HEADROOM,
+                             NETBUF_POOL_BUF_SIZE - NETBUF_HEADROOM + 1, UDP_MAX_PAYLOAD};
+    for (size_t i = 0; i < sizeof(served) / sizeof(served[0]); i++) {
+        struct netbuf *nb = udp_alloc(sa, served[i]);
+        assert_non_null(nb);
+        assert_true(netbuf_tailroom(nb) >= served[i]);
+        assert_true(netbuf_headroom(nb) >= 14 + IP4_HDR_LEN + UDP_HDR_LEN);
+        memset(netbuf_put(nb, served[i]), 0x5a, served[i]);
+        netbuf_free(nb);
+    }
+    const size_t refused[] = {UDP_MAX_PAYLOAD + 1, NETBUF_MAX_SIZE, SIZE_MAX - NETBUF_HEADROOM + 1,
+                              SIZE_MAX};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        assert_null(udp_alloc(sa, refused[i]));
+        assert_int_equal(udp_sendto(sa, ADDR_B, 7001, "", refused[i]), -EMSGSIZE);
+    }
+    assert_int_equal(udp_stat(harness_a(h), "tx_too_big"), 8);
+    static uint8_t big[UDP_MAX_PAYLOAD];
+    assert_int_equal(udp_sendto(sa, ADDR_B, 7001, big, 1), 0); /* B's MAC, for the 45 fragments */
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(udp_sendto(sa, ADDR_B, 7001, big, UDP_MAX_PAYLOAD), 0);
+    harness_run(h, 50 * NSEC_PER_MSEC);
+    udp_close(sa);
+}
+
 static void test_large_datagram_fragmented_and_reassembled(void **state)
 {
     struct harness *h = *state;
@@ -446,6 +478,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bind_in_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_only_socket_drops_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zero_copy_send, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_and_send_size_boundaries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_datagram_fragmented_and_reassembled, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_broadcast_receive, setup, teardown),
