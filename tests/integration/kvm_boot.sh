@@ -10,7 +10,8 @@
 #    the report names the page fault, prints registers, a backtrace and the addr2line command,
 #    and QEMU ends through isa-debug-exit with status 3 (QEMU exit code 7);
 #  - unic.crash=stack|canary|wx|nx: the guard page, the stack protector, W^X and NX each stop
-#    a deliberate fault with the report and status 3;
+#    a deliberate fault with the report and status 3; unic.crash=memmove faults inside a
+#    backwards memmove (direction flag set) and the report still names hello.elf;
 #  - kvm-selftest.elf: the freestanding libc subset checked in the kernel, status 0;
 #  - a bad option: the one-line message and status 2;
 #  - nm: the UDP-only dns image has no tcp_ symbol (skipped, with a message, without dns.elf).
@@ -173,12 +174,13 @@ unic_pass "fault reports: exception, registers, backtrace, addr2line; exit statu
 
 # 5. The protections, each by its own deliberate fault (src/platform/kvm/crash.c).
 for kind in "stack:stack overflow into the guard page" "canary:fatal: stack smashing detected" \
-    "wx:error code 0x3[[:space:]]*$" "nx:error code 0x11[[:space:]]*$"; do
+    "wx:error code 0x3[[:space:]]*$" "nx:error code 0x11[[:space:]]*$" \
+    "memmove:^resolve with: addr2line -f -i -p -e build/kvm/bin/hello.elf 0x"; do
     run_exit "unic.crash=${kind%%:*}" 7 "unic.crash=${kind%%:*}"
     grep -q "${kind#*:}" "$UNIC_LOG" || unic_fail "unic.crash=${kind%%:*}: no '${kind#*:}' in the report"
     grep -q "^resolve with: addr2line" "$UNIC_LOG" || unic_fail "unic.crash=${kind%%:*}: no backtrace"
 done
-unic_pass "guard page, stack protector, W^X (write to .text) and NX (jump into .data) all fault"
+unic_pass "guard page, stack protector, W^X (write to .text) and NX (jump into .data) all fault; a fault in a backwards memmove (direction flag set) still reports the right image"
 
 # 5b. The libc subset, checked inside the kernel (kvm-selftest.elf, src/platform/kvm/selftest.c).
 selftest=$UNIC_KVM_BIN/kvm-selftest.elf
