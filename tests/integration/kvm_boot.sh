@@ -13,7 +13,8 @@
 #    a deliberate fault with the report and status 3; unic.crash=memmove faults inside a
 #    backwards memmove (direction flag set) and the report still names hello.elf;
 #  - kvm-selftest.elf: the freestanding libc subset checked in the kernel, status 0;
-#  - a bad option: the one-line message and status 2;
+#  - a bad option: the one-line message and status 2; so is a kernel command line over 2047
+#    bytes; a quoted service argument reaches the service whole (blanks, unic.crash= inside);
 #  - nm: the UDP-only dns image has no tcp_ symbol (skipped, with a message, without dns.elf).
 # Builds nothing: uses $UNIC_KVM_BIN (default build/kvm/bin). UNIC_ACCEL=tcg|kvm picks the
 # accelerator (default: scripts/qemu-run's choice). Usage: kvm_boot.sh hosted|kvm
@@ -195,6 +196,17 @@ unic_pass "$(grep -o 'selftest libc: [0-9]* checks, 0 failures' "$UNIC_TMP/selft
 # 6. A bad option: one line, status 2.
 run_exit "bad option" 5 --no-such-option
 grep -q "unknown option '--no-such-option'" "$UNIC_LOG" || unic_fail "no message for a bad option"
+
+# 6b. The kernel command line: a line over 2047 bytes (here 2,100 blanks before an option) is
+# refused with one message and status 2, not cut; a quoted service argument keeps its blanks
+# and is not taken for a platform word (unic.crash=nx there would fault, status 3).
+run_exit "over-long command line" 5 "$(printf '%2100s' '')" --no-such-option
+grep -q "^hello: the kernel command line is longer than 2047 bytes" "$UNIC_LOG" ||
+    unic_fail "over-long command line: no message"
+run_exit "quoted service argument" 5 -- "'a   unic.crash=nx   b'"
+grep -q "unknown argument 'a   unic.crash=nx   b'" "$UNIC_LOG" ||
+    unic_fail "quoted service argument: hello did not get 'a   unic.crash=nx   b' whole"
+unic_pass "kernel command line: over-long refused (status 2), quoted argument kept whole"
 
 # 7. Zero overhead: a UDP-only service carries no TCP code.
 dns=$UNIC_KVM_BIN/dns.elf
