@@ -4,8 +4,8 @@
  * 8259 PIC is remapped to 0x20-0x2f and masked: nothing uses it.
  *
  * Timer: TSC-deadline mode when CPUID.1:ECX[24] says so (KVM), else one-shot mode with the
- * APIC timer rate measured against the TSC. Never periodic: plat_wait arms it for the next
- * deadline only.
+ * APIC timer rate measured against the TSC (median of several 2 ms tries, each bracketed). Never
+ * periodic: plat_wait arms it for the next deadline only.
  *
  * IOAPICs are at their fixed QEMU addresses: 0xfec00000 for GSI 0-23 and, on microvm with
  * ACPI, a second one at 0xfec10000 for GSI 24-47 (virtio-mmio); a missing one has no version.
@@ -92,19 +92,73 @@ static void ioapic_probe(uintptr_t base, unsigned gsi_base)
         ioapic_write(base, 0x10 + 2 * i, LVT_MASKED);
 }
 
-/* One-shot mode fallback: count APIC timer ticks over 1 ms of TSC. */
+/* One-shot mode: the APIC timer's rate against the TSC. Each try reads the TSC right before and
+ * after the write that starts the count and the read that ends it, so time lost around either
+ * access (an exit to the hypervisor, the vCPU descheduled under TCG) shows in the bracket: a
+ * try with a wide bracket is thrown away, and the measured span runs between the bracket
+ * midpoints. The median of the good tries is taken, and it must be a plausible rate. */
+#define CAL_TRIES 5
+#define CAL_ATTEMPTS 40
+#define CAL_WINDOW_US 2000
+#define CAL_BRACKET_US 20             /* the TSC across one APIC access; wider means disturbed */
+#define CAL_PER_MS_MIN 1000ull        /* 1 MHz */
+#define CAL_PER_MS_MAX 10000000000ull /* 10 THz: no such bus clock */
+
+/* One try: APIC ticks per ms, or 0 when an access was disturbed. */
+static uint64_t lapic_timer_measure(uint64_t window_tsc, uint64_t bracket_tsc)
+{
+    uint64_t s0 = rdtsc();
+    lapic_write(LAPIC_TIMER_INIT, 0xffffffffu);
+    uint64_t s1 = rdtsc();
+    while (rdtsc() - s1 < window_tsc)
+        cpu_pause();
+    uint64_t e0 = rdtsc();
+    uint32_t left = lapic_read(LAPIC_TIMER_CUR);
+    uint64_t e1 = rdtsc();
+    lapic_write(LAPIC_TIMER_INIT, 0);
+    if (s1 - s0 > bracket_tsc || e1 - e0 > bracket_tsc || left == 0)
+        return 0;
+    uint64_t span_tsc = (e0 + e1) / 2 - (s0 + s1) / 2;
+    uint64_t ticks = 0xffffffffu - left;
+    return (uint64_t)((unsigned __int128)ticks * clock_tsc_hz() / 1000 / span_tsc);
+}
+
+static void sort_u64(uint64_t *v, unsigned n)
+{
+    for (unsigned i = 1; i < n; i++)
+        for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            uint64_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+}
+
 static void lapic_timer_calibrate(void)
 {
     lapic_write(LAPIC_TIMER_DIV, 0x0b); /* divide by 1 */
     lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
-    lapic_write(LAPIC_TIMER_INIT, 0xffffffffu);
-    uint64_t end = rdtsc() + clock_tsc_hz() / 1000;
-    while (rdtsc() < end)
-        cpu_pause();
-    apic.lapic_per_ms = 0xffffffffu - lapic_read(LAPIC_TIMER_CUR);
-    lapic_write(LAPIC_TIMER_INIT, 0);
-    if (apic.lapic_per_ms == 0)
-        apic.lapic_per_ms = 1;
+    uint64_t window = clock_tsc_hz() * CAL_WINDOW_US / 1000000;
+    uint64_t bracket = clock_tsc_hz() * CAL_BRACKET_US / 1000000;
+    uint64_t rate[CAL_TRIES];
+    unsigned n = 0, attempts = 0;
+    for (; attempts < CAL_ATTEMPTS && n < CAL_TRIES; attempts++) {
+        uint64_t r = lapic_timer_measure(window, bracket);
+        if (r >= CAL_PER_MS_MIN && r <= CAL_PER_MS_MAX)
+            rate[n++] = r;
+    }
+    if (n == 0) /* never undisturbed: a rate is still needed, so the brackets are ignored */
+        for (; n < CAL_TRIES; n++)
+            rate[n] = lapic_timer_measure(window, UINT64_MAX);
+    sort_u64(rate, n);
+    apic.lapic_per_ms = rate[n / 2];
+    if (apic.lapic_per_ms < CAL_PER_MS_MIN || apic.lapic_per_ms > CAL_PER_MS_MAX) {
+        kprintf("kvm: lapic timer rate %llu/ms is implausible: assuming 1 GHz (QEMU's)\n",
+                (unsigned long long)apic.lapic_per_ms);
+        apic.lapic_per_ms = 1000000;
+    }
+    kprintf("kvm: lapic timer %llu ticks/ms (median of %u, %u tries, spread %llu-%llu)\n",
+            (unsigned long long)apic.lapic_per_ms, n, attempts, (unsigned long long)rate[0],
+            (unsigned long long)rate[n - 1]);
 }
 
 void apic_init(void)

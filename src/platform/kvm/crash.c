@@ -7,6 +7,8 @@
  *   unic.crash=canary  overrun a local array          -> __stack_chk_fail (stack protector)
  *   unic.crash=wx      write into .text               -> #PF, code is not writable (W^X)
  *   unic.crash=nx      jump into .data                -> #PF, data is not executable (NX)
+ *   unic.crash=memmove a backwards memmove into .text  -> #PF with the direction flag set: the
+ *                      report itself must still copy forwards (isr.S clears DF)
  *
  * Each runs once the devices are up, just before unic_main, and must end the VM with the
  * report and KVM_FAULT_STATUS. Pointers go through an empty asm so the optimiser cannot see
@@ -27,7 +29,7 @@ static void *hide(void *p)
 
 bool crash_option(const char *word, size_t n)
 {
-    static const char *const kinds[] = {"null", "stack", "canary", "wx", "nx"};
+    static const char *const kinds[] = {"null", "stack", "canary", "wx", "nx", "memmove"};
     static const char prefix[] = "unic.crash=";
     size_t plen = sizeof(prefix) - 1;
     if (n <= plen || memcmp(word, prefix, plen) != 0)
@@ -73,5 +75,7 @@ void crash_run(void)
         *(volatile uint8_t *)hide((void *)crash_run) = 0xcc;
     else if (!strcmp(crash_kind, "nx"))
         ((void (*)(void))hide(data_code))();
+    else if (!strcmp(crash_kind, "memmove"))
+        memmove((char *)hide((void *)crash_run) + 1, hide((void *)crash_run), 64);
     trap_fatal("unic.crash: the fault did not happen");
 }

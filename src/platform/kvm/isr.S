@@ -77,6 +77,9 @@ exc_common:
     push %r13
     push %r14
     push %r15
+    /* The SysV ABI wants DF clear on entry to C; a fault inside a backwards copy (memmove's
+     * std; rep movsb) leaves it set, and the report's own memcpy would then run backwards. */
+    cld
     mov %rsp, %rdi
     and $~15, %rsp
     call trap_exception

@@ -32,10 +32,15 @@ void serial_init(void);
 void serial_write(const char *s, size_t n);
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The kernel command line's buffer: a longer line is refused (status 2), never cut. */
+#define CMDLINE_MAX 2048
+
 /* mem.c: the boot memory map. */
 struct hvm_start_info;
 void mem_init(const struct hvm_start_info *si);
 const char *mem_cmdline(void);
+/* The boot loader's command line did not fit CMDLINE_MAX - 1 bytes (mem_cmdline has the start). */
+bool mem_cmdline_too_long(void);
 uint64_t mem_rsdp(void);
 /* Highest RAM address + 1 (for the page tables). */
 uint64_t mem_ram_top(void);
@@ -79,6 +84,12 @@ void power_init(void);
 bool power_down_requested(void);
 /* ACPI soft-off (S5) where the machine has it; returns if it did not take. */
 void power_off(void);
+
+/* cmdline.c: (raw) split into the platform's own words (whole, unquoted words for which
+ * (platform) is true) into (words) and the others into (service), each with its quotes as
+ * written, joined by single spaces. Both outputs need strlen(raw) + 1 bytes. */
+void cmdline_split_platform(const char *raw, bool (*platform)(const char *word, size_t n),
+                            char *service, char *words);
 
 /* crash.c: deliberate faults (unic.crash=KIND on the kernel command line). */
 /* Is (word, n) a unic.crash= word? Remembers the kind. */

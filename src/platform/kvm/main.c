@@ -4,7 +4,8 @@
  *
  * kvm_main: serial -> memory map -> W^X page tables -> GDT/TSS/IDT -> TSC -> APIC/IOAPIC
  * -> virtio-net devices -> power button -> kernel command line (config_split + config_parse,
- * status 2 on error) -> unic_main(). Platform-only words leave the command line first:
+ * status 2 on error, also for a line longer than CMDLINE_MAX - 1) -> unic_main(). Platform-only
+ * words (whole and unquoted, cmdline.c) leave the command line first:
  *   virtio_mmio.device=512@0xADDR:GSI   added by QEMU microvm for each virtio-mmio device
  *   unic.crash=KIND                     a deliberate fault once booted (crash.c)
  */
@@ -19,14 +20,14 @@
 #include "unic/platform.h"
 
 #define DEBUG_EXIT_PORT 0xf4
-#define CMDLINE_MAX 2048
 #define RDRAND_RETRIES 16
 
 volatile uint64_t irq_pending;
 
 static struct {
-    char cmdline[CMDLINE_MAX]; /* without the platform-only words */
-    char argbuf[CMDLINE_MAX];  /* split in place by config_split */
+    char cmdline[CMDLINE_MAX];        /* without the platform-only words */
+    char platform_words[CMDLINE_MAX]; /* only those (cmdline.c) */
+    char argbuf[CMDLINE_MAX];         /* split in place by config_split */
     bool waited;
     bool shutdown; /* the power button was pressed: reported by every plat_wait from then on */
     uint64_t rng_state;
@@ -61,25 +62,10 @@ static bool word_is_platform(const char *w, size_t n)
     return n >= sizeof(mmio) - 1 && !memcmp(w, mmio, sizeof(mmio) - 1);
 }
 
-/* Copy the kernel command line without the platform-only words. */
+/* Take the platform-only words out of the kernel command line (whole, unquoted words). */
 static void cmdline_prepare(const char *raw)
 {
-    size_t out = 0;
-    for (const char *p = raw; *p;) {
-        while (*p == ' ')
-            p++;
-        size_t n = 0;
-        while (p[n] && p[n] != ' ')
-            n++;
-        if (n && !word_is_platform(p, n) && out + n + 2 < CMDLINE_MAX) {
-            if (out)
-                kvm.cmdline[out++] = ' ';
-            memcpy(kvm.cmdline + out, p, n);
-            out += n;
-        }
-        p += n;
-    }
-    kvm.cmdline[out] = '\0';
+    cmdline_split_platform(raw, word_is_platform, kvm.cmdline, kvm.platform_words);
 }
 
 static bool rdrand64(uint64_t *v)
@@ -203,6 +189,10 @@ static int parse_cmdline(struct unic_config *cfg)
         args[0] = default_name;
         argc++;
     }
+    if (mem_cmdline_too_long()) { /* refused rather than cut: the end may hold any option */
+        kprintf("%s: the kernel command line is longer than %d bytes\n", args[0], CMDLINE_MAX - 1);
+        return -1;
+    }
     char err[160];
     if (config_parse(cfg, argc, args, err, sizeof(err)) < 0) {
         kprintf("%s\n", err);
@@ -222,7 +212,7 @@ void kvm_main(const void *start_info)
     apic_init();
     cmdline_prepare(mem_cmdline());
     kprintf("kvm: cmdline [%s]\n", mem_cmdline());
-    virtio_net_probe(mem_cmdline());
+    virtio_net_probe(kvm.platform_words);
     power_init();
     cpu_sti();
     crash_run();

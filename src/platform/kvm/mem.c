@@ -12,7 +12,6 @@
 #define HVM_START_MAGIC 0x336ec578u
 #define E820_RAM 1
 #define MEM_MAX_RANGES 32
-#define CMDLINE_MAX 2048
 #define FALLBACK_RAM_TOP (32ull << 20)
 
 /* xen/include/public/arch-x86/hvm/start_info.h */
@@ -42,6 +41,7 @@ static struct {
     struct range ram[MEM_MAX_RANGES];
     unsigned nram;
     char cmdline[CMDLINE_MAX];
+    bool cmdline_too_long;
     uint64_t rsdp;
 } mem;
 
@@ -72,7 +72,10 @@ void mem_init(const struct hvm_start_info *firmware_si)
     }
     if (si->cmdline_paddr) {
         const char *c = (const char *)(uintptr_t)si->cmdline_paddr;
-        size_t n = strnlen(c, CMDLINE_MAX - 1);
+        size_t n = strnlen(c, CMDLINE_MAX);
+        mem.cmdline_too_long = n == CMDLINE_MAX;
+        if (mem.cmdline_too_long)
+            n = CMDLINE_MAX - 1;
         memcpy(mem.cmdline, c, n);
         mem.cmdline[n] = '\0';
     }
@@ -94,6 +97,11 @@ void mem_init(const struct hvm_start_info *firmware_si)
 const char *mem_cmdline(void)
 {
     return mem.cmdline;
+}
+
+bool mem_cmdline_too_long(void)
+{
+    return mem.cmdline_too_long;
 }
 
 uint64_t mem_rsdp(void)

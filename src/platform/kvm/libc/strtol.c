@@ -19,8 +19,10 @@ static int digit_value(char c)
     return 99;
 }
 
-/* Parse the magnitude; (*neg) receives the sign. */
-static unsigned long long parse_magnitude(const char *s, char **end, int base, bool *neg)
+/* Parse the magnitude; (*neg) receives the sign. On overflow: ULLONG_MAX, errno ERANGE and
+ * (*overflow) set. */
+static unsigned long long parse_magnitude(const char *s, char **end, int base, bool *neg,
+                                          bool *overflow)
 {
     const char *p = s;
     while (isspace(*p))
@@ -37,26 +39,28 @@ static unsigned long long parse_magnitude(const char *s, char **end, int base, b
     }
     const char *digits = p;
     unsigned long long v = 0;
-    bool overflow = false;
+    *overflow = false;
     for (int d; (d = digit_value(*p)) < base; p++) {
         if (v > (ULLONG_MAX - (unsigned)d) / (unsigned)base)
-            overflow = true;
+            *overflow = true;
         v = v * (unsigned)base + (unsigned)d;
     }
     if (end)
         *end = (char *)(p == digits ? s : p);
-    if (overflow) {
+    if (*overflow) {
         errno = ERANGE;
         return ULLONG_MAX;
     }
     return v;
 }
 
+/* C11 7.22.1.4: a negative number is negated in the unsigned type, but a magnitude out of
+ * range gives ULLONG_MAX whatever the sign. */
 unsigned long long strtoull(const char *s, char **end, int base)
 {
-    bool neg;
-    unsigned long long v = parse_magnitude(s, end, base, &neg);
-    return neg ? -v : v;
+    bool neg, overflow;
+    unsigned long long v = parse_magnitude(s, end, base, &neg, &overflow);
+    return neg && !overflow ? -v : v;
 }
 
 unsigned long strtoul(const char *s, char **end, int base)
@@ -66,8 +70,8 @@ unsigned long strtoul(const char *s, char **end, int base)
 
 long long strtoll(const char *s, char **end, int base)
 {
-    bool neg;
-    unsigned long long v = parse_magnitude(s, end, base, &neg);
+    bool neg, overflow;
+    unsigned long long v = parse_magnitude(s, end, base, &neg, &overflow);
     if (neg && v > (unsigned long long)LLONG_MAX + 1) {
         errno = ERANGE;
         return LLONG_MIN;
