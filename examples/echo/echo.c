@@ -8,8 +8,9 @@
  *   port 19  chargen (RFC 864) on TCP: lines of 72 rotating characters, as fast as the peer
  *            takes them
  *
- * Backpressure both ways: TCP echo consumes only what tcp_send() accepted; the rest waits in
- * the receive buffer (the window closes) until on_writable says there is room again. Each
+ * Backpressure both ways: TCP echo consumes only what tcp_send() accepted and, when that was
+ * not all, pauses receiving: the rest waits in the receive buffer (the window closes) until
+ * on_writable says there is room again and resumes. Each
  * service closes its side when the peer closes. At shutdown the service prints how many
  * connections are still open (the integration test expects zero).
  */
@@ -39,8 +40,10 @@ static uint8_t chargen_text[2 * CHARGEN_CYCLE];
 static size_t echo_data(struct tcp_conn *c, const uint8_t *data, size_t len)
 {
     long n = tcp_send(c, data, len);
-    if (n <= 0)
-        return 0; /* paused until on_writable */
+    if (n < 0)
+        return len; /* reset: nobody to echo to */
+    if ((size_t)n < len)
+        tcp_recv_pause(c); /* until on_writable */
     stats.echo_bytes += (uint64_t)n;
     return (size_t)n;
 }

@@ -116,6 +116,8 @@ static size_t on_data(struct tcp_conn *tcp, const uint8_t *data, size_t len)
     struct http_conn *c = tcp_user(tcp);
     size_t n = http_session_input(&c->session, data, len);
     note_progress(c);
+    if (n < len) /* the session's buffer is full: no more until io_resume */
+        tcp_recv_pause(tcp);
     return n;
 }
 

@@ -23,22 +23,47 @@
  *  - Callbacks run from the event loop (never from inside a tcp_ call the service makes), and
  *    may call any tcp_ function on the connection, including tcp_abort().
  *
- * Backpressure
- * ------------
+ * Receiving
+ * ---------
+ *  - on_data(conn, data, len) is given every received in-order byte the service has not
+ *    consumed yet, in one contiguous piece, and returns how many of the first bytes it consumed
+ *    (0..len). Bytes it leaves stay queued and come again, at the front of the next call,
+ *    together with whatever arrived since: on_data is called again when more data arrives and
+ *    after tcp_recv_resume(), never for the same bytes alone otherwise. So a reader that needs a
+ *    whole line (or record) returns 0 until it has one and is called again as bytes come in.
+ *  - Segments may split the stream anywhere (one byte at a time, in the middle of a line or a
+ *    UTF-8 character) and one call may hold bytes of many sends; nothing of the peer's write
+ *    boundaries is kept. A unit the service waits for must fit in the receive buffer (rcv_buf)
+ *    for it to arrive whole.
+ *  - (data) is valid only until on_data returns: the service copies what it keeps.
+ *  - Bytes left unconsumed occupy the receive buffer, so the advertised window shrinks by them.
+ *
+ * Backpressure (explicit)
+ * -----------------------
+ *  - Receive: tcp_recv_pause() stops on_data (and on_eof) until tcp_recv_resume(). Meanwhile
+ *    data keeps arriving into the receive buffer until it is full; then the window is zero and
+ *    the peer waits. tcp_recv_resume() offers what is queued again (from the event loop, also
+ *    when nothing new arrived, and also without a pause before: e.g. once a service that left
+ *    bytes because it was busy can take them); the peer gets a window update once the window
+ *    opens usefully. Pause and resume may be called from inside any callback.
  *  - Send: tcp_send() copies as much as fits into the send buffer and returns that count (0
- *    when full). When it accepted less than asked, on_writable is called once space frees up.
- *  - Receive: on_data(conn, data, len) returns how many bytes it consumed. Unconsumed bytes stay
- *    in the receive buffer (so the advertised window shrinks and the peer slows down) and
- *    delivery pauses until the service calls tcp_recv_resume(); then they are offered again
- *    (from the event loop; the peer gets a window update once the window opens usefully).
- *    tcp_recv_resume() inside on_data cancels the pause its return value asks for: the rest is
- *    offered again on the next turn of the loop.
- *  - Peer's FIN: on_eof after all data before it was consumed. tcp_close() sends our FIN after
- *    the queued data (half-close: data keeps arriving until the peer closes too). on_close(conn,
- *    reason) comes when the connection is finished for the service: 0 once both FINs are
- *    through (TIME_WAIT or CLOSED; received data the service had not consumed by then is
- *    dropped), else -ECONNRESET, -ETIMEDOUT, ... tcp_close() before the connection is
- *    established abandons it (no on_close; a RST if the peer already answered).
+ *    when full). When a tcp_send() accepted less than asked, or tcp_send_space() returned less
+ *    than the whole buffer (the service may need more), on_writable is called once a useful
+ *    amount of space frees (a quarter of the buffer or 4 segments). It may come when the
+ *    service needs nothing any more; a service that still finds too little just waits for the
+ *    next one (each short tcp_send() or tcp_send_space() asks again).
+ *
+ * Closing
+ * -------
+ *  - Peer's FIN: on_eof once on_data was offered every byte before it and delivery is not
+ *    paused. Bytes on_data left then stay queued (tcp_recv_resume() offers them again, e.g. to
+ *    take an unterminated last line once on_eof said no more will come).
+ *  - tcp_close() sends our FIN after the queued data (half-close: data keeps arriving until the
+ *    peer closes too). tcp_close() before the connection is established abandons it (no
+ *    on_close; a RST if the peer already answered).
+ *  - on_close(conn, reason) comes when the connection is finished for the service: 0 once both
+ *    FINs are through (TIME_WAIT or CLOSED; received data the service had not consumed by then
+ *    is dropped), else -ECONNRESET, -ETIMEDOUT, ...
  *
  * Bounds: connections (max_conns, TIME_WAIT included: the oldest makes room), half-open
  * connections per listener (syn_backlog, then SYN cookies), buffer memory of all connections
@@ -77,9 +102,10 @@ typedef void (*tcp_accept_fn)(struct tcp_conn *conn, void *listener_user);
 typedef void (*tcp_connected_fn)(struct tcp_conn *conn, int err);
 
 struct tcp_callbacks {
-    /* In-order data; returns the bytes consumed (< len pauses delivery: tcp_recv_resume). */
+    /* All unconsumed in-order data, valid during the call; returns the bytes consumed. What is
+     * left comes again with the next bytes (see Receiving above). */
     size_t (*on_data)(struct tcp_conn *conn, const uint8_t *data, size_t len);
-    /* Send buffer space became free after a tcp_send() that accepted less than asked. */
+    /* Send space freed after a short tcp_send() or a tcp_send_space() below the buffer size. */
     void (*on_writable)(struct tcp_conn *conn);
     /* The peer sent FIN: no more data will arrive. May be NULL. */
     void (*on_eof)(struct tcp_conn *conn);
@@ -151,13 +177,17 @@ void tcp_set_user(struct tcp_conn *conn, void *user);
 /* Copy up to (len) bytes into the send buffer; returns the count accepted (0 when full or after
  * tcp_close(), -ENOTCONN when the connection is reset). */
 long tcp_send(struct tcp_conn *conn, const void *buf, size_t len);
-/* Bytes tcp_send() would accept now. */
-size_t tcp_send_space(const struct tcp_conn *conn);
+/* Bytes tcp_send() would accept now. Less than the whole send buffer also asks for on_writable
+ * once space frees (so a service that holds back until it has room is woken). */
+size_t tcp_send_space(struct tcp_conn *conn);
 /* Bytes sent but not yet acknowledged plus bytes not sent yet. */
 size_t tcp_send_queued(const struct tcp_conn *conn);
 
-/* Offer buffered received data again after on_data consumed less than it was given (also
- * from inside on_data: then delivery does not pause at all). */
+/* Stop calling on_data and on_eof until tcp_recv_resume(); the receive buffer fills and the
+ * window closes meanwhile. */
+void tcp_recv_pause(struct tcp_conn *conn);
+/* End a pause (if any) and offer the queued bytes again from the event loop, even if nothing new
+ * arrived; from inside on_data the offer comes on the next turn of the loop. */
 void tcp_recv_resume(struct tcp_conn *conn);
 
 /* Graceful close of our direction: FIN after the queued data. */

@@ -404,41 +404,54 @@ void tcp_notify_writable(struct tcp_conn *c)
     }
 }
 
-/* Offer (n) bytes at (p) to on_data; returns false when delivery stops here. A
- * tcp_recv_resume() inside on_data cancels the pause its return value would ask for: the rest
- * is offered again from the event loop (not in this loop, which a reader that takes nothing
- * and resumes every time would never leave). */
-static bool offer_data(struct tcp_conn *c, const uint8_t *p, uint32_t n)
+/* on_data may be called: a listening service that has not paused delivery. */
+static bool can_offer(const struct tcp_conn *c)
 {
-    c->in_on_data = true;
-    c->resume_in_on_data = false;
+    return c->rcv.buf && !c->rcv_paused && !c->user_done && c->cb.on_data;
+}
+
+/* Offer the first (n) held bytes, at (p), to on_data and drop what it took; what it left is
+ * remembered as seen (rcv_seen), so it is offered again only with more bytes or when asked. */
+static void offer(struct tcp_conn *c, const uint8_t *p, uint32_t n)
+{
     size_t used = c->cb.on_data(c, p, n);
-    c->in_on_data = false;
-    if (c->user_done || !c->rcv.buf)
-        return false;
+    if (c->user_done || !c->rcv.buf) { /* tcp_abort() inside on_data */
+        c->rcv_seen = 0;
+        return;
+    }
     if (used > n)
         used = n;
     tcp_ring_consume(&c->rcv, (uint32_t)used);
-    if (used == n)
-        return true;
-    if (c->resume_in_on_data)
-        tcp_schedule_event(c);
-    else
-        c->rcv_paused = true;
-    return false;
+    c->rcv_seen = n - (uint32_t)used;
 }
 
-/* Offer (len) bytes at (data), all the receive buffer holds but not copied into it yet, in
- * place; copy into the buffer only what the service leaves. False when delivery stops. */
-static bool offer_in_place(struct tcp_conn *c, const uint8_t *data, uint32_t len)
+/* Bytes from the ring's head that hold data: in-order bytes, then out-of-order ranges. */
+static uint32_t rcv_extent(const struct tcp_conn *c)
 {
-    bool more = !c->rcv_paused && !c->user_done && c->cb.on_data && offer_data(c, data, len);
-    if (c->rcv.buf && c->rcv.len) /* what is left of the segment: now into the buffer */
-        tcp_ring_write_at(&c->rcv, 0, data + len - c->rcv.len, c->rcv.len);
-    return more;
+    return c->n_ooo ? c->rcv.len + (c->ooo[c->n_ooo - 1].end - c->rcv_nxt) : c->rcv.len;
 }
 
-/* Offer buffered in-order data to the service; then EOF once everything was taken. */
+/* Offer held bytes while there are some the service has not seen (or (reoffer): seen ones
+ * again). Unconsumed bytes come again at the front of the next offer; when they end where the
+ * buffer wraps, the ring is made contiguous so that the service gets them together with what
+ * follows. Each turn consumes bytes or offers all held bytes, so the loop ends. */
+static void offer_held(struct tcp_conn *c, bool reoffer)
+{
+    while (c->rcv.len && can_offer(c) && (c->rcv.len > c->rcv_seen || reoffer)) {
+        const uint8_t *p;
+        uint32_t n = tcp_ring_contig(&c->rcv, &p);
+        if (n < c->rcv.len && c->rcv_seen) {
+            tcp_ring_linearize(&c->rcv, rcv_extent(c));
+            n = tcp_ring_contig(&c->rcv, &p);
+        }
+        if (n <= c->rcv_seen && !reoffer)
+            break; /* nothing unseen within reach (the ring could not be made contiguous) */
+        reoffer = false;
+        offer(c, p, n);
+    }
+}
+
+/* Offer buffered in-order data to the service; then EOF once everything was offered. */
 void tcp_deliver(struct tcp_conn *c)
 {
     tcp_deliver_segment(c, NULL, 0);
@@ -447,18 +460,27 @@ void tcp_deliver(struct tcp_conn *c)
 void tcp_deliver_segment(struct tcp_conn *c, const uint8_t *data, uint32_t len)
 {
     c->busy++;
-    bool more = len == 0 || offer_in_place(c, data, len);
-    while (more && c->rcv.len && !c->rcv_paused && !c->user_done && c->cb.on_data) {
-        const uint8_t *p;
-        uint32_t n = tcp_ring_contig(&c->rcv, &p);
-        if (!offer_data(c, p, n))
-            break;
+    /* A tcp_recv_resume() from inside a callback of this delivery is served by the event
+     * timer, not by this loop, which a reader that resumes every time would never leave. */
+    bool reoffer = c->rcv_reoffer;
+    c->rcv_reoffer = false;
+    if (len) { /* the buffer was empty: offer the segment in place, keep what is left */
+        if (can_offer(c))
+            offer(c, data, len);
+        if (c->rcv.buf && c->rcv.len)
+            tcp_ring_write_at(&c->rcv, 0, data + len - c->rcv.len, c->rcv.len);
     }
-    if (c->rcv.buf && !c->user_done && !c->cb.on_data)
+    offer_held(c, reoffer);
+    if (c->rcv.buf && !c->user_done && !c->cb.on_data) {
         tcp_ring_consume(&c->rcv, c->rcv.len); /* nobody listens: discard */
+        c->rcv_seen = 0;
+    }
     if (c->rcv.buf && c->rcv.len == 0 && c->n_ooo == 0)
         c->rcv.head = 0;
-    if (c->fin_received && !c->eof_delivered && c->rcv.len == 0 && !c->user_done) {
+    /* EOF once the service saw every byte and asked for none again (rcv_reoffer: a resume from
+     * a callback of this delivery, served by the event timer first). */
+    if (c->fin_received && !c->eof_delivered && !c->user_done && !c->rcv_paused &&
+        !c->rcv_reoffer && c->rcv_seen >= c->rcv.len) {
         c->eof_delivered = true;
         if (c->cb.on_eof)
             c->cb.on_eof(c);

@@ -179,9 +179,14 @@ static bool can_send(const struct tcp_conn *c)
            !c->fin_queued && c->snd.buf;
 }
 
-size_t tcp_send_space(const struct tcp_conn *conn)
+size_t tcp_send_space(struct tcp_conn *conn)
 {
-    return can_send(conn) ? conn->snd.size - conn->snd.len : 0;
+    if (!can_send(conn))
+        return 0;
+    size_t space = conn->snd.size - conn->snd.len;
+    if (space < conn->snd.size) /* the service may need more: on_writable when it frees */
+        conn->want_writable = true;
+    return space;
 }
 
 size_t tcp_send_queued(const struct tcp_conn *conn)
@@ -193,7 +198,7 @@ long tcp_send(struct tcp_conn *conn, const void *buf, size_t len)
 {
     if (conn->stack_done)
         return -ENOTCONN;
-    size_t n = tcp_send_space(conn);
+    size_t n = can_send(conn) ? conn->snd.size - conn->snd.len : 0;
     if (n > len)
         n = len;
     if (n < len)
@@ -207,16 +212,17 @@ long tcp_send(struct tcp_conn *conn, const void *buf, size_t len)
     return (long)n;
 }
 
+void tcp_recv_pause(struct tcp_conn *conn)
+{
+    conn->rcv_paused = true;
+}
+
 void tcp_recv_resume(struct tcp_conn *conn)
 {
-    if (conn->in_on_data) { /* not paused yet: tcp_deliver() will not pause after on_data */
-        conn->resume_in_on_data = true;
-        return;
-    }
-    if (!conn->rcv_paused)
-        return;
     conn->rcv_paused = false;
-    tcp_schedule_event(conn);
+    conn->rcv_reoffer = true;
+    if (conn->rcv.len || (conn->fin_received && !conn->eof_delivered))
+        tcp_schedule_event(conn);
 }
 
 void tcp_close(struct tcp_conn *c)

@@ -57,3 +57,34 @@ uint32_t tcp_ring_contig(const struct tcp_ring *r, const uint8_t **p)
     uint32_t to_end = r->size - r->head;
     return r->len < to_end ? r->len : to_end;
 }
+
+static void reverse(uint8_t *p, uint32_t n)
+{
+    for (uint32_t i = 0, j = n; i + 1 < j; i++, j--) {
+        uint8_t t = p[i];
+        p[i] = p[j - 1];
+        p[j - 1] = t;
+    }
+}
+
+/* Rotate the first (extent) bytes from head (held bytes and out-of-order data past them) to
+ * the start of the buffer, so that tcp_ring_contig() returns all held bytes. A short run up to
+ * the end of the buffer goes through a small copy; a long one by three reversals of the whole
+ * buffer (no memory taken either way). */
+void tcp_ring_linearize(struct tcp_ring *r, uint32_t extent)
+{
+    uint32_t to_end = r->size - r->head;
+    if (extent <= to_end)
+        return; /* contiguous already */
+    if (to_end <= TCP_RING_LINEARIZE_COPY) {
+        uint8_t tail[TCP_RING_LINEARIZE_COPY];
+        memcpy(tail, r->buf + r->head, to_end);
+        memmove(r->buf + to_end, r->buf, extent - to_end);
+        memcpy(r->buf, tail, to_end);
+    } else {
+        reverse(r->buf, r->head);
+        reverse(r->buf + r->head, to_end);
+        reverse(r->buf, r->size);
+    }
+    r->head = 0;
+}

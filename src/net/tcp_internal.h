@@ -48,6 +48,7 @@
 #define TCP_INIT_CWND_SEGS 10 /* RFC 6928 */
 #define TCP_MIN_RCV_BUF 65536 /* what a SYN may have promised (unscaled window) */
 #define TCP_MIN_SND_BUF 16384
+#define TCP_RING_LINEARIZE_COPY 2048 /* bytes tcp_ring_linearize() moves through the stack */
 
 struct tcp_ring {
     uint8_t *buf;
@@ -143,7 +144,8 @@ struct tcp_conn {
 
     bool fin_queued, fin_sent, fin_acked, fin_received, rcv_fin_pending;
     bool nodelay, want_writable, rcv_paused, eof_pending, eof_delivered;
-    bool in_on_data, resume_in_on_data; /* tcp_recv_resume() while on_data runs */
+    bool rcv_reoffer;  /* tcp_recv_resume(): offer held bytes again, seen or not */
+    uint32_t rcv_seen; /* held bytes on_data was offered and left (from the ring's head) */
     bool ack_now, need_output, force_send;
     bool ack_deferred; /* an ACK is owed at the end of this batch of frames */
     bool on_flush_list;
@@ -284,5 +286,8 @@ uint32_t tcp_ring_write_at(struct tcp_ring *r, uint32_t off, const uint8_t *src,
 void tcp_ring_read_at(const struct tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
 uint32_t tcp_ring_contig(const struct tcp_ring *r, const uint8_t **p);
+/* Make the first (extent) bytes from head contiguous at the start of the buffer, keeping their
+ * order (len <= extent <= size): then tcp_ring_contig() returns all held bytes. */
+void tcp_ring_linearize(struct tcp_ring *r, uint32_t extent);
 
 #endif

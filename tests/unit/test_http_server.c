@@ -62,7 +62,9 @@ static size_t client_on_data(struct tcp_conn *conn, const uint8_t *data, size_t 
     size_t n = c->consume_max && len > c->consume_max ? c->consume_max : len;
     client_check(c, data, n);
     c->received += n;
-    if (n < len && !timer_armed(&c->reader)) /* a slow reader: the rest 1 ms later */
+    if (n < len) /* a slow reader: the rest 1 ms later */
+        tcp_recv_pause(conn);
+    if (n < len && !timer_armed(&c->reader))
         timer_arm_in(c->timers, &c->reader, NSEC_PER_MSEC);
     return n;
 }

@@ -1,6 +1,6 @@
-/* TCP callbacks that call back into the stack: tcp_recv_resume() inside on_data (the pause its
- * return value asks for is cancelled, and the peer hears of the opened window), tcp_send() and
- * tcp_close() on another connection from inside on_data, and tcp_abort() / tcp_close() /
+/* TCP callbacks that call back into the stack: tcp_recv_resume() inside on_data (the bytes it
+ * left are offered again from the event loop, and the peer hears of the opened window), tcp_send()
+ * and tcp_close() on another connection from inside on_data, and tcp_abort() / tcp_close() /
  * tcp_send() from on_writable, on_eof and on_close. Every connection is freed exactly once
  * (conn_freed counts it) and no buffer is left behind. */
 #include "test_tcp_util.h"

@@ -43,7 +43,7 @@ struct app {
     uint64_t rx_done;           /* bytes received and checked */
     uint64_t rx_bad;            /* mismatches */
     size_t consume_max;         /* per on_data call; 0 = no limit */
-    bool paused;                /* stopped consuming (consume_max hit) */
+    bool paused;                /* paused receiving (consume_max hit, or hold) */
     bool hold;                  /* consume nothing (zero-window tests) */
     bool close_when_sent, close_on_eof, abort_on_data;
     bool eof, closed, connected, accepted;
@@ -92,8 +92,10 @@ static inline size_t app_on_data(struct tcp_conn *c, const uint8_t *data, size_t
         if (data[i] != pattern(a->rx_seed, a->rx_done + i))
             a->rx_bad++;
     a->rx_done += n;
-    if (n < len)
+    if (n < len) { /* explicit backpressure: nothing more until the test resumes */
         a->paused = true;
+        tcp_recv_pause(c);
+    }
     return n;
 }
 
