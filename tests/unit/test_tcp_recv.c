@@ -215,7 +215,7 @@ static struct harness *setup(struct reader *r, struct sender *s, uint32_t rcv_bu
     }
     assert_non_null(tcp_listen(harness_a(h), PORT, reader_accept, r, NULL));
     int err = 0;
-    s->conn = tcp_connect(harness_b(h), ADDR_A, PORT, sender_connected, s, &err);
+    s->conn = tcp_connect(harness_b(h), unic_addr_ip4(ADDR_A), PORT, sender_connected, s, &err);
     assert_non_null(s->conn);
     assert_true(harness_run_until(h, is_connected, s, NSEC_PER_SEC));
     harness_run(h, NSEC_PER_MSEC); /* A accepts on the handshake's last ACK */

@@ -365,13 +365,14 @@ static void test_alloc_and_send_size_boundaries(void **state)
                               SIZE_MAX};
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         assert_null(udp_alloc(sa, refused[i]));
-        assert_int_equal(udp_sendto(sa, ADDR_B, 7001, "", refused[i]), -EMSGSIZE);
+        assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, "", refused[i]), -EMSGSIZE);
     }
     assert_int_equal(udp_stat(harness_a(h), "tx_too_big"), 8);
     static uint8_t big[UDP_MAX_PAYLOAD];
-    assert_int_equal(udp_sendto(sa, ADDR_B, 7001, big, 1), 0); /* B's MAC, for the 45 fragments */
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, big, 1),
+                     0); /* B's MAC, for the 45 fragments */
     harness_run(h, 10 * NSEC_PER_MSEC);
-    assert_int_equal(udp_sendto(sa, ADDR_B, 7001, big, UDP_MAX_PAYLOAD), 0);
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, big, UDP_MAX_PAYLOAD), 0);
     harness_run(h, 50 * NSEC_PER_MSEC);
     udp_close(sa);
 }
