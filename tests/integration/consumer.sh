@@ -38,7 +38,7 @@ consumer_build() {
     shift
     timeout 600 cmake -S "$project" -B "$dir" -DUNIC_PLATFORM="$UNIC_PLATFORM" \
         -DCMAKE_BUILD_TYPE=Release "$@" >"$dir.log" 2>&1 &&
-        timeout 600 cmake --build "$dir" -j2 >>"$dir.log" 2>&1 ||
+        timeout 600 cmake --build "$dir" -j"$(nproc)" >>"$dir.log" 2>&1 ||
         unic_fail "building $(basename "$dir") failed: $(tail -15 "$dir.log")"
 }
 
