@@ -19,9 +19,14 @@ bench_result() { # bench metric system value unit [runs]
     echo "RESULT bench=$1 metric=$2 system=$3 value=$4 unit=$5 runs=${6:-$BENCH_RUNS}"
 }
 
-# CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
+# The tests' helpers (namespaces, services, CPU time); the benchmarks source them too.
+if ! declare -F unic_cpu_ms >/dev/null; then
+    . "$(dirname "${BASH_SOURCE[0]}")/../tests/integration/lib.sh"
+fi
+
+# CPU seconds (user + system) a process has used so far: lib.sh's unic_cpu_ms.
 bench_cpu_seconds() {
-    local hz
-    hz=$(getconf CLK_TCK)
-    sed 's/.*) //' "/proc/$1/stat" | awk -v hz="$hz" '{printf "%.3f\n", ($12 + $13) / hz}'
+    local ms
+    ms=$(unic_cpu_ms "$1")
+    printf '%d.%03d\n' $((ms / 1000)) $((ms % 1000))
 }

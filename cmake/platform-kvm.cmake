@@ -40,7 +40,8 @@ target_compile_options(unic_platform_flags INTERFACE
     "$<BUILD_INTERFACE:$<$<COMPILE_LANGUAGE:C,ASM>:SHELL:-idirafter ${UNIC_KVM_CC_INCLUDE}>>")
 # The libc subset first: its limits.h replaces the compiler's, which wants a host one.
 target_include_directories(unic_platform_flags SYSTEM BEFORE INTERFACE
-    $<BUILD_INTERFACE:${UNIC_KVM_DIR}/libc/include> $<INSTALL_INTERFACE:include/unic/kvm-libc>)
+    $<BUILD_INTERFACE:${UNIC_KVM_DIR}/libc/include>
+    $<INSTALL_INTERFACE:$<INSTALL_PREFIX>/include/unic/kvm-libc>)
 
 add_library(unic_kvm_image INTERFACE)
 add_library(unic::kvm_image ALIAS unic_kvm_image)

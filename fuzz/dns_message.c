@@ -15,10 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../examples/dns/answer.c"
-#include "../examples/dns/dns_service.c"
-#include "../examples/dns/zone.c"
-#include "../examples/dns/zonefile.c"
+#include "answer.h"
+#include "dns_service.h"
+#include "zone.h"
+#include "zonefile.h"
+#include "unic/wire/bytes.h"
 
 #define MAX_ITEMS 64
 

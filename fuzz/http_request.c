@@ -19,8 +19,8 @@
 
 #include "unic/wire/http.h"
 
-#include "../examples/http/http_content.c"
-#include "../examples/http/http_session.c"
+#include "http_content.h"
+#include "http_session.h"
 
 #define OUT_LIMIT (256u * 1024)
 

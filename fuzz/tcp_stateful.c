@@ -26,6 +26,7 @@
 #include "../src/net/tcp_internal.h"
 #include "fake_platform.h"
 #include "harness.h"
+#include "tcp_test.h"
 #include "unic/tcp.h"
 #include "unic/wire/bytes.h"
 #include "unic/wire/ip4.h"

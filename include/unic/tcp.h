@@ -218,10 +218,4 @@ int64_t tcp_stat(struct inet *inet, const char *name);
 /* Connections still holding memory (any state but LISTEN), for the no-leak checks. */
 unsigned tcp_conn_count(const struct inet *inet);
 
-/* Test hook: the ISN of the next connection this stack opens or accepts is (isn) (one shot). */
-void tcp_test_force_isn(struct inet *inet, uint32_t isn);
-/* Test hook: the next tcp_connect() on this stack uses local port (port) (one shot; for
- * simultaneous open and TIME_WAIT reuse tests). */
-void tcp_test_force_port(struct inet *inet, uint16_t port);
-
 #endif

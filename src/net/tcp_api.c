@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tcp_internal.h"
+#include "tcp_test.h"
 #include "unic/ip4.h"
 
 static const char *const state_names[] = {

@@ -16,7 +16,7 @@ unic_need curl nc wrk awk sha256sum
 unic_netns
 unic_start http # kvm: with a QMP socket, so unic_stop presses the power button
 unic_wait_ready
-URL=http://$UNIC_SVC_IP
+URL=http://$UNIC_SVC_IP:80 # a numeric port: wrk would look "http" up in /etc/services (netbase)
 
 # settle: until every client socket of the namespace to port 80 is in TIME-WAIT (bounded 20 s),
 # then 2 s more, so the service's last FIN (retransmitted under loss, or slow under ASan) has
@@ -153,7 +153,7 @@ if [ "$UNIC_PLATFORM" = hosted ]; then
             exec {fd}<>"/dev/tcp/$0/80" || exit 1
             printf "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " >&$fd
         done
-        curl -s --max-time 5 -o /dev/null -w "%{http_code}" "http://$0/" >"$1"
+        curl -s --max-time 5 -o /dev/null -w "%{http_code}" "http://$0:80/" >"$1"
         sleep 4' "$UNIC_SVC_IP" "$UNIC_TMP/slow-code" || unic_fail "could not open 200 connections"
     [ "$(cat "$UNIC_TMP/slow-code")" = 200 ] || unic_fail "GET / with 200 stalled heads: $(cat "$UNIC_TMP/slow-code")"
     unic_stop

@@ -28,52 +28,6 @@ fi
 unic_init "$1" kvm_boot
 unic_need nm awk
 
-# kvm_start [qemu-run options] IMAGE [kernel command line]: QEMU on the test's TAP, with a
-# QMP socket so that kvm_stop can press the power button. Log in $UNIC_LOG, pid in $UNIC_PID.
-kvm_start() {
-    rm -f "$UNIC_TMP/qmp.sock"
-    ip netns exec "$UNIC_NS" "$UNIC_QEMU_RUN" --qmp "$UNIC_TMP/qmp.sock" --tap "$UNIC_TAP" "$@" \
-        >"$UNIC_LOG" 2>&1 &
-    UNIC_PID=$!
-    unic_log "started QEMU (pid $UNIC_PID): $*"
-}
-
-# kvm_alive PID: QEMU still runs. (lib.sh's unic_alive takes a process whose /proc/PID/stat
-# reads empty, which an exiting QEMU showed under load, for a live one.)
-kvm_alive() {
-    local state
-    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
-    [ -n "$state" ] && [ "$state" != Z ]
-}
-
-# kvm_wait_exit SECONDS: true once QEMU has ended.
-kvm_wait_exit() {
-    local i
-    for ((i = 0; i < $1 * 10; i++)); do
-        kvm_alive "$UNIC_PID" || return 0
-        sleep 0.1
-    done
-    ! kvm_alive "$UNIC_PID"
-}
-
-# kvm_stop: the power button (QMP system_powerdown: the guest's loop ends as on SIGTERM when
-# hosted), else SIGTERM to QEMU; QEMU's exit code in $UNIC_STATUS (1 = guest status 0).
-kvm_stop() {
-    [ -n "$UNIC_PID" ] || return 0
-    if ! { [ -S "$UNIC_TMP/qmp.sock" ] &&
-        "$UNIC_QEMU_RUN" --powerdown "$UNIC_TMP/qmp.sock" 2>/dev/null && kvm_wait_exit 20; }; then
-        kill -TERM "$UNIC_PID" 2>/dev/null
-        if ! kvm_wait_exit 30; then
-            kill -KILL "$UNIC_PID" 2>/dev/null
-            wait "$UNIC_PID" 2>/dev/null
-            UNIC_PID=""
-            unic_fail "QEMU did not end within 30 s of SIGTERM"
-        fi
-    fi
-    wait "$UNIC_PID" 2>/dev/null
-    UNIC_STATUS=$?
-    UNIC_PID=""
-}
 hello=$(unic_service_binary hello)
 if [ "${UNIC_ACCEL:-}" = kvm ] && [ -d /sys/module/kvm_pvm ]; then
     unic_skip "UNIC_ACCEL=kvm, but /dev/kvm is PVM here (kvm_pvm), which cannot run this guest: its emulator stops at the first SSE instruction (see src/platform/kvm/README.md)"
@@ -94,8 +48,8 @@ ping_ok() {
 run_exit() {
     local what=$1 want=$2 code
     shift 2
-    kvm_start "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX" "$@"
-    kvm_wait_exit 60 || unic_fail "$what: the guest did not end within 60 s"
+    unic_boot "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX" "$@"
+    unic_wait_exit 60 || unic_fail "$what: the guest did not end within 60 s"
     wait "$UNIC_PID"
     code=$?
     UNIC_PID=""
@@ -117,7 +71,7 @@ check_fault_report() {
 boot_and_ping() {
     local what=$1 count=$2 nic=$3
     shift 3
-    kvm_start "$@" "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX"
+    unic_boot "$@" "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX"
     unic_wait_ready
     ping_ok "$count" 0.1 "$what"
     grep -q "$nic" "$UNIC_LOG" || unic_fail "$what: no '$nic' NIC in the boot log"
@@ -125,8 +79,8 @@ boot_and_ping() {
 
 # stop_clean WHAT: the power button ends the guest with status 0 and its statistics printed.
 stop_clean() {
-    kvm_stop
-    [ "$UNIC_STATUS" -eq 1 ] || unic_fail "$1: QEMU exit code $UNIC_STATUS after the power button, expected 1 (status 0)"
+    unic_stop 20
+    [ "$UNIC_STATUS" -eq 0 ] || unic_fail "$1: guest status $UNIC_STATUS after the power button, expected 0"
     grep -q "^stats icmp:" "$UNIC_LOG" || unic_fail "$1: no statistics printed at shutdown"
 }
 
@@ -135,7 +89,7 @@ boot_and_ping microvm 20 "virtio-mmio" -M microvm
 sleep 1
 cpu0=$(unic_cpu_ms "$UNIC_PID")
 sleep 10
-kvm_alive "$UNIC_PID" || unic_fail "microvm: QEMU died while idle"
+unic_alive || unic_fail "microvm: QEMU died while idle"
 idle=$(($(unic_cpu_ms "$UNIC_PID") - cpu0))
 unic_figure "microvm idle 10 s: QEMU utime+stime=$idle ms"
 [ "$idle" -lt 2000 ] || unic_fail "idle QEMU used $idle ms of CPU in 10 s: a busy loop?"
@@ -149,7 +103,7 @@ stop_clean microvm
 unic_ns ip neigh replace "$UNIC_SVC_IP" lladdr 52:54:00:12:34:56 dev "$UNIC_TAP" nud permanent
 unic_ns -t 30 ping -q -i 0.005 -c 400 "$UNIC_SVC_IP" >/dev/null 2>&1 &
 flood=$!
-kvm_start -M microvm "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX"
+unic_boot -M microvm "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX"
 wait "$flood"
 ping_ok 20 0.05 "microvm after pings during boot"
 stop_clean "microvm after pings during boot"
@@ -164,7 +118,8 @@ stop_clean "q35 legacy"
 # IOAPIC; no power button there, so SIGTERM ends QEMU.
 boot_and_ping "microvm acpi=off" 5 "virtio-mmio" -M microvm,acpi=off
 grep -q "virtio_mmio.device=" "$UNIC_LOG" || unic_fail "microvm acpi=off: no virtio_mmio.device= word"
-kvm_stop
+UNIC_QMP=""
+unic_stop
 unic_pass "microvm, q35, q35-legacy, microvm acpi=off: ping with 0% loss, clean power-button shutdown"
 
 # 4. Faults: in the service, and from the platform's kernel option.

@@ -17,52 +17,6 @@ fi
 unic_init "$1" kvm_measure
 unic_need strip awk sort
 
-# kvm_start [qemu-run options] IMAGE [kernel command line]: QEMU on the test's TAP, with a
-# QMP socket so that kvm_stop can press the power button. Log in $UNIC_LOG, pid in $UNIC_PID.
-kvm_start() {
-    rm -f "$UNIC_TMP/qmp.sock"
-    ip netns exec "$UNIC_NS" "$UNIC_QEMU_RUN" --qmp "$UNIC_TMP/qmp.sock" --tap "$UNIC_TAP" "$@" \
-        >"$UNIC_LOG" 2>&1 &
-    UNIC_PID=$!
-    unic_log "started QEMU (pid $UNIC_PID): $*"
-}
-
-# kvm_alive PID: QEMU still runs. (lib.sh's unic_alive takes a process whose /proc/PID/stat
-# reads empty, which an exiting QEMU showed under load, for a live one.)
-kvm_alive() {
-    local state
-    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
-    [ -n "$state" ] && [ "$state" != Z ]
-}
-
-# kvm_wait_exit SECONDS: true once QEMU has ended.
-kvm_wait_exit() {
-    local i
-    for ((i = 0; i < $1 * 10; i++)); do
-        kvm_alive "$UNIC_PID" || return 0
-        sleep 0.1
-    done
-    ! kvm_alive "$UNIC_PID"
-}
-
-# kvm_stop: the power button (QMP system_powerdown: the guest's loop ends as on SIGTERM when
-# hosted), else SIGTERM to QEMU; QEMU's exit code in $UNIC_STATUS (1 = guest status 0).
-kvm_stop() {
-    [ -n "$UNIC_PID" ] || return 0
-    if ! { [ -S "$UNIC_TMP/qmp.sock" ] &&
-        "$UNIC_QEMU_RUN" --powerdown "$UNIC_TMP/qmp.sock" 2>/dev/null && kvm_wait_exit 20; }; then
-        kill -TERM "$UNIC_PID" 2>/dev/null
-        if ! kvm_wait_exit 30; then
-            kill -KILL "$UNIC_PID" 2>/dev/null
-            wait "$UNIC_PID" 2>/dev/null
-            UNIC_PID=""
-            unic_fail "QEMU did not end within 30 s of SIGTERM"
-        fi
-    fi
-    wait "$UNIC_PID" 2>/dev/null
-    UNIC_STATUS=$?
-    UNIC_PID=""
-}
 hello=$(unic_service_binary hello)
 if [ "${UNIC_ACCEL:-}" = kvm ] && [ -d /sys/module/kvm_pvm ]; then
     unic_skip "UNIC_ACCEL=kvm, but /dev/kvm is PVM here (kvm_pvm), which cannot run this guest: its emulator stops at the first SSE instruction (see src/platform/kvm/README.md)"
@@ -93,7 +47,7 @@ unic_netns
 unic_ns ip neigh replace "$UNIC_SVC_IP" lladdr 52:54:00:12:34:56 dev "$UNIC_TAP" nud permanent
 for i in 1 2 3 4 5; do
     t0=$(now_ms)
-    kvm_start "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX"
+    unic_boot "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX"
     # -D: each reply's arrival time; pings every 2 ms until the first answer (bounded).
     first=$(unic_ns -t 70 ping -D -n -i 0.002 -W 1 -w 60 -c 1 "$UNIC_SVC_IP" 2>/dev/null |
         grep -o -m1 '^\[[0-9.]*\] [0-9]* bytes from' | tr -d '[]' | cut -d' ' -f1)
@@ -101,19 +55,19 @@ for i in 1 2 3 4 5; do
     echo $((${first/./} / 1000 - t0)) >>"$UNIC_TMP/hello.ms"
     grep 'entry to unic_main' "$UNIC_LOG" | grep -o 'in [0-9]* us' | grep -o '[0-9]*' >>"$UNIC_TMP/main.us"
     grep 'entry to the event loop' "$UNIC_LOG" | grep -o 'in [0-9]* us' | grep -o '[0-9]*' >>"$UNIC_TMP/loop.us"
-    kvm_stop
+    unic_stop
 done
 unic_figure "hello launch->first ping reply ($accel, microvm): median $(median <"$UNIC_TMP/hello.ms") ms of 5: $(tr '\n' ' ' <"$UNIC_TMP/hello.ms")"
 [ -s "$UNIC_TMP/main.us" ] && [ -s "$UNIC_TMP/loop.us" ] || unic_fail "the kernel did not print its boot times"
 unic_figure "hello in-guest entry->unic_main: median $(median <"$UNIC_TMP/main.us") us of 5: $(tr '\n' ' ' <"$UNIC_TMP/main.us")"
 unic_figure "hello in-guest entry->event loop (service started): median $(median <"$UNIC_TMP/loop.us") us of 5: $(tr '\n' ' ' <"$UNIC_TMP/loop.us")"
 
-kvm_start "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX"
+unic_boot "$hello" --ip "$UNIC_SVC_IP/$UNIC_PREFIX"
 unic_wait_ready
 sleep 1
 cpu0=$(unic_cpu_ms "$UNIC_PID")
 sleep 10
-kvm_alive "$UNIC_PID" || unic_fail "QEMU died while idle"
+unic_alive || unic_fail "QEMU died while idle"
 unic_figure "hello idle 10 s ($accel, microvm): QEMU utime+stime=$(($(unic_cpu_ms "$UNIC_PID") - cpu0)) ms"
-kvm_stop
+unic_stop
 unic_pass "figures above"

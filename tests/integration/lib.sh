@@ -151,15 +151,22 @@ unic_start() {
 # kvm: QEMU opens the TAP itself, inside the namespace. The interface of scripts/qemu-run:
 #   qemu-run [--tap IF] [--timeout S] IMAGE.elf [kernel command line...]
 # (it execs QEMU, so $! is QEMU's pid).
-# A QMP socket lets unic_stop press the VM's power button: the guest then stops as a hosted
-# service does on SIGTERM (service_stop, statistics printed) instead of being killed.
 unic_start_kvm() {
     local bin=$1
     shift
+    unic_boot "$bin" --ip "$UNIC_SVC_IP/$UNIC_PREFIX" "$@"
+}
+
+# unic_boot [qemu-run options] IMAGE [kernel command line...]: kvm: QEMU on the test's TAP, as
+# given (unic_start adds --ip). A QMP socket lets unic_stop press the VM's power button: the
+# guest then stops as a hosted service does on SIGTERM (service_stop, statistics printed)
+# instead of being killed. Log in $UNIC_LOG, QEMU's pid in $UNIC_PID.
+unic_boot() {
     UNIC_QMP=$UNIC_TMP/qmp.sock
     rm -f "$UNIC_QMP"
-    ip netns exec "$UNIC_NS" "$UNIC_QEMU_RUN" --qmp "$UNIC_QMP" --tap "$UNIC_TAP" "$bin" \
-        --ip "$UNIC_SVC_IP/$UNIC_PREFIX" "$@" >"$UNIC_LOG" 2>&1 &
+    ip netns exec "$UNIC_NS" "$UNIC_QEMU_RUN" --qmp "$UNIC_QMP" --tap "$UNIC_TAP" "$@" \
+        >"$UNIC_LOG" 2>&1 &
+    UNIC_PID=$!
 }
 
 # True while process $1 exists and is neither a zombie nor dead. A stat that reads empty (a
@@ -190,8 +197,20 @@ unic_wait_ready() {
     unic_fail "no ping answer from $UNIC_SVC_IP within $limit s"
 }
 
-# unic_stop [SECONDS]: SIGTERM (kvm: the power button, when there is a QMP socket), wait (default bound 10 s, kvm 30 s) for a clean exit; exit status
-# in $UNIC_STATUS. Fails when the process does not end in time.
+# unic_wait_exit SECONDS: true once the service (or QEMU) has ended, false after SECONDS.
+unic_wait_exit() {
+    local i
+    for ((i = 0; i < $1 * 10; i++)); do
+        unic_alive || return 0
+        sleep 0.1
+    done
+    ! unic_alive
+}
+
+# unic_stop [SECONDS]: SIGTERM (kvm: the power button, when there is a QMP socket; a test that
+# wants SIGTERM for QEMU empties UNIC_QMP first), wait (default bound 10 s, kvm 30 s) for a
+# clean exit; exit status in $UNIC_STATUS (kvm: the guest's own status when it ended through
+# isa-debug-exit). Fails when the process does not end in time.
 unic_stop() {
     local limit=${1:-} i
     if [ -z "$limit" ]; then

@@ -12,10 +12,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../examples/dns/answer.c"
-#include "../../examples/dns/dns_service.c"
-#include "../../examples/dns/zone.c"
-#include "../../examples/dns/zonefile.c"
+#include "answer.h"
+#include "unic/wire/bytes.h"
+#include "dns_service.h"
+#include "zone.h"
+#include "zonefile.h"
 
 static const uint8_t test_key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 

@@ -16,34 +16,14 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../examples/http/http_content.c"
-#include "../../examples/http/http_server.c"
-#include "../../examples/http/http_session.c"
+#include "http_content.h"
+#include "http_server.h"
+#include "http_session.h"
 
 /* memmem is not C11. */
-static inline const uint8_t *find(const uint8_t *hay, size_t len, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (size_t i = 0; i + n <= len; i++)
-        if (!memcmp(hay + i, needle, n))
-            return hay + i;
-    return NULL;
-}
+const uint8_t *find(const uint8_t *hay, size_t len, const char *needle);
 
 /* The expected answer to GET / (keep-alive): head + the page. */
-static inline size_t page_response(char *buf, size_t cap, const char *extra_fields, bool head_only)
-{
-    int n = snprintf(buf, cap,
-                     "HTTP/1.1 200 OK\r\nServer: unic\r\nContent-Type: text/html\r\n"
-                     "Content-Length: 136\r\n%s\r\n",
-                     extra_fields);
-    size_t len = (size_t)n;
-    if (!head_only) {
-        memcpy(buf + len, http_page, HTTP_PAGE_LEN);
-        len += HTTP_PAGE_LEN;
-    }
-    buf[len] = 0;
-    return len;
-}
+size_t page_response(char *buf, size_t cap, const char *extra_fields, bool head_only);
 
 #endif
