@@ -109,6 +109,35 @@ static void test_tcp_send_queued(void **state)
     assert_int_equal(harness_destroy(&h), 0);
 }
 
+static void count_up(struct inet *inet, void *arg)
+{
+    assert_false(unic_addr_is_unspecified(inet_address(inet)));
+    (*(int *)arg)++;
+}
+
+/* inet_address() is 0.0.0.0 until the stack has an address; inet_on_up() hears it come. */
+static void test_inet_address_and_on_up(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, &(struct harness_opts){.unconfigured_b = true});
+    char text[UNIC_ADDR_STRLEN];
+    assert_string_equal(unic_addr_format(inet_address(harness_a(&h)), text), "10.0.0.1");
+    assert_true(unic_addr_is_unspecified(inet_address(harness_b(&h))));
+    int ups = 0;
+    inet_on_up(harness_b(&h), count_up, &ups);
+    inet_set_addr(harness_b(&h), 0x0a000007u, 24, 0); /* what DHCP does when bound */
+    assert_int_equal(ups, 1);
+    assert_string_equal(unic_addr_format(inet_address(harness_b(&h)), text), "10.0.0.7");
+    inet_set_addr(harness_b(&h), 0, 0, 0); /* the lease ended: no call */
+    assert_int_equal(ups, 1);
+    inet_on_up(harness_b(&h), NULL, NULL);
+    inet_set_addr(harness_b(&h), 0x0a000008u, 24, 0);
+    assert_int_equal(ups, 1);
+    harness_run(&h, 10 * 1000000ull);
+    assert_int_equal(harness_destroy(&h), 0);
+}
+
 struct received {
     struct udp_meta meta;
     unsigned n;
@@ -159,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_tcp_peer_and_local_addresses),
         cmocka_unit_test(test_tcp_connect_ip6_not_supported),
         cmocka_unit_test(test_tcp_send_queued),
+        cmocka_unit_test(test_inet_address_and_on_up),
         cmocka_unit_test(test_udp_meta_and_ip6_not_supported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
