@@ -3,7 +3,7 @@
  *
  *   resolve [--ip A.B.C.D/N --dns S | (DHCP)] -- [--repeat] [--exit] NAME...
  *
- * Once the stack has an address (at once with --ip, else when DHCP is bound: inet->on_up) each
+ * Once the stack has an address (at once with --ip, else when DHCP is bound: inet_on_up) each
  * NAME is resolved and one line printed per answer:
  *   resolve: NAME A.B.C.D ttl N        or        resolve: NAME error: REASON
  * --repeat resolves every name a second time once all have answered (the cache answers that
@@ -104,10 +104,9 @@ int service_start(int argc, char **argv)
         return 2;
     }
     struct inet *inet = unic_inet();
-    if (inet->addr) {
+    if (!unic_addr_is_unspecified(inet_address(inet)))
         resolve_round(inet);
-    } else {
-        inet->on_up = resolve_on_up;
-    }
+    else
+        inet_on_up(inet, resolve_on_up, NULL);
     return 0;
 }

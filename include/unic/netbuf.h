@@ -71,9 +71,6 @@ struct netbuf *netbuf_alloc_size(struct netbuf_pool *pool, size_t size);
 /* Return (nb) to its pool. NULL is ignored. */
 void netbuf_free(struct netbuf *nb);
 
-/* Free a whole ->next chain. */
-void netbuf_free_chain(struct netbuf *nb);
-
 static inline size_t netbuf_headroom(const struct netbuf *nb)
 {
     return (size_t)(nb->data - nb->buf);
@@ -95,8 +92,5 @@ uint8_t *netbuf_put(struct netbuf *nb, size_t n);
 
 /* Cut the packet to (len) bytes if it is longer. */
 void netbuf_trim(struct netbuf *nb, size_t len);
-
-/* Reset data to the standard headroom and len to 0 (reuse a received buffer for a reply). */
-void netbuf_reset(struct netbuf *nb);
 
 #endif

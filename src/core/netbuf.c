@@ -108,15 +108,6 @@ void netbuf_free(struct netbuf *nb)
     pool->free_list = nb;
 }
 
-void netbuf_free_chain(struct netbuf *nb)
-{
-    while (nb) {
-        struct netbuf *next = nb->next;
-        netbuf_free(nb);
-        nb = next;
-    }
-}
-
 uint8_t *netbuf_push(struct netbuf *nb, size_t n)
 {
     if (netbuf_headroom(nb) < n)
@@ -148,11 +139,4 @@ void netbuf_trim(struct netbuf *nb, size_t len)
 {
     if (nb->len > len)
         nb->len = len;
-}
-
-void netbuf_reset(struct netbuf *nb)
-{
-    nb->data = nb->buf + NETBUF_HEADROOM;
-    nb->len = 0;
-    nb->tso_mss = 0;
 }

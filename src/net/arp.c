@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "unic/eth.h"
-#include "unic/inet.h"
+#include "unic/inet_internal.h"
 #include "unic/ip4.h"
 #include "unic/log.h"
 #include "unic/wire/arp.h"

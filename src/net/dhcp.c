@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "unic/arp.h"
-#include "unic/inet.h"
+#include "unic/inet_internal.h"
 #include "unic/log.h"
 #include "unic/random.h"
 #include "unic/stats.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "unic/config.h"
-#include "unic/inet.h"
+#include "unic/inet_internal.h"
 #include "unic/random.h"
 #include "unic/stats.h"
 #include "unic/udp.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "unic/arp.h"
-#include "unic/inet.h"
+#include "unic/inet_internal.h"
 #include "unic/ip4.h"
 #include "unic/wire/eth.h"
 

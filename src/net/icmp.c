@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "unic/inet.h"
+#include "unic/inet_internal.h"
 #include "unic/ip4.h"
 #include "unic/wire/bytes.h"
 #include "unic/wire/icmp.h"

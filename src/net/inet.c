@@ -1,8 +1,8 @@
 /*
  * Wires the modules of one stack together (cf. IncludeOS's Inet) and owns its configuration.
- * Call order: see include/unic/inet.h.
+ * Call order: see src/include/unic/inet_internal.h.
  */
-#include "unic/inet.h"
+#include "unic/inet_internal.h"
 
 #include <errno.h>
 #include <string.h>
@@ -61,6 +61,17 @@ void inet_set_addr(struct inet *inet, uint32_t addr, uint32_t prefix_len, uint32
     arp_announce(inet);
     if (inet->on_up)
         inet->on_up(inet, inet->on_up_arg);
+}
+
+struct unic_addr inet_address(const struct inet *inet)
+{
+    return unic_addr_ip4(inet->addr);
+}
+
+void inet_on_up(struct inet *inet, inet_up_fn fn, void *arg)
+{
+    inet->on_up = fn;
+    inet->on_up_arg = arg;
 }
 
 void inet_add_module(struct inet *inet, struct inet_module *m)

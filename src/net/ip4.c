@@ -10,7 +10,7 @@
 
 #include "unic/arp.h"
 #include "unic/icmp.h"
-#include "unic/inet.h"
+#include "unic/inet_internal.h"
 #include "unic/random.h"
 #include "unic/wire/icmp.h"
 #include "unic/wire/ip4.h"

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "unic/inet.h"
+#include "unic/inet_internal.h"
 #include "unic/wire/ip4.h"
 
 static void reass_timer_fire(struct timer *t);

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "unic/inet.h"
+#include "unic/inet_internal.h"
 #include "unic/tcp.h"
 #include "unic/timer.h"
 #include "unic/wire/tcp.h"

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unic/inet.h"
+#include "unic/inet_internal.h"
 #include "unic/ip4.h"
 #include "unic/random.h"
 #include "unic/stats.h"

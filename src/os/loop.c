@@ -26,6 +26,7 @@
 #include "unic.h"
 #include "unic/dhcp.h"
 #include "unic/fault.h"
+#include "unic/inet_internal.h"
 #include "unic/platform.h"
 #include "unic/wire/eth.h"
 

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "unic/fault.h"
-#include "unic/inet.h"
+#include "unic/inet_internal.h"
 
 enum harness_side { SIDE_A = 0, SIDE_B = 1 };
 

@@ -16,7 +16,7 @@
 #include "fake_platform.h"
 #include "loop_runner.h"
 #include "unic.h"
-#include "unic/inet.h"
+#include "unic/inet_internal.h"
 #include "unic/platform.h"
 #include "unic/wire/bytes.h"
 

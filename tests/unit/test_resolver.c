@@ -254,6 +254,22 @@ static void test_cache_serves_until_ttl(void **state)
     assert_int_equal(r.ttl, 60);
 }
 
+static void test_cache_flush_asks_again(void **state)
+{
+    struct fixture *f = *state;
+    struct result r;
+    dns_cache_flush(harness_b(&f->h)); /* before the resolver is attached: nothing to do */
+    resolve(f, "host.example", &r);
+    resolve(f, "host.example", &r);
+    assert_int_equal(f->s.n, 1); /* the cache answered */
+    dns_cache_flush(harness_b(&f->h));
+    resolve(f, "host.example", &r);
+    assert_int_equal(f->s.n, 2);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.addr, HOST_ADDR);
+    assert_int_equal(r.ttl, 60);
+}
+
 static void test_retries_with_doubling_timeout(void **state)
 {
     struct fixture *f = *state;
@@ -445,6 +461,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_resolves_a_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_serves_until_ttl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_flush_asks_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retries_with_doubling_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_times_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nxdomain_cached_for_soa_minimum, setup, teardown),

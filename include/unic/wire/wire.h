@@ -23,6 +23,4 @@ enum wire_error {
     WIRE_EMALFORMED = -8,   /* any other malformation                           */
 };
 
-const char *wire_strerror(int err);
-
 #endif

@@ -1,5 +1,5 @@
-/* The address type at the service API: what TCP, UDP and the resolver hand a service and
- * take from it (struct unic_addr), and the IPv6 addresses they refuse until IPv6 exists. */
+/* The service API's surface: the addresses TCP and UDP hand a service and take from it (struct
+ * unic_addr), the IPv6 addresses they refuse until IPv6 exists, and the small accessors. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -84,6 +84,60 @@ static void test_tcp_connect_ip6_not_supported(void **state)
     assert_int_equal(harness_destroy(&h), 0);
 }
 
+/* tcp_send_queued counts what is buffered until the peer acknowledged it. */
+static void test_tcp_send_queued(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, NULL);
+    struct accepted acc = {0};
+    int err;
+    struct tcp_listener *l = tcp_listen(harness_b(&h), 8080, on_accept, &acc, &err);
+    struct tcp_conn *c =
+        tcp_connect(harness_a(&h), unic_addr_ip4(ADDR_B), 8080, on_connected, NULL, &err);
+    assert_non_null(c);
+    assert_int_equal(tcp_send_queued(c), 0);
+    assert_int_equal(tcp_send(c, "hello", 5), 5); /* queued in SYN_SENT */
+    assert_int_equal(tcp_send_queued(c), 5);
+    harness_run(&h, 50 * 1000000ull);
+    assert_int_equal(tcp_state(c), TCP_ESTABLISHED);
+    assert_int_equal(tcp_send_queued(c), 0); /* sent and acknowledged */
+    tcp_abort(c);
+    tcp_abort(acc.conn);
+    tcp_unlisten(l);
+    harness_run(&h, 50 * 1000000ull);
+    assert_int_equal(harness_destroy(&h), 0);
+}
+
+static void count_up(struct inet *inet, void *arg)
+{
+    assert_false(unic_addr_is_unspecified(inet_address(inet)));
+    (*(int *)arg)++;
+}
+
+/* inet_address() is 0.0.0.0 until the stack has an address; inet_on_up() hears it come. */
+static void test_inet_address_and_on_up(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, &(struct harness_opts){.unconfigured_b = true});
+    char text[UNIC_ADDR_STRLEN];
+    assert_string_equal(unic_addr_format(inet_address(harness_a(&h)), text), "10.0.0.1");
+    assert_true(unic_addr_is_unspecified(inet_address(harness_b(&h))));
+    int ups = 0;
+    inet_on_up(harness_b(&h), count_up, &ups);
+    inet_set_addr(harness_b(&h), 0x0a000007u, 24, 0); /* what DHCP does when bound */
+    assert_int_equal(ups, 1);
+    assert_string_equal(unic_addr_format(inet_address(harness_b(&h)), text), "10.0.0.7");
+    inet_set_addr(harness_b(&h), 0, 0, 0); /* the lease ended: no call */
+    assert_int_equal(ups, 1);
+    inet_on_up(harness_b(&h), NULL, NULL);
+    inet_set_addr(harness_b(&h), 0x0a000008u, 24, 0);
+    assert_int_equal(ups, 1);
+    harness_run(&h, 10 * 1000000ull);
+    assert_int_equal(harness_destroy(&h), 0);
+}
+
 struct received {
     struct udp_meta meta;
     unsigned n;
@@ -133,6 +187,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tcp_peer_and_local_addresses),
         cmocka_unit_test(test_tcp_connect_ip6_not_supported),
+        cmocka_unit_test(test_tcp_send_queued),
+        cmocka_unit_test(test_inet_address_and_on_up),
         cmocka_unit_test(test_udp_meta_and_ip6_not_supported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,107 @@
+/*
+ * Internal to the OS (core, net, the platforms, the tests): the inside of a network stack.
+ * Services use include/unic/inet.h, where struct inet is opaque.
+ *
+ * One network stack instance: struct inet holds the state of every protocol module, so that
+ * two stacks can live in one process (unit tests join two over a virtual wire with a virtual
+ * clock). There are no globals in src/net.
+ *
+ * Receive path:  inet_input -> eth_input -> arp_input | ip4_input -> (ip4_reass_input)
+ *                -> icmp_input | inet->udp_input | inet->tcp_input
+ * Send path:     udp/tcp/icmp -> ip4_output (route, fragment) -> arp_output (resolve or queue)
+ *                -> eth_output -> inet->link_output
+ *
+ * UDP, TCP, DHCP and the resolver are attached on first use (udp_bind() sets inet->udp_input,
+ * and so on), so a service that never calls a tcp_ function links no TCP code.
+ */
+#ifndef UNIC_INET_INTERNAL_H
+#define UNIC_INET_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "unic/arp.h"
+#include "unic/eth.h"
+#include "unic/icmp.h"
+#include "unic/inet.h"
+#include "unic/ip4.h"
+#include "unic/netbuf.h"
+#include "unic/timer.h"
+#include "unic/wire/ip4.h"
+
+/* Sends one frame; takes ownership of (nb) in every case. 0 or -errno (counted by caller). */
+typedef int (*inet_link_output_fn)(void *ctx, struct netbuf *nb);
+
+/* Hands a transport segment up. (nb) is owned by the callee; nb->data is at the transport
+ * header and the IPv4 header (ip->hdr_len bytes) still sits just before it in the buffer. */
+typedef void (*ip4_proto_input_fn)(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip);
+
+/* A module attached at run time registers itself to print stats and be torn down. */
+struct inet_module {
+    const char *name;
+    void (*print_stats)(struct inet *inet, int all);
+    int64_t (*stat)(struct inet *inet, const char *name); /* a counter or -1; may be NULL */
+    void (*destroy)(struct inet *inet);
+    void (*flush)(struct inet *inet); /* after each batch of received frames; may be NULL */
+    struct inet_module *next;
+};
+
+struct inet_config {
+    uint8_t mac[6];
+    uint16_t mtu;                            /* IP MTU of the link, 576..9000 */
+    uint32_t addr, prefix_len, gateway, dns; /* host order; addr 0 = unconfigured */
+};
+
+struct inet {
+    struct timer_queue *timers; /* clock and timers (shared with the loop) */
+    struct netbuf_pool *pool;
+    inet_link_output_fn link_output;
+    void *link_ctx;
+
+    uint8_t mac[6];
+    uint16_t mtu;
+    uint32_t tso_max; /* 0, or the link cuts TCP super-packets of up to this many IPv4
+                       * bytes into segments (TSO, platform.h tx_tso_max): set by the
+                       * owner of the link after inet_init, never with per-frame faults */
+    uint32_t addr, netmask, gateway, dns; /* host order */
+
+    struct eth eth;
+    struct arp_cache arp;
+    struct ip4 ip4;
+    struct icmp icmp;
+
+    ip4_proto_input_fn udp_input; /* NULL: ICMP port unreachable */
+    ip4_proto_input_fn tcp_input; /* NULL: RST is not sent, counted as no_proto */
+    struct udp *udp;
+    struct tcp *tcp;
+    struct dhcp_client *dhcp;
+    struct dns_resolver *resolver;
+    struct inet_module *modules;
+
+    inet_up_fn on_up; /* the service's, set by inet_on_up() */
+    void *on_up_arg;
+    void *user;
+};
+
+/* Set up (inet); (pool) and (timers) are shared, owned by the caller. Returns 0 or -errno. */
+int inet_init(struct inet *inet, const struct inet_config *cfg, struct netbuf_pool *pool,
+              struct timer_queue *timers, inet_link_output_fn out, void *out_ctx);
+
+/* Tear down attached modules and free queued buffers. */
+void inet_destroy(struct inet *inet);
+
+/* Hand a received Ethernet frame to the stack; takes ownership of (nb). */
+void inet_input(struct inet *inet, struct netbuf *nb);
+
+/* Set the address (host order); 0 removes it. Sends a gratuitous ARP and calls on_up (for a
+ * non-zero address). */
+void inet_set_addr(struct inet *inet, uint32_t addr, uint32_t prefix_len, uint32_t gateway);
+
+static inline uint64_t inet_now(const struct inet *inet)
+{
+    return inet->timers->now;
+}
+
+void inet_add_module(struct inet *inet, struct inet_module *m);
+
+#endif
