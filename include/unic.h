@@ -4,6 +4,22 @@
  * A service defines service_start(); the OS calls it once the network stack is set up (before
  * any address is known when DHCP is used: see inet->on_up). Everything afterwards happens in
  * callbacks from the single-threaded event loop: timers, UDP/TCP receive, ...
+ *
+ * A service that takes options declares them in a descriptor named unic_service (below); the
+ * OS parses them with its own before any device opens, and --help lists them:
+ *
+ *   static const struct option_spec kv_options[] = {
+ *       {"--port", OPTION_UINT, "N", "6000", 1, 65535, "TCP port"},
+ *       {"--max-keys", OPTION_UINT, "N", "1024", 1, 1000000, "keys the store holds"},
+ *   };
+ *   const struct unic_service unic_service = {
+ *       .summary = "a key-value store on TCP",
+ *       .options = kv_options,
+ *       .option_count = sizeof(kv_options) / sizeof(kv_options[0]),
+ *   };
+ *   int service_start(int argc, char **argv) {
+ *       uint16_t port = (uint16_t)options_uint(unic_options(), "--port");
+ *       ...
  */
 #ifndef UNIC_H
 #define UNIC_H
@@ -16,15 +32,39 @@
 #include "unic/inet.h"
 #include "unic/log.h"
 #include "unic/netbuf.h"
+#include "unic/options.h"
 #include "unic/random.h"
 #include "unic/stats.h"
 #include "unic/timer.h"
 
-/* Implemented by the service. (argc, argv): the program name and the arguments after `--`.
- * Return 0 to run, or a non-zero exit status to stop at once (e.g. 2 for a bad option). */
+/* What a service accepts on the command line (after `--`) and what it prints on demand. */
+struct unic_service {
+    const char *summary;               /* one line for --help: what the service does      */
+    const struct option_spec *options; /* its options (options.h), or NULL                */
+    size_t option_count;
+    const char *operands;  /* --help text for the words that are not options ("NAME..."), or
+                            * NULL when it takes none                                     */
+    unsigned max_operands; /* at most this many such words (0: none)                      */
+    /* Optional: print the service's counters, one "stats NAME: key=value ..." line per group
+     * (stats_print). Called whenever the OS prints its own: at exit (before service_stop),
+     * on SIGUSR1 (hosted) and every --stats-interval. */
+    void (*print_stats)(void);
+};
+
+/* Optional, defined by the service: without it the service takes no options and no
+ * operands, and a word after `--` is an error. */
+extern const struct unic_service unic_service __attribute__((weak));
+
+/* The service's options as parsed (options_uint(unic_options(), "--port"), ...): every
+ * declared option has its value or default, checked against its type and range. */
+const struct option_set *unic_options(void);
+
+/* Implemented by the service. (argc, argv): the program name and the operands, the words after
+ * `--` that are not declared options (see unic_service). The options were checked before any
+ * device opened. Return 0 to run, or a non-zero exit status to stop at once. */
 int service_start(int argc, char **argv);
 
-/* Optional: called at shutdown before the stats are printed. */
+/* Optional: called at shutdown, after the service's counters were printed. */
 void service_stop(void) __attribute__((weak));
 
 /* The default network stack (NIC 0), its timers and the current monotonic time in ns. */

@@ -12,77 +12,34 @@
 
 #define SYNTH_TTL 3600
 
-const char *dns_service_usage(void)
-{
-    return "dns service arguments: [--records N] [--zone FILE] [--origin NAME] [--port N]"
-           " [--listen ADDR]";
-}
+const struct option_spec dns_service_options[DNS_SERVICE_OPTION_COUNT_LINUX] = {
+    {"--records", OPTION_UINT, "N", "10000", 0, DNS_SERVICE_MAX_RECORDS,
+     "synthetic records host<i>.<origin> A 10.128.0.0+i (none with --zone)"},
+    {"--zone", OPTION_STRING, "FILE", NULL, 0, 0, "a zone file (hosted only)"},
+    {"--origin", OPTION_STRING, "NAME", NULL, 0, 0,
+     "zone of the synthetic records (default example., or the file's SOA owner)"},
+    {"--port", OPTION_UINT, "N", "53", 1, 65535, "UDP port"},
+    {"--listen", OPTION_STRING, "ADDR", "0.0.0.0", 0, 0, "the address to bind"},
+};
 
-static int parse_number(const char *s, uint32_t max, uint32_t *out)
+void dns_service_args_from(const struct option_set *o, bool with_listen, struct dns_service_args *a)
 {
-    uint64_t v = 0;
-    if (!*s)
-        return -EINVAL;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -EINVAL;
-        v = v * 10 + (uint64_t)(*s - '0');
-        if (v > max)
-            return -EINVAL;
-    }
-    *out = (uint32_t)v;
-    return 0;
+    *a = (struct dns_service_args){
+        .records = (uint32_t)options_uint(o, "--records"),
+        .records_given = options_given(o, "--records"),
+        .zone_file = options_string(o, "--zone"),
+        .origin = options_string(o, "--origin"),
+        .listen = with_listen ? options_string(o, "--listen") : NULL,
+        .port = (uint16_t)options_uint(o, "--port"),
+    };
+    if (a->zone_file && !a->records_given)
+        a->records = 0;
 }
 
 static int bad(char *err, size_t errlen, const char *what, const char *value)
 {
-    snprintf(err, errlen, "dns: %s '%s' (%s)", what, value, dns_service_usage());
+    snprintf(err, errlen, "dns: %s '%s'", what, value);
     return -EINVAL;
-}
-
-static int parse_option(const char *opt, const char *val, struct dns_service_args *a, char *err,
-                        size_t errlen)
-{
-    uint32_t v;
-    if (strcmp(opt, "--records") == 0) {
-        if (parse_number(val, DNS_SERVICE_MAX_RECORDS, &v))
-            return bad(err, errlen, "--records must be 0..4000000, not", val);
-        a->records = v;
-        a->records_given = true;
-    } else if (strcmp(opt, "--port") == 0) {
-        if (parse_number(val, UINT16_MAX, &v) || v == 0)
-            return bad(err, errlen, "--port must be 1..65535, not", val);
-        a->port = (uint16_t)v;
-    } else if (strcmp(opt, "--zone") == 0) {
-        a->zone_file = val;
-    } else if (strcmp(opt, "--origin") == 0) {
-        a->origin = val;
-    } else if (strcmp(opt, "--listen") == 0) {
-        a->listen = val;
-    } else {
-        return bad(err, errlen, "unknown option", opt);
-    }
-    return 0;
-}
-
-int dns_service_parse_args(int argc, char **argv, struct dns_service_args *a, char *err,
-                           size_t errlen)
-{
-    *a = (struct dns_service_args){.records = DNS_SERVICE_DEFAULT_RECORDS, .port = 53};
-    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
-        if (strcmp(argv[i], "--help") == 0) {
-            snprintf(err, errlen, "%s", dns_service_usage());
-            return 1;
-        }
-        if (i + 1 >= argc)
-            return bad(err, errlen, "missing value after", argv[i]);
-        int rc = parse_option(argv[i], argv[i + 1], a, err, errlen);
-        if (rc)
-            return rc;
-    }
-    if (a->zone_file && !a->records_given)
-        a->records = 0;
-    return 0;
 }
 
 int dns_service_synth_name(const struct dns_name *origin, uint32_t i, struct dns_name *out)

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "unic/options.h"
 #include "zone.h"
 
 #define DNS_SERVICE_MAX_RECORDS 4000000u
@@ -32,12 +33,16 @@ struct dns_service_args {
     uint16_t port;
 };
 
-/* Parse the service arguments (argv[0] is the program name). 0, 1 for --help (usage in err),
- * or -EINVAL with a one-line message in (err). */
-int dns_service_parse_args(int argc, char **argv, struct dns_service_args *a, char *err,
-                           size_t errlen);
+/* The options of both programs. The last entry, --listen, is dns-linux's alone: the unic
+ * service declares the first DNS_SERVICE_OPTION_COUNT. */
+extern const struct option_spec dns_service_options[];
+#define DNS_SERVICE_OPTION_COUNT 4
+#define DNS_SERVICE_OPTION_COUNT_LINUX 5
 
-const char *dns_service_usage(void);
+/* The arguments from the parsed options (dns_service_options, with --listen when
+ * (with_listen)). */
+void dns_service_args_from(const struct option_set *o, bool with_listen,
+                           struct dns_service_args *a);
 
 /* Fill and finalize (z), already zone_init'ed: the zone file text (zone_text, zone_len) if
  * any (NULL otherwise), then the synthetic records. 0 or -errno with a message in (err). */

@@ -176,15 +176,35 @@ static int setup_zone(struct dns_zone *z, const struct dns_service_args *a)
     return rc;
 }
 
+/* The options (the unic service's, plus --listen) into (args). 0, 1 after --help, or 2. */
+static int parse_args(int argc, char **argv, struct dns_service_args *args)
+{
+    static struct option_set opts;
+    size_t count = DNS_SERVICE_OPTION_COUNT_LINUX;
+    char err[256];
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            static char help[4096];
+            options_help(dns_service_options, count, help, sizeof(help));
+            printf("usage: dns-linux [options]\n%s", help);
+            return 1;
+        }
+    }
+    if (options_parse(&opts, dns_service_options, count, 0, argc - 1, argv + 1, err, sizeof(err)) <
+        0) {
+        fprintf(stderr, "dns-linux: %s\n", err);
+        return 2;
+    }
+    dns_service_args_from(&opts, true, args);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct dns_service_args args;
-    char err[256];
-    int rc = dns_service_parse_args(argc, argv, &args, err, sizeof(err));
-    if (rc) {
-        fprintf(stderr, "%s\n", err);
+    int rc = parse_args(argc, argv, &args);
+    if (rc)
         return rc == 1 ? 0 : 2;
-    }
     static struct dns_zone zone;
     static struct dns_answer_stats stats;
     if (setup_zone(&zone, &args))

@@ -92,16 +92,25 @@ static int zone_text(const struct dns_service_args *a, char **text, size_t *len,
 #endif
 }
 
-static int setup(int argc, char **argv, char *err, size_t errlen)
+static void dns_print_stats(void)
+{
+    stats_print("dns", dns_answer_stat_names, &answer_stats, dns_answer_stat_count, 0);
+    stats_print("dns_service", service_stat_names, &service_stats, STATS_COUNT(service_stat_names),
+                0);
+}
+
+const struct unic_service unic_service = {
+    .summary = "authoritative DNS server over UDP",
+    .options = dns_service_options,
+    .option_count = DNS_SERVICE_OPTION_COUNT,
+    .print_stats = dns_print_stats,
+};
+
+static int setup(char *err, size_t errlen)
 {
     struct dns_service_args args;
-    int rc = dns_service_parse_args(argc, argv, &args, err, errlen);
-    if (rc)
-        return rc;
-    if (args.listen) {
-        snprintf(err, errlen, "dns: --listen is for dns-linux; unic serves on its --ip");
-        return -EINVAL;
-    }
+    dns_service_args_from(unic_options(), false, &args);
+    int rc;
     char *text;
     size_t len;
     if (zone_text(&args, &text, &len, err, errlen))
@@ -128,20 +137,17 @@ static int setup(int argc, char **argv, char *err, size_t errlen)
 
 int service_start(int argc, char **argv)
 {
+    (void)argc, (void)argv;
     char err[256];
-    int rc = setup(argc, argv, err, sizeof(err));
-    if (rc == 0)
+    if (setup(err, sizeof(err)) == 0)
         return 0;
     unic_printf("%s", err);
     zone_destroy(&zone);
-    return rc == 1 ? 1 : 2; /* after --help too: a non-zero status stops before serving */
+    return 2;
 }
 
 void service_stop(void)
 {
-    stats_print("dns", dns_answer_stat_names, &answer_stats, dns_answer_stat_count, 0);
-    stats_print("dns_service", service_stat_names, &service_stats, STATS_COUNT(service_stat_names),
-                0);
     if (sock)
         udp_close(sock);
     zone_destroy(&zone);

@@ -10,9 +10,9 @@
  *
  * Backpressure both ways: TCP echo consumes only what tcp_send() accepted and, when that was
  * not all, pauses receiving: the rest waits in the receive buffer (the window closes) until
- * on_writable says there is room again and resumes. Each
- * service closes its side when the peer closes. At shutdown the service prints how many
- * connections are still open (the integration test expects zero).
+ * on_writable says there is room again and resumes. Each service closes its side when the
+ * peer closes. With the counters (at shutdown, on SIGUSR1, every --stats-interval) the service
+ * prints how many connections are open (the integration test expects zero at shutdown).
  */
 #include <string.h>
 
@@ -128,13 +128,26 @@ static void udp_echo(struct udp_sock *sock, const struct udp_meta *meta, const u
     udp_sendto(sock, meta->src, meta->sport, data, len);
 }
 
+static void echo_print_stats(void)
+{
+    unic_printf(
+        "stats echo: accepted=%llu closed=%llu open=%lld echo_bytes=%llu discard_bytes=%llu "
+        "chargen_bytes=%llu udp_datagrams=%llu",
+        (unsigned long long)stats.accepted, (unsigned long long)stats.closed,
+        (long long)tcp_stat(unic_inet(), "conn_open"), (unsigned long long)stats.echo_bytes,
+        (unsigned long long)stats.discard_bytes, (unsigned long long)stats.chargen_bytes,
+        (unsigned long long)stats.udp_datagrams);
+}
+
+/* No options: the ports are the well-known ones. */
+const struct unic_service unic_service = {
+    .summary = "echo (udp+tcp 7), discard (tcp 9), chargen (tcp 19)",
+    .print_stats = echo_print_stats,
+};
+
 int service_start(int argc, char **argv)
 {
-    (void)argv;
-    if (argc > 1) {
-        log_error("echo: takes no arguments");
-        return 2;
-    }
+    (void)argc, (void)argv;
     chargen_fill_text();
     struct inet *inet = unic_inet();
     int err = 0;
@@ -147,14 +160,4 @@ int service_start(int argc, char **argv)
     }
     unic_printf("echo: echo on udp+tcp 7, discard on tcp 9, chargen on tcp 19");
     return 0;
-}
-
-void service_stop(void)
-{
-    unic_printf("echo: accepted=%llu closed=%llu open=%lld echo_bytes=%llu discard_bytes=%llu "
-                "chargen_bytes=%llu udp_datagrams=%llu",
-                (unsigned long long)stats.accepted, (unsigned long long)stats.closed,
-                (long long)tcp_stat(unic_inet(), "conn_open"), (unsigned long long)stats.echo_bytes,
-                (unsigned long long)stats.discard_bytes, (unsigned long long)stats.chargen_bytes,
-                (unsigned long long)stats.udp_datagrams);
 }

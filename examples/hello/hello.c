@@ -3,13 +3,11 @@
  * comes up on NIC 0 (--ip or DHCP), answers ARP and ping, and the process runs until it is
  * signalled (SIGINT/SIGTERM on hosted).
  *
- *   hello --tap tap0 --ip 10.0.0.2/24 [-- --crash]
+ *   hello --tap tap0 --ip 10.0.0.2/24 [-- --crash]      (hello --help lists the options)
  *
  * --crash writes through a NULL pointer right after the greeting, on purpose: the kvm fault
  * test checks that the exception stubs print the registers and end the VM.
  */
-#include <string.h>
-
 #include "unic.h"
 
 static void hello_crash(void)
@@ -21,19 +19,21 @@ static void hello_crash(void)
     *target = 42;
 }
 
+static const struct option_spec hello_options[] = {
+    {"--crash", OPTION_FLAG, NULL, NULL, 0, 0, "write through a NULL pointer after the greeting"},
+};
+
+const struct unic_service unic_service = {
+    .summary = "answers ARP and ping, nothing else",
+    .options = hello_options,
+    .option_count = sizeof(hello_options) / sizeof(hello_options[0]),
+};
+
 int service_start(int argc, char **argv)
 {
-    bool crash = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--crash")) {
-            crash = true;
-        } else {
-            log_error("hello: unknown argument '%s' (only --crash)", argv[i]);
-            return 2;
-        }
-    }
+    (void)argc, (void)argv;
     unic_printf("hello from unic: answering ARP and ping until signalled");
-    if (crash)
+    if (options_flag(unic_options(), "--crash"))
         hello_crash();
     return 0;
 }

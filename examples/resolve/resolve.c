@@ -84,21 +84,26 @@ static void resolve_on_up(struct inet *inet, void *arg)
         resolve_round(inet);
 }
 
+static const struct option_spec resolve_options[] = {
+    {"--repeat", OPTION_FLAG, NULL, NULL, 0, 0, "resolve every name again (from the cache)"},
+    {"--exit", OPTION_FLAG, NULL, NULL, 0, 0,
+     "end after the last answer (status 0 if every name resolved)"},
+};
+
+const struct unic_service unic_service = {
+    .summary = "resolves each NAME with the stack's DNS resolver",
+    .options = resolve_options,
+    .option_count = sizeof(resolve_options) / sizeof(resolve_options[0]),
+    .operands = "NAME...",
+    .max_operands = RESOLVE_MAX_NAMES,
+};
+
 int service_start(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--repeat")) {
-            st.repeat = true;
-        } else if (!strcmp(argv[i], "--exit")) {
-            st.exit_when_done = true;
-        } else if (argv[i][0] == '-' || st.count == RESOLVE_MAX_NAMES) {
-            log_error("resolve: bad argument '%s' (--repeat, --exit, up to %d names)", argv[i],
-                      RESOLVE_MAX_NAMES);
-            return 2;
-        } else {
-            st.names[st.count++] = argv[i];
-        }
-    }
+    st.repeat = options_flag(unic_options(), "--repeat");
+    st.exit_when_done = options_flag(unic_options(), "--exit");
+    for (int i = 1; i < argc; i++)
+        st.names[st.count++] = argv[i];
     if (st.count == 0) {
         log_error("resolve: no name given (resolve [options] -- [--repeat] [--exit] NAME...)");
         return 2;

@@ -1,13 +1,17 @@
 /*
  * The command line, the same on both platforms:
  *
- *   NAME [--ip A.B.C.D/N] [--gw A.B.C.D] [--dns A.B.C.D] [--mac M] [--tap IF] [--pcap FILE]
- *        [--replay FILE] [--loss P] [--duplicate P] [--reorder P] [--corrupt P] [--seed N]
- *        [--no-offload] [--verbose] [--quiet] [--help] [-- service args]
+ *   NAME [--ip A.B.C.D/N] [--gw A.B.C.D] [--dns A.B.C.D] [--mac M] [--tap IF] [--tap-create]
+ *        [--pcap FILE] [--replay FILE] [--loss P] [--duplicate P] [--reorder P] [--corrupt P]
+ *        [--seed N] [--no-offload] [--stats-interval S] [--verbose] [--quiet] [--help]
+ *        [-- service options and arguments]
  *
- * Hosted passes main()'s argv; kvm splits the kernel command line with config_split() first.
- * Bad input gives a one-line message in (err) and a negative return; the caller prints it and
- * exits with status 2.
+ * The words after `--` belong to the service: config_parse collects them, and
+ * config_parse_service checks them against the options the service declared (unic.h: struct
+ * unic_service). Hosted passes main()'s argv; kvm splits the kernel command line with
+ * config_split() first. Both platforms do both steps before any device is opened. Bad input
+ * gives a one-line message in (err) and a negative return; the platform prints "NAME: message"
+ * and exits with status 2.
  */
 #ifndef UNIC_CONFIG_H
 #define UNIC_CONFIG_H
@@ -16,7 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "unic/options.h"
+
 #define CONFIG_MAX_ARGS 64
+#define CONFIG_STATS_INTERVAL_MAX 86400
 
 struct fault_config {
     double loss, duplicate, reorder, corrupt; /* probabilities 0..1, each direction */
@@ -33,14 +40,20 @@ struct unic_config {
     bool have_mac;
     uint8_t mac[6];
     const char *tap;    /* hosted only */
+    bool tap_create;    /* hosted only: create --tap when it does not exist */
     const char *pcap;   /* hosted only */
     const char *replay; /* hosted only: a pcap fed in as a NIC */
     struct fault_config fault;
     bool no_offload; /* hosted: the TAP without receive offloads (one wire frame per read) */
     int verbosity;   /* -1 quiet, 0 normal, 1 verbose */
+    uint32_t stats_interval_s; /* --stats-interval: print every counter this often; 0 = never */
     bool help;
-    int service_argc; /* service_argv[0] is the program name */
+    /* The words after `--`: config_parse puts them here (service_argv[0] is the program name);
+     * config_parse_service moves the declared options into (service) and leaves the program
+     * name and the operands, which service_start() receives. */
+    int service_argc;
     char *service_argv[CONFIG_MAX_ARGS + 1];
+    struct option_set service;
 };
 
 /* Parse (argc, argv). Returns 0 or -EINVAL with a message in (err). */
@@ -53,7 +66,20 @@ int config_split(char *line, char **argv, int max);
 /* Parse "A.B.C.D" into host-order (*addr). 0 or -EINVAL. */
 int config_parse_ip4(const char *s, uint32_t *addr);
 
-/* The --help text. */
+/* The --help text of the OS options. */
 const char *config_usage(void);
+
+/* The first hosted-only option (--tap, --tap-create, --pcap, --replay, --no-offload) that
+ * (cfg) has, or NULL: the kvm platform refuses them (status 2) rather than ignoring them. */
+const char *config_hosted_only(const struct unic_config *cfg);
+
+/* After config_parse: check the service's words against its declared options (the service's
+ * unic_service descriptor; none declared: it takes no options and no operands). "--help" among
+ * them sets (help) when the service did not declare it. 0 or -EINVAL with a message in (err). */
+int config_parse_service(struct unic_config *cfg, char *err, size_t errlen);
+
+/* The whole --help text for program (name): the OS options, then the service's summary,
+ * options and operands, into (buf) (terminated, truncated to fit). Returns the length needed. */
+size_t config_help(const char *name, char *buf, size_t len);
 
 #endif

@@ -63,6 +63,12 @@ uint64_t plat_clock_wall(void);
 /* Write (n) bytes of (s) to the console (hosted: stderr; kvm: COM1). Never fails visibly. */
 void plat_console_write(const char *s, size_t n);
 
+/* Print the platform's own device counters on the console, one "stats NAME: key=value ..."
+ * line per group (hosted: the TAP's offloads; kvm: each virtio-net device). The core calls it
+ * when the counters are asked for while running (PLAT_WAIT_STATS, --stats-interval); at exit
+ * the platform prints them itself. */
+void plat_print_stats(void);
+
 /* Fill (buf) with (n) unpredictable bytes (hosted: getrandom(); kvm: RDSEED/RDRAND, mixed). */
 void plat_random(void *buf, size_t n);
 
@@ -78,8 +84,11 @@ _Noreturn void plat_exit(int status);
  * take frames again, a shutdown was requested, or the monotonic clock reaches (deadline_ns);
  * UINT64_MAX means no deadline. Returns a bit set: bit i set means NIC i may have frames to read
  * or room to send (spurious bits are allowed, missed ones are not). PLAT_WAIT_SHUTDOWN is set
- * once a shutdown was requested (SIGINT/SIGTERM on hosted). Never busy-waits. */
+ * once a shutdown was requested (SIGINT/SIGTERM on hosted). PLAT_WAIT_STATS is set once per
+ * request to print the counters (SIGUSR1 on hosted); a request also ends the wait. Never
+ * busy-waits. */
 #define PLAT_WAIT_SHUTDOWN (1ull << 63)
+#define PLAT_WAIT_STATS (1ull << 62)
 uint64_t plat_wait(uint64_t deadline_ns);
 
 /* Number of NICs, 0..PLAT_MAX_NICS. NICs are numbered 0..count-1. */

@@ -16,7 +16,9 @@ static const char usage_text[] =
     "  --gw A.B.C.D       default gateway\n"
     "  --dns A.B.C.D      DNS server for the resolver\n"
     "  --mac M            MAC address aa:bb:cc:dd:ee:ff (default: random, locally administered)\n"
-    "  --tap IF           TAP interface (hosted)\n"
+    "  --tap IF           TAP interface (hosted); it must exist unless --tap-create\n"
+    "  --tap-create       create --tap IF when it does not exist, for the process's lifetime\n"
+    "                     (hosted, needs CAP_NET_ADMIN)\n"
     "  --pcap FILE        write every frame in and out to FILE (hosted)\n"
     "  --replay FILE      feed the frames of a pcap FILE into the stack (hosted)\n"
     "  --loss P --duplicate P --reorder P --corrupt P   fault injection, 0 <= P <= 1\n"
@@ -24,11 +26,30 @@ static const char usage_text[] =
     "  --no-offload       no offloads on the TAP: frames as on a wire both ways, checksums\n"
     "                     complete, no TCP super-packets (hosted; also off with --replay or\n"
     "                     any fault option)\n"
-    "  --verbose --quiet  more or less logging\n";
+    "  --stats-interval S print every counter every S seconds (1..86400)\n"
+    "  --verbose --quiet  more or less logging\n"
+    "  --help             this text, then the service's own options\n"
+    "Hosted only (an error on kvm): --tap, --tap-create, --pcap, --replay, --no-offload.\n"
+    "Hosted: SIGUSR1 prints every counter; SIGINT/SIGTERM stop (counters printed).\n";
 
 const char *config_usage(void)
 {
     return usage_text;
+}
+
+const char *config_hosted_only(const struct unic_config *cfg)
+{
+    if (cfg->tap)
+        return "--tap";
+    if (cfg->tap_create)
+        return "--tap-create";
+    if (cfg->pcap)
+        return "--pcap";
+    if (cfg->replay)
+        return "--replay";
+    if (cfg->no_offload)
+        return "--no-offload";
+    return NULL;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -188,6 +209,12 @@ static int parse_valued(struct unic_config *cfg, const char *opt, const char *va
             return fail(err, errlen, "--seed: '%s' is not a number", val);
         cfg->fault.seed = seed;
         cfg->fault.seeded = true;
+    } else if (!strcmp(opt, "--stats-interval")) {
+        unsigned long s;
+        if (parse_uint(val, CONFIG_STATS_INTERVAL_MAX, &s) < 0 || s == 0)
+            return fail(err, errlen, "--stats-interval: '%s' is not a number of seconds in 1..%d",
+                        val, CONFIG_STATS_INTERVAL_MAX);
+        cfg->stats_interval_s = (uint32_t)s;
     } else if (!strcmp(opt, "--tap")) {
         cfg->tap = val;
     } else if (!strcmp(opt, "--pcap")) {
@@ -208,6 +235,8 @@ static int parse_flag(struct unic_config *cfg, const char *opt)
         cfg->verbosity = -1;
     else if (!strcmp(opt, "--no-offload"))
         cfg->no_offload = true;
+    else if (!strcmp(opt, "--tap-create"))
+        cfg->tap_create = true;
     else if (!strcmp(opt, "--help") || !strcmp(opt, "-h"))
         cfg->help = true;
     else

@@ -244,6 +244,11 @@ static void dhcp_retransmit(struct dhcp_client *c)
 {
     c->stats.retransmits++;
     if (c->state == DHCP_SELECTING) {
+        /* Without --ip nothing works until a server answers: say so at each retry (4, 8, 16,
+         * ... 64 s apart), or a service with no DHCP server on its link looks hung. */
+        log_info("dhcp: no offer after %llu s, still asking (no DHCP server on the link? give "
+                 "--ip A.B.C.D/N)",
+                 (unsigned long long)((inet_now(c->inet) - c->started_at) / NSEC_PER_SEC));
         dhcp_send_discover(c);
         timer_arm_in(c->inet->timers, &c->timer, dhcp_backoff(c));
     } else if (c->tries >= DHCP_REQUEST_TRIES) {

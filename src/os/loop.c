@@ -62,6 +62,7 @@ struct unic_os {
     bool stop;
     int status;
     struct loop_stats stats;
+    struct timer stats_timer; /* --stats-interval */
 };
 
 static struct unic_os os;
@@ -84,6 +85,11 @@ uint64_t unic_now(void)
 const struct unic_config *unic_config(void)
 {
     return os.cfg;
+}
+
+const struct option_set *unic_options(void)
+{
+    return &os.cfg->service;
 }
 
 void unic_shutdown(int status)
@@ -278,6 +284,8 @@ static void loop_flush_modules(void)
             m->flush(&os.inet);
 }
 
+static void loop_print_all_stats(void);
+
 static void loop_run(void)
 {
     bool more = false;
@@ -297,6 +305,8 @@ static void loop_run(void)
         }
         if (ready & PLAT_WAIT_SHUTDOWN)
             break;
+        if (ready & PLAT_WAIT_STATS)
+            loop_print_all_stats();
         loop_tx_backlog_flush(); /* the device may have signalled room (see plat_wait) */
         timer_queue_run(&os.timers, plat_clock_monotonic());
         more = (ready & (1ull << os.nic)) && loop_drain(os.nic);
@@ -313,6 +323,35 @@ static void loop_print_stats(void)
                 (unsigned long long)os.pool.stats.large_refused);
     fault_print_stats(&os.fault);
     inet_print_stats(&os.inet, 0);
+}
+
+static void loop_print_service_stats(void)
+{
+    if (&unic_service && unic_service.print_stats)
+        unic_service.print_stats();
+}
+
+/* On demand (PLAT_WAIT_STATS) and every --stats-interval: the service's counters, the OS's
+ * and the platform's devices', each group one "stats NAME: key=value ..." line. */
+static void loop_print_all_stats(void)
+{
+    loop_print_service_stats();
+    loop_print_stats();
+    plat_print_stats();
+}
+
+static void loop_stats_tick(struct timer *t)
+{
+    loop_print_all_stats();
+    timer_arm_in(&os.timers, t, (uint64_t)os.cfg->stats_interval_s * NSEC_PER_SEC);
+}
+
+static void loop_stats_interval_start(void)
+{
+    timer_init(&os.stats_timer, loop_stats_tick, NULL);
+    if (os.cfg->stats_interval_s)
+        timer_arm_in(&os.timers, &os.stats_timer,
+                     (uint64_t)os.cfg->stats_interval_s * NSEC_PER_SEC);
 }
 
 static int loop_setup_stack(struct unic_config *cfg)
@@ -378,7 +417,10 @@ int unic_main(struct unic_config *cfg)
         netbuf_pool_destroy(&os.pool);
         return r;
     }
+    loop_stats_interval_start();
     loop_run();
+    timer_cancel(&os.timers, &os.stats_timer);
+    loop_print_service_stats();
     if (service_stop)
         service_stop();
     loop_tx_backlog_discard();

@@ -1,8 +1,8 @@
 #!/bin/bash
 # The hosted entry point's command line and device errors: each failure is exactly one line on
 # stderr, "hello: <message>", with exit status 2 for bad options and 1 for a device that cannot
-# be opened; --help prints the usage; a TAP that does not exist is created (root) and is gone
-# again after the process ends; a TAP that is down drops frames until it is up; a TAP deleted
+# be opened; --help prints the usage; a TAP that does not exist is an error, and with --tap-create
+# it is created (root) and is gone again after the process ends; a TAP that is down drops frames until it is up; a TAP deleted
 # under the service ends it with status 1. Runs in a namespace of its own (TAPs are made there).
 # Hosted only (kvm: skipped). Usage: hosted_cli.sh hosted|kvm
 . "$(dirname "$0")/lib.sh"
@@ -34,6 +34,9 @@ expect 1 "lo exists but is not a TAP" --tap lo
 expect 1 "cannot replay" --replay "$UNIC_TMP/none.pcap"
 expect 1 "cannot write capture" --tap "$UNIC_TAP" --pcap /nonexistent/dir/x.pcap
 expect 1 "bad TAP name" --tap a_name_longer_than_15_chars
+expect 1 "TAP nosuch0 does not exist .*--tap-create" --tap nosuch0 --ip 10.1.0.2/24
+ip -n "$UNIC_NS" link show nosuch0 >/dev/null 2>&1 && unic_fail "a TAP nosuch0 was created without --tap-create"
+expect 2 "--tap-create needs --tap" --tap-create --replay "$UNIC_TMP/none.pcap"
 
 # A TAP that belongs to root, opened by an unprivileged user.
 ip -n "$UNIC_NS" tuntap add mode tap user root name rootonly
@@ -60,8 +63,9 @@ status=$?
 unic_ns -t 10 "$hello" --help >"$UNIC_TMP/out" 2>&1 || unic_fail "--help: exit status $?"
 grep -q -- "--tap IF" "$UNIC_TMP/out" || unic_fail "--help does not list --tap"
 
-# A missing TAP is created (we are root), brought up, and removed when the process ends.
-ip netns exec "$UNIC_NS" "$hello" --tap made0 --ip 10.1.0.2/24 >"$UNIC_TMP/made.log" 2>&1 &
+# With --tap-create a missing TAP is created (we are root), brought up, and removed when the
+# process ends.
+ip netns exec "$UNIC_NS" "$hello" --tap made0 --tap-create --ip 10.1.0.2/24 >"$UNIC_TMP/made.log" 2>&1 &
 UNIC_PID=$!
 for ((i = 0; i < 50; i++)); do
     ip -n "$UNIC_NS" link show made0 >/dev/null 2>&1 && break
@@ -93,4 +97,4 @@ status=$?
 UNIC_PID=""
 [ $status -eq 1 ] || unic_fail "TAP deleted: exit status $status, expected 1: $(cat "$UNIC_TMP/down.log")"
 unic_log "TAP deleted -> 1: $(grep 'unic: hosted' "$UNIC_TMP/down.log" | tail -n 1)"
-unic_pass "one-line errors with status 2/1, --help, TAP created and removed, TAP down/up/deleted"
+unic_pass "one-line errors with status 2/1, --help, missing TAP refused, --tap-create'd TAP created and removed, TAP down/up/deleted"

@@ -158,6 +158,9 @@ void plat_random(void *buf, size_t n)
     }
 }
 
+/* The fake NICs keep no counters of their own: the tests read the stack's. */
+void plat_print_stats(void) {}
+
 const char *plat_cmdline(void)
 {
     return "test";
@@ -172,8 +175,19 @@ _Noreturn void plat_exit(int status)
 /* Jumps the clock to the deadline, or to the moment a full NIC takes frames again if that
  * comes first. With no deadline and nothing to come, it reports a shutdown: a real platform
  * would sleep forever and the test would hang. */
+static bool fake_stats_pending;
+
+void fake_stats_request(void)
+{
+    fake_stats_pending = true;
+}
+
 uint64_t plat_wait(uint64_t deadline_ns)
 {
+    if (fake_stats_pending) {
+        fake_stats_pending = false;
+        return PLAT_WAIT_STATS;
+    }
     if (fake_nic.enabled && fake_rx.count)
         return 1;
     if (fake_nic.enabled && fake_nic.refused_since_wait && fake_nic.tx_full_until <= deadline_ns) {

@@ -11,6 +11,8 @@
 void fake_clock_set(uint64_t now); /* never goes back */
 void fake_random_seed(uint64_t seed);
 void fake_console_quiet(int quiet);
+/* The next plat_wait() returns PLAT_WAIT_STATS (as hosted does after SIGUSR1), once. */
+void fake_stats_request(void);
 
 /* Keep what is written to the console (NUL-terminated, truncated to (cap)) in (buf); NULL stops. */
 void fake_console_capture(char *buf, size_t cap);

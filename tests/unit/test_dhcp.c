@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fake_platform.h"
 #include "harness.h"
 #include "unic/dhcp.h"
 #include "unic/udp.h"
@@ -515,6 +516,28 @@ static void test_backoff_capped_at_64s_with_jitter(void **state)
     assert_int_equal(harness_b(&f->h)->addr, 0);
 }
 
+/* Without a server the client says what it waits for at each retry, with the time so far. */
+static void test_waiting_is_logged(void **state)
+{
+    struct fixture *f = *state;
+    static char console[4096];
+    f->s.silent = true;
+    fake_console_quiet(1);
+    fake_console_capture(console, sizeof(console));
+    assert_int_equal(dhcp_start(harness_b(&f->h)), 0);
+    harness_run(&f->h, 30 * SEC); /* retries near 4, 12 and 28 s */
+    fake_console_capture(NULL, 0);
+    fake_console_quiet(0);
+    unsigned lines = 0;
+    for (const char *p = strstr(console, "dhcp: no offer after"); p;
+         p = strstr(p + 1, "dhcp: no offer after"))
+        lines++;
+    assert_int_equal(lines, 3);
+    assert_non_null(strstr(console, "still asking (no DHCP server on the link? give --ip"));
+    assert_true(strstr(console, "after 3 s") || strstr(console, "after 4 s") ||
+                strstr(console, "after 5 s"));
+}
+
 static void test_nak_restarts(void **state)
 {
     struct fixture *f = *state;
@@ -728,6 +751,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_simultaneous_probe_declines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_discovers_back_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff_capped_at_64s_with_jitter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_waiting_is_logged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nak_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unanswered_requests_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_renews_at_t1, setup, teardown),

@@ -70,9 +70,11 @@ void nic_print_stats(void);
 void nic_close_all(void);
 
 /* tap.c */
-/* Open TAP (ifname); with (offload), with IFF_VNET_HDR and TCPv4 segmentation and checksum
- * offloads (frames up to PLAT_NET_MAX_FRAME), else one wire frame per read. */
-int tap_open(struct hosted_nic *nic, const char *ifname, bool offload, char *err, size_t errlen);
+/* Open TAP (ifname), which must exist unless (create) (--tap-create); with (offload), with
+ * IFF_VNET_HDR and TCPv4 segmentation and checksum offloads (frames up to PLAT_NET_MAX_FRAME),
+ * else one wire frame per read. */
+int tap_open(struct hosted_nic *nic, const char *ifname, bool create, bool offload, char *err,
+             size_t errlen);
 /* Send one frame; (tso) NULL, or a TCP super-packet for Linux to segment (IFF_VNET_HDR). */
 int tap_send(struct hosted_nic *nic, const void *frame, size_t len, const struct plat_net_tso *tso);
 int tap_recv(struct hosted_nic *nic, void *buf, size_t cap, size_t *len);

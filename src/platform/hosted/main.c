@@ -1,9 +1,11 @@
 /*
  * The entry point of a hosted service:
- *   main -> config_parse -> nic_open_all (TAP or replay, --pcap) -> wait_init -> unic_main
+ *   main -> config_parse + config_parse_service (the OS's and the service's options, before any
+ *        device opens) -> nic_open_all (TAP or replay, --pcap) -> wait_init -> unic_main
  *        -> plat_exit (flushes the capture)
- * Bad options: "NAME: message" on stderr, exit status 2. A device that cannot be opened: the
- * same one line, exit status 1.
+ * Bad options (the OS's or the service's): "NAME: message" on stderr, exit status 2, as on kvm.
+ * A device that cannot be opened: the same one line, exit status 1. --help: the OS's options
+ * and the service's on stdout, status 0.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,11 @@ static void main_join_argv(int argc, char **argv)
     *p = 0;
 }
 
+void plat_print_stats(void)
+{
+    nic_print_stats();
+}
+
 static const char *main_program_name(int argc, char **argv)
 {
     if (argc < 1 || !argv[0] || !argv[0][0])
@@ -54,12 +61,15 @@ int main(int argc, char **argv)
     int status;
 
     main_join_argv(argc, argv);
-    if (config_parse(&cfg, argc, argv, err, sizeof(err)) < 0) {
+    if (config_parse(&cfg, argc, argv, err, sizeof(err)) < 0 ||
+        (!cfg.help && config_parse_service(&cfg, err, sizeof(err)) < 0)) {
         fprintf(stderr, "%s: %s\n", name, err);
         return 2;
     }
     if (cfg.help) {
-        fputs(config_usage(), stdout);
+        static char help[8192];
+        config_help(name, help, sizeof(help));
+        fputs(help, stdout);
         return 0;
     }
     if (nic_open_all(&cfg, err, sizeof(err), &status) < 0) {

@@ -37,11 +37,13 @@ int nic_open_all(const struct unic_config *cfg, char *err, size_t errlen, int *s
         return hosted_fail(err, errlen, "--tap and --replay cannot be used together");
     if (!cfg->tap && !cfg->replay)
         return hosted_fail(err, errlen, "no network device: give --tap IF (or --replay FILE)");
+    if (cfg->tap_create && !cfg->tap)
+        return hosted_fail(err, errlen, "--tap-create needs --tap IF");
     *status = 1;
     struct hosted_nic *nic = &nics[0];
     memset(nic, 0, sizeof(*nic));
     nic->fd = -1;
-    int r = cfg->tap ? tap_open(nic, cfg->tap, nic_want_offload(cfg), err, errlen)
+    int r = cfg->tap ? tap_open(nic, cfg->tap, cfg->tap_create, nic_want_offload(cfg), err, errlen)
                      : replay_open(nic, cfg->replay, err, errlen);
     if (r < 0)
         return r;

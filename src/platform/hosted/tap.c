@@ -17,8 +17,10 @@
  * and a reader without headers must not be handed super-packets or partial checksums.
  *
  * An existing TAP (`ip tuntap add mode tap user U name IF`) can be opened by its owner without
- * privileges; a missing one is created when the process has CAP_NET_ADMIN (then it lives only
- * as long as the process). Every failure is turned into one line that says what to do.
+ * privileges. A missing one is an error (a mistyped name would otherwise become a new TAP
+ * connected to nothing) unless --tap-create asks for it: then it is created when the process has
+ * CAP_NET_ADMIN, and lives only as long as the process. Every failure is turned into one line
+ * that says what to do.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -143,12 +145,18 @@ static int tap_attach_offloaded(struct hosted_nic *nic, int fd, const char *ifna
     return 0;
 }
 
-int tap_open(struct hosted_nic *nic, const char *ifname, bool offload, char *err, size_t errlen)
+int tap_open(struct hosted_nic *nic, const char *ifname, bool create, bool offload, char *err,
+             size_t errlen)
 {
     if (!ifname[0] || strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/'))
         return hosted_fail(err, errlen, "bad TAP name '%s' (1 to %d characters, no '/')", ifname,
                            IFNAMSIZ - 1);
     bool existed = tap_sysfs_exists(ifname, "");
+    if (!existed && !create)
+        return hosted_fail(err, errlen,
+                           "TAP %s does not exist (create it: ip tuntap add mode tap user $USER "
+                           "name %s; or --tap-create for one that lives as long as the process)",
+                           ifname, ifname);
     if (existed && !tap_sysfs_exists(ifname, "tun_flags"))
         return hosted_fail(err, errlen, "%s exists but is not a TAP device", ifname);
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);

@@ -1,6 +1,7 @@
 /*
  * plat_wait() on libuv: a uv_poll_t on each TAP descriptor, a uv_timer_t for the deadline and a
- * uv_signal_t for SIGINT and SIGTERM, all on one private loop that runs only inside plat_wait()
+ * uv_signal_t for SIGINT and SIGTERM (shutdown) and SIGUSR1 (print the counters: reported once
+ * as PLAT_WAIT_STATS), all on one private loop that runs only inside plat_wait()
  * with UV_RUN_ONCE, so an idle service sleeps in epoll_wait and uses no CPU.
  *
  * The poll handles stay armed between calls: libuv's epoll is level-triggered and its callbacks
@@ -23,12 +24,13 @@
 
 static uv_loop_t wait_loop;
 static uv_timer_t wait_timer;
-static uv_signal_t wait_sigint, wait_sigterm;
+static uv_signal_t wait_sigint, wait_sigterm, wait_sigusr1;
 static uv_poll_t wait_polls[PLAT_MAX_NICS];
 static bool wait_polling[PLAT_MAX_NICS];
 static bool wait_writable[PLAT_MAX_NICS]; /* also watching for room to send */
 static uint64_t wait_ready;               /* bits set by the callbacks of the current plat_wait() */
 static bool wait_shutdown;                /* SIGINT/SIGTERM seen: every later call reports it    */
+static bool wait_stats;                   /* SIGUSR1 seen: the next call reports it, once        */
 
 static void wait_on_ready(uv_poll_t *handle, int status, int events)
 {
@@ -62,8 +64,10 @@ static void wait_on_timer(uv_timer_t *handle)
 static void wait_on_signal(uv_signal_t *handle, int signum)
 {
     (void)handle;
-    (void)signum;
-    wait_shutdown = true;
+    if (signum == SIGUSR1)
+        wait_stats = true;
+    else
+        wait_shutdown = true;
 }
 
 static int wait_uv_fail(char *err, size_t errlen, const char *what, int r)
@@ -96,10 +100,12 @@ int wait_init(char *err, size_t errlen)
         return wait_uv_fail(err, errlen, "uv_loop_init", r);
     if ((r = uv_timer_init(&wait_loop, &wait_timer)) < 0 ||
         (r = uv_signal_init(&wait_loop, &wait_sigint)) < 0 ||
-        (r = uv_signal_init(&wait_loop, &wait_sigterm)) < 0)
+        (r = uv_signal_init(&wait_loop, &wait_sigterm)) < 0 ||
+        (r = uv_signal_init(&wait_loop, &wait_sigusr1)) < 0)
         return wait_uv_fail(err, errlen, "handle init", r);
     if ((r = uv_signal_start(&wait_sigint, wait_on_signal, SIGINT)) < 0 ||
-        (r = uv_signal_start(&wait_sigterm, wait_on_signal, SIGTERM)) < 0)
+        (r = uv_signal_start(&wait_sigterm, wait_on_signal, SIGTERM)) < 0 ||
+        (r = uv_signal_start(&wait_sigusr1, wait_on_signal, SIGUSR1)) < 0)
         return wait_uv_fail(err, errlen, "uv_signal_start", r);
     return wait_start_polls(err, errlen);
 }
@@ -140,7 +146,7 @@ static void wait_sleep(uint64_t deadline_ns)
         }
         uv_run(&wait_loop, UV_RUN_ONCE);
         uv_timer_stop(&wait_timer);
-        if (wait_ready || wait_shutdown)
+        if (wait_ready || wait_shutdown || wait_stats)
             return;
     }
 }
@@ -160,5 +166,8 @@ uint64_t plat_wait(uint64_t deadline_ns)
     uint64_t ready = wait_ready | replay;
     if (wait_shutdown || nic_any_failed())
         ready |= PLAT_WAIT_SHUTDOWN;
+    if (wait_stats)
+        ready |= PLAT_WAIT_STATS;
+    wait_stats = false;
     return ready;
 }

@@ -3,14 +3,17 @@
  * functions: plat_exit, plat_cmdline, plat_random, plat_wait.
  *
  * kvm_main: serial -> memory map -> W^X page tables -> GDT/TSS/IDT -> TSC -> APIC/IOAPIC
- * -> virtio-net devices -> power button -> kernel command line (config_split + config_parse,
- * status 2 on error, also for a line longer than CMDLINE_MAX - 1) -> unic_main(). Platform-only
- * words (whole and unquoted, cmdline.c) leave the command line first:
+ * -> kernel command line (config_split + config_parse + config_parse_service: the OS's and the
+ * service's options, "NAME: message" and status 2 on an error as on hosted, also for a
+ * hosted-only option or a line longer than CMDLINE_MAX - 1) -> virtio-net devices -> power
+ * button -> unic_main(). Platform-only words (whole and unquoted, cmdline.c) leave the command
+ * line first:
  *   virtio_mmio.device=512@0xADDR:GSI   added by QEMU microvm for each virtio-mmio device
  *   unic.crash=KIND                     a deliberate fault once booted (crash.c)
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cpu.h"
@@ -47,6 +50,11 @@ _Noreturn void plat_exit(int status)
     power_off();
     for (;;)
         __asm__ volatile("cli; hlt");
+}
+
+void plat_print_stats(void)
+{
+    virtio_net_print_stats();
 }
 
 const char *plat_cmdline(void)
@@ -173,6 +181,8 @@ uint64_t plat_wait(uint64_t deadline_ns)
     }
 }
 
+/* The kernel command line into (cfg), before any device is touched. 0, 1 after --help (printed),
+ * or -1 after printing "NAME: message". */
 static int parse_cmdline(struct unic_config *cfg)
 {
     char *argv[CONFIG_MAX_ARGS + 2];
@@ -180,7 +190,7 @@ static int parse_cmdline(struct unic_config *cfg)
     memcpy(kvm.argbuf, kvm.cmdline, sizeof(kvm.argbuf));
     int argc = config_split(kvm.argbuf, argv + 1, CONFIG_MAX_ARGS);
     if (argc < 0) {
-        kprintf("too many words on the kernel command line (at most %d)\n", CONFIG_MAX_ARGS);
+        kprintf("unic: too many words on the kernel command line (at most %d)\n", CONFIG_MAX_ARGS);
         return -1;
     }
     char **args = argv + 1;
@@ -194,9 +204,25 @@ static int parse_cmdline(struct unic_config *cfg)
         return -1;
     }
     char err[160];
-    if (config_parse(cfg, argc, args, err, sizeof(err)) < 0) {
-        kprintf("%s\n", err);
+    int r = config_parse(cfg, argc, args, err, sizeof(err));
+    const char *hosted_only = r == 0 && !cfg->help ? config_hosted_only(cfg) : NULL;
+    if (hosted_only) {
+        snprintf(err, sizeof(err),
+                 "%s is a hosted option (on kvm QEMU attaches the NIC: scripts/qemu-run --tap)",
+                 hosted_only);
+        r = -1;
+    }
+    if (r == 0 && !cfg->help)
+        r = config_parse_service(cfg, err, sizeof(err));
+    if (r < 0) {
+        kprintf("%s: %s\n", args[0], err);
         return -1;
+    }
+    if (cfg->help) {
+        static char help[8192];
+        size_t n = config_help(args[0], help, sizeof(help));
+        serial_write(help, n < sizeof(help) ? n : sizeof(help) - 1);
+        return 1;
     }
     return 0;
 }
@@ -212,17 +238,13 @@ void kvm_main(const void *start_info)
     apic_init();
     cmdline_prepare(mem_cmdline());
     kprintf("kvm: cmdline [%s]\n", mem_cmdline());
+    int parsed = parse_cmdline(&cfg);
+    if (parsed != 0)
+        plat_exit(parsed < 0 ? 2 : 0);
     virtio_net_probe(kvm.platform_words);
     power_init();
     cpu_sti();
     crash_run();
-    if (parse_cmdline(&cfg) < 0)
-        plat_exit(2);
-    if (cfg.help) {
-        const char *u = config_usage();
-        serial_write(u, strlen(u));
-        plat_exit(0);
-    }
     size_t heap;
     plat_heap(&heap);
     kprintf("kvm: heap %zu KiB\n", heap >> 10);
