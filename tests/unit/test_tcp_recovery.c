@@ -296,13 +296,15 @@ static bool drop_first_once(struct harness *h, enum harness_side from, struct ne
     return !(i == 1 && w->tx[1] == 1);
 }
 
-/* RFC 6298 5.5 and 3 (Karn): after a timeout the backed-off RTO stays until a valid sample,
- * and the ACK of a retransmission gives none, so it moves neither RTTVAR nor SRTT. */
-static void test_karn_keeps_backed_off_rto(void **state)
+/* One timeout (10 ms one way), then the ACK of the retransmission, with or without
+ * timestamps. */
+static void timeout_once(bool timestamps)
 {
-    (void)state;
     struct harness_opts o = {.latency_ns = 10 * NSEC_PER_MSEC};
-    struct oneway *w = oneway_new(50 * MSS_TS, &o, NULL);
+    struct tcp_params p;
+    tcp_default_params(&p);
+    p.timestamps = timestamps;
+    struct oneway *w = oneway_new(50 * MSS_TS, &o, &p);
     assert_true(harness_run_until(w->h, oneway_received, w, 10 * NSEC_PER_SEC));
     harness_run(w->h, NSEC_PER_SEC);
     struct tcp_conn *c = w->cli.conn;
@@ -313,6 +315,11 @@ static void test_karn_keeps_backed_off_rto(void **state)
     harness_run(w->h, 100 * NSEC_PER_MSEC); /* the ACK reaches the client */
     assert_int_equal(c->snd_una, c->snd_max);
     assert_int_equal(tcp_stat(harness_b(w->h), "tx_rto"), 1);
+    if (timestamps) { /* RFC 7323 4.1: the echoed TSval times the retransmission */
+        assert_true(c->rto_ns < 2 * rto);
+        oneway_free(w);
+        return;
+    }
     assert_int_equal(c->rto_ns, 2 * rto);
     assert_int_equal(c->srtt_ns, srtt);
     assert_int_equal(c->rttvar_ns, rttvar);
@@ -322,6 +329,24 @@ static void test_karn_keeps_backed_off_rto(void **state)
     harness_run(w->h, NSEC_PER_SEC);
     assert_true(c->rto_ns < 2 * rto);
     oneway_free(w);
+}
+
+/* RFC 6298 5.5 and 3 (Karn): after a timeout the backed-off RTO stays until a valid sample,
+ * and without timestamps the ACK of a retransmission gives none, so it moves neither RTTVAR
+ * nor SRTT. */
+static void test_karn_keeps_backed_off_rto(void **state)
+{
+    (void)state;
+    timeout_once(false);
+}
+
+/* With timestamps the ACK of the retransmission is a valid sample (RFC 7323 4.1), and the RTO
+ * comes back down at once: without it, under steady loss, the backed-off RTO found no sample
+ * for long (the soak's seed 2 sat on a 12.8 s RTO). */
+static void test_timestamps_time_retransmissions(void **state)
+{
+    (void)state;
+    timeout_once(true);
 }
 
 /* ---------------------------------------------------- 4: the RTO after a SYN timeout */
@@ -449,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_receiver_keeps_sacked_ranges),
         cmocka_unit_test(test_zero_window_with_data_in_flight),
         cmocka_unit_test(test_karn_keeps_backed_off_rto),
+        cmocka_unit_test(test_timestamps_time_retransmissions),
         cmocka_unit_test(test_rto_3s_after_syn_timeout),
         cmocka_unit_test(test_cubic_holds_ssthresh_on_second_rto),
         cmocka_unit_test(test_sack_segments_fit_mtu),
