@@ -465,6 +465,62 @@ static void test_sack_segments_fit_mtu(void **state)
     bulk_finish(&b);
 }
 
+/* ------------------------------------- pure ACKs during go-back-N (found by the soak) */
+
+static bool lose_server_segments(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h, (void)nb;
+    return from != SIDE_A;
+}
+
+static uint32_t pure_ack_seq;
+static unsigned pure_acks;
+static bool watch_client_acks(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h;
+    struct seen s;
+    if (from == SIDE_B && parse_seen(nb, &s) && s.len == 0 && !(s.h.flags & (TCP_SYN | TCP_FIN)))
+        pure_ack_seq = s.h.seq, pure_acks++;
+    return from == SIDE_B;
+}
+
+/* After a timeout snd_nxt goes back to snd_una (go-back-N), but an ACK without data carries
+ * snd_max, as BSD does: the peer has taken everything up to snd_max, and a pure ACK below its
+ * rcv_nxt is out of its window, so it drops it unread and answers with an ACK. With both ends
+ * in go-back-N at once the two exchanged such ACKs for ever and neither learnt anything (the
+ * soak's seed 204: an ACK every 18 ms for 600 s). */
+static void test_pure_ack_after_timeout_in_window(void **state)
+{
+    (void)state;
+    struct oneway *w = oneway_new(0, NULL, NULL);
+    harness_run(w->h, 10 * NSEC_PER_MSEC);
+    w->h->tap = lose_server_segments;
+    oneway_more(w, 10 * MSS_TS);
+    rto_target = 1;
+    assert_true(harness_run_until(w->h, rtos_reached, w, 10 * NSEC_PER_SEC));
+    struct tcp_conn *c = w->cli.conn, *s = w->srv.apps[0].conn;
+    assert_true(seq_lt(c->snd_nxt, c->snd_max));
+    assert_int_equal(s->rcv_nxt, c->snd_max); /* the server has it all */
+    w->h->tap = watch_client_acks;
+    pure_acks = 0;
+    uint8_t data[100] = {0};
+    struct raw_seg r = {.src = ADDR_A, .dst = ADDR_B, .payload = data, .len = sizeof(data)};
+    r.h.sport = s->lport;
+    r.h.dport = s->rport;
+    r.h.seq = s->snd_nxt;
+    r.h.ack = c->snd_una; /* tells the client nothing new */
+    r.h.flags = TCP_ACK;
+    r.h.window = (uint16_t)(tcp_rcv_window(s) >> s->rcv_wscale);
+    r.h.opts.has_ts = true;
+    r.h.opts.ts_val = tcp_ts_now(s);
+    r.h.opts.ts_ecr = s->ts_recent;
+    inject_segment(w->h, SIDE_B, &r); /* data: the client owes an ACK */
+    harness_run(w->h, 100 * NSEC_PER_MSEC);
+    assert_true(pure_acks >= 1);
+    assert_int_equal(pure_ack_seq, c->snd_max); /* = the server's rcv_nxt: in its window */
+    oneway_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_rto_3s_after_syn_timeout),
         cmocka_unit_test(test_cubic_holds_ssthresh_on_second_rto),
         cmocka_unit_test(test_sack_segments_fit_mtu),
+        cmocka_unit_test(test_pure_ack_after_timeout_in_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
