@@ -62,6 +62,7 @@ static int establish(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
     if (c->rtt_timing && c->backoff == 0)
         tcp_rtt_sample(c, inet_now(c->inet) - c->rtt_start);
     c->rtt_timing = false;
+    c->rtx_tsval = tcp_ts_now(c); /* no retransmission yet: every echo from now on is fine */
     /* No sample: 1 s, or 3 s once our SYN (or SYN-ACK) timed out (RFC 6298 5.7, MUST). */
     if (c->srtt_ns == 0)
         c->rto_ns = c->backoff ? TCP_RTO_AFTER_SYN_TIMEOUT_NS : TCP_RTO_INITIAL_NS;
@@ -304,7 +305,10 @@ static void rtt_measure(struct tcp_conn *c, const struct tcp_seg *seg)
         tcp_rtt_sample(c, inet_now(c->inet) - c->rtt_start);
         return;
     }
-    if (!c->ts_ok || !seg->h.opts.has_ts || !seg->h.opts.ts_ecr)
+    /* An echo older than our last retransmission may time the original, whose ACK was lost,
+     * across the whole timeout: ambiguous, as without timestamps. */
+    if (!c->ts_ok || !seg->h.opts.has_ts || !seg->h.opts.ts_ecr ||
+        seq_lt(seg->h.opts.ts_ecr, c->rtx_tsval))
         return;
     uint32_t ms = tcp_ts_now(c) - seg->h.opts.ts_ecr;
     if (ms <= TCP_RTO_MAX_NS / NSEC_PER_MSEC)

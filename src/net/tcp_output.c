@@ -148,6 +148,7 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
     if (seq_lt(seq, c->snd_max)) {
         TCP_COUNT(c->tcp, tx_retransmits);
         c->rtt_timing = false; /* Karn: no samples from retransmitted data */
+        c->rtx_tsval = h.opts.ts_val;
     } else if (!c->rtt_timing) {
         c->rtt_timing = true;
         c->rtt_seq = seq;

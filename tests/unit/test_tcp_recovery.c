@@ -331,6 +331,38 @@ static void timeout_once(bool timestamps)
     oneway_free(w);
 }
 
+static unsigned server_acks_dropped;
+static bool drop_first_server_ack(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h, (void)nb;
+    return from != SIDE_A || server_acks_dropped++ > 0;
+}
+
+/* The ACK of the original is lost; the retransmission after the timeout arrives as a
+ * duplicate, and the peer's ACK echoes the original's TSval: that would time the original
+ * across the whole timeout, the ambiguity timestamps are meant to remove. No sample is taken
+ * from an echo older than the last retransmission. */
+static void test_no_sample_from_echo_of_original(void **state)
+{
+    (void)state;
+    struct harness_opts o = {.latency_ns = 10 * NSEC_PER_MSEC};
+    struct oneway *w = oneway_new(50 * MSS_TS, &o, NULL);
+    assert_true(harness_run_until(w->h, oneway_received, w, 10 * NSEC_PER_SEC));
+    harness_run(w->h, NSEC_PER_SEC);
+    struct tcp_conn *c = w->cli.conn;
+    uint64_t rto = c->rto_ns, srtt = c->srtt_ns, rttvar = c->rttvar_ns;
+    server_acks_dropped = 0;
+    w->h->tap = drop_first_server_ack;
+    oneway_more(w, 1000);
+    harness_run(w->h, 2 * NSEC_PER_SEC);
+    assert_int_equal(c->snd_una, c->snd_max);
+    assert_int_equal(tcp_stat(harness_b(w->h), "tx_rto"), 1);
+    assert_int_equal(c->srtt_ns, srtt);
+    assert_int_equal(c->rttvar_ns, rttvar);
+    assert_int_equal(c->rto_ns, 2 * rto);
+    oneway_free(w);
+}
+
 /* RFC 6298 5.5 and 3 (Karn): after a timeout the backed-off RTO stays until a valid sample,
  * and without timestamps the ACK of a retransmission gives none, so it moves neither RTTVAR
  * nor SRTT. */
@@ -531,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_zero_window_with_data_in_flight),
         cmocka_unit_test(test_karn_keeps_backed_off_rto),
         cmocka_unit_test(test_timestamps_time_retransmissions),
+        cmocka_unit_test(test_no_sample_from_echo_of_original),
         cmocka_unit_test(test_rto_3s_after_syn_timeout),
         cmocka_unit_test(test_cubic_holds_ssthresh_on_second_rto),
         cmocka_unit_test(test_sack_segments_fit_mtu),
