@@ -78,7 +78,9 @@ _Noreturn void plat_exit(int status);
  * take frames again, a shutdown was requested, or the monotonic clock reaches (deadline_ns);
  * UINT64_MAX means no deadline. Returns a bit set: bit i set means NIC i may have frames to read
  * or room to send (spurious bits are allowed, missed ones are not). PLAT_WAIT_SHUTDOWN is set
- * once a shutdown was requested (SIGINT/SIGTERM on hosted). Never busy-waits. */
+ * once a shutdown was requested (SIGINT/SIGTERM on hosted). Never busy-waits. A deadline that
+ * has already passed makes it a poll: it does not block, but still looks at the devices, the
+ * signals and the shutdown request (the core polls so under a flood that never runs dry). */
 #define PLAT_WAIT_SHUTDOWN (1ull << 63)
 uint64_t plat_wait(uint64_t deadline_ns);
 
