@@ -262,10 +262,11 @@ static int loop_recv_large(unsigned nic, struct netbuf **out)
     return 0;
 }
 
-/* Deliver up to LOOP_RX_BATCH frames of (nic); true if it may have more. */
+/* Deliver up to LOOP_RX_BATCH frames of (nic); true if it may have more. Stops at once when
+ * the service called unic_shutdown(): it has closed its sockets and gets no more frames. */
 static bool loop_drain(unsigned nic)
 {
-    for (unsigned i = 0; i < LOOP_RX_BATCH; i++) {
+    for (unsigned i = 0; i < LOOP_RX_BATCH && !os.stop; i++) {
         struct netbuf *nb = NULL;
         int r = os.rx_max_frame ? loop_recv_large(nic, &nb) : loop_recv_pool(nic, &nb);
         if (r == -EAGAIN)

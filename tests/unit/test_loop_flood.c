@@ -114,11 +114,25 @@ static void test_signal_under_slow_flood_is_seen_after_one_batch(void **state)
     assert_true(got <= 5 * 128);
 }
 
+/* Before: the rest of the batch still went up after the service closed its socket and called
+ * unic_shutdown() (rx_frames=1024 for a shutdown at 1000, 24 datagrams to a closed port). */
+static void test_no_frame_after_unic_shutdown(void **state)
+{
+    (void)state;
+    shutdown_at_datagram = 1000;
+    assert_int_equal(run_flood(1000, 0), 0);
+    assert_int_equal(got, 1000);
+    assert_int_equal(loop_console_stat(console, "loop", "rx_frames"), 1000);
+    assert_int_equal(loop_console_stat(console, "udp", "rx_no_port"), 0);
+    assert_int_equal(fake_net_rx_flood_left(), FLOOD_FRAMES - 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_signal_under_flood_stops_the_loop),
         cmocka_unit_test(test_signal_under_slow_flood_is_seen_after_one_batch),
+        cmocka_unit_test(test_no_frame_after_unic_shutdown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
