@@ -72,7 +72,8 @@ struct inet *unic_inet(void);
 struct timer_queue *unic_timers(void);
 uint64_t unic_now(void);
 
-/* Ask the loop to end with (status) after the current callback returns. */
+/* Ask the loop to end with (status) after the current callback returns; no frame reaches the
+ * stack after that (the rest of a receive batch stays unread). */
 void unic_shutdown(int status);
 
 const struct unic_config *unic_config(void);

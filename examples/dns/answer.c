@@ -162,10 +162,29 @@ static void node_owner(const struct dns_zone *z, uint32_t node, struct dns_name 
         out->len = 0;
 }
 
-/* Additional section processing (RFC 1035 3.3.9, 3.3.11): addresses of the NS or MX targets
- * of (node) that the zone holds. Stops quietly when the additional section is full. */
+/* One RRset into the additional section whole, or nothing of it (RFC 2181 9: a partial
+ * RRset would be taken for the whole set). False when it did not fit. */
+static bool emit_additional_rrset(struct reply *r, const struct dns_zone *z, uint32_t node,
+                                  uint16_t type, const struct dns_name *owner)
+{
+    size_t len = r->e.len;
+    unsigned nnames = r->e.nnames;
+    uint16_t arcount = r->hdr.arcount;
+    if (emit_rrset(r, z, node, type, owner, ADDITIONAL) >= 0)
+        return true;
+    r->e.len = len;
+    r->e.nnames = nnames;
+    r->hdr.arcount = arcount;
+    return false;
+}
+
+/* Additional section processing (RFC 1035 3.3.9, 3.3.11): the A and AAAA RRsets of the NS or
+ * MX targets of (node) that the zone holds, each whole or left out. One that does not fit is
+ * left out quietly (RFC 2181 9), unless it is glue a referral needs: an address of a name
+ * server inside the delegated zone (in-domain glue, below (cut); NULL outside referrals), whose
+ * absence sets TC (RFC 9471 3). */
 static void add_target_addresses(struct reply *r, const struct dns_zone *z, uint32_t node,
-                                 uint16_t type)
+                                 uint16_t type, const struct dns_name *cut)
 {
     for (uint32_t i = zone_node_at(z, node)->first_rr; i != ZONE_NONE; i = zone_rr_at(z, i)->next) {
         const struct zone_rr *zr = zone_rr_at(z, i);
@@ -179,9 +198,12 @@ static void add_target_addresses(struct reply *r, const struct dns_zone *z, uint
         uint32_t t = zone_find(z, &target);
         if (t == ZONE_NONE)
             continue;
-        if (emit_rrset(r, z, t, DNS_TYPE_A, &target, ADDITIONAL) < 0 ||
-            emit_rrset(r, z, t, DNS_TYPE_AAAA, &target, ADDITIONAL) < 0)
+        bool fit = emit_additional_rrset(r, z, t, DNS_TYPE_A, &target);
+        fit = emit_additional_rrset(r, z, t, DNS_TYPE_AAAA, &target) && fit;
+        if (!fit && cut && dns_name_is_subdomain(&target, cut)) {
+            r->truncated = true;
             return;
+        }
     }
 }
 
@@ -217,8 +239,11 @@ static unsigned referral(struct reply *r, const struct dns_zone *z, uint32_t cut
     node_owner(z, cut, &owner);
     if (first)
         r->hdr.flags &= (uint16_t)~DNS_FLAG_AA; /* the child zone is authoritative, not us */
-    if (emit_rrset(r, z, cut, DNS_TYPE_NS, &owner, AUTHORITY) >= 0)
-        add_target_addresses(r, z, cut, DNS_TYPE_NS);
+    if (emit_rrset(r, z, cut, DNS_TYPE_NS, &owner, AUTHORITY) >= 0) {
+        struct dns_name child = owner;
+        dns_name_lower(&child);
+        add_target_addresses(r, z, cut, DNS_TYPE_NS, &child);
+    }
     st->referral++;
     return DNS_RCODE_NOERROR;
 }
@@ -246,7 +271,7 @@ static unsigned answer_node(struct reply *r, const struct dns_zone *z, uint32_t 
 {
     int n = emit_rrset(r, z, node, qtype, owner, ANSWER);
     if (n > 0 && (qtype == DNS_TYPE_MX || qtype == DNS_TYPE_NS))
-        add_target_addresses(r, z, node, qtype);
+        add_target_addresses(r, z, node, qtype, NULL);
     if (n == 0) {
         add_soa_authority(r, z);
         st->nodata++;

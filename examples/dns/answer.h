@@ -10,6 +10,9 @@
  * outside the zone REFUSED, a malformed query FORMERR, an opcode other than QUERY NOTIMP, an
  * EDNS version other than 0 BADVERS. An answer larger than the client accepts (512 bytes
  * without EDNS, else its advertised size up to DNS_ANSWER_EDNS_MAX) is sent empty with TC.
+ * The additional section takes each RRset whole or leaves it out (RFC 2181 9), without TC,
+ * except a referral's in-domain glue: when that does not fit the answer goes out empty with TC
+ * (RFC 9471 3).
  */
 #ifndef DNS_ANSWER_H
 #define DNS_ANSWER_H

@@ -86,7 +86,9 @@ _Noreturn void plat_exit(int status);
  * or room to send (spurious bits are allowed, missed ones are not). PLAT_WAIT_SHUTDOWN is set
  * once a shutdown was requested (SIGINT/SIGTERM on hosted). PLAT_WAIT_STATS is set once per
  * request to print the counters (SIGUSR1 on hosted); a request also ends the wait. Never
- * busy-waits. */
+ * busy-waits. A deadline that has already passed makes it a poll: it does not block, but still
+ * looks at the devices, the signals and the shutdown request (the core polls so under a flood
+ * that never runs dry). */
 #define PLAT_WAIT_SHUTDOWN (1ull << 63)
 #define PLAT_WAIT_STATS (1ull << 62)
 uint64_t plat_wait(uint64_t deadline_ns);

@@ -102,11 +102,17 @@ int arp_request(struct inet *inet, uint32_t ip, uint32_t spa)
     return arp_send(inet, ARP_OP_REQUEST, eth_broadcast, zero, spa, ip);
 }
 
-void arp_announce(struct inet *inet)
+/* An ARP announcement (RFC 5227 2.3): a request whose sender and target are our address. */
+static void arp_send_announcement(struct inet *inet)
 {
     static const uint8_t zero[6];
-    inet->arp.stats.tx_gratuitous++;
     arp_send(inet, ARP_OP_REQUEST, eth_broadcast, zero, inet->addr, inet->addr);
+}
+
+void arp_announce(struct inet *inet)
+{
+    inet->arp.stats.tx_gratuitous++;
+    arp_send_announcement(inet);
 }
 
 static void arp_rearm(struct inet *inet)
@@ -216,6 +222,32 @@ static void arp_check_probe(struct inet *inet, const struct arp_pkt *a)
     c->probe_conflict = true;
 }
 
+/* RFC 5227 2.4: another host (sha) claims our address. Defend it with one announcement at
+ * most once per DEFEND_INTERVAL, and keep it (see arp.h). */
+static void arp_defend(struct inet *inet, const uint8_t sha[6])
+{
+    struct arp_cache *c = &inet->arp;
+    uint64_t now = inet_now(inet);
+    char ip[16];
+    c->stats.conflicts++;
+    if (c->defended_at && now - c->defended_at < ARP_DEFEND_INTERVAL_NS) {
+        c->stats.defend_suppressed++;
+        if (!c->suppress_logged)
+            log_warn("arp: %s claimed again by %02x:%02x:%02x:%02x:%02x:%02x within %llu s: "
+                     "not defended again yet, the address is kept",
+                     ip4_ntoa(inet->addr, ip), sha[0], sha[1], sha[2], sha[3], sha[4], sha[5],
+                     (unsigned long long)(ARP_DEFEND_INTERVAL_NS / NSEC_PER_SEC));
+        c->suppress_logged = true;
+        return;
+    }
+    log_warn("arp: %s claimed by %02x:%02x:%02x:%02x:%02x:%02x: defending it",
+             ip4_ntoa(inet->addr, ip), sha[0], sha[1], sha[2], sha[3], sha[4], sha[5]);
+    c->defended_at = now ? now : 1;
+    c->suppress_logged = false;
+    c->stats.tx_defends++;
+    arp_send_announcement(inet);
+}
+
 void arp_input(struct inet *inet, struct netbuf *nb)
 {
     struct arp_cache *c = &inet->arp;
@@ -234,9 +266,9 @@ void arp_input(struct inet *inet, struct netbuf *nb)
         c->stats.rx_requests++;
     else if (a.op == ARP_OP_REPLY)
         c->stats.rx_replies++;
-    if (inet->addr && a.spa == inet->addr) {
-        log_warn("arp: another host claims our address");
-        return;
+    if (inet->addr && a.spa == inet->addr && memcmp(a.sha, inet->mac, 6)) {
+        arp_defend(inet, a.sha);
+        return; /* a conflicting claim teaches nothing: no cache entry, no reply */
     }
     if (e) {
         arp_learn(inet, e, a.spa, a.sha); /* RFC 826 merge: refresh what we know */

@@ -6,6 +6,9 @@
  *   retry the transmit backlog -> run due timers -> plat_wait(next deadline) -> retry the
  *   backlog -> drain each ready NIC into the stack (bounded batch) -> module flush hooks -> again.
  * No periodic tick: when nothing is armed, plat_wait() gets no deadline and the process sleeps.
+ * After a full batch the NIC is read again without sleeping; a flood that never lets the NIC run
+ * dry still gets a non-blocking plat_wait() every few batches (loop_consult_platform), so a
+ * signal stops the service within a few batches.
  *
  * Transmit backlog: when the device queue is full (plat_net_send -EAGAIN: the virtio ring during
  * a burst, a TAP whose socket buffer is full), frames wait in a bounded FIFO instead of being
@@ -34,11 +37,15 @@
 #define LOOP_LARGE_BUDGET (4u << 20)
 #define LOOP_RX_BATCH 128
 #define LOOP_TX_BACKLOG 128 /* frames; about two virtio rings' worth, 1/16 of the pool */
+/* Under sustained receive the platform is still asked (without sleeping) after this many full
+ * batches, or after one batch once this much time has passed since it was last asked. */
+#define LOOP_CONSULT_BATCHES 4
+#define LOOP_CONSULT_NS (10 * 1000000ull)
 
 /* clang-format does not settle on one layout for X-macro lists. */
 /* clang-format off */
 #define LOOP_STATS(X)                                                                              \
-    X(iterations) X(waits)                                                                         \
+    X(iterations) X(waits) X(polls)                                                                \
     X(rx_frames) X(rx_large) X(rx_no_buffer) X(rx_too_long) X(rx_bad_offload) X(rx_errors)         \
     X(tx_frames) X(tx_tso_frames) X(tx_errors) X(tx_too_long)                                      \
     X(tx_backlogged) X(tx_backlog_drops) X(tx_backlog_peak)
@@ -59,6 +66,8 @@ struct unic_os {
     struct netbuf *rx_spare; /* large-frame NICs: the buffer the next frame goes in */
     struct netbuf *tx_backlog[LOOP_TX_BACKLOG]; /* FIFO of frames the device refused */
     unsigned tx_backlog_head, tx_backlog_len;
+    unsigned full_batches; /* full receive batches since the platform was last asked */
+    uint64_t last_consult; /* when it was last asked (plat_wait returned)            */
     bool stop;
     int status;
     struct loop_stats stats;
@@ -260,10 +269,11 @@ static int loop_recv_large(unsigned nic, struct netbuf **out)
     return 0;
 }
 
-/* Deliver up to LOOP_RX_BATCH frames of (nic); true if it may have more. */
+/* Deliver up to LOOP_RX_BATCH frames of (nic); true if it may have more. Stops at once when
+ * the service called unic_shutdown(): it has closed its sockets and gets no more frames. */
 static bool loop_drain(unsigned nic)
 {
-    for (unsigned i = 0; i < LOOP_RX_BATCH; i++) {
+    for (unsigned i = 0; i < LOOP_RX_BATCH && !os.stop; i++) {
         struct netbuf *nb = NULL;
         int r = os.rx_max_frame ? loop_recv_large(nic, &nb) : loop_recv_pool(nic, &nb);
         if (r == -EAGAIN)
@@ -286,9 +296,34 @@ static void loop_flush_modules(void)
 
 static void loop_print_all_stats(void);
 
+/* The ready set for this iteration. After a full batch (more) the NIC is read again without
+ * sleeping, but a NIC that never runs dry must not keep the platform waiting: every
+ * LOOP_CONSULT_BATCHES batches, or after LOOP_CONSULT_NS, plat_wait is called with a deadline
+ * already past (a poll that does not block), so signals, the shutdown request and the other
+ * devices are seen within a few batches. Otherwise: sleep until the next timer. */
+static uint64_t loop_consult_platform(bool more)
+{
+    uint64_t ready;
+    if (more) {
+        os.full_batches++;
+        if (os.full_batches < LOOP_CONSULT_BATCHES &&
+            plat_clock_monotonic() - os.last_consult < LOOP_CONSULT_NS)
+            return 1ull << os.nic;
+        os.stats.polls++;
+        ready = plat_wait(0) | 1ull << os.nic;
+    } else {
+        os.stats.waits++;
+        ready = plat_wait(timer_queue_next(&os.timers));
+    }
+    os.full_batches = 0;
+    os.last_consult = plat_clock_monotonic();
+    return ready;
+}
+
 static void loop_run(void)
 {
     bool more = false;
+    os.last_consult = plat_clock_monotonic();
     while (!os.stop) {
         os.stats.iterations++;
         loop_tx_backlog_flush();
@@ -296,13 +331,7 @@ static void loop_run(void)
         loop_flush_modules();
         if (os.stop)
             break;
-        uint64_t ready;
-        if (more) {
-            ready = 1ull << os.nic; /* a full batch was read: poll again without sleeping */
-        } else {
-            os.stats.waits++;
-            ready = plat_wait(timer_queue_next(&os.timers));
-        }
+        uint64_t ready = loop_consult_platform(more);
         if (ready & PLAT_WAIT_SHUTDOWN)
             break;
         if (ready & PLAT_WAIT_STATS)

@@ -2,7 +2,8 @@
  * A deterministic platform for unit tests and fuzz harnesses: a virtual clock the test sets
  * (fake_clock_set), reproducible "random" bytes, console on stderr (or captured), and no NICs
  * unless a test enables the fake NIC 0 (fake_net_enable), whose sends are logged and may be
- * refused with -EAGAIN for a while (fake_net_tx_full_until).
+ * refused with -EAGAIN for a while (fake_net_tx_full_until), and which may be flooded with
+ * frames that never run dry (fake_net_rx_flood).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,6 +39,15 @@ static struct {
         uint8_t data[PLAT_NET_MAX_FRAME];
     } frames[FAKE_RX_MAX];
 } fake_rx;
+
+static struct {
+    uint64_t left, ns_per_frame, delivered;
+    size_t len;
+    uint8_t frame[PLAT_NET_MAX_FRAME];
+    uint64_t shutdown_after; /* flood frames before the shutdown request; 0: none */
+    uint64_t shutdown_at;    /* the clock when it came; 0: not yet                */
+    uint64_t wait_calls, wait_polls;
+} fake_flood;
 
 void fake_clock_set(uint64_t now)
 {
@@ -81,6 +91,64 @@ void fake_net_enable(const uint8_t mac[6])
     memcpy(fake_nic.mac, mac, 6);
     fake_rx.max_frame = 0;
     fake_rx.head = fake_rx.count = 0;
+    memset(&fake_flood, 0, sizeof(fake_flood));
+}
+
+void fake_net_rx_flood(const void *frame, size_t len, uint64_t count, uint64_t ns_per_frame)
+{
+    if (len > sizeof(fake_flood.frame))
+        len = sizeof(fake_flood.frame);
+    memcpy(fake_flood.frame, frame, len);
+    fake_flood.len = len;
+    fake_flood.left = count;
+    fake_flood.ns_per_frame = ns_per_frame;
+    fake_flood.delivered = 0;
+}
+
+uint64_t fake_net_rx_flood_left(void)
+{
+    return fake_flood.left;
+}
+
+void fake_shutdown_after_rx(uint64_t frames)
+{
+    fake_flood.shutdown_after = frames;
+    fake_flood.shutdown_at = 0;
+}
+
+uint64_t fake_shutdown_requested_at(void)
+{
+    return fake_flood.shutdown_at;
+}
+
+uint64_t fake_wait_calls(void)
+{
+    return fake_flood.wait_calls;
+}
+
+uint64_t fake_wait_polls(void)
+{
+    return fake_flood.wait_polls;
+}
+
+/* The next flood frame into (buf); false when the flood is over. */
+static bool fake_flood_recv(void *buf, size_t cap, size_t *len, int *r)
+{
+    if (!fake_flood.left)
+        return false;
+    fake_flood.left--;
+    fake_flood.delivered++;
+    fake_clock_set(fake_now + fake_flood.ns_per_frame);
+    if (fake_flood.delivered == fake_flood.shutdown_after)
+        fake_flood.shutdown_at = fake_now;
+    *r = 0;
+    if (fake_flood.len > cap) {
+        *r = -90; /* -EMSGSIZE */
+        return true;
+    }
+    memcpy(buf, fake_flood.frame, fake_flood.len);
+    *len = fake_flood.len;
+    return true;
 }
 
 int fake_net_rx_push(const void *frame, size_t len, int error)
@@ -188,7 +256,12 @@ uint64_t plat_wait(uint64_t deadline_ns)
         fake_stats_pending = false;
         return PLAT_WAIT_STATS;
     }
-    if (fake_nic.enabled && fake_rx.count)
+    fake_flood.wait_calls++;
+    if (deadline_ns <= fake_now)
+        fake_flood.wait_polls++;
+    if (fake_flood.shutdown_at)
+        return PLAT_WAIT_SHUTDOWN | (fake_nic.enabled ? 1 : 0);
+    if (fake_nic.enabled && (fake_rx.count || fake_flood.left))
         return 1;
     if (fake_nic.enabled && fake_nic.refused_since_wait && fake_nic.tx_full_until <= deadline_ns) {
         fake_nic.refused_since_wait = false;
@@ -242,8 +315,11 @@ int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat
 
 int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len)
 {
-    if (!fake_nic.enabled || nic != 0 || fake_rx.count == 0)
+    if (!fake_nic.enabled || nic != 0)
         return -11; /* -EAGAIN */
+    int r;
+    if (fake_rx.count == 0)
+        return fake_flood_recv(buf, cap, len, &r) ? r : -11;
     unsigned i = fake_rx.head;
     fake_rx.head = (fake_rx.head + 1) % FAKE_RX_MAX;
     fake_rx.count--;

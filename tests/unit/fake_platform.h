@@ -43,6 +43,21 @@ uint64_t fake_net_refused(void); /* sends answered -EAGAIN */
  * the NIC's bit at once while frames are queued. Returns 0, or -1 when the queue is full. */
 #define FAKE_RX_MAX 8
 int fake_net_rx_push(const void *frame, size_t len, int error);
+/* A NIC that never runs dry: once the queued frames are read, plat_net_recv delivers (frame)
+ * again and again, (count) times in all (a bound, so a loop that never lets go still ends), and
+ * each delivery advances the clock by (ns_per_frame), the time a service spends on a frame.
+ * plat_wait reports the NIC at once while any are left. fake_net_enable clears it. */
+void fake_net_rx_flood(const void *frame, size_t len, uint64_t count, uint64_t ns_per_frame);
+uint64_t fake_net_rx_flood_left(void);
+/* The platform's own shutdown request (hosted: SIGINT/SIGTERM) arrives once (frames) flood
+ * frames were delivered (0: never); every plat_wait reports it from then on, a poll (past
+ * deadline) included. fake_shutdown_requested_at() is the clock then (0 before). */
+void fake_shutdown_after_rx(uint64_t frames);
+uint64_t fake_shutdown_requested_at(void);
+/* plat_wait calls since fake_net_enable, and those of them with a deadline already past. */
+uint64_t fake_wait_calls(void);
+uint64_t fake_wait_polls(void);
+
 /* plat_net_info's rx_max_frame (0 by default: wire-sized frames). */
 void fake_net_rx_max_frame(uint32_t max);
 /* plat_net_info's tx_tso_max (0 after fake_net_enable: no TSO, super-packets -EINVAL). */

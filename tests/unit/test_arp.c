@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "frames.h"
@@ -208,6 +209,55 @@ static void test_probe_detects_conflicts(void **state)
     arp_probe_stop(b);
 }
 
+/* B's ARP announcements (request, sender = target = its address, from its MAC) on the wire. */
+static int announcements;
+static bool count_announcements(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    struct arp_pkt a;
+    if (from == SIDE_B && nb->len >= 14 + 28 && nb->data[12] == 0x08 && nb->data[13] == 0x06 &&
+        arp_parse(nb->data + 14, nb->len - 14, &a) == 0 && a.op == ARP_OP_REQUEST &&
+        a.spa == 0x0a000002 && a.tpa == 0x0a000002 && !memcmp(a.sha, harness_b(h)->mac, 6))
+        announcements++;
+    return true;
+}
+
+/* RFC 5227 2.4: another host claims B's address (a gratuitous ARP from another MAC). B defends
+ * with one announcement, at most once per DEFEND_INTERVAL (10 s), counts every conflict, and
+ * keeps the address (2.4 (c)). Before: a warning only, 0 announcements, nothing counted. */
+static void test_conflict_defended_once_per_interval(void **state)
+{
+    struct harness *h = *state;
+    struct inet *b = harness_b(h);
+    uint8_t f[64] = {0};
+    uint8_t mac[6];
+    h->tap = count_announcements;
+    announcements = 0;
+    harness_inject(h, SIDE_B, f, arp_frame(f, ARP_OP_REQUEST, 0x0a000002, 0x0a000002));
+    harness_run(h, 2 * NSEC_PER_SEC);
+    assert_int_equal(announcements, 1);
+    assert_int_equal(inet_stat(b, "arp.conflicts"), 1);
+    assert_int_equal(inet_stat(b, "arp.tx_defends"), 1);
+    assert_false(arp_lookup(b, 0x0a000002, mac)); /* the claim taught B nothing */
+    /* A reply claiming it 2 s later: counted, not defended again within the interval. */
+    harness_inject(h, SIDE_B, f, arp_frame(f, ARP_OP_REPLY, 0x0a000002, 0x0a000001));
+    harness_run(h, 2 * NSEC_PER_SEC);
+    assert_int_equal(announcements, 1);
+    assert_int_equal(inet_stat(b, "arp.conflicts"), 2);
+    assert_int_equal(inet_stat(b, "arp.defend_suppressed"), 1);
+    assert_int_equal(b->addr, 0x0a000002u); /* the address is kept */
+    assert_int_equal(icmp_send_echo(harness_a(h), 0x0a000002, 1, 1, NULL, 8), 0);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(replies, 1);
+    /* Past DEFEND_INTERVAL since the defence: the next conflict is defended again. */
+    harness_run(h, 6 * NSEC_PER_SEC);
+    harness_inject(h, SIDE_B, f, arp_frame(f, ARP_OP_REQUEST, 0x0a000002, 0x0a000002));
+    harness_run(h, NSEC_PER_SEC);
+    assert_int_equal(announcements, 2);
+    assert_int_equal(inet_stat(b, "arp.tx_defends"), 2);
+    assert_int_equal(inet_stat(b, "arp.conflicts"), 3);
+    h->tap = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +272,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed_arp_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_cache_evicts_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_detects_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_defended_once_per_interval, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

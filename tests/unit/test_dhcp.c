@@ -385,6 +385,49 @@ static void test_wire_options(void **state)
     assert_int_equal(dhcp_mask_prefix(0xff00ff00u), -1);
 }
 
+/* RFC 3396 7: every instance of an option is joined, options field first, then `file`, then
+ * `sname`, before the value is read. Before: option 6 sent as [8.8.8.8] then [8.8.4.4] left
+ * one DNS server, and a mask split 2 + 2 made the whole message WIRE_EOPTION. */
+static void test_wire_concatenates_split_options(void **state)
+{
+    (void)state;
+    uint8_t buf[DHCP_MAX_LEN];
+    struct dhcp_msg m;
+    const uint8_t dns[] = {53, 1, DHCP_ACK, 6, 4, 8, 8, 8, 8, 6, 4, 8, 8, 4, 4, 255};
+    assert_int_equal(dhcp_parse(buf, build(buf, dns, sizeof(dns)), &m), WIRE_OK);
+    assert_int_equal(m.dns_count, 2);
+    assert_int_equal(m.dns[0], 0x08080808u);
+    assert_int_equal(m.dns[1], 0x08080404u);
+    const uint8_t mask[] = {53, 1, DHCP_OFFER, 1, 2, 255, 255, 3, 4, 10, 0, 0, 1, 1, 2, 255, 0};
+    assert_int_equal(dhcp_parse(buf, build(buf, mask, sizeof(mask)), &m), WIRE_OK);
+    assert_int_equal(m.subnet_mask, 0xffffff00u);
+    assert_int_equal(m.router, SERVER);
+    const uint8_t zero_then_four[] = {53, 1, DHCP_ACK, 51, 0, 51, 4, 0, 0, 0x0e, 0x10};
+    assert_int_equal(dhcp_parse(buf, build(buf, zero_then_four, sizeof(zero_then_four)), &m),
+                     WIRE_OK);
+    assert_int_equal(m.lease_time, 3600);
+    /* The order of the areas: DNS 1.1.1.1 in options, 2.2.2.2 in file, 3.3.3.3 in sname; the
+     * mask split across options (2 bytes) and file (2 bytes); sname's END stops only sname. */
+    const uint8_t spread[] = {53, 1, DHCP_ACK, 52, 1, 3, 6, 4, 1, 1, 1, 1, 1, 2, 255, 255, 255};
+    build(buf, spread, sizeof(spread));
+    memcpy(buf + 108, (const uint8_t[]){6, 4, 2, 2, 2, 2, 1, 2, 255, 0, 255}, 11);
+    memcpy(buf + 44, (const uint8_t[]){6, 4, 3, 3, 3, 3, 255}, 7);
+    assert_int_equal(dhcp_parse(buf, 240 + sizeof(spread), &m), WIRE_OK);
+    assert_int_equal(m.dns_count, 3);
+    assert_int_equal(m.dns[0], 0x01010101u);
+    assert_int_equal(m.dns[1], 0x02020202u);
+    assert_int_equal(m.dns[2], 0x03030303u);
+    assert_int_equal(m.subnet_mask, 0xffffff00u);
+    /* Joined lengths are still checked: a mask of 2 + 3 bytes, DNS of 4 + 2 bytes. */
+    const uint8_t mask5[] = {53, 1, DHCP_OFFER, 1, 2, 255, 255, 1, 3, 255, 0, 0, 255};
+    assert_int_equal(dhcp_parse(buf, build(buf, mask5, sizeof(mask5)), &m), WIRE_EOPTION);
+    const uint8_t dns6[] = {53, 1, DHCP_OFFER, 6, 4, 1, 1, 1, 1, 6, 2, 2, 2, 255};
+    assert_int_equal(dhcp_parse(buf, build(buf, dns6, sizeof(dns6)), &m), WIRE_EOPTION);
+    /* A message type given twice is one 2-byte option: malformed. */
+    const uint8_t type2[] = {53, 1, DHCP_OFFER, 53, 1, DHCP_OFFER, 255};
+    assert_int_equal(dhcp_parse(buf, build(buf, type2, sizeof(type2)), &m), WIRE_EOPTION);
+}
+
 /* ---- the client ---- */
 
 static void test_acquires_lease(void **state)
@@ -746,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_wire_round_trip),
         cmocka_unit_test(test_wire_rejects_malformed),
         cmocka_unit_test(test_wire_options),
+        cmocka_unit_test(test_wire_concatenates_split_options),
         cmocka_unit_test_setup_teardown(test_acquires_lease, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_declines_and_rediscovers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simultaneous_probe_declines, setup, teardown),

@@ -452,6 +452,63 @@ static void test_truncation(void **state)
     zone_destroy(&f.zone);
 }
 
+/* Count the records of (type) in section (from .. from + n) of (p). */
+static unsigned count_type(const struct parsed *p, unsigned from, unsigned n, uint16_t type)
+{
+    unsigned c = 0;
+    for (unsigned i = from; i < from + n; i++)
+        c += p->rr[i].type == type;
+    return c;
+}
+
+/* RFC 2181 9: an RRset that does not fit the additional section is left out whole, and TC is
+ * not set for it; RFC 9471 3: a referral whose in-domain glue does not fit sets TC. An MX target
+ * with 40 A records and one AAAA, a delegation whose name server (in the child) has 40 glue
+ * A records, and one whose name server lives elsewhere in the zone (not required glue). Before:
+ * 28 of 40 A records, TC clear, in both the MX answer and the referral. */
+static void test_additional_rrsets_whole_or_tc(void **state)
+{
+    (void)state;
+    static char text[8192];
+    snprintf(text, sizeof(text),
+             "$ORIGIN big.\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n"
+             "@ MX 10 mail\nmail AAAA 2001:db8::1\nsub NS ns.sub\n"
+             "side NS host\n");
+    for (int i = 1; i <= 40; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text),
+                 "mail A 192.0.2.%d\nns.sub A 198.51.100.%d\nhost A 203.0.113.%d\n", i, i, i);
+    struct fixture f;
+    memset(&f, 0, sizeof(f));
+    zone_init(&f.zone, test_key, 1 << 20);
+    char err[200];
+    assert_int_equal(zonefile_load(&f.zone, text, strlen(text), NULL, err, sizeof(err)), 0);
+    assert_int_equal(zone_finalize(&f.zone, NULL), 0);
+    struct parsed p;
+
+    ask(&f, "big.", DNS_TYPE_MX, 0, &p); /* 40 A records need 640 bytes: not in 512 */
+    assert_false(p.h.flags & DNS_FLAG_TC);
+    assert_int_equal(p.h.ancount, 1);
+    assert_int_equal(count_type(&p, 1, p.h.arcount, DNS_TYPE_A), 0);
+    assert_int_equal(count_type(&p, 1, p.h.arcount, DNS_TYPE_AAAA), 1); /* a set that fits */
+    ask(&f, "big.", DNS_TYPE_MX, 4096, &p);
+    assert_false(p.h.flags & DNS_FLAG_TC);
+    assert_int_equal(count_type(&p, 1, p.h.arcount, DNS_TYPE_A), 40);
+
+    ask(&f, "www.sub.big.", DNS_TYPE_A, 0, &p); /* in-domain glue omitted: TC */
+    assert_true(p.h.flags & DNS_FLAG_TC);
+    assert_int_equal(p.h.ancount + p.h.nscount + p.h.arcount, 0);
+    ask(&f, "www.sub.big.", DNS_TYPE_A, 4096, &p);
+    assert_false(p.h.flags & DNS_FLAG_TC);
+    assert_int_equal(p.h.nscount, 1);
+    assert_int_equal(count_type(&p, 1, p.h.arcount, DNS_TYPE_A), 40);
+
+    ask(&f, "www.side.big.", DNS_TYPE_A, 0, &p); /* glue not required: left out, no TC */
+    assert_false(p.h.flags & DNS_FLAG_TC);
+    assert_int_equal(p.h.nscount, 1);
+    assert_int_equal(count_type(&p, 1, p.h.arcount, DNS_TYPE_A), 0);
+    zone_destroy(&f.zone);
+}
+
 /* --- Zone file errors and parsers ----------------------------------------------------------- */
 
 static int load_text(const char *text, char *err, size_t errlen)
@@ -666,6 +723,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cname_chains, setup_file_zone, teardown),
         cmocka_unit_test_setup_teardown(test_referral, setup_file_zone, teardown),
         cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_additional_rrsets_whole_or_tc),
         cmocka_unit_test(test_zone_file_errors),
         cmocka_unit_test(test_presentation_parsers),
         cmocka_unit_test(test_service_args),

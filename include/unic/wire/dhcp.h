@@ -1,8 +1,9 @@
 /*
  * DHCP messages (RFC 2131) and the options a client and a test server need (RFC 2132): the
  * BOOTP fixed part, the magic cookie, then options. The parser also reads options moved into
- * the file/sname fields by option 52 (overload). Addresses are host order; a zero address,
- * time or type means "absent" (none of them is meaningful as zero).
+ * the file/sname fields by option 52 (overload), and joins every instance of an option, in the
+ * order options field, file, sname, before reading it (RFC 3396 7). Addresses are host order; a
+ * zero address, time or type means "absent" (none of them is meaningful as zero).
  */
 #ifndef UNIC_WIRE_DHCP_H
 #define UNIC_WIRE_DHCP_H
@@ -74,9 +75,9 @@ struct dhcp_msg {
 };
 
 /* Parse a whole message. WIRE_ETRUNCATED below DHCP_MIN_LEN, WIRE_EVERSION without the magic
- * cookie, WIRE_EOPTION when an option runs past the end or has a wrong length for its kind
- * (each known option has a fixed length or a multiple of 4), WIRE_EMALFORMED without a
- * message type or with a hlen over 16. Unknown options are skipped. */
+ * cookie, WIRE_EOPTION when an option runs past the end or its joined instances have a wrong
+ * length for its kind (each known option has a fixed length or a multiple of 4), WIRE_EMALFORMED
+ * without a message type or with a hlen over 16. Unknown options are skipped. */
 int dhcp_parse(const uint8_t *p, size_t len, struct dhcp_msg *out);
 
 /* Write (m) with its non-zero options, padded with zeros to DHCP_BOOTP_MIN_LEN. Returns the

@@ -10,6 +10,14 @@
  * arp_probe_start(ip) -> arp_probe_send() a few times (the caller keeps the time) ->
  * arp_probe_conflict() -> arp_probe_stop(). Meanwhile arp_input marks a conflict when another
  * host sends any ARP packet from that address, or probes for it too.
+ *
+ * Address defence (RFC 5227 2.4): an ARP packet whose sender is our address but not our MAC is
+ * a conflict (counted: conflicts). The stack defends with one ARP announcement (tx_defends), at
+ * most once per ARP_DEFEND_INTERVAL_NS; a conflict within the interval is counted
+ * (defend_suppressed) and logged once per interval. The address is kept (2.4 (c), "defend
+ * indefinitely"): a service's address is its identity, configured by --ip or leased by DHCP,
+ * and giving it up on another host's word would let any host on the link take the service
+ * down; the counters and the log tell the operator about the conflict.
  */
 #ifndef UNIC_ARP_H
 #define UNIC_ARP_H
@@ -29,6 +37,7 @@ struct inet;
 #define ARP_ENTRY_TTL_NS (300 * NSEC_PER_SEC)
 #define ARP_RETRY_NS (1 * NSEC_PER_SEC)
 #define ARP_MAX_TRIES 3
+#define ARP_DEFEND_INTERVAL_NS (10 * NSEC_PER_SEC) /* RFC 5227 DEFEND_INTERVAL */
 
 enum arp_state { ARP_FREE = 0, ARP_PENDING, ARP_RESOLVED };
 
@@ -48,7 +57,8 @@ struct arp_entry {
     X(rx)                                                                                          \
     X(rx_malformed) X(rx_requests) X(rx_replies) X(rx_not_for_us) X(tx_requests) X(tx_replies)     \
         X(tx_gratuitous) X(resolved) X(expired) X(evicted) X(unresolved) X(queue_full)             \
-            X(queue_dropped) X(no_buffer) X(tx_probes) X(probe_conflicts)
+            X(queue_dropped) X(no_buffer) X(tx_probes) X(probe_conflicts) X(conflicts)     \
+                X(tx_defends) X(defend_suppressed)
 /* clang-format on */
 struct arp_stats {
     ARP_STATS(STATS_FIELD)
@@ -59,8 +69,10 @@ struct arp_cache {
     unsigned queued_total;
     struct timer timer;
     struct arp_stats stats;
-    uint32_t probe_ip;   /* address being probed for conflicts; 0: none */
-    bool probe_conflict; /* another host claimed probe_ip since arp_probe_start() */
+    uint32_t probe_ip;    /* address being probed for conflicts; 0: none */
+    bool probe_conflict;  /* another host claimed probe_ip since arp_probe_start() */
+    uint64_t defended_at; /* when our address was last defended; 0: never         */
+    bool suppress_logged; /* an undefended conflict was logged since defended_at  */
 };
 
 void arp_init(struct inet *inet);

@@ -1,9 +1,12 @@
 /*
  * DHCP message parse/emit (RFC 2131, options RFC 2132). Order of option areas on input, as
  * RFC 2131 4.1 says: the options field, then `file`, then `sname` when option 52 overloads them.
+ * Every instance of an option in those areas is joined, in that order, before its value is
+ * read (RFC 3396 7): a server may split a long option, or any option, into several.
  */
 #include "unic/wire/dhcp.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "unic/wire/bytes.h"
@@ -15,8 +18,9 @@
 #define DHCP_FILE_LEN 128
 #define DHCP_OVERLOAD_FILE 1
 #define DHCP_OVERLOAD_SNAME 2
+#define DHCP_JOIN_KEEP 64 /* bytes of a joined option kept: more than any reader looks at */
 
-static int dhcp_opt_addr(const uint8_t *v, uint8_t len, uint32_t *out)
+static int dhcp_opt_addr(const uint8_t *v, size_t len, uint32_t *out)
 {
     if (len != 4)
         return WIRE_EOPTION;
@@ -25,19 +29,19 @@ static int dhcp_opt_addr(const uint8_t *v, uint8_t len, uint32_t *out)
 }
 
 /* A list of addresses: a non-empty multiple of 4; keeps the first (max) of them. */
-static int dhcp_opt_addrs(const uint8_t *v, uint8_t len, uint32_t *out, uint8_t max, uint8_t *count)
+static int dhcp_opt_addrs(const uint8_t *v, size_t len, uint32_t *out, uint8_t max, uint8_t *count)
 {
     if (len == 0 || len % 4)
         return WIRE_EOPTION;
     uint8_t n = 0;
-    for (uint8_t i = 0; i < len / 4 && n < max; i++)
+    for (size_t i = 0; i < len / 4 && n < max; i++)
         out[n++] = rd32(v + 4 * i);
     if (count)
         *count = n;
     return WIRE_OK;
 }
 
-static int dhcp_opt_byte(const uint8_t *v, uint8_t len, uint8_t *out)
+static int dhcp_opt_byte(const uint8_t *v, size_t len, uint8_t *out)
 {
     if (len != 1)
         return WIRE_EOPTION;
@@ -45,16 +49,16 @@ static int dhcp_opt_byte(const uint8_t *v, uint8_t len, uint8_t *out)
     return WIRE_OK;
 }
 
-static int dhcp_opt_params(const uint8_t *v, uint8_t len, struct dhcp_msg *m)
+static int dhcp_opt_params(const uint8_t *v, size_t len, struct dhcp_msg *m)
 {
     if (len == 0)
         return WIRE_EOPTION;
-    m->param_count = len < DHCP_MAX_PARAMS ? len : DHCP_MAX_PARAMS;
+    m->param_count = (uint8_t)(len < DHCP_MAX_PARAMS ? len : DHCP_MAX_PARAMS);
     memcpy(m->params, v, m->param_count);
     return WIRE_OK;
 }
 
-static int dhcp_opt_max_size(const uint8_t *v, uint8_t len, struct dhcp_msg *m)
+static int dhcp_opt_max_size(const uint8_t *v, size_t len, struct dhcp_msg *m)
 {
     if (len != 2)
         return WIRE_EOPTION;
@@ -63,7 +67,7 @@ static int dhcp_opt_max_size(const uint8_t *v, uint8_t len, struct dhcp_msg *m)
     return WIRE_OK;
 }
 
-static int dhcp_opt_overload(const uint8_t *v, uint8_t len, uint8_t *overload)
+static int dhcp_opt_overload(const uint8_t *v, size_t len, uint8_t *overload)
 {
     if (len != 1 || v[0] < 1 || v[0] > 3)
         return WIRE_EOPTION;
@@ -71,12 +75,10 @@ static int dhcp_opt_overload(const uint8_t *v, uint8_t len, uint8_t *overload)
     return WIRE_OK;
 }
 
-/* One option (code) with (len) value bytes at (v). (overload) is NULL outside the options
- * field, where option 52 may not appear (it is then ignored). */
-static int dhcp_parse_option(uint8_t code, const uint8_t *v, uint8_t len, struct dhcp_msg *m,
-                             uint8_t *overload)
+/* One known option (code) whose joined value is (len) bytes, of which (v) holds the first
+ * min(len, DHCP_JOIN_KEEP): no reader looks further (3 DNS servers, 16 parameters). */
+static int dhcp_parse_option(uint8_t code, const uint8_t *v, size_t len, struct dhcp_msg *m)
 {
-    uint8_t one = 0;
     switch (code) {
     case DHCP_OPT_SUBNET_MASK:
         return dhcp_opt_addr(v, len, &m->subnet_mask);
@@ -100,16 +102,30 @@ static int dhcp_parse_option(uint8_t code, const uint8_t *v, uint8_t len, struct
         return dhcp_opt_params(v, len, m);
     case DHCP_OPT_MAX_SIZE:
         return dhcp_opt_max_size(v, len, m);
-    case DHCP_OPT_OVERLOAD:
-        return overload ? dhcp_opt_overload(v, len, overload) : dhcp_opt_overload(v, len, &one);
     default:
-        return WIRE_OK; /* unknown options are skipped */
+        return WIRE_OK;
     }
 }
 
-/* Walk one option area; stops at END (a missing END is tolerated: many servers omit it in
- * overloaded fields). */
-static int dhcp_parse_area(const uint8_t *p, size_t len, struct dhcp_msg *m, uint8_t *overload)
+/* The option areas of one message, in the order RFC 3396 7 joins them. */
+struct dhcp_areas {
+    const uint8_t *p[3];
+    size_t len[3];
+    unsigned count;
+};
+
+/* One option joined from all its instances: the total length, the first bytes. */
+struct dhcp_join {
+    uint8_t keep[DHCP_JOIN_KEEP];
+    size_t total;
+    bool present;
+};
+
+/* Walk (p, len) to its END (a missing END is tolerated: many servers omit it in overloaded
+ * fields), appending every instance of option (want) to (join). WIRE_EOPTION when an option
+ * runs past the area. */
+
+static int dhcp_walk_area(const uint8_t *p, size_t len, uint8_t want, struct dhcp_join *join)
 {
     size_t i = 0;
     while (i < len) {
@@ -121,12 +137,58 @@ static int dhcp_parse_area(const uint8_t *p, size_t len, struct dhcp_msg *m, uin
         if (i >= len || p[i] > len - i - 1)
             return WIRE_EOPTION;
         uint8_t olen = p[i++];
-        int r = dhcp_parse_option(code, p + i, olen, m, overload);
-        if (r < 0)
-            return r;
+        if (code == want) {
+            size_t room = join->total < DHCP_JOIN_KEEP ? DHCP_JOIN_KEEP - join->total : 0;
+            memcpy(join->keep + join->total, p + i, olen < room ? olen : room);
+            join->total += olen;
+            join->present = true;
+        }
         i += olen;
     }
     return WIRE_OK;
+}
+
+/* Every instance of (code) in (a), joined (RFC 3396 7). */
+static int dhcp_join_option(const struct dhcp_areas *a, uint8_t code, struct dhcp_join *join)
+{
+    join->total = 0;
+    join->present = false;
+    for (unsigned k = 0; k < a->count; k++) {
+        int r = dhcp_walk_area(a->p[k], a->len[k], code, join);
+        if (r < 0)
+            return r;
+    }
+    return WIRE_OK;
+}
+
+/* The options a client and a test server read; others are skipped. */
+static const uint8_t dhcp_known_options[] = {
+    DHCP_OPT_SUBNET_MASK, DHCP_OPT_ROUTER,   DHCP_OPT_DNS,       DHCP_OPT_REQUESTED_IP,
+    DHCP_OPT_LEASE_TIME,  DHCP_OPT_MSG_TYPE, DHCP_OPT_SERVER_ID, DHCP_OPT_PARAM_LIST,
+    DHCP_OPT_MAX_SIZE,    DHCP_OPT_T1,       DHCP_OPT_T2,
+};
+
+/* Option 52, read from the options field alone (it may not appear elsewhere), then the areas
+ * it names: options field, then `file`, then `sname`. */
+static int dhcp_find_areas(const uint8_t *p, size_t len, struct dhcp_areas *a)
+{
+    a->p[0] = p + DHCP_MIN_LEN;
+    a->len[0] = len - DHCP_MIN_LEN;
+    a->count = 1;
+    struct dhcp_join join;
+    uint8_t overload = 0;
+    int r = dhcp_join_option(a, DHCP_OPT_OVERLOAD, &join);
+    if (r == WIRE_OK && join.present)
+        r = dhcp_opt_overload(join.keep, join.total, &overload);
+    if (overload & DHCP_OVERLOAD_FILE) {
+        a->p[a->count] = p + DHCP_FILE_OFF;
+        a->len[a->count++] = DHCP_FILE_LEN;
+    }
+    if (overload & DHCP_OVERLOAD_SNAME) {
+        a->p[a->count] = p + DHCP_SNAME_OFF;
+        a->len[a->count++] = DHCP_SNAME_LEN;
+    }
+    return r;
 }
 
 static void dhcp_parse_fixed(const uint8_t *p, struct dhcp_msg *m)
@@ -155,12 +217,14 @@ int dhcp_parse(const uint8_t *p, size_t len, struct dhcp_msg *out)
     dhcp_parse_fixed(p, out);
     if (out->hlen > 16)
         return WIRE_EMALFORMED;
-    uint8_t overload = 0;
-    int r = dhcp_parse_area(p + DHCP_MIN_LEN, len - DHCP_MIN_LEN, out, &overload);
-    if (r == WIRE_OK && (overload & DHCP_OVERLOAD_FILE))
-        r = dhcp_parse_area(p + DHCP_FILE_OFF, DHCP_FILE_LEN, out, NULL);
-    if (r == WIRE_OK && (overload & DHCP_OVERLOAD_SNAME))
-        r = dhcp_parse_area(p + DHCP_SNAME_OFF, DHCP_SNAME_LEN, out, NULL);
+    struct dhcp_areas areas;
+    int r = dhcp_find_areas(p, len, &areas);
+    struct dhcp_join join;
+    for (size_t i = 0; r == WIRE_OK && i < sizeof(dhcp_known_options); i++) {
+        r = dhcp_join_option(&areas, dhcp_known_options[i], &join);
+        if (r == WIRE_OK && join.present)
+            r = dhcp_parse_option(dhcp_known_options[i], join.keep, join.total, out);
+    }
     if (r == WIRE_OK && out->type == 0)
         r = WIRE_EMALFORMED;
     return r;

@@ -41,15 +41,16 @@ struct tap_stats {
 
 struct hosted_nic {
     enum hosted_nic_kind kind;
-    int fd;         /* TAP: the /dev/net/tun file descriptor, else -1              */
-    pcap_t *replay; /* REPLAY: the capture being fed in                              */
-    bool exhausted; /* REPLAY: every frame of the capture was delivered              */
-    bool failed;    /* a hard device error: the NIC is dead, the process shuts down */
-    bool link_down; /* TAP: the last write found the interface down (warned once)    */
-    bool vnet_hdr;  /* TAP: frames carry a virtio-net header                         */
-    bool offloaded; /* TAP: the kernel agreed to the receive offloads                */
+    int fd;            /* TAP: the /dev/net/tun file descriptor, else -1              */
+    pcap_t *replay;    /* REPLAY: the capture being fed in                              */
+    bool exhausted;    /* REPLAY: every frame of the capture was delivered              */
+    uint64_t replayed; /* REPLAY: frames read from the capture so far                 */
+    bool failed;       /* a hard device error: the NIC is dead, the process shuts down */
+    bool link_down;    /* TAP: the last write found the interface down (warned once)    */
+    bool vnet_hdr;     /* TAP: frames carry a virtio-net header                         */
+    bool offloaded;    /* TAP: the kernel agreed to the receive offloads                */
     struct tap_stats tap_stats;
-    char name[32]; /* interface or file name, for messages                          */
+    char name[256]; /* interface or file name, for messages                         */
     struct plat_net_info info;
 };
 

@@ -4,6 +4,8 @@
  * honoured: the stack's behaviour must not depend on the pace of a recorded trace). Frames the
  * stack sends are not put on any wire; --pcap records them. Once the capture is exhausted,
  * plat_wait() reports a shutdown, so the process ends cleanly and flushes its own capture.
+ * A truncated or corrupt capture is a failed NIC: one line names the file and the damage, the
+ * process stops and exits with status 1 (main.c), so a regression run cannot pass on it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,11 +47,14 @@ int replay_recv(struct hosted_nic *nic, void *buf, size_t cap, size_t *len)
         nic->exhausted = true;
         return -EAGAIN;
     }
-    if (r != 1) {
-        hosted_warn("replay %s: %s; stopping", nic->name, pcap_geterr(nic->replay));
+    if (r != 1) { /* a regression run on a damaged capture must not pass: the NIC fails */
+        hosted_warn("replay %s: damaged capture after %llu frames: %s", nic->name,
+                    (unsigned long long)nic->replayed, pcap_geterr(nic->replay));
         nic->exhausted = true;
+        nic->failed = true;
         return -EIO;
     }
+    nic->replayed++;
     if (hdr->caplen > cap)
         return -EMSGSIZE;
     memcpy(buf, data, hdr->caplen);

@@ -85,7 +85,7 @@ int hosted_fail(char *err, size_t errlen, const char *fmt, ...)
 
 void hosted_warn(const char *fmt, ...)
 {
-    char line[256];
+    char line[512];
     va_list ap;
     va_start(ap, fmt);
     int n = snprintf(line, sizeof(line), "unic: hosted: ");

@@ -132,14 +132,18 @@ static uint64_t wait_replay_bits(bool *all_exhausted)
 /* Sleep in uv_run() until a NIC is readable, a signal came or (deadline_ns) passed. libuv's
  * timers count whole milliseconds from a cached clock, so the timer is rounded up and re-armed
  * when it fired early: waking before the deadline would make the core spin on a timer that is
- * not due yet. */
+ * not due yet. A deadline already past still polls once without blocking: a core that is
+ * always behind its timers, or polls under a flood, must still see signals and the TAPs. */
 static void wait_sleep(uint64_t deadline_ns)
 {
-    for (;;) {
+    for (bool slept = false;; slept = true) {
         if (deadline_ns != UINT64_MAX) {
             uint64_t now = plat_clock_monotonic();
-            if (now >= deadline_ns)
+            if (now >= deadline_ns) {
+                if (!slept)
+                    uv_run(&wait_loop, UV_RUN_NOWAIT);
                 return;
+            }
             uv_update_time(&wait_loop);
             uv_timer_start(&wait_timer, wait_on_timer,
                            (deadline_ns - now + NS_PER_MS - 1) / NS_PER_MS, 0);
