@@ -20,7 +20,10 @@ if(NOT IS_DIRECTORY "${UNIC_KVM_CC_INCLUDE}")
 endif()
 check_c_compiler_flag(-fno-tree-loop-distribute-patterns UNIC_KVM_HAVE_NO_LDIST)
 
-# Compiled C may use SSE (boot.S enables it), so no -mgeneral-regs-only. No red zone: interrupts
+# -mgeneral-regs-only: no SSE/x87 in the image (tests/integration/kvm_no_sse.sh checks), as in
+# other kernels: no FPU state to save around interrupts, and hypervisors that emulate guest
+# instructions (PVM) need not know SSE. Fault probabilities are fixed-point, and the kvm printf
+# has no %f. No red zone: interrupts
 # arrive on the same stack. The canary is a global (__stack_chk_guard), not %fs:0x28. Stores
 # through NULL are kept (as in Linux): page 0 is unmapped and a NULL write must fault, not vanish.
 # -g: the fault report's addr2line command then prints file:line; debug sections are not loaded.
@@ -31,7 +34,7 @@ target_compile_definitions(unic_platform_flags INTERFACE UNIC_PLATFORM_kvm=1)
 # The compiler's helpers (e.g. 128-bit division) that -nostdlib leaves out, after every layer.
 target_link_libraries(unic_platform_flags INTERFACE gcc)
 target_compile_options(unic_platform_flags INTERFACE
-    "$<$<COMPILE_LANGUAGE:C,ASM>:-g;-ffreestanding;-fno-pie;-mno-red-zone;-fno-omit-frame-pointer>"
+    "$<$<COMPILE_LANGUAGE:C,ASM>:-g;-ffreestanding;-fno-pie;-mno-red-zone;-mgeneral-regs-only;-fno-omit-frame-pointer>"
     "$<$<COMPILE_LANGUAGE:C,ASM>:-fstack-protector-strong;-mstack-protector-guard=global>"
     "$<$<COMPILE_LANGUAGE:C,ASM>:-fno-asynchronous-unwind-tables;-fno-common>"
     "$<$<COMPILE_LANGUAGE:C,ASM>:-fno-delete-null-pointer-checks;-nostdinc>"

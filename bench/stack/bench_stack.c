@@ -370,8 +370,8 @@ int main(int argc, char **argv)
         return 1;
     struct harness_opts ho = {0};
     for (int s = 0; s < 2; s++)
-        ho.fault[s] =
-            (struct fault_config){.loss = o.loss, .seeded = true, .seed = 1000 + (uint64_t)s};
+        ho.fault[s] = (struct fault_config){
+            .loss_ppb = FAULT_PPB(o.loss), .seeded = true, .seed = 1000 + (uint64_t)s};
     harness_init(h, &ho);
     harness_run(h, NSEC_PER_MSEC); /* gratuitous ARPs */
     tcp_phase(h, SIDE_A, &o, "tcp_a_to_b");

@@ -25,8 +25,14 @@
 #define CONFIG_MAX_ARGS 64
 #define CONFIG_STATS_INTERVAL_MAX 86400
 
+/* A probability in parts per billion (FAULT_PPB_ONE is 1): fixed-point, so the kvm image needs
+ * no floating point and a seeded run is the same on both platforms. */
+#define FAULT_PPB_ONE 1000000000u
+/* (x), a constant probability 0..1, in parts per billion (for hosted code and tests). */
+#define FAULT_PPB(x) ((uint32_t)((x)*1e9 + 0.5))
+
 struct fault_config {
-    double loss, duplicate, reorder, corrupt; /* probabilities 0..1, each direction */
+    uint32_t loss_ppb, duplicate_ppb, reorder_ppb, corrupt_ppb; /* each direction */
     uint64_t seed;
     bool seeded; /* --seed given: reproducible; else seeded from plat_random */
 };

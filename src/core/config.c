@@ -143,8 +143,8 @@ static int parse_mac(const char *s, uint8_t mac[6])
     return *s ? -EINVAL : 0;
 }
 
-/* A probability "0", "1", "0.25", ".5" (up to 9 decimals) into (*p). */
-static int parse_probability(const char *s, double *p)
+/* A probability "0", "1", "0.25", ".5" (up to 9 decimals) into (*p), parts per billion. */
+static int parse_probability(const char *s, uint32_t *p)
 {
     unsigned long whole = 0, frac = 0, scale = 1;
     const char *dot = strchr(s, '.');
@@ -163,23 +163,23 @@ static int parse_probability(const char *s, double *p)
         while (digits--)
             scale *= 10;
     }
-    double v = (double)whole + (double)frac / (double)scale;
-    if (v > 1.0)
+    unsigned long ppb = whole * FAULT_PPB_ONE + frac * (FAULT_PPB_ONE / scale);
+    if (ppb > FAULT_PPB_ONE)
         return -EINVAL;
-    *p = v;
+    *p = (uint32_t)ppb;
     return 0;
 }
 
-static double *fault_field(struct fault_config *f, const char *opt)
+static uint32_t *fault_field(struct fault_config *f, const char *opt)
 {
     if (!strcmp(opt, "--loss"))
-        return &f->loss;
+        return &f->loss_ppb;
     if (!strcmp(opt, "--duplicate"))
-        return &f->duplicate;
+        return &f->duplicate_ppb;
     if (!strcmp(opt, "--reorder"))
-        return &f->reorder;
+        return &f->reorder_ppb;
     if (!strcmp(opt, "--corrupt"))
-        return &f->corrupt;
+        return &f->corrupt_ppb;
     return NULL;
 }
 
@@ -187,7 +187,7 @@ static double *fault_field(struct fault_config *f, const char *opt)
 static int parse_valued(struct unic_config *cfg, const char *opt, const char *val, char *err,
                         size_t errlen)
 {
-    double *prob = fault_field(&cfg->fault, opt);
+    uint32_t *prob = fault_field(&cfg->fault, opt);
     if (prob) {
         if (parse_probability(val, prob) < 0)
             return fail(err, errlen, "%s: '%s' is not a probability between 0 and 1", opt, val);

@@ -17,12 +17,13 @@ static uint64_t fault_next(struct fault_injector *fi)
     return x * 0x2545f4914f6cdd1dull;
 }
 
-/* True with probability (p). */
-static bool fault_roll(struct fault_injector *fi, double p)
+/* True with probability (ppb) parts per billion: the top 32 bits of the generator scaled to
+ * 0..FAULT_PPB_ONE-1 (integers only: the kvm image has no floating point). */
+static bool fault_roll(struct fault_injector *fi, uint32_t ppb)
 {
-    if (p <= 0.0)
+    if (ppb == 0)
         return false;
-    return (double)(fault_next(fi) >> 11) * (1.0 / 9007199254740992.0) < p;
+    return ((fault_next(fi) >> 32) * FAULT_PPB_ONE) >> 32 < ppb;
 }
 
 static void fault_release(struct timer *t)
@@ -42,7 +43,7 @@ void fault_init(struct fault_injector *fi, const struct fault_config *cfg, struc
     fi->rng = cfg->seeded ? cfg->seed : random_u64();
     if (fi->rng == 0)
         fi->rng = 0x9e3779b97f4a7c15ull; /* xorshift must not start at 0 */
-    fi->active = cfg->loss > 0 || cfg->duplicate > 0 || cfg->reorder > 0 || cfg->corrupt > 0;
+    fi->active = cfg->loss_ppb || cfg->duplicate_ppb || cfg->reorder_ppb || cfg->corrupt_ppb;
     fi->pool = pool;
     fi->timers = timers;
     for (int d = 0; d < 2; d++) {
@@ -88,17 +89,17 @@ void fault_process(struct fault_injector *fi, enum fault_direction dir, struct n
         path->deliver(path->ctx, nb);
         return;
     }
-    if (fault_roll(fi, fi->cfg.loss)) {
+    if (fault_roll(fi, fi->cfg.loss_ppb)) {
         path->stats.lost++;
         netbuf_free(nb);
         return;
     }
-    if (nb->len && fault_roll(fi, fi->cfg.corrupt)) {
+    if (nb->len && fault_roll(fi, fi->cfg.corrupt_ppb)) {
         size_t at = (size_t)(fault_next(fi) % nb->len);
         nb->data[at] ^= (uint8_t)(1u << (fault_next(fi) % 8));
         path->stats.corrupted++;
     }
-    if (fault_roll(fi, fi->cfg.duplicate)) {
+    if (fault_roll(fi, fi->cfg.duplicate_ppb)) {
         struct netbuf *dup = fault_copy(fi, nb);
         if (dup) {
             path->stats.duplicated++;
@@ -107,7 +108,7 @@ void fault_process(struct fault_injector *fi, enum fault_direction dir, struct n
             path->stats.no_buffer++;
         }
     }
-    if (!path->held && fault_roll(fi, fi->cfg.reorder)) {
+    if (!path->held && fault_roll(fi, fi->cfg.reorder_ppb)) {
         path->stats.reordered++;
         path->held = nb;
         timer_arm_in(fi->timers, &path->release, FAULT_REORDER_HOLD_NS);

@@ -156,8 +156,8 @@ static void test_config_parses_all_options(void **state)
     assert_int_equal(cfg.gateway, 0x0a010001);
     assert_int_equal(cfg.mac[5], 0x0e);
     assert_string_equal(cfg.tap, "t0");
-    assert_true(cfg.fault.loss > 0.0199 && cfg.fault.loss < 0.0201);
-    assert_true(cfg.fault.reorder > 0.499 && cfg.fault.reorder < 0.501);
+    assert_int_equal(cfg.fault.loss_ppb, 20000000);
+    assert_int_equal(cfg.fault.reorder_ppb, 500000000);
     assert_true(cfg.fault.seeded);
     assert_int_equal(cfg.verbosity, 1);
     assert_true(cfg.no_offload);
@@ -166,6 +166,22 @@ static void test_config_parses_all_options(void **state)
     assert_string_equal(cfg.service_argv[1], "--records");
     assert_string_equal(cfg.service_argv[2], "42");
     assert_null(cfg.service_argv[3]);
+}
+
+/* Probabilities are exact parts per billion, 0 and 1 included (no floating point on kvm). */
+static void test_config_probability_is_fixed_point(void **state)
+{
+    (void)state;
+    struct unic_config cfg;
+    char err[128];
+    assert_int_equal(
+        parse(&cfg, "x --loss 1 --duplicate .000000001 --reorder 0 --corrupt 1.0", err), 0);
+    assert_int_equal(cfg.fault.loss_ppb, FAULT_PPB_ONE);
+    assert_int_equal(cfg.fault.duplicate_ppb, 1);
+    assert_int_equal(cfg.fault.reorder_ppb, 0);
+    assert_int_equal(cfg.fault.corrupt_ppb, FAULT_PPB_ONE);
+    assert_int_not_equal(parse(&cfg, "x --loss 1.000000001", err), 0);
+    assert_int_not_equal(parse(&cfg, "x --loss 0.0000000001", err), 0);
 }
 
 static void test_config_rejects_bad_input_with_message(void **state)
@@ -235,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_config_parses_all_options),
         cmocka_unit_test(test_config_rejects_bad_input_with_message),
         cmocka_unit_test(test_config_split_handles_quotes),
+        cmocka_unit_test(test_config_probability_is_fixed_point),
         cmocka_unit_test(test_random_uniform_stays_in_bound),
         cmocka_unit_test(test_siphash_reference_vector),
     };

@@ -756,10 +756,10 @@ static void test_keeps_lease_under_faults(void **state)
     int64_t retransmits = 0;
     for (uint64_t seed = 1; seed <= 5; seed++) {
         struct fixture *f = calloc(1, sizeof(*f));
-        struct fault_config fc = {.loss = 0.3,
-                                  .duplicate = 0.05,
-                                  .reorder = 0.05,
-                                  .corrupt = 0.05,
+        struct fault_config fc = {.loss_ppb = FAULT_PPB(0.3),
+                                  .duplicate_ppb = FAULT_PPB(0.05),
+                                  .reorder_ppb = FAULT_PPB(0.05),
+                                  .corrupt_ppb = FAULT_PPB(0.05),
                                   .seed = seed,
                                   .seeded = true};
         struct harness_opts o = {.unconfigured_b = true, .fault = {fc, fc}};

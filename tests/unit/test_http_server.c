@@ -194,9 +194,9 @@ static void test_wire_bytes_under_loss(void **state)
 {
     (void)state;
     struct harness_opts o = {0};
-    o.fault[SIDE_A] = (struct fault_config){.loss = 0.01, .seed = 7, .seeded = true};
-    o.fault[SIDE_B] =
-        (struct fault_config){.loss = 0.01, .reorder = 0.01, .seed = 8, .seeded = true};
+    o.fault[SIDE_A] = (struct fault_config){.loss_ppb = FAULT_PPB(0.01), .seed = 7, .seeded = true};
+    o.fault[SIDE_B] = (struct fault_config){
+        .loss_ppb = FAULT_PPB(0.01), .reorder_ppb = FAULT_PPB(0.01), .seed = 8, .seeded = true};
     struct wire *w = wire_new(&o, 0);
     struct client c;
     client_start(&c, &w->h, "GET /bytes/3000000 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");

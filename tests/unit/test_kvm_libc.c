@@ -1,11 +1,10 @@
 /* The kvm platform's libc subset (src/platform/kvm/libc/printf.c and strtol.c, compiled here
- * with a kvm_libc_ prefix) against the host C library: every supported conversion with every
- * flag combination C defines for it, widths and precisions, edge values, random values, and
- * strtol/strtoul/strtoll/strtoull on signs, bases, overflow both ways and end pointers. */
+ * with a kvm_libc_ prefix) against the host C library: every supported conversion (no %f: the
+ * image has no floating point) with every flag combination C defines for it, widths and
+ * precisions, edge values, random values, and strtol/strtoul/strtoll/strtoull on signs, bases,
+ * overflow both ways and end pointers. */
 #include <errno.h>
-#include <float.h>
 #include <limits.h>
-#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -73,44 +72,11 @@ static void test_printf_fixed_cases(void **state)
     SAME("[%#x][%#X][%#o][%#x][%#o][%#.0o]", 255u, 255u, 8u, 0u, 0u, 0u);
     SAME("[%#08x][%#-8x][%#.5x]", 0x1fu, 0x1fu, 0x1fu);
     SAME("[% d][% d][% 5d][% 05d]", 5, -5, 5, 5);
-    SAME("[%-10.2f][%-8f][%-+9.3f][% f][% .2f]", 3.14159, -1.5, 2.0, 1.0, -1.0);
-    SAME("[%010.3f][%+010.3f][%#.0f][%.0f]", -3.5, 3.5, 2.0, 2.0);
-    SAME("[%f][%f][%f][%5f][%-6f|][%+f][% f]", INFINITY, -INFINITY, NAN, INFINITY, INFINITY,
-         INFINITY, INFINITY);
-    SAME("[%f][%010f][%.2f]", -NAN, INFINITY, -0.0);
-    SAME("[%.0f][%.0f][%.0f][%.0f][%.2f][%.1f]", 0.5, 1.5, 2.5, 3.5, 0.125, 0.25);
-    SAME("[%f][%.3f][%f]", 1e20, 1.8446744073709552e19, 1e300);
-    SAME("[%f][%.9f][%f][%f]", DBL_MAX, DBL_MIN, 4.9e-324, 0.9999999);
-    SAME("[%.9f][%.3f][%.1f]", 0.9999999999, 9.9995, -0.05);
     SAME("[%hhd][%hd][%lld][%zu][%5.3d][%-5.0d|][%.0d]", (signed char)-128, (short)-32768,
          LLONG_MIN, SIZE_MAX, 7, 0, 0);
     SAME("[%5s][%-5s][%.1s][%s]", "ab", "ab", "ab", "");
-    SAME("[%*d][%-*d][%.*f]", 6, 42, 6, 42, 2, 1.005);
+    SAME("[%*d][%-*d][%.*d]", 6, 42, 6, 42, 3, 7);
     assert_int_equal(mismatches, 0);
-}
-
-static double random_double(void)
-{
-    switch (rng() % 6) {
-    case 0: /* a few decimals: exact ties and near-ties show up */
-        return (double)((int64_t)(rng() % 2000001) - 1000000) / 8.0;
-    case 1:
-        return (double)((int64_t)(rng() % 20000001) - 10000000) / 1000.0;
-    case 2: { /* any finite bit pattern */
-        uint64_t bits = rng();
-        double d;
-        if (((bits >> 52) & 0x7ff) == 0x7ff)
-            bits &= ~(1ull << 62);
-        memcpy(&d, &bits, sizeof(d));
-        return d;
-    }
-    case 3:
-        return (double)(rng() >> (rng() % 64)) * ((rng() & 1) ? -1.0 : 1.0);
-    case 4:
-        return ldexp((double)(rng() >> 11), -(int)(rng() % 80));
-    default:
-        return (rng() & 1) ? INFINITY : ((rng() & 1) ? NAN : -NAN);
-    }
 }
 
 static void test_printf_random(void **state)
@@ -135,9 +101,6 @@ static void test_printf_random(void **state)
         SAME(fmt, ch);
         random_spec(fmt, sizeof(fmt), "-", 8, 's', "");
         SAME(fmt, "unic kvm");
-        random_spec(fmt, sizeof(fmt), "-+ 0#", 9, 'f', "");
-        double d = random_double();
-        SAME(fmt, d);
     }
     assert_int_equal(mismatches, 0);
 }

@@ -73,7 +73,7 @@ static int run_loop(uint32_t nic_tso_max, double loss)
     fake_net_tx_tso_max(nic_tso_max);
     struct unic_config cfg = {
         .have_ip = true, .ip = 0x0a000001u, .prefix_len = 24, .verbosity = -1};
-    cfg.fault.loss = loss;
+    cfg.fault.loss_ppb = FAULT_PPB(loss);
     cfg.fault.seeded = true;
     cfg.fault.seed = 1;
     return loop_run_captured(&cfg, console, sizeof(console));

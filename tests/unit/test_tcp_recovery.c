@@ -481,7 +481,8 @@ static void test_sack_segments_fit_mtu(void **state)
     (void)state;
     struct harness_opts o = {0};
     for (int s = 0; s < 2; s++)
-        o.fault[s] = (struct fault_config){.loss = 0.03, .seeded = true, .seed = 7 + (uint64_t)s};
+        o.fault[s] = (struct fault_config){
+            .loss_ppb = FAULT_PPB(0.03), .seeded = true, .seed = 7 + (uint64_t)s};
     struct bulk b = {.h = harness_new(&o)};
     fragments = sack_data_segments = 0;
     b.h->tap = count_fragments;

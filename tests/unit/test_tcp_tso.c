@@ -55,9 +55,9 @@ static struct xfer *run_xfer(const struct xfer_cfg *cfg)
 {
     struct harness_opts o = {.tso_max = {TSO_MAX, cfg->tso_b_off ? 0 : TSO_MAX}};
     for (int s = 0; s < 2; s++)
-        o.fault[s] = (struct fault_config){.loss = cfg->loss,
-                                           .reorder = cfg->reorder,
-                                           .duplicate = cfg->dup,
+        o.fault[s] = (struct fault_config){.loss_ppb = FAULT_PPB(cfg->loss),
+                                           .reorder_ppb = FAULT_PPB(cfg->reorder),
+                                           .duplicate_ppb = FAULT_PPB(cfg->dup),
                                            .seeded = true,
                                            .seed = 4321 + (uint64_t)s};
     struct xfer *x = calloc(1, sizeof(*x));

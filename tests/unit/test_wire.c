@@ -186,14 +186,14 @@ static void test_fault_injector(void **state)
     assert_int_equal(netbuf_pool_init(&pool, 64, 0), 0);
     struct fault_config none = {.seeded = true, .seed = 1};
     assert_int_equal(run_faults(none, 1000, &pool), 1000);
-    struct fault_config loss = {.loss = 0.1, .seeded = true, .seed = 42};
+    struct fault_config loss = {.loss_ppb = FAULT_PPB(0.1), .seeded = true, .seed = 42};
     int a = run_faults(loss, 10000, &pool), b = run_faults(loss, 10000, &pool);
     assert_int_equal(a, b); /* same seed, same losses */
     assert_true(a > 8800 && a < 9200);
-    struct fault_config dup = {.duplicate = 0.5, .seeded = true, .seed = 3};
+    struct fault_config dup = {.duplicate_ppb = FAULT_PPB(0.5), .seeded = true, .seed = 3};
     int d = run_faults(dup, 1000, &pool);
     assert_true(d > 1400 && d < 1600);
-    struct fault_config reorder = {.reorder = 1.0, .seeded = true, .seed = 3};
+    struct fault_config reorder = {.reorder_ppb = FAULT_PPB_ONE, .seeded = true, .seed = 3};
     assert_int_equal(run_faults(reorder, 3, &pool), 3); /* held frames all come out */
     assert_int_equal(pool.in_use, 0);
     netbuf_pool_destroy(&pool);

@@ -26,7 +26,7 @@ static void nic_pick_mac(struct hosted_nic *nic, const struct unic_config *cfg)
 static bool nic_want_offload(const struct unic_config *cfg)
 {
     const struct fault_config *f = &cfg->fault;
-    bool faults = f->loss > 0 || f->duplicate > 0 || f->reorder > 0 || f->corrupt > 0;
+    bool faults = f->loss_ppb || f->duplicate_ppb || f->reorder_ppb || f->corrupt_ppb;
     return !cfg->no_offload && !faults;
 }
 

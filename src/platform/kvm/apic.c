@@ -21,12 +21,14 @@
 #define LAPIC_BASE 0xfee00000u
 #define LAPIC_ID 0x020
 #define LAPIC_TPR 0x080
+#define LAPIC_EOI 0x0b0
 #define LAPIC_SVR 0x0f0
 #define LAPIC_LVT_TIMER 0x320
 #define LAPIC_TIMER_INIT 0x380
 #define LAPIC_TIMER_CUR 0x390
 #define LAPIC_TIMER_DIV 0x3e0
 #define LVT_MASKED (1u << 16)
+#define IOREDTBL_LEVEL (1u << 15)
 #define LVT_TSC_DEADLINE (2u << 17)
 #define MSR_APIC_BASE 0x1b
 #define MSR_TSC_DEADLINE 0x6e0
@@ -200,7 +202,7 @@ void apic_timer_arm(uint64_t deadline_ns)
     lapic_write(LAPIC_TIMER_INIT, (uint32_t)ticks);
 }
 
-int ioapic_route(unsigned gsi, uint8_t vector)
+int ioapic_route(unsigned gsi, uint8_t vector, bool level)
 {
     for (unsigned i = 0; i < apic.nioapic; i++) {
         struct ioapic *io = &apic.ioapic[i];
@@ -208,7 +210,8 @@ int ioapic_route(unsigned gsi, uint8_t vector)
             continue;
         unsigned pin = gsi - io->gsi_base;
         ioapic_write(io->base, 0x11 + 2 * pin, apic.apic_id << 24);
-        ioapic_write(io->base, 0x10 + 2 * pin, vector); /* fixed, physical, high, edge */
+        /* fixed, physical, active high (QEMU's MADT says so for its PCI lines too) */
+        ioapic_write(io->base, 0x10 + 2 * pin, vector | (level ? IOREDTBL_LEVEL : 0));
         return 0;
     }
     return -ENODEV;
@@ -221,6 +224,11 @@ unsigned ioapic_gsi_limit(void)
         if (apic.ioapic[i].gsi_base + apic.ioapic[i].pins > limit)
             limit = apic.ioapic[i].gsi_base + apic.ioapic[i].pins;
     return limit;
+}
+
+void apic_eoi(void)
+{
+    lapic_write(LAPIC_EOI, 0);
 }
 
 void apic_msi(uint8_t vector, uint64_t *addr, uint32_t *data)

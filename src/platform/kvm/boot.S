@@ -4,20 +4,17 @@
  *
  * Order: zero .bss -> identity-map the first 1 GiB with 2 MiB pages (a temporary map; kvm_main
  * replaces it with the W^X tables of paging.c) -> PAE, EFER.LME + NXE, paging -> 64-bit code
- * -> enable SSE (compiled C uses it) -> set the stack-protector canary -> kvm_main(start_info).
+ * -> set the stack-protector canary -> kvm_main(start_info). No SSE: the C is compiled with
+ * -mgeneral-regs-only.
  */
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define MSR_EFER 0xc0000080
 #define EFER_LME (1 << 8)
 #define EFER_NXE (1 << 11)
 #define CR0_PE (1 << 0)
-#define CR0_MP (1 << 1)
-#define CR0_EM (1 << 2)
 #define CR0_WP (1 << 16)
 #define CR0_PG (1 << 31)
 #define CR4_PAE (1 << 5)
-#define CR4_OSFXSR (1 << 9)
-#define CR4_OSXMMEXCPT (1 << 10)
 
 /* The PVH note: QEMU's -kernel loader finds it through the PT_NOTE program header. */
     .section .note.pvh, "a", @note
@@ -88,14 +85,8 @@ long_mode_entry:
     mov %ax, %gs
     lea __stack_top(%rip), %rsp
 
-    /* SSE for compiled C: no x87 emulation, FXSAVE/SSE enabled, SIMD exceptions as #XM. */
-    mov %cr0, %rax
-    and $~CR0_EM, %rax
-    or $CR0_MP, %rax
-    mov %rax, %cr0
-    mov %cr4, %rax
-    or $(CR4_OSFXSR | CR4_OSXMMEXCPT), %rax
-    mov %rax, %cr4
+    /* No SSE is enabled: the image is built with -mgeneral-regs-only (kvm_no_sse.sh checks), so
+     * an SSE instruction that slipped in faults (#UD) instead of running with unsaved state. */
 
     /* The canary must be set before the first protected function runs. RDRAND when the CPU has
      * it (CPUID.1:ECX[30]), else the TSC: weak, but TCG's default CPU lacks RDRAND. */

@@ -3,8 +3,9 @@
  *
  * Exceptions (vectors 0-31): push a uniform frame (struct trap_frame in trap.c) and call
  * trap_exception(), which prints it and ends the VM; they never return.
- * Device, timer and power-button interrupts (VEC_TIMER..VEC_TIMER+5): only set bit (vector - VEC_TIMER) of
- * irq_pending and acknowledge the local APIC. No C, no SSE state touched, no device access:
+ * Device, timer and power-button interrupts (VEC_TIMER..VEC_TIMER+5): only set bit
+ * (vector - VEC_TIMER) of irq_pending; the timer's and the power button's also end the
+ * interrupt at the local APIC (a NIC's is ended by plat_wait, see IRQ below). No C, no SSE state touched, no device access:
  * the event loop does the work after plat_wait() returns.
  */
 #define LAPIC_EOI 0xfee000b0
@@ -85,23 +86,29 @@ exc_common:
     call trap_exception
     ud2
 
-.macro IRQ bit
+/* The timer and the power button end their interrupt here. A NIC's vector stays in service
+ * (holding off the vectors of its priority class, 0x30-0x3f, ours) until plat_wait has
+ * acknowledged the device(s) and sends the EOI (apic_eoi): a level-triggered INTx line is high
+ * until then, and an EOI now would have it delivered again at once, without end. */
+.macro IRQ bit, eoi
     .global irq_\bit
 irq_\bit:
     lock btsq $\bit, irq_pending(%rip)
+.if \eoi
     push %rax
     movabs $LAPIC_EOI, %rax
     movl $0, (%rax)
     pop %rax
+.endif
     iretq
 .endm
 
-IRQ 0
-IRQ 1
-IRQ 2
-IRQ 3
-IRQ 4
-IRQ 5
+IRQ 0, 1
+IRQ 1, 0
+IRQ 2, 0
+IRQ 3, 0
+IRQ 4, 0
+IRQ 5, 1
 
 /* A spurious interrupt (8259 or local APIC) needs no EOI. */
     .global irq_spurious

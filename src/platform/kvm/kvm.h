@@ -65,8 +65,14 @@ uint64_t clock_tsc_at_boot(void);
 /* apic.c: local APIC one-shot timer and IOAPIC routing. */
 void apic_init(void);
 void apic_timer_arm(uint64_t deadline_ns);
-/* Route (gsi) to (vector), edge-triggered, active high, to this CPU. -ENODEV if no IOAPIC. */
-int ioapic_route(unsigned gsi, uint8_t vector);
+/* Route (gsi) to (vector), active high, to this CPU: level-triggered for a PCI INTx line
+ * (shared: it stays high while any device on it asserts), else edge. -ENODEV if no IOAPIC. A
+ * level interrupt is delivered again after each EOI for as long as the line is high. */
+int ioapic_route(unsigned gsi, uint8_t vector, bool level);
+/* End of interrupt for the vector in service. The NIC stubs leave it to plat_wait, after the
+ * devices were acknowledged: an EOI while a level line is still high would deliver it again
+ * at once, and again, without end. */
+void apic_eoi(void);
 /* One past the highest GSI the IOAPICs serve. */
 unsigned ioapic_gsi_limit(void);
 /* MSI address/data that deliver (vector) to this CPU, edge-triggered. */
@@ -74,7 +80,10 @@ void apic_msi(uint8_t vector, uint64_t *addr, uint32_t *data);
 
 /* virtio_net.c: probing (both transports) and the per-interrupt acknowledgement. */
 void virtio_net_probe(const char *cmdline);
-void virtio_net_irq_ack(unsigned nic);
+/* Acknowledge NIC (nic) and every NIC on the same interrupt line (a shared PCI INTx line
+ * carries one vector, whichever NIC set it up last); returns the bits of the NICs acknowledged,
+ * all of which the event loop must then serve. */
+uint64_t virtio_net_irq_ack(unsigned nic);
 /* One "stats kvm.netN:" line per NIC (at exit). */
 void virtio_net_print_stats(void);
 

@@ -153,6 +153,7 @@ uint64_t plat_wait(uint64_t deadline_ns)
         report_boot_time("the event loop, service started");
         for (unsigned i = 0; i < plat_net_count(); i++)
             virtio_net_irq_ack(i);
+        apic_eoi();
         return all_nics;
     }
     for (;;) {
@@ -167,10 +168,12 @@ uint64_t plat_wait(uint64_t deadline_ns)
         }
         if (nics) {
             cpu_sti();
+            uint64_t acked = 0;
             for (unsigned i = 0; i < PLAT_MAX_NICS; i++)
                 if (nics & (1ull << i))
-                    virtio_net_irq_ack(i);
-            return nics;
+                    acked |= virtio_net_irq_ack(i);
+            apic_eoi(); /* the NIC stub left it to us: the lines are low now */
+            return nics | acked;
         }
         if (plat_clock_monotonic() >= deadline_ns) {
             cpu_sti();

@@ -56,7 +56,7 @@ void power_init(void)
         outw(pm_base + PM1_EN, inw(pm_base + PM1_EN) | PM1_PWRBTN);
         power_kind = POWER_ICH9;
     }
-    if (power_kind != POWER_NONE && ioapic_route(ACPI_SCI_GSI, VEC_POWER) < 0)
+    if (power_kind != POWER_NONE && ioapic_route(ACPI_SCI_GSI, VEC_POWER, false) < 0)
         power_kind = POWER_NONE;
 }
 

@@ -136,7 +136,7 @@ static void mmio_notify(struct vtransport *t, unsigned index)
 
 static int mmio_irq_setup(struct vtransport *t, uint8_t vector)
 {
-    return t->gsi < 0 ? -ENODEV : ioapic_route((unsigned)t->gsi, vector);
+    return t->gsi < 0 ? -ENODEV : ioapic_route((unsigned)t->gsi, vector, false);
 }
 
 static void mmio_irq_ack(struct vtransport *t)

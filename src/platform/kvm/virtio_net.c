@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,6 +161,12 @@ static int vnet_init(struct vnet *n, uint8_t vector)
     return 0;
 }
 
+/* The NIC interrupts by a line (INTx or virtio-mmio), not by MSI-X. */
+static bool vnet_on_line(const struct vtransport *t)
+{
+    return !t->msix && t->gsi >= 0;
+}
+
 static void vnet_found(struct vtransport *t)
 {
     if (nic_count == PLAT_MAX_NICS) {
@@ -175,9 +182,12 @@ static void vnet_found(struct vtransport *t)
         return;
     }
     const uint8_t *m = n->info.mac;
-    kprintf("kvm: net%u virtio-%s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u queues %u/%u\n",
+    char line[16] = "";
+    if (vnet_on_line(t))
+        snprintf(line, sizeof(line), " gsi %d", t->gsi);
+    kprintf("kvm: net%u virtio-%s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u queues %u/%u%s\n",
             nic_count, t->name, m[0], m[1], m[2], m[3], m[4], m[5], n->info.mtu, n->rx.size,
-            n->tx.size);
+            n->tx.size, line);
     nic_count++;
 }
 
@@ -189,10 +199,20 @@ void virtio_net_probe(const char *cmdline)
         kprintf("kvm: no virtio-net device found\n");
 }
 
-void virtio_net_irq_ack(unsigned nic)
+uint64_t virtio_net_irq_ack(unsigned nic)
 {
-    if (nic < nic_count)
-        nics[nic].t->ops->irq_ack(nics[nic].t);
+    if (nic >= nic_count)
+        return 0;
+    const struct vtransport *t = nics[nic].t;
+    uint64_t acked = 0;
+    for (unsigned i = 0; i < nic_count; i++) {
+        struct vtransport *u = nics[i].t;
+        if (i == nic || (vnet_on_line(t) && vnet_on_line(u) && u->gsi == t->gsi)) {
+            u->ops->irq_ack(u);
+            acked |= 1ull << i;
+        }
+    }
+    return acked;
 }
 
 void virtio_net_print_stats(void)

@@ -4,8 +4,9 @@
  * INTx through the IOAPIC) as the fallback. Configuration space is reached with the 0xcf8 /
  * 0xcfc ports. Only bus 0 is scanned: QEMU puts -device virtio-net-pci there by default.
  *
- * INTx, like virtio-mmio, is routed edge-triggered and acknowledged by reading the ISR
- * register (which lowers the line) before the loop drains the ring.
+ * INTx is level-triggered and shared (PCI 3.0 2.2.6): it is routed level-triggered and
+ * acknowledged by reading the ISR register (virtio 1.x 4.1.4.5: that lowers the line) of every
+ * NIC on the line (virtio_net_irq_ack) before the loop drains the rings.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -182,7 +183,7 @@ static int modern_irq_setup(struct vtransport *t, uint8_t vector)
         mmio_write32(t->msix_table + 12, 0); /* unmasked */
         return 0;
     }
-    return t->gsi < 0 ? -ENODEV : ioapic_route((unsigned)t->gsi, vector);
+    return t->gsi < 0 ? -ENODEV : ioapic_route((unsigned)t->gsi, vector, true);
 }
 
 static void modern_irq_ack(struct vtransport *t)
@@ -259,7 +260,7 @@ static void legacy_notify(struct vtransport *t, unsigned index)
 
 static int legacy_irq_setup(struct vtransport *t, uint8_t vector)
 {
-    return t->gsi < 0 ? -ENODEV : ioapic_route((unsigned)t->gsi, vector);
+    return t->gsi < 0 ? -ENODEV : ioapic_route((unsigned)t->gsi, vector, true);
 }
 
 static void legacy_irq_ack(struct vtransport *t)

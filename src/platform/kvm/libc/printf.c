@@ -2,9 +2,9 @@
  * vsnprintf/snprintf for the kvm platform (hand-written: see string.c for why).
  *
  * Supports what the OS prints: flags "-0+ #", width and precision (numbers or *), length
- * modifiers hh h l ll z j t, conversions d i u x X o p s c f %. %f is fixed-point with at most
- * 9 decimals (enough for probabilities and rates; no exponent form), correctly rounded, with
- * inf and nan. tests/unit/test_kvm_libc.c compares all of it with the host's C library.
+ * modifiers hh h l ll z j t, conversions d i u x X o p s c %. No floating point: the image is
+ * built with -mgeneral-regs-only, so no caller can pass a double (%f would not compile there).
+ * tests/unit/test_kvm_libc.c compares all of it with the host's C library.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,9 +23,6 @@ struct spec {
     int width, precision; /* precision -1: none */
     int length;           /* 0, 'H' (hh), 'h', 'l', 'L' (ll and wider) */
 };
-
-/* The integer part of DBL_MAX has 309 digits. */
-#define DOUBLE_DIGITS_MAX 330
 
 static void put(struct out *o, char c)
 {
@@ -100,108 +97,6 @@ static void put_signed(struct out *o, const struct spec *sp, int64_t v)
     const char *prefix = v < 0 ? "-" : sp->plus ? "+" : sp->space ? " " : "";
     uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
     put_num(o, sp, mag, 10, false, prefix);
-}
-
-/* Decimal digits of mant * 2^shift (a whole number of up to 309 digits) at the end of
- * buf[0..DOUBLE_DIGITS_MAX); returns the index of the first. */
-static int whole_digits(char *buf, uint64_t mant, int shift)
-{
-    enum { LIMBS = 36, LIMB = 1000000000 };
-    uint32_t limb[LIMBS] = {(uint32_t)(mant % LIMB), (uint32_t)(mant / LIMB % LIMB),
-                            (uint32_t)(mant / LIMB / LIMB)};
-    int used = 3;
-    for (int s = 0; s < shift; s++) {
-        uint32_t carry = 0;
-        for (int i = 0; i < used; i++) {
-            uint32_t d = limb[i] * 2 + carry;
-            carry = d >= LIMB;
-            limb[i] = carry ? d - LIMB : d;
-        }
-        if (carry && used < LIMBS)
-            limb[used++] = 1;
-    }
-    int at = DOUBLE_DIGITS_MAX;
-    for (int i = 0; i < used; i++)
-        for (int k = 0; k < 9; k++) {
-            buf[--at] = (char)('0' + limb[i] % 10);
-            limb[i] /= 10;
-        }
-    while (at < DOUBLE_DIGITS_MAX - 1 && buf[at] == '0')
-        at++;
-    return at;
-}
-
-/* mant * 2^e2 (e2 < 11, so the whole part fits 64 bits) split into its whole part (returned)
- * and (*decimals), the first (prec) <= 9 decimals, rounded exactly (to even on a tie) like C
- * libraries do. The fraction is taken from the bits as a 96-bit fixed-point number: exact for
- * values >= 2^-44; smaller ones are below 10^-13 and round to 0 at 9 decimals anyway. */
-static uint64_t round_fixed(uint64_t mant, int e2, int prec, uint64_t *decimals)
-{
-    uint64_t whole = 0;
-    unsigned __int128 frac = 0; /* the fraction times 2^96 */
-    if (e2 >= 0) {
-        whole = mant << e2;
-    } else if (e2 > -64) {
-        whole = mant >> -e2;
-        frac = (unsigned __int128)(mant & ((1ull << -e2) - 1)) << (96 + e2);
-    } else if (e2 >= -96) {
-        frac = (unsigned __int128)mant << (96 + e2);
-    } else if (e2 > -96 - 53) {
-        frac = mant >> (-96 - e2);
-    }
-    uint64_t scale = 1;
-    for (int i = 0; i < prec; i++)
-        scale *= 10;
-    unsigned __int128 scaled = frac * scale, half = (unsigned __int128)1 << 95;
-    uint64_t q = (uint64_t)(scaled >> 96);
-    unsigned __int128 rem = scaled & ((half << 1) - 1);
-    bool odd = prec ? (q & 1) : (whole & 1);
-    if ((rem > half || (rem == half && odd)) && ++q == scale) {
-        q = 0;
-        whole++;
-    }
-    *decimals = q;
-    return whole;
-}
-
-/* A finite, non-negative (v) in %f form with (prec) <= 9 decimals and a point when (prec) or
- * (point); returns the length written to (buf). */
-static int fixed_digits(char *buf, double v, int prec, bool point)
-{
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof(bits));
-    int exp = (int)((bits >> 52) & 0x7ff);
-    uint64_t mant = bits & ((1ull << 52) - 1);
-    if (exp)
-        mant |= 1ull << 52;
-    int e2 = (exp ? exp : 1) - 1075; /* v = mant * 2^e2 */
-    char digits[DOUBLE_DIGITS_MAX];
-    uint64_t decimals = 0;
-    int first = e2 >= 11 ? whole_digits(digits, mant, e2)
-                         : whole_digits(digits, round_fixed(mant, e2, prec, &decimals), 0);
-    int n = DOUBLE_DIGITS_MAX - first;
-    memcpy(buf, digits + first, (size_t)n);
-    if (prec || point)
-        buf[n++] = '.';
-    for (int i = prec - 1; i >= 0; i--, decimals /= 10)
-        buf[n + i] = (char)('0' + decimals % 10);
-    return n + prec;
-}
-
-static void put_double(struct out *o, const struct spec *sp, double v)
-{
-    int prec = sp->precision < 0 ? 6 : sp->precision > 9 ? 9 : sp->precision;
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof(bits));
-    bool neg = bits >> 63;
-    const char *prefix = neg ? "-" : sp->plus ? "+" : sp->space ? " " : "";
-    if (((bits >> 52) & 0x7ff) == 0x7ff) {
-        put_field(o, sp, prefix, 0, (bits << 12) ? "nan" : "inf", 3, false);
-        return;
-    }
-    char body[DOUBLE_DIGITS_MAX + 12];
-    int n = fixed_digits(body, neg ? -v : v, prec, sp->alt);
-    put_field(o, sp, prefix, 0, body, n, sp->zero);
 }
 
 static uint64_t arg_unsigned(const struct spec *sp, va_list *ap)
@@ -314,9 +209,6 @@ static void convert(struct out *o, const struct spec *sp, char conv, va_list *ap
         put_field(o, sp, "", 0, &c, 1, false);
         break;
     }
-    case 'f':
-        put_double(o, sp, va_arg(*ap, double));
-        break;
     default:
         put(o, '%');
         if (conv)
