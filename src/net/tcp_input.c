@@ -62,6 +62,7 @@ static int establish(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
     if (c->rtt_timing && c->backoff == 0)
         tcp_rtt_sample(c, inet_now(c->inet) - c->rtt_start);
     c->rtt_timing = false;
+    c->rtx_tsval = tcp_ts_now(c); /* no retransmission yet: every echo from now on is fine */
     /* No sample: 1 s, or 3 s once our SYN (or SYN-ACK) timed out (RFC 6298 5.7, MUST). */
     if (c->srtt_ns == 0)
         c->rto_ns = c->backoff ? TCP_RTO_AFTER_SYN_TIMEOUT_NS : TCP_RTO_INITIAL_NS;
@@ -292,9 +293,32 @@ static void update_window(struct tcp_conn *c, const struct tcp_seg *seg)
     }
 }
 
-/* Cumulative acknowledgement of (ack) > snd_una. Returns the bytes of sequence space acked. */
-static uint32_t take_ack(struct tcp_conn *c, uint32_t ack)
+/* An RTT sample for an ACK of new data: the segment timed (never retransmitted: Karn), else
+ * with timestamps the one whose TSval the peer echoes (RFC 7323 4.1: valid for retransmitted
+ * data too, since the peer echoes the segment that moved its left edge). Without that second
+ * source, a run of timeouts under loss left the backed-off RTO with no way back down. */
+static void rtt_measure(struct tcp_conn *c, const struct tcp_seg *seg)
 {
+    uint32_t ack = seg->h.ack;
+    if (c->rtt_timing && seq_gt(ack, c->rtt_seq)) {
+        c->rtt_timing = false;
+        tcp_rtt_sample(c, inet_now(c->inet) - c->rtt_start);
+        return;
+    }
+    /* An echo older than our last retransmission may time the original, whose ACK was lost,
+     * across the whole timeout: ambiguous, as without timestamps. */
+    if (!c->ts_ok || !seg->h.opts.has_ts || !seg->h.opts.ts_ecr ||
+        seq_lt(seg->h.opts.ts_ecr, c->rtx_tsval))
+        return;
+    uint32_t ms = tcp_ts_now(c) - seg->h.opts.ts_ecr;
+    if (ms <= TCP_RTO_MAX_NS / NSEC_PER_MSEC)
+        tcp_rtt_sample(c, (uint64_t)ms * NSEC_PER_MSEC);
+}
+
+/* Cumulative acknowledgement of (ack) > snd_una. Returns the bytes of sequence space acked. */
+static uint32_t take_ack(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    uint32_t ack = seg->h.ack;
     uint32_t data = ack - c->snd_buf_seq;
     if (seq_lt(ack, c->snd_buf_seq))
         data = 0;
@@ -310,10 +334,7 @@ static uint32_t take_ack(struct tcp_conn *c, uint32_t ack)
     c->snd_una = ack;
     if (seq_lt(c->snd_nxt, ack))
         c->snd_nxt = ack;
-    if (c->rtt_timing && seq_gt(ack, c->rtt_seq)) {
-        c->rtt_timing = false;
-        tcp_rtt_sample(c, inet_now(c->inet) - c->rtt_start);
-    }
+    rtt_measure(c, seg);
     /* Progress: a later timeout is for another segment (the count towards ETIMEDOUT and RFC
      * 5681's held ssthresh). The backed-off RTO itself stays until a valid sample (Karn,
      * RFC 6298 5.5): the ACK of a retransmission is none. */
@@ -360,7 +381,7 @@ static bool ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
     }
     uint32_t prior_flight = c->snd_max - c->snd_una, prior_wnd = c->snd_wnd, acked = 0;
     if (seq_gt(ack, c->snd_una))
-        acked = take_ack(c, ack);
+        acked = take_ack(c, seg);
     bool new_sack = c->sack_ok && seg->h.opts.sack_count && tcp_sack_update(c, &seg->h.opts);
     update_window(c, seg);
     /* A duplicate ACK (RFC 5681 2), or with SACK any ACK that reports new data held above

@@ -112,8 +112,9 @@ struct tcp_conn {
     uint64_t rtt_start;
     uint32_t rtt_seq;
     bool rtt_timing;
-    uint8_t backoff; /* consecutive timeouts */
-    uint8_t probes;  /* unanswered window / keepalive probes */
+    uint32_t rtx_tsval; /* TSval of our last retransmission */
+    uint8_t backoff;    /* consecutive timeouts */
+    uint8_t probes;     /* unanswered window / keepalive probes */
 
     /* Congestion control. */
     uint32_t cwnd, ssthresh, recover, rtx_nxt;

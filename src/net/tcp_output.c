@@ -148,6 +148,7 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
     if (seq_lt(seq, c->snd_max)) {
         TCP_COUNT(c->tcp, tx_retransmits);
         c->rtt_timing = false; /* Karn: no samples from retransmitted data */
+        c->rtx_tsval = h.opts.ts_val;
     } else if (!c->rtt_timing) {
         c->rtt_timing = true;
         c->rtt_seq = seq;
@@ -161,10 +162,23 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
     return used;
 }
 
+/* Sequence number of a segment without data. After a timeout snd_nxt is back at snd_una
+ * (go-back-N) while the peer may hold everything up to snd_max: below its rcv_nxt the ACK
+ * would be out of its window, dropped unread and answered (two ends in go-back-N then trade
+ * such ACKs for ever). So snd_max, as BSD does, but never beyond the peer's window (which may
+ * have shrunk), as Linux does. */
+static uint32_t ack_seq(const struct tcp_conn *c)
+{
+    uint32_t edge = c->snd_una + c->snd_wnd;
+    if (seq_gt(c->snd_max, edge))
+        return seq_max(edge, c->snd_nxt);
+    return c->snd_max;
+}
+
 void tcp_send_ack(struct tcp_conn *c)
 {
     struct tcp_hdr h;
-    fill_header(c, &h, c->snd_nxt, TCP_ACK);
+    fill_header(c, &h, ack_seq(c), TCP_ACK);
     if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0) == 0)
         TCP_COUNT(c->tcp, tx_acks);
     acked_now(c, &h);

@@ -234,8 +234,12 @@ static void retransmit_timeout(struct tcp_conn *c)
         return;
     }
     TCP_COUNT(c->tcp, tx_rto);
-    log_debug("tcp: RTO una=%u flight=%u sacked=%u recovery=%d cwnd=%u backoff=%u", c->snd_una,
-              c->snd_max - c->snd_una, c->sacked_bytes, c->in_recovery, c->cwnd, c->backoff);
+    log_debug("tcp: RTO una=%u flight=%u sacked=%u recovery=%d cwnd=%u backoff=%u rto=%lums "
+              "srtt=%luus rttvar=%luus",
+              c->snd_una, c->snd_max - c->snd_una, c->sacked_bytes, c->in_recovery, c->cwnd,
+              c->backoff, (unsigned long)(c->rto_ns / NSEC_PER_MSEC),
+              (unsigned long)(c->srtt_ns / NSEC_PER_USEC),
+              (unsigned long)(c->rttvar_ns / NSEC_PER_USEC));
     tcp_cc_on_rto(c);
     back_off(c);
     /* RFC 6675 5.1: forget the scoreboard, so the left edge goes again even if the peer

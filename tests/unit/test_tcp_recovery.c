@@ -296,13 +296,15 @@ static bool drop_first_once(struct harness *h, enum harness_side from, struct ne
     return !(i == 1 && w->tx[1] == 1);
 }
 
-/* RFC 6298 5.5 and 3 (Karn): after a timeout the backed-off RTO stays until a valid sample,
- * and the ACK of a retransmission gives none, so it moves neither RTTVAR nor SRTT. */
-static void test_karn_keeps_backed_off_rto(void **state)
+/* One timeout (10 ms one way), then the ACK of the retransmission, with or without
+ * timestamps. */
+static void timeout_once(bool timestamps)
 {
-    (void)state;
     struct harness_opts o = {.latency_ns = 10 * NSEC_PER_MSEC};
-    struct oneway *w = oneway_new(50 * MSS_TS, &o, NULL);
+    struct tcp_params p;
+    tcp_default_params(&p);
+    p.timestamps = timestamps;
+    struct oneway *w = oneway_new(50 * MSS_TS, &o, &p);
     assert_true(harness_run_until(w->h, oneway_received, w, 10 * NSEC_PER_SEC));
     harness_run(w->h, NSEC_PER_SEC);
     struct tcp_conn *c = w->cli.conn;
@@ -313,6 +315,11 @@ static void test_karn_keeps_backed_off_rto(void **state)
     harness_run(w->h, 100 * NSEC_PER_MSEC); /* the ACK reaches the client */
     assert_int_equal(c->snd_una, c->snd_max);
     assert_int_equal(tcp_stat(harness_b(w->h), "tx_rto"), 1);
+    if (timestamps) { /* RFC 7323 4.1: the echoed TSval times the retransmission */
+        assert_true(c->rto_ns < 2 * rto);
+        oneway_free(w);
+        return;
+    }
     assert_int_equal(c->rto_ns, 2 * rto);
     assert_int_equal(c->srtt_ns, srtt);
     assert_int_equal(c->rttvar_ns, rttvar);
@@ -322,6 +329,56 @@ static void test_karn_keeps_backed_off_rto(void **state)
     harness_run(w->h, NSEC_PER_SEC);
     assert_true(c->rto_ns < 2 * rto);
     oneway_free(w);
+}
+
+static unsigned server_acks_dropped;
+static bool drop_first_server_ack(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h, (void)nb;
+    return from != SIDE_A || server_acks_dropped++ > 0;
+}
+
+/* The ACK of the original is lost; the retransmission after the timeout arrives as a
+ * duplicate, and the peer's ACK echoes the original's TSval: that would time the original
+ * across the whole timeout, the ambiguity timestamps are meant to remove. No sample is taken
+ * from an echo older than the last retransmission. */
+static void test_no_sample_from_echo_of_original(void **state)
+{
+    (void)state;
+    struct harness_opts o = {.latency_ns = 10 * NSEC_PER_MSEC};
+    struct oneway *w = oneway_new(50 * MSS_TS, &o, NULL);
+    assert_true(harness_run_until(w->h, oneway_received, w, 10 * NSEC_PER_SEC));
+    harness_run(w->h, NSEC_PER_SEC);
+    struct tcp_conn *c = w->cli.conn;
+    uint64_t rto = c->rto_ns, srtt = c->srtt_ns, rttvar = c->rttvar_ns;
+    server_acks_dropped = 0;
+    w->h->tap = drop_first_server_ack;
+    oneway_more(w, 1000);
+    harness_run(w->h, 2 * NSEC_PER_SEC);
+    assert_int_equal(c->snd_una, c->snd_max);
+    assert_int_equal(tcp_stat(harness_b(w->h), "tx_rto"), 1);
+    assert_int_equal(c->srtt_ns, srtt);
+    assert_int_equal(c->rttvar_ns, rttvar);
+    assert_int_equal(c->rto_ns, 2 * rto);
+    oneway_free(w);
+}
+
+/* RFC 6298 5.5 and 3 (Karn): after a timeout the backed-off RTO stays until a valid sample,
+ * and without timestamps the ACK of a retransmission gives none, so it moves neither RTTVAR
+ * nor SRTT. */
+static void test_karn_keeps_backed_off_rto(void **state)
+{
+    (void)state;
+    timeout_once(false);
+}
+
+/* With timestamps the ACK of the retransmission is a valid sample (RFC 7323 4.1), and the RTO
+ * comes back down at once: without it, under steady loss, the backed-off RTO found no sample
+ * for long (the soak's seed 2 sat on a 12.8 s RTO). */
+static void test_timestamps_time_retransmissions(void **state)
+{
+    (void)state;
+    timeout_once(true);
 }
 
 /* ---------------------------------------------------- 4: the RTO after a SYN timeout */
@@ -441,6 +498,62 @@ static void test_sack_segments_fit_mtu(void **state)
     bulk_finish(&b);
 }
 
+/* ------------------------------------- pure ACKs during go-back-N (found by the soak) */
+
+static bool lose_server_segments(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h, (void)nb;
+    return from != SIDE_A;
+}
+
+static uint32_t pure_ack_seq;
+static unsigned pure_acks;
+static bool watch_client_acks(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h;
+    struct seen s;
+    if (from == SIDE_B && parse_seen(nb, &s) && s.len == 0 && !(s.h.flags & (TCP_SYN | TCP_FIN)))
+        pure_ack_seq = s.h.seq, pure_acks++;
+    return from == SIDE_B;
+}
+
+/* After a timeout snd_nxt goes back to snd_una (go-back-N), but an ACK without data carries
+ * snd_max, as BSD does: the peer has taken everything up to snd_max, and a pure ACK below its
+ * rcv_nxt is out of its window, so it drops it unread and answers with an ACK. With both ends
+ * in go-back-N at once the two exchanged such ACKs for ever and neither learnt anything (the
+ * soak's seed 204: an ACK every 18 ms for 600 s). */
+static void test_pure_ack_after_timeout_in_window(void **state)
+{
+    (void)state;
+    struct oneway *w = oneway_new(0, NULL, NULL);
+    harness_run(w->h, 10 * NSEC_PER_MSEC);
+    w->h->tap = lose_server_segments;
+    oneway_more(w, 10 * MSS_TS);
+    rto_target = 1;
+    assert_true(harness_run_until(w->h, rtos_reached, w, 10 * NSEC_PER_SEC));
+    struct tcp_conn *c = w->cli.conn, *s = w->srv.apps[0].conn;
+    assert_true(seq_lt(c->snd_nxt, c->snd_max));
+    assert_int_equal(s->rcv_nxt, c->snd_max); /* the server has it all */
+    w->h->tap = watch_client_acks;
+    pure_acks = 0;
+    uint8_t data[100] = {0};
+    struct raw_seg r = {.src = ADDR_A, .dst = ADDR_B, .payload = data, .len = sizeof(data)};
+    r.h.sport = s->lport;
+    r.h.dport = s->rport;
+    r.h.seq = s->snd_nxt;
+    r.h.ack = c->snd_una; /* tells the client nothing new */
+    r.h.flags = TCP_ACK;
+    r.h.window = (uint16_t)(tcp_rcv_window(s) >> s->rcv_wscale);
+    r.h.opts.has_ts = true;
+    r.h.opts.ts_val = tcp_ts_now(s);
+    r.h.opts.ts_ecr = s->ts_recent;
+    inject_segment(w->h, SIDE_B, &r); /* data: the client owes an ACK */
+    harness_run(w->h, 100 * NSEC_PER_MSEC);
+    assert_true(pure_acks >= 1);
+    assert_int_equal(pure_ack_seq, c->snd_max); /* = the server's rcv_nxt: in its window */
+    oneway_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,9 +563,12 @@ int main(void)
         cmocka_unit_test(test_receiver_keeps_sacked_ranges),
         cmocka_unit_test(test_zero_window_with_data_in_flight),
         cmocka_unit_test(test_karn_keeps_backed_off_rto),
+        cmocka_unit_test(test_timestamps_time_retransmissions),
+        cmocka_unit_test(test_no_sample_from_echo_of_original),
         cmocka_unit_test(test_rto_3s_after_syn_timeout),
         cmocka_unit_test(test_cubic_holds_ssthresh_on_second_rto),
         cmocka_unit_test(test_sack_segments_fit_mtu),
+        cmocka_unit_test(test_pure_ack_after_timeout_in_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
