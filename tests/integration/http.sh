@@ -169,7 +169,7 @@ if [ "$UNIC_PLATFORM" = hosted ]; then
     unic_start http -- --port 8080
     unic_wait_ready
     for ((i = 0; i < 20; i++)); do
-        out=$(unic_ns -t 5 curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$URL:8080/bytes/1") &&
+        out=$(unic_ns -t 5 curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://$UNIC_SVC_IP:8080/bytes/1") &&
             [ "$out" = 200 ] && break
         sleep 0.2
     done

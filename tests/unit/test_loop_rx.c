@@ -1,4 +1,4 @@
-/* The event loop's receive path (src/core/loop.c), run through unic_main() on the fake
+/* The event loop's receive path (src/os/loop.c), run through unic_main() on the fake
  * platform's NIC: a NIC that states a large rx_max_frame (the hosted TAP with offloads) gets
  * frames of up to 64 KB up whole, small ones beside them still in pool buffers; a NIC without
  * it has its long frames dropped and counted; frames the NIC reports malformed are counted. */

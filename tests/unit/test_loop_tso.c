@@ -1,4 +1,4 @@
-/* TCP segmentation offload through the event loop (src/core/loop.c), run with unic_main() on
+/* TCP segmentation offload through the event loop (src/os/loop.c), run with unic_main() on
  * the fake platform's NIC: the stack gets the NIC's tx_tso_max unless a fault is injected (the
  * faults are drawn per wire frame), a super-packet reaches plat_net_send with the description
  * of its headers and checksum (struct plat_net_tso), and a NIC without TSO refuses it

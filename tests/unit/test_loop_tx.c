@@ -1,4 +1,4 @@
-/* The event loop's transmit backlog (src/core/loop.c), run through unic_main() on the fake
+/* The event loop's transmit backlog (src/os/loop.c), run through unic_main() on the fake
  * platform's NIC: frames the device refuses with -EAGAIN wait in order and go out once it takes
  * frames again, later frames queue behind them, the backlog is bounded, and its counters are
  * printed at exit. */
@@ -18,7 +18,7 @@
 #include "unic/platform.h"
 #include "unic/udp.h"
 
-#define LOOP_TX_BACKLOG 128 /* the bound in src/core/loop.c */
+#define LOOP_TX_BACKLOG 128 /* the bound in src/os/loop.c */
 #define ETH_TYPE_OFFSET 12
 #define UDP_PAYLOAD_OFFSET 42 /* Ethernet 14 + IPv4 20 + UDP 8 */
 #define RUN_NS (50 * NSEC_PER_MSEC)
