@@ -60,7 +60,10 @@ static inline bool timer_armed(const struct timer *t)
 uint64_t timer_queue_next(const struct timer_queue *tq);
 
 /* Set tq->now = (now) and fire every timer whose deadline <= now, earliest first. A timer a
- * callback arms for a time <= now fires in this same call. Returns the number fired. */
+ * callback arms for a time <= now fires in the next call, not this one: a timer that keeps
+ * re-arming itself for now cannot hold the event loop, whose next plat_wait() then only polls
+ * (and a timer armed in the past may let other due timers wait for that call too). Returns
+ * the number fired. */
 unsigned timer_queue_run(struct timer_queue *tq, uint64_t now);
 
 #endif

@@ -130,9 +130,10 @@ uint64_t timer_queue_next(const struct timer_queue *tq)
 unsigned timer_queue_run(struct timer_queue *tq, uint64_t now)
 {
     unsigned fired = 0;
+    uint64_t armed_before = tq->next_seq; /* later ones wait for the next run (timer.h) */
     if (now > tq->now)
         tq->now = now;
-    while (tq->root && tq->root->deadline <= tq->now) {
+    while (tq->root && tq->root->deadline <= tq->now && tq->root->seq < armed_before) {
         struct timer *t = tq->root;
         heap_remove(tq, t);
         fired++;

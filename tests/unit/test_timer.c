@@ -148,6 +148,49 @@ static void test_callback_may_rearm(void **state)
     assert_false(timer_armed(&t));
 }
 
+/* A timer that re-arms itself for now (delay 0), up to (eager_limit) times in all. */
+static struct timer_queue *eager_queue;
+static unsigned eager_fired, eager_limit;
+static void rearm_now(struct timer *t)
+{
+    if (++eager_fired < eager_limit)
+        timer_arm_in(eager_queue, t, 0);
+}
+
+/* A run fires the timers due when it starts; one a callback arms for a time <= now fires in the
+ * next run, so a timer that keeps re-arming itself for now cannot hold the event loop (and the
+ * platform's signals) in one call. Before: one call fired it 100000 times (without the bound
+ * in the callback, forever). Timers due at the start still all fire, in order. */
+static void test_rearm_for_now_waits_for_next_run(void **state)
+{
+    (void)state;
+    struct timer_queue tq;
+    struct timer eager;
+    struct fire_log log = {0};
+    struct test_timer others[3];
+    timer_queue_init(&tq, 0);
+    setup_timers(others, 3, &log);
+    eager_queue = &tq;
+    eager_fired = 0;
+    eager_limit = 100000;
+    timer_init(&eager, rearm_now, NULL);
+    timer_arm(&tq, &eager, 5);
+    timer_arm(&tq, &others[0].t, 3);
+    timer_arm(&tq, &others[1].t, 7);
+    timer_arm(&tq, &others[2].t, 50);
+    assert_int_equal(timer_queue_run(&tq, 10), 3);
+    assert_int_equal(eager_fired, 1);
+    assert_int_equal(log.n, 2);
+    assert_true(timer_queue_next(&tq) == 10);
+    assert_int_equal(timer_queue_run(&tq, 10), 1);
+    assert_int_equal(eager_fired, 2);
+    for (unsigned runs = 0; runs < 200000 && timer_queue_next(&tq) <= 10; runs++)
+        timer_queue_run(&tq, 10);
+    assert_int_equal(eager_fired, eager_limit);
+    assert_int_equal(timer_queue_run(&tq, 60), 1);
+    assert_int_equal(log.n, 3);
+}
+
 static void test_random_stress_matches_sorted_order(void **state)
 {
     (void)state;
@@ -189,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_cancel_prevents_firing),
         cmocka_unit_test(test_rearm_moves_timer),
         cmocka_unit_test(test_callback_may_rearm),
+        cmocka_unit_test(test_rearm_for_now_waits_for_next_run),
         cmocka_unit_test(test_random_stress_matches_sorted_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
