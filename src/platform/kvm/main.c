@@ -240,7 +240,10 @@ void kvm_main(const void *start_info)
     clock_init();
     apic_init();
     cmdline_prepare(mem_cmdline());
-    kprintf("kvm: cmdline [%s]\n", mem_cmdline());
+    /* Whole (kprintf cuts at 256 bytes, and the newline with it): up to 2047 bytes. */
+    serial_write("kvm: cmdline [", 14);
+    serial_write(mem_cmdline(), strlen(mem_cmdline()));
+    serial_write("]\n", 2);
     int parsed = parse_cmdline(&cfg);
     if (parsed != 0)
         plat_exit(parsed < 0 ? 2 : 0);
