@@ -44,6 +44,7 @@ struct unic_service {
     size_t option_count;
     const char *operands;  /* --help text for the words that are not options ("NAME..."), or
                             * NULL when it takes none                                     */
+    unsigned min_operands; /* at least this many such words                               */
     unsigned max_operands; /* at most this many such words (0: none)                      */
     /* Optional: print the service's counters, one "stats NAME: key=value ..." line per group
      * (stats_print). Called whenever the OS prints its own: at exit (before service_stop),

@@ -95,6 +95,7 @@ const struct unic_service unic_service = {
     .options = resolve_options,
     .option_count = sizeof(resolve_options) / sizeof(resolve_options[0]),
     .operands = "NAME...",
+    .min_operands = 1,
     .max_operands = RESOLVE_MAX_NAMES,
 };
 
@@ -102,12 +103,8 @@ int service_start(int argc, char **argv)
 {
     st.repeat = options_flag(unic_options(), "--repeat");
     st.exit_when_done = options_flag(unic_options(), "--exit");
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc; i++) /* 1..RESOLVE_MAX_NAMES of them, checked by the OS */
         st.names[st.count++] = argv[i];
-    if (st.count == 0) {
-        log_error("resolve: no name given (resolve [options] -- [--repeat] [--exit] NAME...)");
-        return 2;
-    }
     struct inet *inet = unic_inet();
     if (!unic_addr_is_unspecified(inet_address(inet)))
         resolve_round(inet);

@@ -44,6 +44,11 @@ int config_parse_service(struct unic_config *cfg, char *err, size_t errlen)
                           cfg->service_argc - 1, cfg->service_argv + 1, err, errlen);
     if (r < 0)
         return r;
+    if ((unsigned)cfg->service.operand_count < svc->min_operands) {
+        snprintf(err, errlen, "needs at least %u argument%s (%s; try --help)", svc->min_operands,
+                 svc->min_operands == 1 ? "" : "s", svc->operands ? svc->operands : "operands");
+        return -EINVAL;
+    }
     /* service_start() gets the program name and the operands. */
     cfg->service_argc = 1;
     for (int i = 0; i < cfg->service.operand_count; i++)

@@ -6,7 +6,9 @@
 #    reported; kvm: no virtio-net device is set up, no "net:" line);
 #  - a service value out of its declared range: the same, with the range;
 #  - --help lists the OS options and the service's own (dns: --records, --port), status 0;
-#  - kvm: a hosted-only option (--tap, --pcap) is an error with status 2, not ignored.
+#  - kvm: a hosted-only option (--tap, --pcap) is an error with status 2, not ignored;
+#  - kv (the issue's own example, when built): the same for 'kv ... -- --bogus', and
+#    'kv --help' lists --port and --max-keys.
 # Usage: service_options.sh hosted|kvm
 . "$(dirname "$0")/lib.sh"
 unic_init "$1" service_options
@@ -16,12 +18,13 @@ unic_netns
 # run ARGS...: dns with ARGS on this platform; output (console) in $UNIC_LOG with the CRs and
 # the kvm platform's own boot lines ("kvm: ...", firmware noise) left out in $UNIC_TMP/lines;
 # the program's exit status (kvm: the guest's) in $status.
+prog=$dns
 run() {
     if [ "$UNIC_PLATFORM" = hosted ]; then
-        unic_ns -t 20 "$dns" "$@" >"$UNIC_LOG" 2>&1
+        unic_ns -t 20 "$prog" "$@" >"$UNIC_LOG" 2>&1
         status=$?
     else
-        unic_ns -t 120 "$UNIC_QEMU_RUN" --tap "$UNIC_TAP" "$dns" "$@" >"$UNIC_LOG" 2>&1
+        unic_ns -t 120 "$UNIC_QEMU_RUN" --tap "$UNIC_TAP" "$prog" "$@" >"$UNIC_LOG" 2>&1
         status=$?
         [ $((status & 1)) = 1 ] && status=$((status >> 1))
     fi
@@ -38,7 +41,7 @@ expect_error() {
         unic_fail "dns $*: $(wc -l <"$UNIC_TMP/lines") lines, expected 1: $(cat "$UNIC_TMP/lines")"
     [ "$(cat "$UNIC_TMP/lines")" = "$line" ] ||
         unic_fail "dns $*: '$(cat "$UNIC_TMP/lines")', expected '$line'"
-    unic_log "dns $* -> $status: $line"
+    unic_log "$(basename "$prog") $* -> $status: $line"
 }
 
 if [ "$UNIC_PLATFORM" = hosted ]; then
@@ -65,4 +68,24 @@ for want in "usage: dns \[options\]" "--tap IF" "--stats-interval S" "service op
     grep -q -- "$want" "$UNIC_TMP/lines" || unic_fail "dns --help does not show '$want'"
 done
 unic_log "dns --help: $(grep -c -- '^  --' "$UNIC_TMP/lines") option lines"
+
+kv=$UNIC_HOSTED_BIN/kv
+[ "$UNIC_PLATFORM" = kvm ] && kv=$UNIC_KVM_BIN/kv.elf
+if [ -f "$kv" ]; then
+    prog=$kv
+    if [ "$UNIC_PLATFORM" = hosted ]; then
+        expect_error 2 "kv: unknown option '--bogus' (try --help)" \
+            --tap nosuchtap --ip 10.9.0.2/24 -- --bogus
+    else
+        expect_error 2 "kv: unknown option '--bogus' (try --help)" --ip 10.9.0.2/24 -- --bogus
+    fi
+    run --help
+    [ "$status" -eq 0 ] || unic_fail "kv --help: status $status"
+    for want in "service options (kv" "--port N .*(1..65535, default 6000)" "--max-keys N"; do
+        grep -q -- "$want" "$UNIC_TMP/lines" || unic_fail "kv --help does not show '$want'"
+    done
+    unic_log "kv --help: $(grep -A3 'service options (kv' "$UNIC_TMP/lines" | tr '\n' '|')"
+else
+    unic_log "no $kv: kv not checked"
+fi
 unic_pass "bad service options: one line, status 2, before any device; --help lists the service's options"

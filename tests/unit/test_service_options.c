@@ -37,6 +37,7 @@ const struct unic_service unic_service = {
     .options = svc_options,
     .option_count = sizeof(svc_options) / sizeof(svc_options[0]),
     .operands = "NAME...",
+    .min_operands = 1,
     .max_operands = 2,
     .print_stats = svc_print_stats,
 };
@@ -67,9 +68,9 @@ static void test_service_options_and_operands(void **state)
     assert_string_equal(cfg.service_argv[1], "one");
     assert_string_equal(cfg.service_argv[2], "two");
     assert_null(cfg.service_argv[3]);
-    assert_int_equal(parse("svc"), 0);
+    assert_int_equal(parse("svc -- x"), 0);
     assert_int_equal(options_uint(&cfg.service, "--port"), 6000);
-    assert_int_equal(cfg.service_argc, 1);
+    assert_int_equal(cfg.service_argc, 2);
 }
 
 static void test_bad_service_words(void **state)
@@ -81,12 +82,14 @@ static void test_bad_service_words(void **state)
     assert_string_equal(err, "--port: '70000' is not a number in 1..65535");
     assert_int_equal(parse("svc -- a b c"), -EINVAL);
     assert_non_null(strstr(err, "at most 2"));
+    assert_int_equal(parse("svc -- --loud"), -EINVAL);
+    assert_string_equal(err, "needs at least 1 argument (NAME...; try --help)");
 }
 
 static void test_help_lists_both_halves(void **state)
 {
     (void)state;
-    assert_int_equal(parse("svc -- --port 7 --help"), 0);
+    assert_int_equal(parse("svc -- --port 7 --help"), 0); /* no operand needed for --help */
     assert_true(cfg.help);
     assert_int_equal(parse("svc --help -- --bogus"), 0); /* help wins over a bad service word */
     assert_true(cfg.help);
@@ -105,19 +108,19 @@ static void test_help_lists_both_halves(void **state)
 static void test_os_options_of_this_change(void **state)
 {
     (void)state;
-    assert_int_equal(parse("svc --stats-interval 5 --tap t0 --tap-create"), 0);
+    assert_int_equal(parse("svc --stats-interval 5 --tap t0 --tap-create -- x"), 0);
     assert_int_equal(cfg.stats_interval_s, 5);
     assert_true(cfg.tap_create);
     assert_string_equal(config_hosted_only(&cfg), "--tap");
     assert_int_equal(parse("svc --stats-interval 0"), -EINVAL);
     assert_int_equal(parse("svc --stats-interval 86401"), -EINVAL);
     assert_non_null(strstr(err, "--stats-interval"));
-    assert_int_equal(parse("svc --ip 10.0.0.1/24 --loss 0.1"), 0);
+    assert_int_equal(parse("svc --ip 10.0.0.1/24 --loss 0.1 -- x"), 0);
     assert_null(config_hosted_only(&cfg));
     const char *each[] = {"--pcap x", "--replay x", "--no-offload", "--tap-create"};
     for (size_t i = 0; i < 4; i++) {
         char line[64];
-        snprintf(line, sizeof(line), "svc %s", each[i]);
+        snprintf(line, sizeof(line), "svc %s -- x", each[i]);
         assert_int_equal(parse(line), 0);
         assert_non_null(config_hosted_only(&cfg));
         assert_int_equal(

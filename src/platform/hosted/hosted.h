@@ -7,7 +7,8 @@
  *           receive offloads (IFF_VNET_HDR: 64 KB TCP super-packets, partial checksums)
  * replay.c  a NIC that feeds the frames of a pcap file into the stack, then asks for shutdown
  * capture.c the --pcap writer (libpcap pcap_dump), flushed before sleeping and at exit
- * wait.c    plat_wait() on libuv: uv_poll_t per TAP, uv_timer_t deadline, uv_signal_t
+ * wait.c    plat_wait() on libuv: uv_poll_t per TAP, uv_timer_t deadline, uv_signal_t (SIGINT,
+ *           SIGTERM: shutdown; SIGUSR1: PLAT_WAIT_STATS)
  * sys.c     clocks, console, random, plat_exit, plat_heap
  *
  * Only this directory includes Linux, libuv and libpcap headers.
