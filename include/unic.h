@@ -68,10 +68,23 @@ int service_start(int argc, char **argv);
 /* Optional: called at shutdown, after the service's counters were printed. */
 void service_stop(void) __attribute__((weak));
 
-/* The default network stack (NIC 0), its timers and the current monotonic time in ns. */
+/* The default network stack (NIC 0) and its timers. */
 struct inet *unic_inet(void);
 struct timer_queue *unic_timers(void);
+
+/* Monotonic time in ns (an arbitrary origin; never goes back): the clock of the timers, read
+ * once per turn of the event loop, so it does not advance within a callback. */
 uint64_t unic_now(void);
+
+/* Wall-clock time in ns since the Unix epoch (1970-01-01 UTC), read now: hosted from
+ * CLOCK_REALTIME, kvm from the RTC (or kvmclock) at boot plus the monotonic time since. Can
+ * step (hosted: when the host's clock is set); use unic_now() for intervals. */
+uint64_t unic_wall_time(void);
+
+/* A text for an errno value the API returns, negative (-ECONNREFUSED) or not: the same text on
+ * both platforms (glibc's wording, "Connection refused"); "Unknown error" for a value it does
+ * not know. Never NULL; the string is static. */
+const char *unic_strerror(int err);
 
 /* Ask the loop to end with (status) after the current callback returns; no frame reaches the
  * stack after that (the rest of a receive batch stays unread). */

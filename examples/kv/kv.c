@@ -19,7 +19,6 @@
 #include "kv_line.h"
 #include "kv_store.h"
 #include "unic.h"
-#include "unic/platform.h"
 #include "unic/tcp.h"
 #include "unic/udp.h"
 
@@ -146,7 +145,7 @@ static void time_request(struct udp_sock *s, const struct udp_meta *m, const uin
     (void)data, (void)len;
     time_requests++;
     uint32_t t =
-        (uint32_t)((plat_clock_wall() + NSEC_PER_SEC / 2) / NSEC_PER_SEC + RFC868_EPOCH_OFFSET);
+        (uint32_t)((unic_wall_time() + NSEC_PER_SEC / 2) / NSEC_PER_SEC + RFC868_EPOCH_OFFSET);
     uint8_t out[4] = {(uint8_t)(t >> 24), (uint8_t)(t >> 16), (uint8_t)(t >> 8), (uint8_t)t};
     udp_sendto(s, m->src, m->sport, out, sizeof(out));
 }

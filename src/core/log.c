@@ -6,14 +6,19 @@
 
 #include "unic/platform.h"
 
-#define LOG_LINE_MAX 512
-
-static enum log_level current_level = LOG_INFO;
+static enum log_level current_level = UNIC_LOG_INFO;
 static const char *const level_prefix[] = {"error: ", "warn: ", "", "debug: "};
+
+static enum log_level clamp_level(enum log_level level)
+{
+    if ((int)level < (int)UNIC_LOG_ERROR)
+        return UNIC_LOG_ERROR;
+    return level > UNIC_LOG_DEBUG ? UNIC_LOG_DEBUG : level;
+}
 
 void log_set_level(enum log_level level)
 {
-    current_level = level;
+    current_level = clamp_level(level);
 }
 
 enum log_level log_get_level(void)
@@ -23,7 +28,7 @@ enum log_level log_get_level(void)
 
 static void write_line(const char *prefix, const char *fmt, va_list ap)
 {
-    char line[LOG_LINE_MAX];
+    char line[UNIC_LOG_LINE_MAX];
     int n = snprintf(line, sizeof(line), "%s", prefix);
     if (n < 0)
         return;
@@ -40,6 +45,7 @@ static void write_line(const char *prefix, const char *fmt, va_list ap)
 
 void unic_vlog(enum log_level level, const char *fmt, va_list ap)
 {
+    level = clamp_level(level);
     if (level > current_level)
         return;
     write_line(level_prefix[level], fmt, ap);

@@ -429,7 +429,9 @@ int unic_main(struct unic_config *cfg)
 {
     memset(&os, 0, sizeof(os));
     os.cfg = cfg;
-    log_set_level(cfg->verbosity < 0 ? LOG_WARN : cfg->verbosity > 0 ? LOG_DEBUG : LOG_INFO);
+    log_set_level(cfg->verbosity < 0   ? UNIC_LOG_WARN
+                  : cfg->verbosity > 0 ? UNIC_LOG_DEBUG
+                                       : UNIC_LOG_INFO);
     timer_queue_init(&os.timers, plat_clock_monotonic());
     if (netbuf_pool_init(&os.pool, LOOP_POOL_BUFFERS, LOOP_LARGE_BUDGET) < 0) {
         log_error("out of memory for packet buffers");

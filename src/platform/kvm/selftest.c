@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kvm.h"
 #include "unic.h"
@@ -150,6 +151,23 @@ static void test_wait_lateness(void)
             (unsigned long long)(best / 1000), i);
 }
 
+/* The wall clock (time.h and unic.h) reads the host's time through the RTC or kvmclock: after
+ * 2024-01-01 and consistent between the calls; unic_strerror's texts are glibc's. */
+static void test_time_and_basics(void)
+{
+    struct timespec ts = {0, -1};
+    time_t t0, t1 = time(&t0);
+    CHECK(t1 == t0 && t1 > 1704067200);
+    CHECK(timespec_get(&ts, TIME_UTC) == TIME_UTC && ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000);
+    CHECK(ts.tv_sec >= t1 && ts.tv_sec - t1 <= 1);
+    CHECK(timespec_get(&ts, 0) == 0);
+    uint64_t wall = unic_wall_time();
+    CHECK(wall / 1000000000u >= (uint64_t)t1 && wall / 1000000000u - (uint64_t)t1 <= 1);
+    CHECK(strcmp(unic_strerror(-ECONNREFUSED), "Connection refused") == 0);
+    CHECK(strcmp(unic_strerror(-EAFNOSUPPORT), "Address family not supported by protocol") == 0);
+    CHECK(strcmp(unic_strerror(-9999), "Unknown error") == 0);
+}
+
 int unic_main(struct unic_config *cfg)
 {
     (void)cfg;
@@ -157,6 +175,7 @@ int unic_main(struct unic_config *cfg)
     test_strings();
     test_strtol();
     test_malloc();
+    test_time_and_basics();
     kprintf("kvm: selftest libc: %u checks, %u failures\n", checks, failures);
     test_wait_lateness();
     return failures ? 1 : 0;
