@@ -165,14 +165,13 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
 /* Sequence number of a segment without data. After a timeout snd_nxt is back at snd_una
  * (go-back-N) while the peer may hold everything up to snd_max: below its rcv_nxt the ACK
  * would be out of its window, dropped unread and answered (two ends in go-back-N then trade
- * such ACKs for ever). So snd_max, as BSD does, but never beyond the peer's window (which may
- * have shrunk), as Linux does. */
+ * such ACKs for ever). So snd_max, as BSD does. Not capped at snd_una + snd_wnd as Linux does:
+ * while the peer's ACKs are being lost snd_una lags its rcv_nxt, and the cap put both ends of
+ * the soak's seed 861 below each other's window again. Only a zero window, which the peer
+ * announced with the ACK that set snd_una and which stops its rcv_nxt, takes snd_una. */
 static uint32_t ack_seq(const struct tcp_conn *c)
 {
-    uint32_t edge = c->snd_una + c->snd_wnd;
-    if (seq_gt(c->snd_max, edge))
-        return seq_max(edge, c->snd_nxt);
-    return c->snd_max;
+    return c->snd_wnd ? c->snd_max : c->snd_una;
 }
 
 void tcp_send_ack(struct tcp_conn *c)
