@@ -162,16 +162,18 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
     return used;
 }
 
-/* Sequence number of a segment without data. After a timeout snd_nxt is back at snd_una
- * (go-back-N) while the peer may hold everything up to snd_max: below its rcv_nxt the ACK
- * would be out of its window, dropped unread and answered (two ends in go-back-N then trade
- * such ACKs for ever). So snd_max, as BSD does. Not capped at snd_una + snd_wnd as Linux does:
- * while the peer's ACKs are being lost snd_una lags its rcv_nxt, and the cap put both ends of
- * the soak's seed 861 below each other's window again. Only a zero window, which the peer
- * announced with the ACK that set snd_una and which stops its rcv_nxt, takes snd_una. */
+/* Sequence number of a segment without data: snd_max, as BSD does. After a timeout snd_nxt
+ * is back at snd_una (go-back-N) while the peer may hold everything up to snd_max: below its
+ * rcv_nxt the ACK would be out of its window, dropped unread and answered (two ends in
+ * go-back-N then traded such ACKs for ever: the soak's seed 204). Never lower either (not
+ * capped at snd_una + snd_wnd as Linux does, nor snd_una at a zero window): the peer takes a
+ * window update only from a sequence number at or above the last one it took (SND.WL1), so a
+ * lower one left both ends of seed 12040 probing windows each thought closed, every answer
+ * ignored. A peer whose closed window dropped our flight finds snd_max beyond it and
+ * answers; our probes, below its rcv_nxt, still bring it our ACK (old_ack). */
 static uint32_t ack_seq(const struct tcp_conn *c)
 {
-    return c->snd_wnd ? c->snd_max : c->snd_una;
+    return c->snd_max;
 }
 
 void tcp_send_ack(struct tcp_conn *c)
