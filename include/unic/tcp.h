@@ -137,7 +137,8 @@ struct tcp_callbacks {
                                                 X(conn_open) X(conn_time_wait) X(tx_tail_probes)   \
                                                     X(tx_lost_retransmits) X(conn_small_buffers)   \
                                                         X(conn_no_memory) X(tx_tso_frames) \
-    X(rx_sack_reneging) /* an ACK stopped at data the peer had SACKed: it discarded it */
+    X(rx_sack_reneging) /* an ACK stopped at data the peer had SACKed: it discarded it */      \
+    X(rx_old_seq_ack)   /* a segment below rcv_nxt whose ACK was still taken (old_ack) */
 /* clang-format on */
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)

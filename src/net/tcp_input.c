@@ -454,6 +454,21 @@ static void unacceptable(struct tcp_conn *c, const struct tcp_seg *seg)
     c->ack_now = true;
 }
 
+/* A segment wholly below rcv_nxt, no SYN or RST, in an established state: its data is old, but
+ * its ACK may be news. RFC 9293 3.10.7.4 lets a segment be trimmed to start at RCV.NXT; what
+ * is left of this one is its ACK, which is taken (RFC 5961 checks still apply), as BSD does.
+ * Dropping it unread let two ends whose sequence numbers each lag the other's rcv_nxt (a lost
+ * ACK during go-back-N, a window shrunk to zero) trade ACKs for ever: the soak's seeds 278 and
+ * 861. Only within a window's reach below rcv_nxt. */
+static bool old_ack(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    uint32_t end = seg->h.seq + seg_seqlen(seg), reach = c->rcv.size ? c->rcv.size : 0xffff;
+    if ((seg->h.flags & (TCP_SYN | TCP_RST)) || !(seg->h.flags & TCP_ACK) ||
+        c->state == TCP_SYN_RECEIVED || c->state == TCP_TIME_WAIT)
+        return false;
+    return seq_le(end, c->rcv_nxt) && seq_ge(seg->h.seq, c->rcv_nxt - reach);
+}
+
 static void synchronized_input(struct tcp_conn *c, const struct tcp_seg *in)
 {
     struct tcp_seg trimmed;
@@ -474,7 +489,12 @@ static void synchronized_input(struct tcp_conn *c, const struct tcp_seg *in)
         return;
     }
     if (!seq_acceptable(c, seg)) {
-        unacceptable(c, seg);
+        if (old_ack(c, seg)) {
+            TCP_COUNT(c->tcp, rx_old_seq_ack);
+            if (!ack_input(c, seg, false))
+                return;
+        }
+        unacceptable(c, seg); /* still answered: keepalives and window probes are old too */
         return;
     }
     if (f & TCP_RST) {

@@ -162,16 +162,17 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
     return used;
 }
 
-/* Sequence number of a segment without data. After a timeout snd_nxt is back at snd_una
- * (go-back-N) while the peer may hold everything up to snd_max: below its rcv_nxt the ACK
- * would be out of its window, dropped unread and answered (two ends in go-back-N then trade
- * such ACKs for ever). So snd_max, as BSD does, but never beyond the peer's window (which may
- * have shrunk), as Linux does. */
+/* Sequence number of a segment without data: snd_max, as BSD does. After a timeout snd_nxt
+ * is back at snd_una (go-back-N) while the peer may hold everything up to snd_max: below its
+ * rcv_nxt the ACK would be out of its window, dropped unread and answered (two ends in
+ * go-back-N then traded such ACKs for ever: the soak's seed 204). Never lower either (not
+ * capped at snd_una + snd_wnd as Linux does, nor snd_una at a zero window): the peer takes a
+ * window update only from a sequence number at or above the last one it took (SND.WL1), so a
+ * lower one left both ends of seed 12040 probing windows each thought closed, every answer
+ * ignored. A peer whose closed window dropped our flight finds snd_max beyond it and
+ * answers; our probes, below its rcv_nxt, still bring it our ACK (old_ack). */
 static uint32_t ack_seq(const struct tcp_conn *c)
 {
-    uint32_t edge = c->snd_una + c->snd_wnd;
-    if (seq_gt(c->snd_max, edge))
-        return seq_max(edge, c->snd_nxt);
     return c->snd_max;
 }
 

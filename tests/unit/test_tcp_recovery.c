@@ -554,6 +554,76 @@ static void test_pure_ack_after_timeout_in_window(void **state)
     oneway_free(w);
 }
 
+/* A segment whose sequence number lags our rcv_nxt (its sender is in go-back-N, or believes our
+ * window closed) still brings its ACK: it is taken, and the segment answered. Dropping it
+ * unread let two such ends trade ACKs for ever (the soak's seeds 278 and 861). */
+static void test_ack_of_old_segment_taken(void **state)
+{
+    (void)state;
+    struct oneway *w = oneway_new(0, NULL, NULL);
+    harness_run(w->h, 10 * NSEC_PER_MSEC);
+    w->h->tap = lose_server_segments;
+    oneway_more(w, 10 * MSS_TS);
+    rto_target = 1;
+    assert_true(harness_run_until(w->h, rtos_reached, w, 10 * NSEC_PER_SEC));
+    struct tcp_conn *c = w->cli.conn, *s = w->srv.apps[0].conn;
+    assert_true(seq_lt(c->snd_una, c->snd_max));
+    struct raw_seg r = {.src = ADDR_A, .dst = ADDR_B};
+    r.h.sport = s->lport;
+    r.h.dport = s->rport;
+    r.h.seq = s->snd_nxt - 1; /* below the client's rcv_nxt */
+    r.h.ack = s->rcv_nxt;     /* all the client sent */
+    r.h.flags = TCP_ACK;
+    r.h.window = (uint16_t)(tcp_rcv_window(s) >> s->rcv_wscale);
+    r.h.opts.has_ts = true;
+    r.h.opts.ts_val = tcp_ts_now(s);
+    r.h.opts.ts_ecr = s->ts_recent;
+    pure_acks = 0;
+    w->h->tap = watch_client_acks;
+    inject_segment(w->h, SIDE_B, &r);
+    harness_run(w->h, NSEC_PER_MSEC);
+    assert_int_equal(c->snd_una, c->snd_max);
+    assert_int_equal(tcp_stat(harness_b(w->h), "rx_old_seq_ack"), 1);
+    assert_int_equal(pure_acks, 1); /* answered, as a keepalive is */
+    oneway_free(w);
+}
+
+/* The sequence number of an ACK never goes back, also when the peer's window closes with data
+ * in flight: the peer takes a window update only from a sequence number at or above the last
+ * one it took (SND.WL1). An ACK at snd_una there left two ends probing windows each thought
+ * closed, every answer ignored (the soak's seed 12040). */
+static void test_pure_ack_seq_never_goes_back(void **state)
+{
+    (void)state;
+    struct oneway *w = oneway_new(0, NULL, NULL);
+    harness_run(w->h, 10 * NSEC_PER_MSEC);
+    w->h->tap = lose_client_data;
+    oneway_more(w, 10 * MSS_TS);
+    harness_run(w->h, NSEC_PER_MSEC);
+    zero_window_reply(w, NULL);
+    harness_run(w->h, NSEC_PER_MSEC);
+    struct tcp_conn *c = w->cli.conn, *s = w->srv.apps[0].conn;
+    assert_int_equal(c->snd_wnd, 0);
+    assert_true(seq_lt(c->snd_una, c->snd_max));
+    w->h->tap = watch_client_acks;
+    pure_acks = 0;
+    uint8_t data[100] = {0};
+    struct raw_seg r = {.src = ADDR_A, .dst = ADDR_B, .payload = data, .len = sizeof(data)};
+    r.h.sport = s->lport;
+    r.h.dport = s->rport;
+    r.h.seq = s->snd_nxt;
+    r.h.ack = c->snd_una;
+    r.h.flags = TCP_ACK; /* window 0 */
+    r.h.opts.has_ts = true;
+    r.h.opts.ts_val = tcp_ts_now(s);
+    r.h.opts.ts_ecr = s->ts_recent;
+    inject_segment(w->h, SIDE_B, &r); /* data: the client owes an ACK */
+    harness_run(w->h, 100 * NSEC_PER_MSEC);
+    assert_true(pure_acks >= 1);
+    assert_int_equal(pure_ack_seq, c->snd_max);
+    oneway_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +639,8 @@ int main(void)
         cmocka_unit_test(test_cubic_holds_ssthresh_on_second_rto),
         cmocka_unit_test(test_sack_segments_fit_mtu),
         cmocka_unit_test(test_pure_ack_after_timeout_in_window),
+        cmocka_unit_test(test_ack_of_old_segment_taken),
+        cmocka_unit_test(test_pure_ack_seq_never_goes_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

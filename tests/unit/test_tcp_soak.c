@@ -1,0 +1,284 @@
+/* Randomized soak of TCP on the virtual wire (the idea of smoltcp's netsim): for each seed, a
+ * bulk transfer both ways between two stacks whose options, buffers, MTU, latency and faults
+ * (loss, reordering, duplication; no corruption: the virtual wire has no frame check sequence,
+ * so a flipped bit in an ARP reply would poison a cache, not test TCP) are drawn from the seed; a
+ * tap that shrinks advertised windows, to zero too; receivers that pause and resume. Checked for
+ * every seed: every byte delivered in order and intact, no stall (no byte delivered for STALL_NS
+ * while a receiver waits and reads), both ends close cleanly, no connection or buffer left.
+ *
+ * CI runs TCP_SOAK_SEEDS (default 200) seeds from TCP_SOAK_FIRST (default 1); by hand, e.g.
+ *     TCP_SOAK_SEEDS=20000 build/hosted/tests/test_tcp_soak
+ * A failure names its seed: TCP_SOAK_FIRST=<seed> TCP_SOAK_SEEDS=1 TCP_DEBUG=1 reruns it. */
+#include <stdio.h>
+
+#include "test_tcp_util.h"
+#include "unic/log.h"
+#include "unic/platform.h"
+
+#define STALL_NS (30 * NSEC_PER_SEC) /* > the RTO after 7 losses in a row from 200 ms */
+#define STEP_NS (20 * NSEC_PER_MSEC)
+#define MAX_RUN_NS (1800 * NSEC_PER_SEC)
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rng_below(uint64_t *s, uint64_t n)
+{
+    return n ? rng_next(s) % n : 0;
+}
+
+static double rng_prob(uint64_t *s, double max)
+{
+    return max * (double)(rng_next(s) >> 11) / (double)(1ull << 53);
+}
+
+struct soak {
+    struct bulk b;
+    uint64_t rng;
+    uint64_t up, down;
+    double shrink;         /* per segment: advertised window rewritten smaller (half: zero) */
+    uint64_t shrunk;       /* segments whose window the tap rewrote */
+    uint64_t pause_ns[2];  /* how long a receiver pauses, 0: never */
+    uint64_t resume_at[2]; /* when a paused receiver reads again */
+    uint64_t stall_ns;     /* time without a byte delivered while a receiver waits and reads */
+    uint64_t last_check, delivered;
+    uint64_t longest_stall;
+    bool cli_closing;
+    char desc[200];
+};
+
+/* The tap: a middlebox (or a peer short of memory) that shrinks the windows it forwards. */
+static bool shrink_windows(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    struct soak *s = h->user;
+    uint8_t *ip = nb->data + 14;
+    struct seen sn;
+    if (getenv("TCP_SOAK_TRACE") && parse_seen(nb, &sn))
+        print_message("%9.3f %c seq %u ack %u len %u win %u%s%s%s%s sack %u\n",
+                      (double)h->timers.now / NSEC_PER_MSEC, "AB"[from], sn.h.seq, sn.h.ack, sn.len,
+                      sn.h.window, sn.h.flags & TCP_SYN ? " SYN" : "",
+                      sn.h.flags & TCP_FIN ? " FIN" : "", sn.h.flags & TCP_RST ? " RST" : "",
+                      sn.h.flags & TCP_ACK ? "" : " noACK", sn.h.opts.sack_count);
+    if (s->shrink == 0 || nb->len < 14 + 20 + 20 || ip[9] != IP4_PROTO_TCP)
+        return true;
+    size_t ihl = (size_t)(ip[0] & 0x0f) * 4, total = rd16(ip + 2);
+    uint8_t *t = ip + ihl;
+    if (total > nb->len - 14 || total < ihl + 20 || (t[13] & TCP_SYN) || !(t[13] & TCP_ACK) ||
+        rng_prob(&s->rng, 1.0) >= s->shrink)
+        return true;
+    uint16_t wnd = rd16(t + 14);
+    wr16(t + 14, (uint16_t)(rng_below(&s->rng, 2) ? 0 : rng_below(&s->rng, wnd + 1u)));
+    wr16(t + 16, 0);
+    tcp_set_checksum(t, total - ihl, rd32(ip + 12), rd32(ip + 16));
+    s->shrunk++;
+    return true;
+}
+
+static void configure(struct soak *s, struct inet *inet, int side)
+{
+    struct tcp_params p;
+    tcp_default_params(&p);
+    uint64_t *r = &s->rng;
+    p.cubic = rng_below(r, 2);
+    p.sack = rng_below(r, 4) != 0;
+    p.timestamps = rng_below(r, 4) != 0;
+    p.window_scale = rng_below(r, 4) != 0;
+    static const uint32_t bufs[] = {4096, 8192, 16384, 65535, 131072, 262144};
+    p.rcv_buf = bufs[rng_below(r, 6)];
+    p.snd_buf = bufs[rng_below(r, 6)];
+    assert_int_equal(tcp_configure(inet, &p), 0);
+    size_t n = strlen(s->desc);
+    snprintf(s->desc + n, sizeof(s->desc) - n, " %c:%s%s%s%s rcv %u snd %u", "AB"[side],
+             p.cubic ? "cubic" : "reno", p.sack ? "+sack" : "", p.timestamps ? "+ts" : "",
+             p.window_scale ? "+ws" : "", p.rcv_buf, p.snd_buf);
+}
+
+static void soak_init(struct soak *s, uint64_t seed)
+{
+    memset(s, 0, sizeof(*s));
+    s->rng = seed * 0x2545F4914F6CDD1Dull;
+    uint64_t *r = &s->rng;
+    struct harness_opts o = {0};
+    static const uint16_t mtus[] = {576, 1280, 1500, 1500, 9000};
+    o.mtu = mtus[rng_below(r, 5)];
+    o.latency_ns = (1 + rng_below(r, 20000)) * NSEC_PER_USEC;
+    double loss = rng_prob(r, 0.12), reorder = rng_prob(r, 0.1), dup = rng_prob(r, 0.05);
+    for (int i = 0; i < 2; i++)
+        o.fault[i] = (struct fault_config){.loss_ppb = FAULT_PPB(loss),
+                                           .reorder_ppb = FAULT_PPB(reorder),
+                                           .duplicate_ppb = FAULT_PPB(dup),
+                                           .seeded = true,
+                                           .seed = rng_next(r)};
+    if (o.mtu <= 1500 && rng_below(r, 4) == 0)
+        o.tso_max[0] = o.tso_max[1] = 65535;
+    s->shrink = rng_below(r, 3) == 0 ? rng_prob(r, 0.02) : 0;
+    s->up = rng_below(r, 400000);
+    s->down = rng_below(r, 400000);
+    for (int i = 0; i < 2; i++)
+        s->pause_ns[i] = rng_below(r, 3) == 0 ? (1 + rng_below(r, 3000)) * NSEC_PER_MSEC : 0;
+    snprintf(s->desc, sizeof(s->desc),
+             "seed %lu: up %lu down %lu mtu %u lat %lu us loss %.3f reo %.3f dup %.3f "
+             "shrink %.3f%s",
+             (unsigned long)seed, (unsigned long)s->up, (unsigned long)s->down, o.mtu,
+             (unsigned long)(o.latency_ns / NSEC_PER_USEC), loss, reorder, dup, s->shrink,
+             o.tso_max[0] ? " tso" : "");
+    s->b.h = harness_new(&o);
+    s->b.h->user = s;
+    s->b.h->tap = shrink_windows;
+    configure(s, harness_a(s->b.h), 0);
+    configure(s, harness_b(s->b.h), 1);
+}
+
+/* Receiver (i): 0 the server's app, 1 the client's. */
+static struct app *receiver(struct soak *s, int i)
+{
+    return i == 0 ? (s->b.srv.n ? &s->b.srv.apps[0] : NULL) : &s->b.cli;
+}
+
+/* Pause and resume the receivers at random; a paused receiver's time does not count as a
+ * stall. Each end closes only once it has read everything (the server on EOF, the client when
+ * it has also sent all): once both FINs are through, what a receiver has not read is dropped
+ * (tcp.h), which the check would take for lost data. */
+static void drive_receivers(struct soak *s, uint64_t now)
+{
+    struct app *cli = &s->b.cli;
+    if (!cli->closed && !s->cli_closing && cli->tx_done == cli->tx_total &&
+        cli->rx_done == s->down) {
+        s->cli_closing = true;
+        tcp_close(cli->conn);
+    }
+    for (int i = 0; i < 2; i++) {
+        struct app *a = receiver(s, i);
+        if (!a || a->closed || !s->pause_ns[i])
+            continue;
+        if (a->hold && now >= s->resume_at[i]) {
+            a->hold = false;
+            a->paused = false;
+            tcp_recv_resume(a->conn);
+        } else if (!a->hold && rng_below(&s->rng, 50) == 0) {
+            a->hold = true;
+            s->resume_at[i] = now + rng_below(&s->rng, s->pause_ns[i]);
+        }
+    }
+}
+
+/* false: a stall (no byte delivered for STALL_NS while a receiver waits for data and reads;
+ * the time a receiver holds back does not count, nor does it forgive what came before). */
+static bool progress_ok(struct soak *s, uint64_t now)
+{
+    uint64_t delivered = s->b.cli.rx_done + (s->b.srv.n ? s->b.srv.apps[0].rx_done : 0);
+    bool waiting = false, held = false;
+    for (int i = 0; i < 2; i++) {
+        struct app *a = receiver(s, i);
+        uint64_t want = i == 0 ? s->up : s->down;
+        if (!a || (!a->hold && a->rx_done < want))
+            waiting = true;
+        held |= a && a->hold;
+    }
+    uint64_t step = now - s->last_check;
+    s->last_check = now;
+    if (delivered != s->delivered || !waiting) {
+        s->delivered = delivered;
+        s->stall_ns = 0;
+    } else if (!held) {
+        s->stall_ns += step;
+    }
+    if (s->stall_ns > s->longest_stall)
+        s->longest_stall = s->stall_ns;
+    return s->stall_ns <= STALL_NS;
+}
+
+static void report(struct soak *s, const char *what)
+{
+    struct app *srv = receiver(s, 0);
+    print_message("%s\n  %s: client rx %lu/%lu closed %d (%d); server rx %lu/%lu closed %d (%d); "
+                  "now %lu ms\n",
+                  s->desc, what, (unsigned long)s->b.cli.rx_done, (unsigned long)s->down,
+                  s->b.cli.closed, s->b.cli.close_reason, (unsigned long)(srv ? srv->rx_done : 0),
+                  (unsigned long)s->up, srv ? srv->closed : 0, srv ? srv->close_reason : 0,
+                  (unsigned long)(s->b.h->timers.now / NSEC_PER_MSEC));
+    if (getenv("TCP_DEBUG")) {
+        inet_print_stats(harness_a(s->b.h), 0);
+        inet_print_stats(harness_b(s->b.h), 0);
+    }
+}
+
+struct totals {
+    uint64_t seeds, bytes, shrunk, longest_stall, virtual_ns;
+};
+
+static void soak_one(uint64_t seed, struct totals *t)
+{
+    struct soak *s = malloc(sizeof(*s));
+    assert_non_null(s);
+    /* A seed alone reproduces its run: the same random bytes (ISNs, ports, keys) and the same
+     * start of the clock, seed * 2^42 ns (73 min apart: a run takes at most 32; the virtual
+     * clock never goes back, and seeds run in increasing order). */
+    fake_random_seed(seed);
+    fake_clock_set(seed << 42);
+    soak_init(s, seed);
+    bulk_start(&s->b, s->up, s->down, (uint32_t)seed, (uint32_t)seed + 1);
+    s->b.srv.proto.close_when_sent = false; /* each end closes once it has read everything */
+    s->b.srv.proto.close_on_eof = true;
+    s->b.cli.close_when_sent = false;
+    struct harness *h = s->b.h;
+    uint64_t start = h->timers.now;
+    s->last_check = start;
+    while (!bulk_done(&s->b)) {
+        harness_run_until(h, bulk_done, &s->b, STEP_NS);
+        drive_receivers(s, h->timers.now);
+        if (!progress_ok(s, h->timers.now) || h->timers.now - start > MAX_RUN_NS) {
+            report(s, "stalled");
+            fail();
+        }
+    }
+    if (s->b.cli.close_reason || s->b.srv.apps[0].close_reason || s->b.cli.rx_bad ||
+        s->b.srv.apps[0].rx_bad || s->b.cli.rx_done != s->down || s->b.srv.apps[0].rx_done != s->up)
+        report(s, "wrong end");
+    bulk_check(&s->b, s->up, s->down);
+    t->seeds++;
+    t->bytes += s->up + s->down;
+    t->shrunk += s->shrunk;
+    t->virtual_ns += h->timers.now - start;
+    if (s->longest_stall > t->longest_stall)
+        t->longest_stall = s->longest_stall;
+    h->tap = NULL;
+    bulk_finish(&s->b); /* both sides empty after TIME_WAIT, no buffer leaked */
+    free(s);
+}
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? strtoull(v, NULL, 10) : dflt;
+}
+
+static void test_soak(void **state)
+{
+    (void)state;
+    uint64_t first = env_u64("TCP_SOAK_FIRST", 1), n = env_u64("TCP_SOAK_SEEDS", 200);
+    if (getenv("TCP_DEBUG"))
+        log_set_level(LOG_DEBUG);
+    struct totals t = {0};
+    for (uint64_t seed = first; seed < first + n; seed++)
+        soak_one(seed, &t);
+    print_message("soak: %lu seeds from %lu, %lu transfers, %lu bytes, %lu windows shrunk, "
+                  "longest wait for a byte %lu ms, %lu s of virtual time\n",
+                  (unsigned long)t.seeds, (unsigned long)first, (unsigned long)(2 * t.seeds),
+                  (unsigned long)t.bytes, (unsigned long)t.shrunk,
+                  (unsigned long)(t.longest_stall / NSEC_PER_MSEC),
+                  (unsigned long)(t.virtual_ns / NSEC_PER_SEC));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_soak),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
