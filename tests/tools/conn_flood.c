@@ -295,7 +295,7 @@ static int cmp_double(const void *a, const void *b)
  * rather than buffered without bound. Runs until killed. */
 static int serve(void)
 {
-    raise_nofile(200000 - 64);
+    raise_nofile(19900 - 64); /* under the hard limit of 20,000 here */
     int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.serve_port)};
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -353,6 +353,8 @@ int main(int argc, char **argv)
         if (all_open && t_open == 0) {
             t_open = now_s();
             hold_until = t_open + opt.hold_s;
+            printf("conn_flood: all %u established, holding\n", established);
+            fflush(stdout);
             if (opt.echo_at > 0) /* processes sharing one hold: the same wall-clock instant */
                 hold_until = t_open + (opt.echo_at - (double)time(NULL));
         }
