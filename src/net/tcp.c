@@ -426,10 +426,14 @@ void tcp_conn_ranges_trim(struct tcp_conn *c)
     c->ooo = c->sacked = NULL;
 }
 
-/* A window promise may need one chunk more than its bytes (the last one partly filled). */
-static uint32_t promise_cost(uint32_t bytes)
+/* The chunks (open) more bytes after those held would need beyond the ones the ring has. */
+static uint32_t promise_cost(const struct tcp_ring *r, uint32_t open)
 {
-    return bytes ? bytes + TCP_CHUNK_DATA : 0;
+    if (!open)
+        return 0;
+    uint64_t have = r->first ? r->n_chunks : 0, head = r->first ? r->head : 0;
+    uint64_t need = (head + r->len + open + TCP_CHUNK_DATA - 1) / TCP_CHUNK_DATA;
+    return need > have ? (uint32_t)((need - have) * TCP_CHUNK_DATA) : 0;
 }
 
 uint32_t tcp_rcv_space(const struct tcp_conn *c)
@@ -478,7 +482,7 @@ void tcp_rcv_promise_sync(struct tcp_conn *c)
     uint32_t open = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     if (c->rcv.size && c->rcv_wnd_cap < c->rcv.size)
         rcv_tune(c);
-    uint32_t cost = c->rcv.size ? promise_cost(open) : 0;
+    uint32_t cost = c->rcv.size ? promise_cost(&c->rcv, open) : 0;
     c->tcp->pool.promised += (uint64_t)cost - c->rcv_promised;
     c->rcv_promised = cost;
 }
