@@ -216,12 +216,14 @@ static inline uint32_t seg_seqlen(const struct tcp_seg *s)
 
 /* tcp.c */
 struct tcp *tcp_attach(struct inet *inet);
-void tcp_resolve_params(const struct inet *inet, struct tcp_params *p);
 struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
                                 uint16_t rport);
 struct tcp_conn *tcp_lookup(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
                             uint16_t rport);
 struct tcp_listener *tcp_find_listener(struct tcp *tcp, uint16_t port);
+
+/* tcp_mem.c (docs/tcp-memory.md) */
+void tcp_resolve_params(const struct inet *inet, struct tcp_params *p);
 int tcp_conn_alloc_buffers(struct tcp_conn *c);
 void tcp_conn_free_buffers(struct tcp_conn *c);
 /* The out-of-order ranges and the SACK scoreboard live in one allocation made the first time
@@ -237,6 +239,8 @@ void tcp_rcv_promise_sync(struct tcp_conn *c);
 /* The service wants to send and only the pool's budget stops it: on_writable comes once the
  * pool has room again (no ACK of its own may ever come to wake it). */
 void tcp_mem_wait(struct tcp_conn *c);
+/* At the end of a batch of frames: wake the waiting senders if the pool has room. */
+void tcp_mem_wake(struct tcp *tcp);
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
 void tcp_conn_closed(struct tcp_conn *c, int reason);
 void tcp_conn_put(struct tcp_conn *c);
