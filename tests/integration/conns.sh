@@ -40,7 +40,8 @@ unic_start echo
 unic_wait_ready 60
 
 out=$(unic_ns -t 300 "$flood" --addr "$UNIC_SVC_IP" --conns "$n" --connecting 1000 --echoing 1000 \
-    --bytes 64 --timeout 240) || unic_fail "$n connections: $out"
+    --bytes 64 --timeout 240) || unic_fail "$n connections: ${out##*$'\n'}"
+out=${out##*$'\n'} # the summary line
 unic_figure "$n concurrent: $out"
 
 if [ "$big" -gt 0 ]; then
@@ -57,7 +58,7 @@ if [ "$big" -gt 0 ]; then
     done
     for p in $pids; do wait "$p" || true; done
     for i in $(seq 1 "$procs"); do
-        unic_figure "$big idle, part $i: $(cat "$UNIC_TMP/big.$i")"
+        unic_figure "$big idle, part $i: $(tail -n 1 "$UNIC_TMP/big.$i")"
         grep -q 'failed=0 ' "$UNIC_TMP/big.$i" || unic_fail "part $i failed"
         t=$(grep -o 'connect_s=[0-9.]*' "$UNIC_TMP/big.$i" | cut -d= -f2)
         awk -v t="$t" 'BEGIN { exit !(t < 45) }' || unic_fail "part $i took $t s to connect: not held 10 s"
