@@ -35,6 +35,7 @@ LABELS = {
     "includeos-paper": "IncludeOS (paper)",
     ("dns", "linux"): "dns-linux (Linux sockets)",
     ("tcp", "linux"): "Linux over veth",
+    ("conns", "linux"): "Linux over veth (slab / 2N)",
     "linux": "Linux",
 }
 
@@ -49,6 +50,12 @@ METRICS = {
     ("http", "machine_cpu_per_request"): "machine CPU per request (all CPUs, wrk included)",
     ("tcp", "discard_in"): "bulk into the service (discard)",
     ("tcp", "chargen_out"): "bulk out of the service (chargen)",
+    ("conns", "idle_bytes_1000"): "memory per idle connection, 1,000 open",
+    ("conns", "idle_bytes_10000"): "memory per idle connection, 10,000 open",
+    ("conns", "echoed_bytes_1000"): "memory per connection after echoing 16 KiB, 1,000 open",
+    ("conns", "echoed_bytes_10000"): "memory per connection after echoing 16 KiB, 10,000 open",
+    ("conns", "echo_p50_10000"): "echo round trip p50, 10,000 open",
+    ("conns", "echo_p99_10000"): "echo round trip p99, 10,000 open",
     ("system", "image_size"): "stripped image size",
     ("system", "launch_to_ready"): "launch -> first ping reply (empty kernel: -> exit)",
     ("system", "guest_entry_to_unic_main"): "in-guest first instruction -> unic_main",
@@ -59,6 +66,7 @@ TITLES = {
     "dns": "DNS: unic against the same service on Linux sockets",
     "http": "HTTP: unic against nginx, 136-byte page",
     "tcp": "TCP bulk throughput: unic against Linux over a veth pair",
+    "conns": "Many connections: memory per connection (unic: RSS growth / N) and echo latency",
     "system": "System: image size, boot, idle CPU",
 }
 

@@ -119,7 +119,8 @@ int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat
 int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len);
 
 /* The memory region the OS may use as its heap: kvm returns the free RAM after the image;
- * hosted returns NULL (core then uses malloc). (*len) receives the size in bytes. */
+ * hosted returns NULL (core then uses malloc). (*len) receives the size in bytes (hosted: the
+ * physical memory, or RLIMIT_AS when lower: what malloc may take at most). */
 void *plat_heap(size_t *len);
 
 #endif

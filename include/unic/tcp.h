@@ -67,7 +67,7 @@
  *
  * Bounds: connections (max_conns, TIME_WAIT included: the oldest makes room), half-open
  * connections per listener (syn_backlog, then SYN cookies), buffer memory of all connections
- * (mem_budget), out-of-order ranges and SACK scoreboard (fixed arrays), FIN_WAIT_2 (60 s
+ * (mem_budget), out-of-order ranges and SACK scoreboard (fixed sizes), FIN_WAIT_2 (60 s
  * without traffic), unanswered retransmissions and probes (then -ETIMEDOUT).
  */
 #ifndef UNIC_TCP_H
@@ -136,7 +136,8 @@ struct tcp_callbacks {
                                             X(conn_refused) X(conn_limit) X(conn_freed)            \
                                                 X(conn_open) X(conn_time_wait) X(tx_tail_probes)   \
                                                     X(tx_lost_retransmits) X(conn_small_buffers)   \
-                                                        X(conn_no_memory) X(tx_tso_frames) \
+                                                        X(conn_no_memory) X(tx_tso_frames) X(rx_no_memory) \
+    X(snd_mem_waits) X(table_resizes) X(buf_used) X(buf_promised) X(buf_peak) X(conn_bytes) \
     X(rx_sack_reneging) /* an ACK stopped at data the peer had SACKed: it discarded it */      \
     X(rx_old_seq_ack)   /* a segment below rcv_nxt whose ACK was still taken (old_ack) */
 /* clang-format on */
@@ -147,10 +148,14 @@ struct tcp_stats {
 /* Stack-wide limits and defaults (tcp_configure() before the first listen/connect, or later:
  * new connections use the new values). */
 struct tcp_params {
-    uint32_t snd_buf, rcv_buf;           /* bytes per connection (default 256 KiB each)      */
-    uint32_t max_conns;                  /* all connections incl. TIME_WAIT (default 4096)   */
-    uint64_t mem_budget;                 /* buffers of all connections together (64 MiB);  past
-                                            3/4 of it, new ones get 64 KiB + 16 KiB           */
+    uint32_t snd_buf, rcv_buf;           /* most bytes queued per connection (default 256 KiB each);
+                                            memory is taken as data comes (docs/tcp-memory.md) */
+    uint32_t max_conns;                  /* all connections incl. TIME_WAIT; 0 (default): one per
+                                            4 KiB of inet->mem_size (4096 when unknown), <= 1000000 */
+    uint64_t mem_budget;                 /* data buffered by all connections together; 0 (default):
+                                            half of inet->mem_size (64 MiB when unknown). Windows never
+                                            promise more than is free; new connections are refused
+                                            when it is nearly all promised (conn_no_memory) */
     uint32_t syn_backlog;                /* half-open per listener before SYN cookies (128)   */
     uint32_t time_wait_ms;               /* 2*MSL (default 60 s)                              */
     uint32_t challenge_ack_per_s;        /* RFC 5961 rate limit (default 1000)             */

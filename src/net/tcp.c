@@ -18,7 +18,8 @@
 #include "unic/wire/bytes.h"
 #include "unic/wire/wire.h"
 
-#define TCP_TABLE_BUCKETS 1024
+#define TCP_TABLE_MIN_BUCKETS 1024
+#define TCP_TABLE_MAX_BUCKETS (1u << 22)
 
 static const char *const tcp_stat_names[] = {TCP_STATS(STATS_NAME)};
 
@@ -29,8 +30,8 @@ void tcp_default_params(struct tcp_params *p)
     memset(p, 0, sizeof(*p));
     p->snd_buf = 256 * 1024;
     p->rcv_buf = 256 * 1024;
-    p->max_conns = 4096;
-    p->mem_budget = 64ull << 20;
+    p->max_conns = 0;  /* from memory: tcp_resolve_params */
+    p->mem_budget = 0; /* from memory */
     p->syn_backlog = 128;
     p->time_wait_ms = 60 * 1000;
     p->challenge_ack_per_s = 1000;
@@ -52,6 +53,10 @@ static void refresh_gauges(struct tcp *tcp)
     }
     tcp->stats.conn_open = open;
     tcp->stats.conn_time_wait = tw;
+    tcp->stats.buf_used = tcp->pool.used;
+    tcp->stats.buf_promised = tcp->pool.promised;
+    tcp->stats.buf_peak = tcp->pool.peak;
+    tcp->stats.conn_bytes = sizeof(struct tcp_conn); /* what an idle connection keeps */
 }
 
 static void tcp_print_stats(struct inet *inet, int all)
@@ -112,6 +117,7 @@ static void conn_free(struct tcp_conn *c)
     tcp_timers_cancel(c);
     tcp_conn_free_buffers(c);
     TCP_COUNT(tcp, conn_freed);
+    free(c->ooo);
     free(c);
 }
 
@@ -132,6 +138,7 @@ void tcp_defer_ack(struct tcp_conn *c)
 static void tcp_flush(struct inet *inet)
 {
     struct tcp *tcp = inet->tcp;
+    tcp_mem_wake(tcp);
     struct tcp_conn *c = tcp->flush_list, *next;
     tcp->flush_list = NULL;
     for (; c; c = next) {
@@ -166,6 +173,7 @@ static void tcp_destroy(struct inet *inet)
         free(l);
     }
     free(tcp->table);
+    tcp_pool_destroy(&tcp->pool);
     free(tcp);
     inet->tcp = NULL;
     inet->tcp_input = NULL;
@@ -178,14 +186,16 @@ struct tcp *tcp_attach(struct inet *inet)
     struct tcp *tcp = calloc(1, sizeof(*tcp));
     if (!tcp)
         return NULL;
-    tcp->table = calloc(TCP_TABLE_BUCKETS, sizeof(*tcp->table));
+    tcp->table = calloc(TCP_TABLE_MIN_BUCKETS, sizeof(*tcp->table));
     if (!tcp->table) {
         free(tcp);
         return NULL;
     }
-    tcp_default_params(&tcp->params);
-    tcp->table_mask = TCP_TABLE_BUCKETS - 1;
+    tcp->table_mask = TCP_TABLE_MIN_BUCKETS - 1;
     tcp->inet = inet;
+    tcp_default_params(&tcp->params);
+    tcp_resolve_params(inet, &tcp->params);
+    tcp_pool_init(&tcp->pool, tcp->params.mem_budget);
     random_bytes(tcp->hash_key, sizeof(tcp->hash_key));
     random_bytes(tcp->isn_key, sizeof(tcp->isn_key));
     random_bytes(tcp->cookie_key, sizeof(tcp->cookie_key));
@@ -222,6 +232,32 @@ struct tcp_listener *tcp_find_listener(struct tcp *tcp, uint16_t port)
         if (l->port == port)
             return l;
     return NULL;
+}
+
+/* More connections than buckets: twice the buckets, so that a lookup stays O(1) on average up
+ * to max_conns (rehashing is O(n), once per doubling). Without memory the chains just grow. */
+static void table_grow(struct tcp *tcp)
+{
+    uint32_t n = (tcp->table_mask + 1) * 2;
+    if (n > TCP_TABLE_MAX_BUCKETS)
+        return;
+    struct tcp_conn **t = calloc(n, sizeof(*t));
+    if (!t)
+        return;
+    struct tcp_conn **old = tcp->table;
+    uint32_t old_n = tcp->table_mask + 1;
+    tcp->table = t;
+    tcp->table_mask = n - 1;
+    for (uint32_t i = 0; i < old_n; i++) {
+        for (struct tcp_conn *c = old[i], *next; c; c = next) {
+            next = c->hash_next;
+            uint32_t b = bucket_of(tcp, c->laddr, c->lport, c->raddr, c->rport);
+            c->hash_next = t[b];
+            t[b] = c;
+        }
+    }
+    free(old);
+    TCP_COUNT(tcp, table_resizes);
 }
 
 /* When the table is full, the TIME_WAIT connection closest to expiry makes room. */
@@ -266,50 +302,9 @@ struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, uint32_t laddr, uint16_t lport,
         tcp->all->all_prev = c;
     tcp->all = c;
     tcp->n_conns++;
+    if (tcp->n_conns > tcp->table_mask + 1)
+        table_grow(tcp);
     return c;
-}
-
-static int alloc_rings(struct tcp_conn *c, uint32_t snd, uint32_t rcv, uint64_t limit)
-{
-    struct tcp *tcp = c->tcp;
-    if (tcp->buf_bytes + snd + rcv > limit)
-        return -ENOMEM;
-    if (tcp_ring_alloc(&c->snd, snd) < 0)
-        return -ENOMEM;
-    if (tcp_ring_alloc(&c->rcv, rcv) < 0) {
-        tcp_ring_free(&c->snd);
-        return -ENOMEM;
-    }
-    tcp->buf_bytes += snd + rcv;
-    return 0;
-}
-
-/* The buffers of an established connection: the configured sizes while three quarters of the
- * stack's budget are free, then (or when the heap cannot give that much) the smallest that still
- * honour the window of the handshake (64 KiB to receive) and move data (16 KiB to send), so that
- * many connections fit in the last quarter. */
-int tcp_conn_alloc_buffers(struct tcp_conn *c)
-{
-    if (c->snd.buf)
-        return 0;
-    const struct tcp_params *p = &c->tcp->params;
-    if (alloc_rings(c, p->snd_buf, p->rcv_buf, p->mem_budget / 4 * 3) == 0)
-        return 0;
-    uint32_t snd = p->snd_buf < TCP_MIN_SND_BUF ? p->snd_buf : TCP_MIN_SND_BUF;
-    uint32_t rcv = p->rcv_buf < TCP_MIN_RCV_BUF ? p->rcv_buf : TCP_MIN_RCV_BUF;
-    if (alloc_rings(c, snd, rcv, p->mem_budget) == 0) {
-        TCP_COUNT(c->tcp, conn_small_buffers);
-        return 0;
-    }
-    TCP_COUNT(c->tcp, conn_no_memory);
-    return -ENOMEM;
-}
-
-void tcp_conn_free_buffers(struct tcp_conn *c)
-{
-    c->tcp->buf_bytes -= c->snd.size + c->rcv.size;
-    tcp_ring_free(&c->snd);
-    tcp_ring_free(&c->rcv);
 }
 
 /* ------------------------------------------------------------------------ life of a conn */
@@ -360,7 +355,6 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
     timer_cancel(c->inet->timers, &c->rtx_timer);
     tcp_cancel_delack(c);
     tcp_conn_free_buffers(c);
-    c->n_ooo = 0;
     tcp_arm_time_wait(c);
     notify_close(c, 0); /* both FINs are through: finished, as far as the service goes */
 }
@@ -390,12 +384,15 @@ void tcp_notify_established(struct tcp_conn *c)
 
 void tcp_notify_writable(struct tcp_conn *c)
 {
-    if (!c->want_writable || c->user_done || c->fin_queued || !c->snd.buf)
+    if (!c->want_writable || c->user_done || c->fin_queued || !c->snd.size)
         return;
     /* Wait for a useful amount of room, so the service is not woken for every ACK. */
-    uint32_t space = c->snd.size - c->snd.len;
-    if (space < c->snd.size / 4 && space < 4u * c->mss)
+    uint32_t space = tcp_snd_space(c);
+    if (space < c->snd.size / 4 && space < 4u * c->mss) {
+        if (space < c->snd.size - c->snd.len)
+            tcp_mem_wait(c); /* the pool, not this connection's queue, holds it back */
         return;
+    }
     c->want_writable = false;
     if (c->cb.on_writable) {
         c->busy++;
@@ -407,7 +404,7 @@ void tcp_notify_writable(struct tcp_conn *c)
 /* on_data may be called: a listening service that has not paused delivery. */
 static bool can_offer(const struct tcp_conn *c)
 {
-    return c->rcv.buf && !c->rcv_paused && !c->user_done && c->cb.on_data;
+    return c->rcv.size && !c->rcv_paused && !c->user_done && c->cb.on_data;
 }
 
 /* Offer the first (n) held bytes, at (p), to on_data and drop what it took; what it left is
@@ -415,7 +412,7 @@ static bool can_offer(const struct tcp_conn *c)
 static void offer(struct tcp_conn *c, const uint8_t *p, uint32_t n)
 {
     size_t used = c->cb.on_data(c, p, n);
-    if (c->user_done || !c->rcv.buf) { /* tcp_abort() inside on_data */
+    if (c->user_done || !c->rcv.size) { /* tcp_abort() inside on_data */
         c->rcv_seen = 0;
         return;
     }
@@ -467,16 +464,14 @@ void tcp_deliver_segment(struct tcp_conn *c, const uint8_t *data, uint32_t len)
     if (len) { /* the buffer was empty: offer the segment in place, keep what is left */
         if (can_offer(c))
             offer(c, data, len);
-        if (c->rcv.buf && c->rcv.len)
+        if (c->rcv.size && c->rcv.len)
             tcp_ring_write_at(&c->rcv, 0, data + len - c->rcv.len, c->rcv.len);
     }
     offer_held(c, reoffer);
-    if (c->rcv.buf && !c->user_done && !c->cb.on_data) {
+    if (c->rcv.size && !c->user_done && !c->cb.on_data) {
         tcp_ring_consume(&c->rcv, c->rcv.len); /* nobody listens: discard */
         c->rcv_seen = 0;
     }
-    if (c->rcv.buf && c->rcv.len == 0 && c->n_ooo == 0)
-        c->rcv.head = 0;
     /* EOF once the service saw every byte and asked for none again (rcv_reoffer: a resume from
      * a callback of this delivery, served by the event timer first). */
     if (c->fin_received && !c->eof_delivered && !c->user_done && !c->rcv_paused &&
@@ -486,7 +481,7 @@ void tcp_deliver_segment(struct tcp_conn *c, const uint8_t *data, uint32_t len)
             c->cb.on_eof(c);
     }
     /* Window opened by at least two segments or half the buffer: tell the peer. */
-    if (c->rcv.buf && !c->user_done) {
+    if (c->rcv.size && !c->user_done) {
         uint32_t wnd = tcp_rcv_window(c), adv = c->rcv_adv - c->rcv_nxt;
         if (wnd > adv && (wnd - adv >= 2u * c->rcv_mss || wnd - adv >= c->rcv.size / 2))
             c->ack_now = true;

@@ -22,10 +22,12 @@ int tcp_configure(struct inet *inet, const struct tcp_params *p)
     struct tcp *tcp = tcp_attach(inet);
     if (!tcp)
         return -ENOMEM;
-    if (p->snd_buf < 4096 || p->rcv_buf < 4096 || p->rcv_buf > (1u << 30) || !p->max_conns ||
-        p->mem_budget < p->snd_buf + (uint64_t)p->rcv_buf)
-        return -EINVAL;
+    if (p->snd_buf < 4096 || p->rcv_buf < 4096 || p->rcv_buf > (1u << 30) ||
+        p->snd_buf > (1u << 30))
+        return -EINVAL; /* any budget works: buffers take memory as data comes */
     tcp->params = *p;
+    tcp_resolve_params(inet, &tcp->params);
+    tcp_pool_set_limit(&tcp->pool, tcp->params.mem_budget);
     return 0;
 }
 
@@ -177,15 +179,15 @@ static bool can_send(const struct tcp_conn *c)
 {
     return (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
             c->state == TCP_SYN_SENT) &&
-           !c->fin_queued && c->snd.buf;
+           !c->fin_queued && c->snd.size;
 }
 
 size_t tcp_send_space(struct tcp_conn *conn)
 {
     if (!can_send(conn))
         return 0;
-    size_t space = conn->snd.size - conn->snd.len;
-    if (space < conn->snd.size) /* the service may need more: on_writable when it frees */
+    size_t space = tcp_snd_space(conn); /* within the pool's budget too */
+    if (space < conn->snd.size)         /* the service may need more: on_writable when it frees */
         conn->want_writable = true;
     return space;
 }
@@ -199,15 +201,22 @@ long tcp_send(struct tcp_conn *conn, const void *buf, size_t len)
 {
     if (conn->stack_done)
         return -ENOTCONN;
-    size_t n = can_send(conn) ? conn->snd.size - conn->snd.len : 0;
+    size_t n = can_send(conn) ? tcp_snd_space(conn) : 0;
     if (n > len)
         n = len;
-    if (n < len)
+    if (n < len) {
         conn->want_writable = true;
+        if (n < conn->snd.size - conn->snd.len)
+            tcp_mem_wait(conn);
+    }
     if (n == 0)
         return 0;
-    tcp_ring_write_at(&conn->snd, conn->snd.len, buf, (uint32_t)n);
+    n = tcp_ring_write_at(&conn->snd, conn->snd.len, buf, (uint32_t)n); /* less: no memory */
     conn->snd.len += (uint32_t)n;
+    if (n < len) {
+        conn->want_writable = true;
+        tcp_mem_wait(conn);
+    }
     if (conn->state != TCP_SYN_SENT)
         start_output(conn);
     return (long)n;

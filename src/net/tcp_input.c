@@ -201,7 +201,7 @@ static void syn_sent_input(struct tcp_conn *c, const struct tcp_seg *seg)
 
 static bool seq_acceptable(const struct tcp_conn *c, const struct tcp_seg *seg)
 {
-    uint32_t wnd = (c->rcv.buf || c->state == TCP_SYN_RECEIVED) ? tcp_rcv_window(c) : 0;
+    uint32_t wnd = (c->rcv.size || c->state == TCP_SYN_RECEIVED) ? tcp_rcv_window(c) : 0;
     uint32_t len = seg_seqlen(seg), seq = seg->h.seq;
     if (seq == c->rcv_nxt)
         return true; /* includes zero-window probes: their ACK is still processed */
@@ -325,8 +325,6 @@ static uint32_t take_ack(struct tcp_conn *c, const struct tcp_seg *seg)
     if (data > c->snd.len)
         data = c->snd.len;
     tcp_ring_consume(&c->snd, data);
-    if (c->snd.len == 0)
-        c->snd.head = 0;
     c->snd_buf_seq += data;
     if (c->fin_sent && seq_gt(ack, c->fin_seq))
         c->fin_acked = true;
@@ -388,7 +386,7 @@ static bool ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
      * snd_una (RFC 6675 2: the peer may be sending data or moving its window meanwhile). */
     bool pure = seg->len == 0 && !(seg->h.flags & (TCP_SYN | TCP_FIN)) && c->snd_wnd == prior_wnd;
     bool dup = !acked && ack == c->snd_una && c->snd_max != c->snd_una && (pure || new_sack);
-    if (c->snd.buf)
+    if (c->snd.size)
         tcp_recovery_ack(c, acked, dup, prior_flight);
     if (!fin_acked_transition(c))
         return false;
@@ -564,6 +562,15 @@ static bool trim_to_window(struct tcp_conn *c, uint32_t *seq, const uint8_t **da
         *fin = false;
         c->ack_now = true;
     }
+    /* Memory for the bytes before they are acknowledged: what the pool cannot give now is
+     * not taken (the peer sends it again), never dropped after the ACK. */
+    uint32_t have = *len ? tcp_ring_reserve(&c->rcv, c->rcv.len + off + *len) : 0;
+    if (*len && have < c->rcv.len + off + *len) {
+        TCP_COUNT(c->tcp, rx_no_memory);
+        *len = have > c->rcv.len + off ? have - c->rcv.len - off : 0;
+        *fin = false;
+        c->ack_now = true;
+    }
     return *len > 0 || *fin;
 }
 
@@ -575,6 +582,7 @@ static void in_order(struct tcp_conn *c, uint32_t len)
     uint32_t gained = tcp_ooo_take(c);
     c->rcv.len += gained;
     c->rcv_nxt += gained;
+    tcp_rcv_promise_sync(c);
     c->rcv_unacked += len + gained;
     if (had_ooo)
         c->ack_now = true; /* RFC 5681 4.2: at once on filling a hole */
@@ -591,7 +599,7 @@ void tcp_data_input(struct tcp_conn *c, const struct tcp_seg *seg)
     bool fin = (seg->h.flags & TCP_FIN) != 0;
     if (seg->len > c->rcv_seg_max) /* the peer's segment size, options taken off */
         c->rcv_seg_max = seg->len < c->rcv_mss ? seg->len : c->rcv_mss;
-    if (!c->rcv.buf || !trim_to_window(c, &seq, &data, &len, &fin))
+    if (!c->rcv.size || !trim_to_window(c, &seq, &data, &len, &fin))
         return;
     if (len) {
         uint32_t off = seq - c->rcv_nxt;

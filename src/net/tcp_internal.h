@@ -11,11 +11,12 @@
  * Timers (tcp_timer.c): retransmission / persist, delayed ACK, keepalive / TIME_WAIT / FIN_WAIT_2,
  * and a zero-delay "deliver" timer that runs callbacks outside the service's own tcp_ calls.
  *
- * Buffers are rings of fixed size allocated once the connection is established. The send ring
- * holds [snd_buf_seq, snd_buf_seq + len): bytes sent and unacknowledged, then bytes not sent yet.
- * The receive ring holds in-order bytes the service has not consumed, followed by room for the
- * window, in which out-of-order data is written at its place; rcv ranges (SACK blocks) record
- * which out-of-order bytes are there.
+ * Buffers (tcp_buf.c) are byte queues whose memory is chunks taken from the stack's pool as data
+ * arrives and given back as soon as it is acknowledged or consumed (docs/tcp-memory.md). The
+ * send ring holds [snd_buf_seq, snd_buf_seq + len): bytes sent and unacknowledged, then bytes
+ * not sent yet. The receive ring holds in-order bytes the service has not consumed, followed by
+ * room for the window, in which out-of-order data is written at its place; rcv ranges (SACK
+ * blocks) record which out-of-order bytes are there.
  */
 #ifndef UNIC_TCP_INTERNAL_H
 #define UNIC_TCP_INTERNAL_H
@@ -48,13 +49,29 @@
 #define TCP_INIT_CWND_SEGS 10 /* RFC 6928 */
 #define TCP_MIN_RCV_BUF 65536 /* what a SYN may have promised (unscaled window) */
 #define TCP_MIN_SND_BUF 16384
-#define TCP_RING_LINEARIZE_COPY 2048 /* bytes tcp_ring_linearize() moves through the stack */
+
+#define TCP_CHUNK_DATA 2032 /* bytes of data per buffer chunk (2 KiB with its link) */
+
+/* The chunks of every connection's buffers: (used) is bounded by (limit), the stack's
+ * mem_budget; (promised) is the receive window advertised and not yet filled, all
+ * connections together (docs/tcp-memory.md: the window never promises more than is free). */
+struct tcp_pool {
+    struct tcp_chunk *free; /* kept for reuse (not counted in used) */
+    uint32_t n_free;
+    uint64_t used, limit, promised, peak, refused;
+    uint64_t pressure; /* 3/4 of limit: past it windows are capped (Linux tcp_mem pressure) */
+};
 
 struct tcp_ring {
-    uint8_t *buf;
-    uint32_t size; /* 0 until allocated */
-    uint32_t head; /* index of the first byte */
-    uint32_t len;  /* bytes held from head */
+    struct tcp_pool *pool;
+    struct tcp_chunk *first, *last, *cur; /* cur: where the last access was (a cache) */
+    uint32_t start;                       /* stream position of the first chunk's first byte */
+    uint32_t cur_pos;                     /* stream position of cur's first byte */
+    uint32_t size;  /* the most bytes it may hold; 0 until the connection has buffers */
+    uint32_t head;  /* offset of the first held byte in the first chunk */
+    uint32_t len;   /* bytes held from head */
+    uint32_t hi;    /* bytes from head up to the end of the furthest write */
+    uint32_t cover; /* bytes the chunks hold from start */
 };
 
 struct cubic {
@@ -80,6 +97,7 @@ struct tcp_conn {
     struct tcp_conn *hash_next;           /* bucket chain */
     struct tcp_conn *all_prev, *all_next; /* every connection of the stack */
     struct tcp_conn *flush_next;          /* on tcp->flush_list (holds a busy reference) */
+    struct tcp_conn *mem_wait_next;       /* on tcp->mem_waiters (holds a busy reference) */
     struct tcp_listener *listener;        /* while SYN_RECEIVED from a listener */
     enum tcp_state state;
     uint32_t laddr, raddr;
@@ -97,10 +115,14 @@ struct tcp_conn {
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
     uint32_t rcv_fin_seq;           /* the peer's FIN when it arrived out of order */
     struct tcp_ring snd, rcv;
-    struct tcp_sack_block ooo[TCP_MAX_OOO_RANGES]; /* sorted, disjoint */
-    uint8_t n_ooo, ooo_recent;                     /* index of the newest, for SACK order */
-    uint32_t rcv_unacked;                          /* bytes received since our last ACK */
-    uint32_t rcv_seg_max;                          /* largest payload received (<= rcv_mss) */
+    struct tcp_sack_block *ooo; /* [TCP_MAX_OOO_RANGES] sorted, disjoint (tcp_conn_ranges) */
+    uint8_t n_ooo, ooo_recent;  /* index of the newest, for SACK order */
+    uint32_t rcv_promised;      /* window promised and not filled, as counted in the pool */
+    uint32_t rcv_wnd_cap;       /* receive buffer in use: grows while the peer fills it */
+    uint32_t rcv_tune_seq;      /* rcv_nxt when the current measuring interval began */
+    uint64_t rcv_tune_at;       /* and when */
+    uint32_t rcv_unacked;       /* bytes received since our last ACK */
+    uint32_t rcv_seg_max;       /* largest payload received (<= rcv_mss) */
 
     /* Options. */
     bool ts_ok, sack_ok, ws_ok;
@@ -126,7 +148,7 @@ struct tcp_conn {
     struct cubic cubic;
 
     /* SACK scoreboard (send side): sorted, disjoint, within [snd_una, snd_max]. */
-    struct tcp_sack_block sacked[TCP_MAX_SCOREBOARD];
+    struct tcp_sack_block *sacked; /* [TCP_MAX_SCOREBOARD] (tcp_conn_ranges) */
     uint8_t n_sacked;
     uint32_t sacked_bytes, high_sack;
 
@@ -149,7 +171,7 @@ struct tcp_conn {
     uint32_t rcv_seen; /* held bytes on_data was offered and left (from the ring's head) */
     bool ack_now, need_output, force_send;
     bool ack_deferred; /* an ACK is owed at the end of this batch of frames */
-    bool on_flush_list;
+    bool on_flush_list, on_mem_wait;
     bool user_done, stack_done;
     bool cookie;   /* made from a SYN cookie */
     uint16_t busy; /* nesting of stack code working on this connection */
@@ -166,8 +188,9 @@ struct tcp {
     uint8_t hash_key[16], isn_key[16], cookie_key[16];
     struct tcp_conn *all;
     uint32_t n_conns;
-    uint64_t buf_bytes;          /* send + receive rings of all connections */
-    struct tcp_conn *flush_list; /* connections owing an ACK when the batch ends */
+    struct tcp_pool pool;         /* send + receive chunks of all connections */
+    struct tcp_conn *flush_list;  /* connections owing an ACK when the batch ends */
+    struct tcp_conn *mem_waiters; /* senders the pool's budget stopped (tcp_mem_wait) */
     struct tcp_listener *listeners;
     uint64_t challenge_epoch; /* second the challenge count belongs to */
     uint32_t challenge_count;
@@ -198,8 +221,26 @@ struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, uint32_t laddr, uint16_t lport,
 struct tcp_conn *tcp_lookup(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
                             uint16_t rport);
 struct tcp_listener *tcp_find_listener(struct tcp *tcp, uint16_t port);
+
+/* tcp_mem.c (docs/tcp-memory.md) */
+void tcp_resolve_params(const struct inet *inet, struct tcp_params *p);
 int tcp_conn_alloc_buffers(struct tcp_conn *c);
 void tcp_conn_free_buffers(struct tcp_conn *c);
+/* The out-of-order ranges and the SACK scoreboard live in one allocation made the first time
+ * either is needed (most connections never see loss or reordering): 0 or -ENOMEM. */
+int tcp_conn_ranges(struct tcp_conn *c);
+void tcp_conn_ranges_trim(struct tcp_conn *c);
+/* Receive space the window may offer (per-connection room and the pool's free memory less
+ * what other connections were promised), and send space tcp_send() may fill. */
+uint32_t tcp_rcv_space(const struct tcp_conn *c);
+uint32_t tcp_snd_space(const struct tcp_conn *c);
+/* rcv_adv or rcv_nxt moved: count the window promised in the pool again. */
+void tcp_rcv_promise_sync(struct tcp_conn *c);
+/* The service wants to send and only the pool's budget stops it: on_writable comes once the
+ * pool has room again (no ACK of its own may ever come to wake it). */
+void tcp_mem_wait(struct tcp_conn *c);
+/* At the end of a batch of frames: wake the waiting senders if the pool has room. */
+void tcp_mem_wake(struct tcp *tcp);
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
 void tcp_conn_closed(struct tcp_conn *c, int reason);
 void tcp_conn_put(struct tcp_conn *c);
@@ -281,14 +322,18 @@ struct tcp_conn *tcp_syncookie_accept(struct tcp *tcp, struct tcp_listener *l,
                                       const struct tcp_seg *seg);
 
 /* tcp_buf.c */
-int tcp_ring_alloc(struct tcp_ring *r, uint32_t size);
+void tcp_pool_init(struct tcp_pool *p, uint64_t limit);
+void tcp_pool_destroy(struct tcp_pool *p);
+void tcp_pool_set_limit(struct tcp_pool *p, uint64_t limit);
+int tcp_ring_alloc(struct tcp_ring *r, struct tcp_pool *pool, uint32_t size);
 void tcp_ring_free(struct tcp_ring *r);
+uint32_t tcp_ring_reserve(struct tcp_ring *r, uint32_t end);
 uint32_t tcp_ring_write_at(struct tcp_ring *r, uint32_t off, const uint8_t *src, uint32_t n);
 void tcp_ring_read_at(const struct tcp_ring *r, uint32_t off, uint8_t *dst, uint32_t n);
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
 uint32_t tcp_ring_contig(const struct tcp_ring *r, const uint8_t **p);
-/* Make the first (extent) bytes from head contiguous at the start of the buffer, keeping their
- * order (len <= extent <= size): then tcp_ring_contig() returns all held bytes. */
+/* Make the first (extent) bytes from head one piece (a chunk as long as their chunks together),
+ * keeping their order: then tcp_ring_contig() returns all held bytes (unless no memory). */
 void tcp_ring_linearize(struct tcp_ring *r, uint32_t extent);
 
 #endif

@@ -25,8 +25,8 @@ uint8_t tcp_pick_wscale(uint32_t rcv_buf)
  * right edge only by useful amounts (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2). */
 uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
-    uint32_t size = c->rcv.buf ? c->rcv.size : c->tcp->params.rcv_buf;
-    uint32_t space = c->rcv.buf ? c->rcv.size - c->rcv.len : size;
+    uint32_t size = c->rcv.size ? c->rcv.size : c->tcp->params.rcv_buf;
+    uint32_t space = tcp_rcv_space(c); /* within the pool's budget: docs/tcp-memory.md */
     uint32_t promised = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     uint32_t step = size / 2 < c->rcv_mss ? size / 2 : c->rcv_mss;
     uint32_t max = 0xffffu << c->rcv_wscale;
@@ -112,6 +112,7 @@ static void acked_now(struct tcp_conn *c, const struct tcp_hdr *h)
     uint32_t edge = c->rcv_nxt + wnd;
     if (seq_gt(edge, c->rcv_adv))
         c->rcv_adv = edge;
+    tcp_rcv_promise_sync(c);
     c->rcv_unacked = 0;
     c->ack_now = false;
     c->ack_deferred = false; /* stays on the flush list; flushing it then does nothing */
@@ -434,7 +435,7 @@ void tcp_output(struct tcp_conn *c)
     default:
         return;
     }
-    if (!c->snd.buf)
+    if (!c->snd.size)
         return;
     bool sent = false;
     if (c->in_recovery && c->sack_ok)

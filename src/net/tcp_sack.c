@@ -67,6 +67,8 @@ bool tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
         /* Ignore D-SACKs (below snd_una) and blocks for data never sent. */
         if (!seq_lt(s, e) || seq_lt(s, c->snd_una) || seq_gt(e, c->snd_max))
             continue;
+        if (tcp_conn_ranges(c) < 0)
+            break; /* no memory: recovery goes on without this news (as if it were lost) */
         ranges_add(c->sacked, &c->n_sacked, TCP_MAX_SCOREBOARD, s, e, true);
     }
     scoreboard_sums(c);
@@ -82,7 +84,8 @@ void tcp_sack_advance(struct tcp_conn *c)
     unsigned drop = 0;
     while (drop < c->n_sacked && seq_le(c->sacked[drop].end, c->snd_una))
         drop++;
-    memmove(c->sacked, c->sacked + drop, (c->n_sacked - drop) * sizeof(c->sacked[0]));
+    if (drop)
+        memmove(c->sacked, c->sacked + drop, (c->n_sacked - drop) * sizeof(c->sacked[0]));
     c->n_sacked = (uint8_t)(c->n_sacked - drop);
     if (c->n_sacked && seq_le(c->sacked[0].start, c->snd_una)) {
         TCP_COUNT(c->tcp, rx_sack_reneging);
@@ -154,6 +157,8 @@ uint32_t tcp_sack_pipe(const struct tcp_conn *c)
 
 bool tcp_ooo_add(struct tcp_conn *c, uint32_t start, uint32_t end)
 {
+    if (tcp_conn_ranges(c) < 0)
+        return false;
     int i = ranges_add(c->ooo, &c->n_ooo, TCP_MAX_OOO_RANGES, start, end, false);
     if (i < 0)
         return false;

@@ -398,6 +398,9 @@ static int loop_setup_stack(struct unic_config *cfg)
     int r = inet_init(&os.inet, &ic, &os.pool, &os.timers, loop_link_output, NULL);
     if (r < 0)
         return r;
+    size_t heap;
+    plat_heap(&heap);
+    os.inet.mem_size = heap; /* TCP sizes its buffer budget and connection limit from it */
     /* Faults are drawn per wire frame: with any, TCP sends wire-sized segments. */
     const struct fault_config *f = &cfg->fault;
     bool faults = f->loss_ppb || f->duplicate_ppb || f->reorder_ppb || f->corrupt_ppb;

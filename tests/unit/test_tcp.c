@@ -420,39 +420,6 @@ static void test_no_state_after_close(void **state)
     pair_free(p);
 }
 
-/* A memory budget for all buffers: beyond it connections get the small buffers, and past
- * that they are refused, but data still flows intact on every accepted one. */
-static void test_memory_budget(void **state)
-{
-    (void)state;
-    struct pair *p = pair_new(NULL);
-    struct tcp_params tp;
-    tcp_default_params(&tp);
-    /* 3/4 of it holds two full-size connections (512 KiB each), the rest four small ones (80
-     * KiB each); the seventh is refused. */
-    tp.mem_budget = 1400000;
-    assert_int_equal(tcp_configure(harness_a(p->h), &tp), 0);
-    p->srv.proto.close_on_eof = true;
-    static struct app cl[7];
-    for (int i = 0; i < 7; i++) {
-        cl[i] = (struct app){.tx_seed = 1, .tx_total = 300000};
-        app_connect(&cl[i], harness_b(p->h), ADDR_A, 80);
-    }
-    harness_run(p->h, 5 * NSEC_PER_SEC); /* all stay open: their buffers stay allocated */
-    assert_int_equal(tcp_stat(harness_a(p->h), "conn_small_buffers"), 4);
-    assert_int_equal(tcp_stat(harness_a(p->h), "conn_no_memory"), 1);
-    unsigned intact = 0;
-    for (unsigned i = 0; i < p->srv.n; i++)
-        intact += p->srv.apps[i].rx_done == 300000 && p->srv.apps[i].rx_bad == 0;
-    assert_int_equal(intact, 6);
-    for (int i = 0; i < 7; i++)
-        if (!cl[i].closed)
-            tcp_close(cl[i].conn);
-    harness_run(p->h, 61 * NSEC_PER_SEC);
-    assert_int_equal(tcp_conn_count(harness_a(p->h)) + tcp_conn_count(harness_b(p->h)), 0);
-    pair_free(p);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,7 +439,6 @@ int main(void)
         cmocka_unit_test(test_delayed_ack),
         cmocka_unit_test(test_delayed_ack_owed_again),
         cmocka_unit_test(test_no_state_after_close),
-        cmocka_unit_test(test_memory_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,6 +64,8 @@ struct inet {
                        * bytes into segments (TSO, platform.h tx_tso_max): set by the
                        * owner of the link after inet_init, never with per-frame faults */
     uint32_t addr, netmask, gateway, dns; /* host order */
+    uint64_t mem_size; /* memory the OS may use (plat_heap), 0 if unknown: sizes TCP's
+                        * defaults (set by the owner after inet_init) */
 
     struct eth eth;
     struct arp_cache arp;

@@ -1,0 +1,232 @@
+/* TCP memory (docs/tcp-memory.md): buffers hold memory only for the data in them, the pool's
+ * budget bounds all of it and shrinks windows before it refuses anything, and connections past
+ * max_conns or the budget are refused while those already open lose nothing. */
+#include "test_tcp_util.h"
+
+#define PORT 80
+
+static int64_t stat_a(struct harness *h, const char *name)
+{
+    return tcp_stat(harness_a(h), name);
+}
+
+static void configure_a(struct harness *h, uint64_t budget, uint32_t max_conns)
+{
+    struct tcp_params tp;
+    tcp_default_params(&tp);
+    tp.mem_budget = budget;
+    tp.max_conns = max_conns;
+    assert_int_equal(tcp_configure(harness_a(h), &tp), 0);
+}
+
+/* Clients on B send (bytes) each to a server on A that sends (bytes) back, then close. */
+static void start_clients(struct harness *h, struct server *srv, struct app *cl, unsigned n,
+                          uint64_t bytes)
+{
+    assert_non_null(tcp_listen(harness_a(h), PORT, server_on_accept, srv, NULL));
+    srv->proto = (struct app){.tx_seed = 2, .rx_seed = 1, .tx_total = bytes};
+    for (unsigned i = 0; i < n; i++) {
+        cl[i] = (struct app){.tx_seed = 1, .rx_seed = 2, .tx_total = bytes};
+        app_connect(&cl[i], harness_b(h), ADDR_A, PORT);
+    }
+}
+
+static unsigned intact(const struct app *apps, unsigned n, uint64_t bytes)
+{
+    unsigned ok = 0;
+    for (unsigned i = 0; i < n; i++)
+        ok += apps[i].rx_done == bytes && apps[i].rx_bad == 0;
+    return ok;
+}
+
+static void close_all(struct harness *h, struct server *srv, struct app *cl, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (cl[i].conn && !cl[i].closed)
+            tcp_close(cl[i].conn);
+    for (unsigned i = 0; i < srv->n; i++)
+        if (srv->apps[i].conn && !srv->apps[i].closed)
+            tcp_close(srv->apps[i].conn);
+    harness_run(h, 61 * NSEC_PER_SEC);
+    assert_int_equal(tcp_conn_count(harness_a(h)) + tcp_conn_count(harness_b(h)), 0);
+}
+
+/* After 16 KiB each way, an idle connection holds no buffer memory: only its control block
+ * (and no range arrays: nothing was lost or reordered). */
+static void test_idle_holds_nothing(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    static struct server srv;
+    static struct app cl[8];
+    memset(&srv, 0, sizeof(srv));
+    start_clients(h, &srv, cl, 8, 16384);
+    harness_run(h, 2 * NSEC_PER_SEC);
+    assert_int_equal(intact(cl, 8, 16384), 8);
+    assert_int_equal(intact(srv.apps, srv.n, 16384), 8);
+    assert_int_equal(stat_a(h, "conn_open"), 8);
+    assert_int_equal(stat_a(h, "buf_used"), 0);
+    assert_true(stat_a(h, "buf_peak") > 0);
+    assert_true(stat_a(h, "conn_bytes") <= 1024 - 64); /* room for malloc and table entry */
+    close_all(h, &srv, cl, 8);
+    harness_free(h);
+}
+
+static bool all_received(void *arg)
+{
+    struct server *srv = arg;
+    return srv->n == 6 && intact(srv->apps, srv->n, 300000) == 6;
+}
+
+/* Six senders into a budget that holds a fraction of what they send while the server does not
+ * read: the windows shrink so that what is held stays within the budget, nothing
+ * acknowledged is lost, and every byte arrives once the server reads. */
+static void test_windows_shrink_under_budget(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    const uint64_t budget = 400000;
+    configure_a(h, budget, 0);
+    static struct server srv;
+    static struct app cl[6];
+    memset(&srv, 0, sizeof(srv));
+    assert_non_null(tcp_listen(harness_a(h), PORT, server_on_accept, &srv, NULL));
+    srv.proto = (struct app){.rx_seed = 1, .hold = true};
+    for (unsigned i = 0; i < 6; i++) {
+        cl[i] = (struct app){.tx_seed = 1, .tx_total = 300000};
+        app_connect(&cl[i], harness_b(h), ADDR_A, PORT);
+    }
+    harness_run(h, 3 * NSEC_PER_SEC);
+    assert_int_equal(srv.n, 6);
+    assert_int_equal(stat_a(h, "conn_no_memory"), 0);
+    int64_t held = stat_a(h, "buf_used");
+    assert_true(held > 100000);                            /* the windows let data in ... */
+    assert_true(stat_a(h, "buf_peak") <= (int64_t)budget); /* ... within the budget */
+    assert_true(held + stat_a(h, "buf_promised") <= (int64_t)budget + 6 * 2 * 2032);
+    for (unsigned i = 0; i < srv.n; i++) {
+        srv.apps[i].hold = false;
+        tcp_recv_resume(srv.apps[i].conn);
+    }
+    assert_true(harness_run_until(h, all_received, &srv, 120 * NSEC_PER_SEC));
+    assert_true(stat_a(h, "buf_peak") <= (int64_t)budget);
+    close_all(h, &srv, cl, 6);
+    harness_free(h);
+}
+
+/* The budget is all promised to connections that hold their data: the next connection is
+ * refused (counted), the ones open go on and lose nothing. */
+static void test_refused_when_budget_promised(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    const int64_t budget = 80000;
+    configure_a(h, (uint64_t)budget, 0);
+    static struct server srv;
+    static struct app cl[3];
+    memset(&srv, 0, sizeof(srv));
+    assert_non_null(tcp_listen(harness_a(h), PORT, server_on_accept, &srv, NULL));
+    srv.proto = (struct app){.rx_seed = 1, .hold = true};
+    for (unsigned i = 0; i < 2; i++) {
+        cl[i] = (struct app){.tx_seed = 1, .tx_total = 100000};
+        app_connect(&cl[i], harness_b(h), ADDR_A, PORT);
+    }
+    harness_run(h, 3 * NSEC_PER_SEC);
+    assert_int_equal(srv.n, 2);
+    /* Held and promised leave less than a new connection needs (8 chunks). */
+    assert_true(stat_a(h, "buf_used") + stat_a(h, "buf_promised") > budget - 8 * 2032);
+    assert_true(stat_a(h, "buf_peak") <= budget);
+    cl[2] = (struct app){.tx_seed = 1, .tx_total = 1000};
+    app_connect(&cl[2], harness_b(h), ADDR_A, PORT);
+    harness_run(h, 3 * NSEC_PER_SEC);
+    assert_true(stat_a(h, "conn_no_memory") >= 1);
+    assert_int_equal(srv.n, 2);
+    assert_true(cl[2].closed && cl[2].close_reason != 0);
+    for (unsigned i = 0; i < srv.n; i++) {
+        srv.apps[i].hold = false;
+        tcp_recv_resume(srv.apps[i].conn);
+    }
+    harness_run(h, 30 * NSEC_PER_SEC);
+    assert_int_equal(intact(srv.apps, srv.n, 100000), 2);
+    close_all(h, &srv, cl, 3);
+    harness_free(h);
+}
+
+/* max_conns reached: the next connections are refused (counted), the open ones finish. */
+static void test_refused_past_max_conns(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    configure_a(h, 0, 3);
+    static struct server srv;
+    static struct app cl[5];
+    memset(&srv, 0, sizeof(srv));
+    start_clients(h, &srv, cl, 3, 50000);
+    harness_run(h, 10 * NSEC_PER_MSEC); /* the three are open, exchanging */
+    for (unsigned i = 3; i < 5; i++) {
+        cl[i] = (struct app){.tx_seed = 1, .rx_seed = 2, .tx_total = 50000};
+        app_connect(&cl[i], harness_b(h), ADDR_A, PORT);
+    }
+    harness_run(h, 10 * NSEC_PER_SEC);
+    assert_int_equal(srv.n, 3);
+    assert_true(stat_a(h, "conn_limit") >= 2);
+    assert_int_equal(intact(cl, 3, 50000), 3);
+    assert_int_equal(intact(srv.apps, 3, 50000), 3);
+    assert_true(cl[3].closed && cl[4].closed && cl[3].rx_done == 0 && cl[4].rx_done == 0);
+    close_all(h, &srv, cl, 5);
+    harness_free(h);
+}
+
+static bool all_connected(void *arg)
+{
+    struct app *cl = arg;
+    for (unsigned i = 0; i < 3000; i++)
+        if (!cl[i].connected)
+            return false;
+    return true;
+}
+
+/* A server that takes connections and discards what they send. */
+static void accept_silently(struct tcp_conn *c, void *user)
+{
+    (void)c, (void)user;
+}
+
+/* 3000 connections outgrow the first table: it doubles, and every one still finds its
+ * connection (each echoes a few bytes back, checked). */
+static void test_table_grows(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(&(struct harness_opts){.pool_buffers = 16384});
+    static struct app cl[3000];
+    assert_non_null(tcp_listen(harness_a(h), PORT, accept_silently, NULL, NULL));
+    for (unsigned i = 0; i < 3000; i++) {
+        cl[i] = (struct app){.tx_seed = 1, .tx_total = 100};
+        app_connect(&cl[i], harness_b(h), ADDR_A, PORT);
+        if (i % 200 == 199)
+            harness_run(h, 5 * NSEC_PER_MSEC);
+    }
+    assert_true(harness_run_until(h, all_connected, cl, 10 * NSEC_PER_SEC));
+    harness_run(h, NSEC_PER_SEC);
+    assert_true(stat_a(h, "table_resizes") >= 2);
+    assert_true(tcp_stat(harness_b(h), "table_resizes") >= 2);
+    assert_int_equal(stat_a(h, "conn_accepted"), 3000);
+    assert_int_equal(stat_a(h, "conn_open"), 3000);
+    assert_int_equal(stat_a(h, "rx_no_conn"), 0);
+    for (unsigned i = 0; i < 3000; i++)
+        tcp_abort(cl[i].conn);
+    harness_run(h, NSEC_PER_SEC);
+    assert_int_equal(tcp_conn_count(harness_a(h)) + tcp_conn_count(harness_b(h)), 0);
+    harness_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_idle_holds_nothing),
+        cmocka_unit_test(test_windows_shrink_under_budget),
+        cmocka_unit_test(test_refused_when_budget_promised),
+        cmocka_unit_test(test_refused_past_max_conns),
+        cmocka_unit_test(test_table_grows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
