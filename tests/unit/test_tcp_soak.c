@@ -263,7 +263,7 @@ static void test_soak(void **state)
     (void)state;
     uint64_t first = env_u64("TCP_SOAK_FIRST", 1), n = env_u64("TCP_SOAK_SEEDS", 200);
     if (getenv("TCP_DEBUG"))
-        log_set_level(LOG_DEBUG);
+        log_set_level(UNIC_LOG_DEBUG);
     struct totals t = {0};
     for (uint64_t seed = first; seed < first + n; seed++)
         soak_one(seed, &t);
