@@ -56,6 +56,10 @@ struct netbuf_pool {
     struct netbuf_pool_stats stats;
 };
 
+/* netbuf_pool_init/destroy and netbuf_alloc/alloc_size are for the OS (the loop owns the pool)
+ * and the tests. A service gets a buffer from the module that sends it (udp_alloc()), fills it
+ * (netbuf_put) and hands it on, or gives it back with netbuf_free(). */
+
 /* Create a pool of (count) buffers of NETBUF_POOL_BUF_SIZE bytes and allow up to
  * (large_budget) bytes of larger buffers at once. Returns 0 or -ENOMEM. */
 int netbuf_pool_init(struct netbuf_pool *pool, size_t count, size_t large_budget);

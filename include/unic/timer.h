@@ -21,6 +21,7 @@
 struct timer;
 typedef void (*timer_fn)(struct timer *t);
 
+/* A service embeds one per timeout it needs; the fields are the queue's (read t->arg only). */
 struct timer {
     uint64_t deadline;
     uint64_t seq; /* tie-break: arming order */
@@ -37,6 +38,7 @@ struct timer_queue {
     uint64_t fired;
 };
 
+/* For the OS (the event loop) and the tests: a service uses the queue of unic_timers(). */
 void timer_queue_init(struct timer_queue *tq, uint64_t now);
 
 /* Prepare (t) to call (fn) with (arg); the timer starts disarmed. */
@@ -56,14 +58,15 @@ static inline bool timer_armed(const struct timer *t)
     return t->armed;
 }
 
-/* Deadline of the earliest armed timer, or TIMER_NEVER. */
+/* For the OS and the tests, as timer_queue_init: deadline of the earliest armed timer, or
+ * TIMER_NEVER. */
 uint64_t timer_queue_next(const struct timer_queue *tq);
 
-/* Set tq->now = (now) and fire every timer whose deadline <= now, earliest first. A timer a
- * callback arms for a time <= now fires in the next call, not this one: a timer that keeps
- * re-arming itself for now cannot hold the event loop, whose next plat_wait() then only polls
- * (and a timer armed in the past may let other due timers wait for that call too). Returns
- * the number fired. */
+/* For the OS and the tests: set tq->now = (now) and fire every timer whose deadline <= now,
+ * earliest first. A timer a callback arms for a time <= now fires in the next call, not this
+ * one: a timer that keeps re-arming itself for now cannot hold the event loop, whose next
+ * plat_wait() then only polls (and a timer armed in the past may let other due timers wait for
+ * that call too). Returns the number fired. */
 unsigned timer_queue_run(struct timer_queue *tq, uint64_t now);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "harness.h"
 #include "unic/tcp.h"
+#include "unic/timer.h"
 #include "unic/udp.h"
 
 #define ADDR_A 0x0a000001u
@@ -49,7 +50,7 @@ static void test_tcp_peer_and_local_addresses(void **state)
     struct tcp_conn *c =
         tcp_connect(harness_a(&h), unic_addr_ip4(ADDR_B), 8080, on_connected, NULL, &err);
     assert_non_null(c);
-    harness_run(&h, 50 * 1000000ull);
+    harness_run(&h, 50 * NSEC_PER_MSEC);
     assert_non_null(acc.conn);
     char text[UNIC_ADDR_STRLEN];
     assert_string_equal(unic_addr_format(tcp_peer_addr(acc.conn), text), "10.0.0.1");
@@ -63,7 +64,7 @@ static void test_tcp_peer_and_local_addresses(void **state)
     tcp_abort(c);
     tcp_abort(acc.conn);
     tcp_unlisten(l);
-    harness_run(&h, 50 * 1000000ull);
+    harness_run(&h, 50 * NSEC_PER_MSEC);
     assert_int_equal(harness_destroy(&h), 0);
 }
 
@@ -72,14 +73,14 @@ static void test_tcp_connect_ip6_not_supported(void **state)
     (void)state;
     struct harness h;
     harness_init(&h, NULL);
-    harness_run(&h, 10 * 1000000ull);
+    harness_run(&h, 10 * NSEC_PER_MSEC);
     uint64_t frames = h.frames_sent[SIDE_A]; /* the gratuitous ARP */
     int err = 0;
     assert_null(tcp_connect(harness_a(&h), fd00_1(), 80, on_connected, NULL, &err));
     assert_int_equal(err, -EAFNOSUPPORT);
     assert_null(tcp_connect(harness_a(&h), unic_addr_ip4(0), 80, on_connected, NULL, &err));
     assert_int_equal(err, -EINVAL);
-    harness_run(&h, 10 * 1000000ull);
+    harness_run(&h, 10 * NSEC_PER_MSEC);
     assert_int_equal(h.frames_sent[SIDE_A], frames);
     assert_int_equal(harness_destroy(&h), 0);
 }
@@ -99,13 +100,13 @@ static void test_tcp_send_queued(void **state)
     assert_int_equal(tcp_send_queued(c), 0);
     assert_int_equal(tcp_send(c, "hello", 5), 5); /* queued in SYN_SENT */
     assert_int_equal(tcp_send_queued(c), 5);
-    harness_run(&h, 50 * 1000000ull);
+    harness_run(&h, 50 * NSEC_PER_MSEC);
     assert_int_equal(tcp_state(c), TCP_ESTABLISHED);
     assert_int_equal(tcp_send_queued(c), 0); /* sent and acknowledged */
     tcp_abort(c);
     tcp_abort(acc.conn);
     tcp_unlisten(l);
-    harness_run(&h, 50 * 1000000ull);
+    harness_run(&h, 50 * NSEC_PER_MSEC);
     assert_int_equal(harness_destroy(&h), 0);
 }
 
@@ -134,7 +135,7 @@ static void test_inet_address_and_on_up(void **state)
     inet_on_up(harness_b(&h), NULL, NULL);
     inet_set_addr(harness_b(&h), 0x0a000008u, 24, 0);
     assert_int_equal(ups, 1);
-    harness_run(&h, 10 * 1000000ull);
+    harness_run(&h, 10 * NSEC_PER_MSEC);
     assert_int_equal(harness_destroy(&h), 0);
 }
 
@@ -170,7 +171,7 @@ static void test_udp_meta_and_ip6_not_supported(void **state)
     assert_int_equal(udp_sendto_from(tx, fd00_1(), unic_addr_ip4(ADDR_B), 5000, "x", 1),
                      -EAFNOSUPPORT);
     assert_int_equal(udp_sendto(tx, unic_addr_ip4(ADDR_B), 5000, "x", 1), 0);
-    harness_run(&h, 10 * 1000000ull);
+    harness_run(&h, 10 * NSEC_PER_MSEC);
     assert_int_equal(r.n, 1);
     assert_true(unic_addr_equal(r.meta.src, unic_addr_ip4(ADDR_A)));
     assert_true(unic_addr_equal(r.meta.dst, unic_addr_ip4(ADDR_B)));
