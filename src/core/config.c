@@ -2,6 +2,7 @@
  * The command line shared by both platforms (see include/unic/config.h). Pure string handling:
  * numbers are parsed by hand so the kvm libc subset stays small (no strtod).
  */
+#include "unic/addr.h"
 #include "unic/config.h"
 
 #include <errno.h>
@@ -78,25 +79,13 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
     return 0;
 }
 
+/* One parser for dotted quads: unic_addr_parse's (no leading zeros, as inet_pton). */
 int config_parse_ip4(const char *s, uint32_t *addr)
 {
-    uint32_t a = 0;
-    for (int i = 0; i < 4; i++) {
-        char part[4];
-        size_t n = 0;
-        while (*s >= '0' && *s <= '9' && n < 3)
-            part[n++] = *s++;
-        part[n] = 0;
-        unsigned long v;
-        if (n == 0 || parse_uint(part, 255, &v) < 0)
-            return -EINVAL;
-        a = (a << 8) | (uint32_t)v;
-        if (i < 3 && *s++ != '.')
-            return -EINVAL;
-    }
-    if (*s)
+    struct unic_addr a;
+    if (unic_addr_parse(s, &a) < 0 || !unic_addr_is_ip4(a))
         return -EINVAL;
-    *addr = a;
+    *addr = unic_addr_to_ip4(a);
     return 0;
 }
 
