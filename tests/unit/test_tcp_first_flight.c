@@ -108,11 +108,49 @@ static void test_first_flight_dupacks_low_isn(void **state)
     first_flight_dupacks(0x40000000u); /* and "before" every one here */
 }
 
+static uint32_t synack_window;
+
+static bool watch_synack(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h;
+    struct seen s;
+    if (from == SIDE_A && parse_seen(nb, &s) && (s.h.flags & TCP_SYN))
+        synack_window = s.h.window;
+    return true;
+}
+
+/* A passive open takes its buffers only once the handshake completes; the SYN-ACK's window
+ * must still be what the receive buffer will hold. It promised the initial window of an
+ * on-demand buffer (16,256 bytes) whatever rcv_buf said, so a client's first flight overran
+ * a 4 or 8 KB buffer. */
+static void test_synack_window_within_rcv_buf(void **state)
+{
+    (void)state;
+    struct bulk b = {0};
+    b.h = harness_new(NULL);
+    struct tcp_params p;
+    tcp_default_params(&p);
+    p.rcv_buf = PEER_RCV_BUF;
+    assert_int_equal(tcp_configure(harness_a(b.h), &p), 0);
+    b.h->tap = watch_synack;
+    synack_window = 0;
+    bulk_start(&b, 64 * 1024, 1000, 1, 2);
+    assert_true(harness_run_until(b.h, bulk_done, &b, 30 * NSEC_PER_SEC));
+    if (synack_window > PEER_RCV_BUF)
+        print_message("SYN-ACK window %u, receive buffer %u\n", synack_window, PEER_RCV_BUF);
+    assert_int_not_equal(synack_window, 0);
+    assert_true(synack_window <= PEER_RCV_BUF);
+    bulk_check(&b, 64 * 1024, 1000);
+    b.h->tap = NULL;
+    bulk_finish(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_flight_dupacks_high_isn),
         cmocka_unit_test(test_first_flight_dupacks_low_isn),
+        cmocka_unit_test(test_synack_window_within_rcv_buf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
