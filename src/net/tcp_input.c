@@ -59,6 +59,12 @@ static int establish(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = seg->h.seq;
     c->snd_wl2 = seg->h.ack;
+    /* Recovery's sequence numbers start at snd_una: left at zero, they read as ahead of or
+     * behind everything sent depending on the ISN's half, and a fast retransmission before
+     * any ACK moved snd_una sent the whole buffer past the peer's window (soak seed 7593). */
+    c->rtx_nxt = c->rtx_mark = c->snd_una;
+    c->rtx_una = c->snd_una - 1;
+    tcp_sack_advance(c); /* high_sack = snd_una, the scoreboard empty */
     if (c->rtt_timing && c->backoff == 0)
         tcp_rtt_sample(c, inet_now(c->inet) - c->rtt_start);
     c->rtt_timing = false;

@@ -144,8 +144,10 @@ uint32_t tcp_rcv_space(const struct tcp_conn *c)
 {
     const struct tcp_pool *pool = &c->tcp->pool;
     uint32_t cap = c->rcv_wnd_cap ? c->rcv_wnd_cap : TCP_RCV_WND_INIT;
-    if (c->rcv.size && cap > c->rcv.size)
-        cap = c->rcv.size;
+    /* A passive open's SYN-ACK goes before its buffers exist: rcv_buf bounds it too. */
+    uint32_t size = c->rcv.size ? c->rcv.size : c->tcp->params.rcv_buf;
+    if (cap > size)
+        cap = size;
     uint32_t space = cap > c->rcv.len ? cap - c->rcv.len : 0;
     int64_t avail = pool_free(pool) + c->rcv_promised - TCP_CHUNK_DATA;
     if (avail < (int64_t)space)
