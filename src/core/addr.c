@@ -3,6 +3,7 @@
  * (dotted quad, RFC 5952 for IPv6). Written out here because the kvm kernel has no inet_pton.
  */
 #include "unic/addr.h"
+#include "unic/hex.h"
 
 #include <errno.h>
 
@@ -10,17 +11,6 @@ bool unic_addr_is_unspecified(struct unic_addr a)
 {
     static const uint8_t zero[16];
     return unic_addr_equal(a, unic_addr_ip4(0)) || memcmp(a.bytes, zero, sizeof(zero)) == 0;
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* The whole of (s) as a dotted quad: four parts 0..255 without leading zeros. */
@@ -68,7 +58,7 @@ static bool parse_ip6(const char *s, uint8_t out[16])
         const char *group = s;
         unsigned v = 0;
         int digits = 0;
-        for (int d; (d = hex_value(*s)) >= 0; s++, digits++)
+        for (int d; (d = hex_digit(*s)) >= 0; s++, digits++)
             v = (v << 4 | (unsigned)d) & 0xfffff;
         if (*s == '.') { /* an IPv4 tail takes the last two groups */
             uint8_t q[4];

@@ -4,6 +4,7 @@
  */
 #include "unic/addr.h"
 #include "unic/config.h"
+#include "unic/hex.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -105,17 +106,6 @@ static int parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix)
         return -EINVAL;
     *prefix = (uint8_t)len;
     return 0;
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])
