@@ -112,6 +112,25 @@ static void test_stored_checksum_verifies(void **state)
     free(buf);
 }
 
+/* The IPv6 pseudo header summed as RFC 8200 8.1 lays it out in front of the data. */
+static void test_pseudo_ip6_matches_layout(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2000; i++) {
+        uint8_t block[40 + 64];
+        for (size_t k = 0; k < sizeof(block); k++)
+            block[k] = (uint8_t)rng();
+        uint32_t len = i == 0 ? 0xffffffffu : rng() % 70000;
+        uint8_t nh = (uint8_t)rng();
+        block[32] = (uint8_t)(len >> 24), block[33] = (uint8_t)(len >> 16);
+        block[34] = (uint8_t)(len >> 8), block[35] = (uint8_t)len;
+        block[36] = block[37] = block[38] = 0, block[39] = nh;
+        uint32_t pseudo = csum_pseudo_ip6(block, block + 16, nh, len);
+        assert_int_equal(csum_fold(csum_partial(block + 40, 64, pseudo)),
+                         reference_checksum(block, sizeof(block), 0));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +138,7 @@ int main(void)
         cmocka_unit_test(test_all_ones_and_zeros),
         cmocka_unit_test(test_chained_calls),
         cmocka_unit_test(test_stored_checksum_verifies),
+        cmocka_unit_test(test_pseudo_ip6_matches_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,7 @@
 #include "unic/icmp.h"
 #include "unic/inet.h"
 #include "unic/ip4.h"
+#include "unic/ip6.h"
 #include "unic/netbuf.h"
 #include "unic/timer.h"
 #include "unic/wire/ip4.h"
@@ -72,8 +73,10 @@ struct inet {
     struct ip4 ip4;
     struct icmp icmp;
 
-    ip4_proto_input_fn udp_input; /* NULL: ICMP port unreachable */
-    ip4_proto_input_fn tcp_input; /* NULL: RST is not sent, counted as no_proto */
+    ip4_proto_input_fn udp_input;  /* NULL: ICMP port unreachable */
+    ip4_proto_input_fn tcp_input;  /* NULL: RST is not sent, counted as no_proto */
+    ip6_proto_input_fn udp_input6; /* the same transports over IPv6 (ip6.h) */
+    ip6_proto_input_fn tcp_input6;
     struct udp *udp;
     struct tcp *tcp;
     struct dhcp_client *dhcp;

@@ -118,3 +118,14 @@ uint32_t csum_pseudo_ip4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t l4_
         s = (s & 0xffffffffu) + (s >> 32);
     return (uint32_t)s;
 }
+
+uint32_t csum_pseudo_ip6(const uint8_t src[16], const uint8_t dst[16], uint8_t next_header,
+                         uint32_t l4_len)
+{
+    uint64_t s = (l4_len >> 16) + (l4_len & 0xffff) + next_header;
+    for (int i = 0; i < 16; i += 2)
+        s += (uint32_t)(src[i] << 8 | src[i + 1]) + (uint32_t)(dst[i] << 8 | dst[i + 1]);
+    while (s >> 32)
+        s = (s & 0xffffffffu) + (s >> 32);
+    return (uint32_t)s;
+}
