@@ -301,13 +301,23 @@ bool arp_lookup(struct inet *inet, uint32_t ip, uint8_t mac[6])
     return true;
 }
 
+/* Queue (nb) until (e) resolves. A burst to a new neighbour (a SYN-ACK to each of hundreds of
+ * clients behind one new address) may outrun the queue: then the oldest queued packet makes
+ * room, so the latest is always kept (RFC 1122 2.3.2.2, as Linux does) and every destination
+ * keeps at least one even when all queues together are at their bound. A packet dropped so
+ * was accepted earlier: its sender recovers it as a loss (TCP's timers). Counted: queue_full. */
 static int arp_enqueue(struct inet *inet, struct arp_entry *e, struct netbuf *nb)
 {
     struct arp_cache *c = &inet->arp;
-    if (e->queued >= ARP_QUEUE_PER_ENTRY || c->queued_total >= ARP_QUEUE_TOTAL) {
+    if (e->queued && (e->queued >= ARP_QUEUE_PER_ENTRY || c->queued_total >= ARP_QUEUE_TOTAL)) {
+        struct netbuf *old = e->queue_head;
+        e->queue_head = old->next;
+        if (!e->queue_head)
+            e->queue_tail = NULL;
+        e->queued--;
+        c->queued_total--;
         c->stats.queue_full++;
-        netbuf_free(nb);
-        return -ENOBUFS;
+        netbuf_free(old);
     }
     nb->next = NULL;
     if (e->queue_tail)

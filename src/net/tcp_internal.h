@@ -275,6 +275,7 @@ void tcp_reply_rst(struct tcp *tcp, const struct tcp_seg *seg);
 int tcp_send_synack_stateless(struct tcp *tcp, const struct tcp_seg *seg, uint32_t iss,
                               const struct tcp_opts *o, uint16_t window);
 uint32_t tcp_rcv_window(const struct tcp_conn *c);
+bool tcp_unsent_waits(const struct tcp_conn *c);
 uint8_t tcp_pick_wscale(uint32_t rcv_buf);
 
 /* tcp_timer.c */

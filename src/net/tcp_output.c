@@ -280,6 +280,8 @@ void tcp_send_syn(struct tcp_conn *c)
         acked_now(c, &h);
     if (c->snd_nxt == c->iss)
         c->snd_nxt = c->snd_max = c->iss + 1;
+    else
+        c->rtt_timing = false; /* sent again (Karn): the handshake's ACK times neither */
     tcp_arm_rtx(c);
 }
 
@@ -443,7 +445,18 @@ void tcp_output(struct tcp_conn *c)
     sent |= send_new_data(c);
     if (!sent && c->ack_now)
         tcp_send_ack(c);
-    uint32_t sent_bytes = c->snd_nxt - c->snd_buf_seq;
-    if (c->snd_max != c->snd_una || (c->snd.len > sent_bytes && seq_ge(c->snd_nxt, c->snd_buf_seq)))
+    if (c->snd_max != c->snd_una || tcp_unsent_waits(c))
         tcp_arm_rtx(c); /* retransmission, or persist: data waits and nothing is in flight */
+}
+
+/* Data or our FIN waits to go: beyond snd_nxt, or never sent at all. A segment the link
+ * refused (an ARP queue or a NIC ring full: xmit failed) is such a one, and only a timer will
+ * send it again when no ACK comes to do it (a FIN alone, refused, left its connection in
+ * LAST_ACK for ever: integration.conns.hosted). */
+bool tcp_unsent_waits(const struct tcp_conn *c)
+{
+    uint32_t sent_bytes = c->snd_nxt - c->snd_buf_seq;
+    if (c->snd.len > sent_bytes && seq_ge(c->snd_nxt, c->snd_buf_seq))
+        return true;
+    return c->fin_queued && !c->fin_sent;
 }

@@ -86,7 +86,7 @@ void tcp_arm_rtx(struct tcp_conn *c)
 /* New data was acknowledged: restart the timer for what is still in flight (RFC 6298 5.3). */
 void tcp_rearm_rtx(struct tcp_conn *c)
 {
-    if (c->snd_max != c->snd_una || c->snd.len)
+    if (c->snd_max != c->snd_una || tcp_unsent_waits(c))
         rtx_arm_in(c, rtx_delay(c));
     else
         timer_cancel(c->inet->timers, &c->rtx_timer);
@@ -195,13 +195,14 @@ static void handshake_timeout(struct tcp_conn *c)
     tcp_send_syn(c);
 }
 
-/* Data waits and nothing is in flight, or the window is zero (the peer may have shrunk it with
- * data in flight, RFC 9293 3.8.6.1): probe it. Only unanswered probes count towards a timeout
- * (tcp_conn_input clears them): a peer that answers keeps the connection however long its
- * window stays closed (RFC 1122 4.2.2.17). */
+/* Data (or our FIN) waits and nothing is in flight, or the window is zero (the peer may have
+ * shrunk it with data in flight, RFC 9293 3.8.6.1): probe it. Only unanswered probes count
+ * towards a timeout (tcp_conn_input clears them): a peer that answers keeps the connection
+ * however long its window stays closed (RFC 1122 4.2.2.17). With the window open, what waits
+ * is sent now; the backoff bounds how long a link that refuses every segment is tried. */
 static void persist_timeout(struct tcp_conn *c)
 {
-    if (c->probes >= TCP_DATA_RETRIES) {
+    if (c->probes >= TCP_DATA_RETRIES || (c->snd_wnd && c->backoff >= TCP_DATA_RETRIES)) {
         TCP_COUNT(c->tcp, conn_timeout);
         tcp_send_rst(c);
         tcp_conn_closed(c, -ETIMEDOUT);
@@ -272,7 +273,7 @@ static void on_rtx(struct timer *t)
         tail_probe(c);
     else if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
         handshake_timeout(c);
-    else if ((c->snd_max == c->snd_una && c->snd.len) || c->snd_wnd == 0)
+    else if ((c->snd_max == c->snd_una && tcp_unsent_waits(c)) || c->snd_wnd == 0)
         persist_timeout(c);
     else if (c->snd_max != c->snd_una)
         retransmit_timeout(c);

@@ -1,6 +1,7 @@
 /* The two-stack virtual wire of the unit tests (see harness.h). */
 #include "harness.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +138,11 @@ __attribute__((noinline)) static void tso_output(struct harness_link *l, struct 
 static int harness_link_output(void *ctx, struct netbuf *nb)
 {
     struct harness_link *l = ctx;
+    if (l->h->refuse && l->h->refuse(l->h, l->side, nb)) {
+        l->h->refused[l->side]++;
+        netbuf_free(nb);
+        return -ENOBUFS;
+    }
     if (nb->tso_mss)
         tso_output(l, nb);
     else

@@ -27,6 +27,10 @@ enum harness_side { SIDE_A = 0, SIDE_B = 1 };
 struct harness;
 /* Return false to drop the frame. (from) is the sending side. */
 typedef bool (*harness_tap_fn)(struct harness *h, enum harness_side from, struct netbuf *nb);
+/* Return true to make the link refuse the frame with an error (-ENOBUFS), as a NIC whose ring
+ * is full or a TAP whose write fails: the sender sees the failure, unlike a tap drop. */
+typedef bool (*harness_refuse_fn)(struct harness *h, enum harness_side from,
+                                  const struct netbuf *nb);
 
 struct harness_opts {
     uint32_t addr_a, addr_b;      /* 0: defaults; host order */
@@ -61,6 +65,8 @@ struct harness {
     uint64_t tso_bad[2];         /* super-packets dropped: bad partial checksum, segment
                                   * longer than the MTU, no buffer for a segment        */
     harness_tap_fn tap;
+    harness_refuse_fn refuse; /* asked first, before faults and the tap   */
+    uint64_t refused[2];      /* frames the link refused, per sending side */
     void *user;
 };
 

@@ -15,11 +15,13 @@
 #include "unic/wire/arp.h"
 
 static int replies;
+static bool replied[256]; /* by sequence number */
 static void count_reply(struct inet *inet, uint32_t src, uint16_t id, uint16_t seq, size_t len,
                         void *arg)
 {
-    (void)inet, (void)src, (void)id, (void)seq, (void)len, (void)arg;
+    (void)inet, (void)src, (void)id, (void)len, (void)arg;
     replies++;
+    replied[seq % 256] = true;
 }
 
 static int setup(void **state)
@@ -28,6 +30,7 @@ static int setup(void **state)
     harness_init(h, NULL);
     harness_a(h)->icmp.on_echo_reply = count_reply;
     replies = 0;
+    memset(replied, 0, sizeof(replied));
     harness_run(h, NSEC_PER_MSEC); /* let the gratuitous ARPs cross */
     *state = h;
     return 0;
@@ -85,6 +88,42 @@ static void test_queue_is_bounded(void **state)
     assert_int_equal(inet_stat(harness_a(h), "arp.queue_full"), 5);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(replies, ARP_QUEUE_PER_ENTRY);
+}
+
+/* RFC 1122 2.3.2.2: of a burst larger than the queue, the latest packets are the ones kept
+ * (each one queued is accepted: its sender is told nothing failed). */
+static void test_queue_keeps_the_latest(void **state)
+{
+    struct harness *h = *state;
+    for (int i = 0; i < ARP_QUEUE_PER_ENTRY + 5; i++)
+        assert_int_equal(icmp_send_echo(harness_a(h), 0x0a000002, 1, (uint16_t)i, NULL, 16), 0);
+    assert_int_equal(inet_stat(harness_a(h), "arp.queue_full"), 5);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(replies, ARP_QUEUE_PER_ENTRY);
+    for (int i = 0; i < ARP_QUEUE_PER_ENTRY + 5; i++)
+        assert_int_equal(replied[i], i >= 5);
+}
+
+/* With every queue together at its bound, a new destination still keeps its latest packet. */
+static void test_each_destination_keeps_one(void **state)
+{
+    struct harness *h = *state;
+    struct inet *a = harness_a(h);
+    unsigned dests = ARP_QUEUE_TOTAL / ARP_QUEUE_PER_ENTRY;
+    for (unsigned d = 0; d < dests; d++) /* 10.0.0.100...: nobody answers */
+        for (int i = 0; i < ARP_QUEUE_PER_ENTRY; i++)
+            icmp_send_echo(a, 0x0a000064 + d, 1, (uint16_t)i, NULL, 16);
+    assert_int_equal(a->arp.queued_total, ARP_QUEUE_TOTAL);
+    assert_int_equal(inet_stat(a, "arp.queue_full"), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(icmp_send_echo(a, 0x0a000002, 1, (uint16_t)i, NULL, 16), 0);
+    assert_int_equal(inet_stat(a, "arp.queue_full"), 2); /* one kept: the latest */
+    assert_int_equal(a->arp.queued_total, ARP_QUEUE_TOTAL + 1);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(replies, 1);
+    assert_true(replied[2]);
+    harness_run(h, 10 * NSEC_PER_SEC); /* the others give up */
+    assert_int_equal(a->arp.queued_total, 0);
 }
 
 static void test_unanswered_request_retries_then_drops(void **state)
@@ -265,6 +304,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resolves_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queued_packets_flush_on_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_is_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_keeps_the_latest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_destination_keeps_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unanswered_request_retries_then_drops, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_entries_expire, setup, teardown),

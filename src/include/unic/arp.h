@@ -32,8 +32,11 @@
 struct inet;
 
 #define ARP_CACHE_SIZE 64
-#define ARP_QUEUE_PER_ENTRY 8
-#define ARP_QUEUE_TOTAL 128
+/* Packets waiting for one neighbour, and for all (each may still keep one beyond it): a
+ * burst to a new neighbour is mostly kept (Linux keeps about 100), within 1/8 of the loop's
+ * pool of buffers. */
+#define ARP_QUEUE_PER_ENTRY 64
+#define ARP_QUEUE_TOTAL 256
 #define ARP_ENTRY_TTL_NS (300 * NSEC_PER_SEC)
 #define ARP_RETRY_NS (1 * NSEC_PER_SEC)
 #define ARP_MAX_TRIES 3
@@ -46,7 +49,7 @@ struct arp_entry {
     uint8_t mac[6];
     uint8_t state; /* enum arp_state */
     uint8_t tries;
-    uint8_t queued;
+    uint8_t queued;    /* <= ARP_QUEUE_PER_ENTRY */
     uint64_t deadline; /* PENDING: next retry; RESOLVED: expiry */
     struct netbuf *queue_head, *queue_tail;
 };
