@@ -258,9 +258,28 @@ static void rst_input(struct tcp_conn *c, const struct tcp_seg *seg)
     }
 }
 
+/* A half-open connection (with state) gets an ACK of another ISS that is a valid cookie: the
+ * peer's first SYN was answered with a cookie (the backlog was full), its retry made this
+ * connection once there was room, and the cookie SYN-ACK reached the peer first. The peer is
+ * established on the cookie: that incarnation wins (as a SYN in TIME_WAIT does), where a reset
+ * would kill a connection the peer already uses. true: the segment went to the listener. */
+static bool cookie_supersedes(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    struct tcp *tcp = c->tcp;
+    struct tcp_listener *l = c->listener;
+    if (!l || c->cookie || !tcp->params.syn_cookies || !tcp_syncookie_valid(tcp, seg))
+        return false;
+    TCP_COUNT(tcp, syn_cookies_superseded);
+    tcp_conn_closed(c, 0);
+    tcp_listen_input(tcp, l, seg);
+    return true;
+}
+
 static bool syn_received_ack(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
 {
     if (!seq_gt(seg->h.ack, c->snd_una) || seq_gt(seg->h.ack, c->snd_max)) {
+        if (cookie_supersedes(c, seg))
+            return false;
         TCP_COUNT(c->tcp, rx_old_ack);
         tcp_reply_rst(c->tcp, seg);
         return false;

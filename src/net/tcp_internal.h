@@ -321,6 +321,8 @@ uint32_t tcp_ts_offset(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t
 void tcp_syncookie_send(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg);
 struct tcp_conn *tcp_syncookie_accept(struct tcp *tcp, struct tcp_listener *l,
                                       const struct tcp_seg *seg);
+/* (seg) is an ACK that completes a handshake we answered with a cookie (not counted). */
+bool tcp_syncookie_valid(struct tcp *tcp, const struct tcp_seg *seg);
 
 /* tcp_buf.c */
 void tcp_pool_init(struct tcp_pool *p, uint64_t limit);

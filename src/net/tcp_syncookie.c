@@ -19,7 +19,9 @@
 #define COOKIE_PERIOD_NS (64 * NSEC_PER_SEC)
 #define TS_NO_WSCALE 0xf
 
-static const uint16_t mss_table[8] = {216, 536, 1024, 1220, 1360, 1440, 1460, 8960};
+/* The first entry is the smallest MSS the stack uses at all (take_syn_options), so that a peer
+ * announcing less than the second still gets no segment larger than it asked for. */
+static const uint16_t mss_table[8] = {88, 216, 536, 1220, 1360, 1440, 1460, 8960};
 
 static uint32_t cookie_hash(const struct tcp *tcp, const struct tcp_seg *seg, uint32_t irs,
                             uint32_t t, unsigned mss_idx)
@@ -85,14 +87,23 @@ void tcp_syncookie_send(struct tcp *tcp, struct tcp_listener *l, const struct tc
     tcp_send_synack_stateless(tcp, seg, iss, &o, (uint16_t)wnd);
 }
 
-struct tcp_conn *tcp_syncookie_accept(struct tcp *tcp, struct tcp_listener *l,
-                                      const struct tcp_seg *seg)
+bool tcp_syncookie_valid(struct tcp *tcp, const struct tcp_seg *seg)
 {
     uint32_t cookie = seg->h.ack - 1, irs = seg->h.seq - 1;
     uint32_t now_t = period(tcp);
     uint32_t age = (now_t - (cookie >> 27)) & 0x1f;
     unsigned idx = (cookie >> 24) & 7;
-    if (age > 1 || cookie_hash(tcp, seg, irs, now_t - age, idx) != (cookie & 0xffffff)) {
+    if ((seg->h.flags & (TCP_SYN | TCP_RST | TCP_ACK)) != TCP_ACK)
+        return false;
+    return age <= 1 && cookie_hash(tcp, seg, irs, now_t - age, idx) == (cookie & 0xffffff);
+}
+
+struct tcp_conn *tcp_syncookie_accept(struct tcp *tcp, struct tcp_listener *l,
+                                      const struct tcp_seg *seg)
+{
+    uint32_t cookie = seg->h.ack - 1;
+    unsigned idx = (cookie >> 24) & 7;
+    if (!tcp_syncookie_valid(tcp, seg)) {
         TCP_COUNT(tcp, syn_cookies_bad);
         return NULL;
     }

@@ -185,6 +185,70 @@ static bool all_connected(void *arg)
     return true;
 }
 
+static bool all_received_one(void *arg)
+{
+    const struct app *a = arg;
+    return a->rx_done == 1000000;
+}
+
+static bool sent_all(void *arg)
+{
+    const struct app *a = arg;
+    return a->rx_done == 200000;
+}
+
+/* A sender that only the budget stops, with nothing in flight (so no ACK of its own will come
+ * to wake it), gets on_writable once another connection gives memory back, and finishes. */
+static void test_sender_woken_when_memory_returns(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    configure_a(h, 128 * 1024, 0);
+    /* A sends on this one, later: B's side receives all. */
+    static struct server sink;
+    memset(&sink, 0, sizeof(sink));
+    sink.proto = (struct app){.rx_seed = 5};
+    assert_non_null(tcp_listen(harness_b(h), 81, server_on_accept, &sink, NULL));
+    static struct app sender;
+    sender = (struct app){.tx_seed = 5};
+    app_connect(&sender, harness_a(h), ADDR_B, 81);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_true(sender.connected);
+    /* A holds all that this one receives: the pool fills up to its budget. */
+    static struct server holder;
+    memset(&holder, 0, sizeof(holder));
+    holder.proto = (struct app){.rx_seed = 1, .hold = true};
+    assert_non_null(tcp_listen(harness_a(h), PORT, server_on_accept, &holder, NULL));
+    static struct app filler;
+    filler = (struct app){.tx_seed = 1, .tx_total = 1000000};
+    app_connect(&filler, harness_b(h), ADDR_A, PORT);
+    harness_run(h, 2 * NSEC_PER_SEC);
+    assert_true(stat_a(h, "buf_used") > 96 * 1024);
+    sender.tx_total = 200000;
+    app_pump(&sender);
+    harness_run(h, 3 * NSEC_PER_SEC);
+    assert_int_equal(sink.n, 1);
+    assert_true(sink.apps[0].rx_done < 200000); /* stopped by the budget */
+    assert_true(stat_a(h, "snd_mem_waits") >= 1);
+    unsigned calls = sender.writable_calls;
+    /* The holder reads everything: memory comes back, the sender is woken. */
+    struct app *held = &holder.apps[0];
+    held->hold = false;
+    held->paused = false;
+    tcp_recv_resume(held->conn);
+    assert_true(harness_run_until(h, sent_all, &sink.apps[0], 20 * NSEC_PER_SEC));
+    assert_true(sender.writable_calls > calls);
+    assert_int_equal(sink.apps[0].rx_bad, 0);
+    assert_true(harness_run_until(h, all_received_one, held, 20 * NSEC_PER_SEC));
+    tcp_close(sender.conn);
+    tcp_close(filler.conn);
+    tcp_close(held->conn);
+    tcp_close(sink.apps[0].conn);
+    harness_run(h, 61 * NSEC_PER_SEC);
+    assert_int_equal(tcp_conn_count(harness_a(h)) + tcp_conn_count(harness_b(h)), 0);
+    harness_free(h);
+}
+
 /* A server that takes connections and discards what they send. */
 static void accept_silently(struct tcp_conn *c, void *user)
 {
@@ -226,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_windows_shrink_under_budget),
         cmocka_unit_test(test_refused_when_budget_promised),
         cmocka_unit_test(test_refused_past_max_conns),
+        cmocka_unit_test(test_sender_woken_when_memory_returns),
         cmocka_unit_test(test_table_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
