@@ -3,7 +3,11 @@
  * keeping state, and rebuild the connection from the ACK that completes the handshake.
  *
  * The ISS we send is the cookie:
- *   bits 31..27  t, a counter of 64-second periods (mod 32): cookies live 64..128 s
+ *   bits 31..27  t, a counter of 16-second periods (mod 32): a cookie is good for COOKIE_AGES
+ *                periods after its own, so it lives 128..144 s (Linux's: 60..120 s). A client
+ *                whose last ACK of the handshake was lost has no connection here until its
+ *                first data, which may come minutes later (a pool of idle connections); the
+ *                counter wraps after 512 s, beyond any age taken.
  *   bits 26..24  index of the MSS in mss_table (the largest not above the peer's)
  *   bits 23..0   SipHash-2-4(secret; addresses, ports, peer ISN, t, MSS index), low 24 bits
  * When the SYN carried timestamps, the low 5 bits of our TSval carry what else the SYN said:
@@ -16,7 +20,8 @@
 #include "unic/random.h"
 #include "unic/wire/bytes.h"
 
-#define COOKIE_PERIOD_NS (64 * NSEC_PER_SEC)
+#define COOKIE_PERIOD_NS (16 * NSEC_PER_SEC)
+#define COOKIE_AGES 8
 #define TS_NO_WSCALE 0xf
 
 /* The first entry is the smallest MSS the stack uses at all (take_syn_options), so that a peer
@@ -95,7 +100,8 @@ bool tcp_syncookie_valid(struct tcp *tcp, const struct tcp_seg *seg)
     unsigned idx = (cookie >> 24) & 7;
     if ((seg->h.flags & (TCP_SYN | TCP_RST | TCP_ACK)) != TCP_ACK)
         return false;
-    return age <= 1 && cookie_hash(tcp, seg, irs, now_t - age, idx) == (cookie & 0xffffff);
+    return age <= COOKIE_AGES &&
+           cookie_hash(tcp, seg, irs, now_t - age, idx) == (cookie & 0xffffff);
 }
 
 struct tcp_conn *tcp_syncookie_accept(struct tcp *tcp, struct tcp_listener *l,
