@@ -247,6 +247,16 @@ void icmp6_send_error(struct inet *inet, uint8_t type, uint8_t code, uint32_t pa
     ip6_output(inet, nb, &out);
 }
 
+void ip6_send_unreachable(struct inet *inet, uint8_t code, struct netbuf *nb,
+                          const struct ip6_rx *rx)
+{
+    if (netbuf_headroom(nb) < rx->hdr_len)
+        return;
+    netbuf_push(nb, rx->hdr_len);
+    icmp6_send_error(inet, ICMP6_DEST_UNREACH, code, 0, nb, false);
+    netbuf_pull(nb, rx->hdr_len);
+}
+
 int icmp6_send_echo(struct inet *inet, struct unic_addr dst, uint16_t id, uint16_t seq, size_t len)
 {
     if (len > 65535 - ICMP6_HDR_LEN)

@@ -364,6 +364,13 @@ void nd6_confirm(struct inet *inet, struct unic_addr ip)
     nd6_rearm(inet);
 }
 
+void ip6_confirm_reachable(struct inet *inet, struct unic_addr peer)
+{
+    struct unic_addr hop;
+    if (ip6_next_hop(inet, peer, &hop) == 0) /* the router, for a peer off the link */
+        nd6_confirm(inet, hop);
+}
+
 static int nd6_send_na(struct inet *inet, struct unic_addr target, struct unic_addr dst,
                        bool solicited)
 {
