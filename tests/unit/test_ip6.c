@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "ip6_test.h"
+#include "unic/dns_resolver.h"
 
 static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0, 0x02};
 static int replies;
@@ -21,6 +22,12 @@ static void count_reply(struct inet *inet, struct unic_addr src, uint16_t id, ui
     (void)inet, (void)id, (void)seq, (void)len, (void)arg;
     reply_from = src;
     replies++;
+}
+
+static void on_resolved(struct inet *inet, const char *name, int status, struct unic_addr addr,
+                        uint32_t ttl, void *arg)
+{
+    (void)inet, (void)name, (void)status, (void)addr, (void)ttl, (void)arg;
 }
 
 static int setup(void **state)
@@ -207,6 +214,11 @@ static void test_slaac_from_router_advertisement(void **state)
     assert_true(unic_addr_equal(hop, ip6_test_addr("fd00:1::5"))); /* on-link prefix */
     assert_int_equal(slaac_dns_servers(harness_b(h), dns, 2), 1);
     assert_true(unic_addr_equal(dns[0], ip6_test_addr("fd00:1::53")));
+    /* The resolver, with no IPv4 server, asks the RDNSS one (not -EDESTADDRREQ). */
+    assert_int_equal(harness_b(h)->dns, 0);
+    int rr = dns_resolve(harness_b(h), "example.com", on_resolved, NULL);
+    assert_int_not_equal(rr, -EDESTADDRREQ);
+    assert_int_equal(dns_resolver_stat(harness_b(h), "no_server"), 0);
     const struct nd6_entry *r = nd6_lookup(harness_b(h), ip6_test_addr("fe80::9"));
     assert_non_null(r);
     assert_true(r->is_router);
