@@ -147,7 +147,10 @@ void icmp6_input(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx)
         break;
     case ICMP6_MLD_QUERY:
         st->rx_mld++;
-        mld_input_query(inet, nb, rx->src);
+        if (rx->hop_limit == 1) /* RFC 3810 5.1.14: only from this link */
+            mld_input_query(inet, nb, rx->src);
+        else
+            st->rx_bad_nd++;
         break;
     case ICMP6_MLD1_REPORT:
     case ICMP6_MLD1_DONE:

@@ -173,6 +173,18 @@ static void test_bad_fragment_length_is_a_parameter_problem(void **state)
     inject_frag(h, src, body, 0, 20, true, 10); /* M set, length not a multiple of 8 */
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(inet_stat(harness_b(h), "icmp6.tx_param_problem"), 1);
+    /* RFC 7112: a first fragment holding a destination options header and no upper-layer
+     * header is refused (parameter problem code 3). */
+    uint8_t f[128];
+    size_t n = frame_ip6(f, mac_b, src, ip6_test_addr("fd00::2"), 44, 16, 64);
+    struct ip6_frag_hdr fh = {.next_header = 60, .offset = 0, .more = true, .id = 11};
+    ip6_frag_emit(f + n, 8, &fh);
+    const uint8_t dstopts[8] = {58, 0, 1, 4, 0, 0, 0, 0};
+    memcpy(f + n + 8, dstopts, 8);
+    harness_inject(h, SIDE_B, f, n + 16);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "icmp6.tx_param_problem"), 2);
+    assert_int_equal(inet_stat(harness_b(h), "reass6.fragments"), 0);
 }
 
 /* An echo request from the third host behind one extension header (nh, bytes hdr[len]). */
