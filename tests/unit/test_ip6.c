@@ -336,6 +336,64 @@ static void test_errors_are_rate_limited(void **state)
     assert_true(inet_stat(harness_b(h), "icmp6.rate_limited") >= ICMP6_RATE_BURST - 1);
 }
 
+/* MLDv2 reports B sends: to ff02::16 (33:33:00:00:00:16), hop limit 1, hop-by-hop Router
+ * Alert, type 143; the last one's first record type and group. */
+static int mld_reports;
+static uint8_t mld_last_type, mld_last_group[16];
+
+static bool mld_tap(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h;
+    const uint8_t *p = nb->data;
+    static const uint8_t all_mld_routers[6] = {0x33, 0x33, 0, 0, 0, 0x16};
+    if (from != SIDE_B || nb->len < 14 + 40 + 8 + 8 + 20 || memcmp(p, all_mld_routers, 6))
+        return true;
+    p += 14;
+    if (p[6] == 0 && p[7] == 1 && p[40] == 58 && p[42] == 5 && p[48] == 143) {
+        mld_reports++;
+        mld_last_type = p[48 + 8];
+        memcpy(mld_last_group, p + 48 + 8 + 4, 16);
+    }
+    return true;
+}
+
+static void test_mld_reports_and_query(void **state)
+{
+    struct harness *h = *state;
+    h->tap = mld_tap;
+    mld_reports = 0;
+    assert_true(ip6_test_up(h, true));
+    /* The solicited-node group ff02::1:ff00:2 (shared by fe80::ff:fe00:2 and fd00::2) joined:
+     * a change-to-exclude report, sent twice (robustness 2). */
+    harness_run(h, 2 * NSEC_PER_SEC);
+    assert_true(mld_reports >= 2);
+    assert_int_equal(mld_last_type, MLD2_CHANGE_TO_EXCLUDE);
+    assert_memory_equal(mld_last_group, ip6_test_addr("ff02::1:ff00:2").bytes, 16);
+    /* A general query (max response 1000 ms) from a router: one current-state report. */
+    int before = mld_reports;
+    uint8_t f[128];
+    static const uint8_t all_nodes[6] = {0x33, 0x33, 0, 0, 0, 1};
+    struct unic_addr src = ip6_test_addr("fe80::9"), dst = ip6_test_addr("ff02::1");
+    size_t n = frame_ip6(f, all_nodes, src, dst, 58, 28, 1);
+    memset(f + n, 0, 28);
+    f[n] = 130;
+    wr16(f + n + 4, 1000);
+    frame_icmp6_sum(f + n, 28, src, dst);
+    harness_inject(h, SIDE_B, f, n + 28);
+    harness_run(h, 1100 * NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "mld.rx_queries"), 1);
+    assert_int_equal(mld_reports, before + 1);
+    assert_int_equal(mld_last_type, MLD2_MODE_IS_EXCLUDE);
+    /* Removing both addresses leaves the group: a change-to-include report. */
+    ip6_addr_remove(harness_b(h), ip6_test_addr("fd00::2"));
+    assert_true(mld_is_member(harness_b(h), ip6_test_addr("ff02::1:ff00:2").bytes));
+    ip6_addr_remove(harness_b(h), ip6_test_addr("fe80::ff:fe00:2"));
+    assert_false(mld_is_member(harness_b(h), ip6_test_addr("ff02::1:ff00:2").bytes));
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(mld_last_type, MLD2_CHANGE_TO_INCLUDE);
+    h->tap = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +409,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_packet_too_big_sets_path_mtu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_unreachable_not_for_multicast, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_are_rate_limited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mld_reports_and_query, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
