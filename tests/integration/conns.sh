@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest: serial
 # Many concurrent TCP connections to examples/echo (issue 11), with tests/tools/conn_flood:
 #  - 10,000 connections opened at once (1000 handshakes in flight at a time), all held until
 #    every one is established, then each round-trips 64 bytes (checked) and closes;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest: heavy
 # unic as a library others build on, on one platform: a project that scripts/new-service writes
 # outside the tree (UDP echo on port 7) is built
 #  1. against an installed unic: `cmake --install` of the hosted and the kvm build (whichever

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest: serial
 # A signal under a receive flood: the service must stop within 1 s of SIGTERM while a flood
 # from inside the namespace keeps its TAP from running dry. The event loop reads a full batch
 # after a full batch without sleeping; it must still ask the platform every few batches

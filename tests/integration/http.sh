@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest: heavy
 # The HTTP/1.1 example against Linux clients (curl, nc, wrk), in the test's own namespace:
 #  - GET / is 200 with exactly the 136-byte page; HEAD has the head only;
 #  - /bytes/10000000 arrives intact (size and sha256 of the pattern, generated here with awk);

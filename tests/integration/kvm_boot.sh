@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest: serial
 # kvm_boot: the kvm images boot under QEMU, answer ping, report faults, and carry only the code
 # they use. Each QEMU runs in this test's own namespace, on its TAP.
 #  - microvm (virtio-mmio): 20 pings with 0% loss; QEMU's CPU time over 10 s idle (figure);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest: serial
 # kvm_measure: figures of the kvm images, printed as FIGURE lines (nothing here is timed
 # against a limit; only missing output fails):
 #  - stripped image sizes (dns, hello, kvm-empty);

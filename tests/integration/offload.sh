@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest: heavy
 # Offloads of the hosted TAP (IFF_VNET_HDR, TUN_F_CSUM | TUN_F_TSO4 on receive, TCP
 # segmentation offload on send), with examples/echo and Linux's nc in a namespace of this
 # test's own. Each run also sends 40 MB through echo and reads 20 MB of chargen out of unic,

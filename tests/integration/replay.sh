@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest: heavy
 # Regression through the pcap-replay NIC: hello --replay feeds a committed capture into the
 # stack (no TAP, no namespace, no traffic anywhere) and --pcap records what it answered; the
 # process ends by itself once the capture is exhausted. Checked in the output capture:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest: heavy
 # TCP against the real Linux stack, with examples/echo, in a namespace of its own:
 #  - 100 MB through discard (port 9): the service counts every byte;
 #  - 100 MB through echo (port 7): sha256 of what came back equals what was sent;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest: heavy
 # valgrind memcheck of one whole scenario (issue 6): the dns service, under memcheck, answers
 # ping (also fragmented) and dig queries (found, missing, other zone), then is stopped with
 # SIGTERM. memcheck must report no errors: no invalid access, no uninitialised byte passed to
