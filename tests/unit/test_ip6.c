@@ -162,6 +162,34 @@ static void test_simultaneous_dad_both_lose(void **state)
     assert_int_equal(ip6_addr_find(harness_b(h), x)->state, IP6_ADDR_DUPLICATE);
 }
 
+/* RFC 4862 5.4.5: the link-local address (from the MAC) is a duplicate: IPv6 stops. */
+static void test_duplicate_link_local_stops_ip6(void **state)
+{
+    struct harness *h = *state;
+    ip6_start(harness_b(h), true);
+    ip6_addr_add(harness_b(h), ip6_test_addr("fd00::2"), 64, IP6_ORIGIN_STATIC, TIMER_NEVER,
+                 TIMER_NEVER);
+    /* Another node answers for fe80::ff:fe00:2 while B's DAD runs. */
+    uint8_t f[128];
+    static const uint8_t all_nodes[6] = {0x33, 0x33, 0, 0, 0, 1};
+    struct unic_addr src = ip6_test_addr("fe80::9"), dst = ip6_test_addr("ff02::1");
+    size_t n = frame_ip6(f, all_nodes, src, dst, 58, 32, 255);
+    memset(f + n, 0, 32);
+    f[n] = 136;
+    f[n + 4] = 0x20; /* override */
+    memcpy(f + n + 8, ip6_test_addr("fe80::ff:fe00:2").bytes, 16);
+    f[n + 24] = 2, f[n + 25] = 1;
+    memcpy(f + n + 26, (uint8_t[6]){THIRD_MAC}, 6);
+    frame_icmp6_sum(f + n, 32, src, dst);
+    harness_inject(h, SIDE_B, f, n + 32);
+    harness_run(h, 3 * NSEC_PER_SEC);
+    assert_int_equal(inet_stat(harness_b(h), "ip6.dad_conflicts"), 1);
+    assert_false(harness_b(h)->ip6.enabled);
+    assert_null(ip6_addr_find(harness_b(h), ip6_test_addr("fd00::2")));
+    assert_int_equal(icmp6_send_echo(harness_b(h), ip6_test_addr("fe80::9"), 1, 1, 8),
+                     -EADDRNOTAVAIL);
+}
+
 /* A router advertisement from the third host fe80::9 to all nodes: prefix fd00:1::/64 (on-link,
  * autonomous), MTU 1400, RDNSS fd00:1::53, router lifetime 1800 s. */
 static size_t frame_ra(uint8_t *p, uint32_t valid, uint32_t preferred)
@@ -403,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unresolved_queue_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dad_conflict_makes_address_duplicate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simultaneous_dad_both_lose, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_link_local_stops_ip6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slaac_from_router_advertisement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slaac_short_lifetime_cut_to_two_hours, setup,
                                         teardown),
