@@ -348,6 +348,52 @@ static void test_port_unreachable_not_for_multicast(void **state)
     assert_int_equal(inet_stat(harness_b(h), "icmp6.not_answered"), 1);
 }
 
+static struct ip6_error last_error;
+static int errors_seen;
+static uint16_t error_dport;
+static void on_udp_error(struct inet *inet, const struct ip6_error *err)
+{
+    (void)inet;
+    last_error = *err;
+    error_dport = rd16(err->l4 + 2); /* l4 is valid during the call only */
+    errors_seen++;
+}
+
+/* RFC 4443 2.4 (d): an error about a UDP datagram B sent reaches B's UDP (its hook), with
+ * the quoted ports; one quoting a packet B did not send does not. */
+static void test_errors_reach_the_transport(void **state)
+{
+    struct harness *h = *state;
+    assert_true(ip6_test_up(h, true));
+    harness_b(h)->udp_error6 = on_udp_error;
+    errors_seen = 0;
+    const char *quoted_src[2] = {"fd00::2", "fd00::5"};
+    for (int i = 0; i < 2; i++) {
+        uint8_t f[200];
+        struct unic_addr src = ip6_test_addr("fd00::9"), dst = ip6_test_addr("fd00::2");
+        size_t body = 8 + 40 + 8;
+        size_t n = frame_ip6(f, mac_b, src, dst, 58, (uint16_t)body, 64);
+        uint8_t *m = f + n;
+        memset(m, 0, body);
+        m[0] = 1, m[1] = 4; /* port unreachable */
+        struct ip6_hdr q = {.payload_len = 8, .next_header = 17, .hop_limit = 64};
+        memcpy(q.src, ip6_test_addr(quoted_src[i]).bytes, 16);
+        memcpy(q.dst, src.bytes, 16);
+        ip6_emit(m + 8, 40, &q);
+        wr16(m + 48, 5353), wr16(m + 50, 53), wr16(m + 52, 8);
+        frame_icmp6_sum(m, body, src, dst);
+        harness_inject(h, SIDE_B, f, n + body);
+        harness_run(h, NSEC_PER_MSEC);
+    }
+    assert_int_equal(errors_seen, 1);
+    assert_int_equal(last_error.type, 1);
+    assert_int_equal(last_error.code, 4);
+    assert_true(unic_addr_equal(last_error.dst, ip6_test_addr("fd00::9")));
+    assert_int_equal(last_error.l4_len, 8);
+    assert_int_equal(error_dport, 53);
+    assert_int_equal(inet_stat(harness_b(h), "icmp6.errors_to_transport"), 1);
+}
+
 static void test_errors_are_rate_limited(void **state)
 {
     struct harness *h = *state;
@@ -437,6 +483,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_packet_too_big_sets_path_mtu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_unreachable_not_for_multicast, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors_reach_the_transport, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_are_rate_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mld_reports_and_query, setup, teardown),
     };
