@@ -192,10 +192,11 @@ static void test_duplicate_link_local_stops_ip6(void **state)
 
 /* A router advertisement from the third host fe80::9 to all nodes: prefix fd00:1::/64 (on-link,
  * autonomous), MTU 1400, RDNSS fd00:1::53, router lifetime 1800 s. */
-static size_t frame_ra(uint8_t *p, uint32_t valid, uint32_t preferred)
+static size_t frame_ra_from(uint8_t *p, const char *from, bool slla, uint32_t valid,
+                            uint32_t preferred)
 {
     static const uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
-    struct unic_addr src = ip6_test_addr("fe80::9"), dst = ip6_test_addr("ff02::1");
+    struct unic_addr src = ip6_test_addr(from), dst = ip6_test_addr("ff02::1");
     size_t body = 16 + 8 + 32 + 8 + 24;
     size_t n = frame_ip6(p, all_nodes_mac, src, dst, 58, (uint16_t)body, 255);
     uint8_t *m = p + n;
@@ -204,8 +205,12 @@ static size_t frame_ra(uint8_t *p, uint32_t valid, uint32_t preferred)
     m[4] = 64;         /* cur hop limit */
     wr16(m + 6, 1800); /* router lifetime */
     uint8_t *o = m + 16;
-    o[0] = 1, o[1] = 1; /* source link-layer address */
-    memcpy(o + 2, (uint8_t[6]){THIRD_MAC}, 6);
+    if (slla) { /* source link-layer address */
+        o[0] = 1, o[1] = 1;
+        memcpy(o + 2, (uint8_t[6]){THIRD_MAC}, 6);
+    } else { /* an unknown option in its place (type 200), skipped */
+        o[0] = 200, o[1] = 1;
+    }
     o += 8;
     o[0] = 3, o[1] = 4, o[2] = 64, o[3] = 0xc0; /* prefix information, L and A */
     wr32(o + 4, valid);
@@ -220,6 +225,33 @@ static size_t frame_ra(uint8_t *p, uint32_t valid, uint32_t preferred)
     memcpy(o + 8, ip6_test_addr("fd00:1::53").bytes, 16);
     frame_icmp6_sum(m, body, src, dst);
     return n + body;
+}
+
+static size_t frame_ra(uint8_t *p, uint32_t valid, uint32_t preferred)
+{
+    return frame_ra_from(p, "fe80::9", true, valid, preferred);
+}
+
+/* RFC 4861 6.3.6: a router whose link-layer address is known is preferred; routers of unknown
+ * reachability are taken in turn. */
+static void test_default_router_selection(void **state)
+{
+    struct harness *h = *state;
+    assert_true(ip6_test_up(h, false));
+    uint8_t f[200];
+    struct unic_addr hop, first;
+    harness_inject(h, SIDE_B, f, frame_ra_from(f, "fe80::a", false, 3600, 1800));
+    harness_inject(h, SIDE_B, f, frame_ra_from(f, "fe80::b", false, 3600, 1800));
+    harness_run(h, NSEC_PER_MSEC);
+    assert_true(slaac_router(harness_b(h), &first));
+    assert_true(slaac_router(harness_b(h), &hop));
+    assert_false(unic_addr_equal(first, hop)); /* in turn */
+    harness_inject(h, SIDE_B, f, frame_ra_from(f, "fe80::9", true, 3600, 1800));
+    harness_run(h, NSEC_PER_MSEC);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ip6_next_hop(harness_b(h), ip6_test_addr("2001:db8::1"), &hop), 0);
+        assert_true(unic_addr_equal(hop, ip6_test_addr("fe80::9")));
+    }
 }
 
 static void test_slaac_from_router_advertisement(void **state)
@@ -479,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_simultaneous_dad_both_lose, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_link_local_stops_ip6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slaac_from_router_advertisement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_router_selection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slaac_short_lifetime_cut_to_two_hours, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_packet_too_big_sets_path_mtu, setup, teardown),
