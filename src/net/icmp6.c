@@ -138,7 +138,8 @@ static void icmp6_nd_input(struct inet *inet, struct netbuf *nb, const struct ip
             st->rx_bad_nd++;
         break;
     default:
-        st->rx_redirect++; /* redirects (8) are not followed: routes come from RAs */
+        st->rx_redirect++;
+        ip6_redirect_input(inet, nb, rx->src);
     }
 }
 

@@ -270,6 +270,8 @@ int ip6_next_hop(struct inet *inet, struct unic_addr dst, struct unic_addr *hop)
         *hop = dst;
         return 0;
     }
+    if (ip6_redirect_lookup(inet, dst, hop))
+        return 0;
     if (!unic_addr_is_unspecified(inet->ip6.gateway)) {
         *hop = inet->ip6.gateway;
         return 0;

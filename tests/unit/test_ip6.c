@@ -254,6 +254,52 @@ static void test_default_router_selection(void **state)
     }
 }
 
+/* A redirect from (from) to B: (dst) goes through (target), whose MAC is THIRD_MAC. */
+static size_t frame_redirect(uint8_t *p, const char *from, const char *target, const char *dst)
+{
+    static const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x02};
+    struct unic_addr src = ip6_test_addr(from), to = ip6_test_addr("fe80::ff:fe00:2");
+    size_t body = 40 + 8;
+    size_t n = frame_ip6(p, mac, src, to, 58, (uint16_t)body, 255);
+    uint8_t *m = p + n;
+    memset(m, 0, body);
+    m[0] = 137;
+    memcpy(m + 8, ip6_test_addr(target).bytes, 16);
+    memcpy(m + 24, ip6_test_addr(dst).bytes, 16);
+    m[40] = 2, m[41] = 1;
+    memcpy(m + 42, (uint8_t[6]){THIRD_MAC}, 6);
+    frame_icmp6_sum(m, body, src, to);
+    return n + body;
+}
+
+static void test_redirect_changes_the_first_hop(void **state)
+{
+    struct harness *h = *state;
+    assert_true(ip6_test_up(h, false));
+    uint8_t f[200];
+    struct unic_addr hop;
+    harness_inject(h, SIDE_B, f, frame_ra(f, 3600, 1800)); /* router fe80::9 */
+    harness_run(h, NSEC_PER_MSEC);
+    /* Not from the current first hop: ignored. */
+    harness_inject(h, SIDE_B, f, frame_redirect(f, "fe80::b", "fe80::a", "2001:db8::1"));
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "ip6.rx_redirect_bad"), 1);
+    assert_int_equal(ip6_next_hop(harness_b(h), ip6_test_addr("2001:db8::1"), &hop), 0);
+    assert_true(unic_addr_equal(hop, ip6_test_addr("fe80::9")));
+    /* From the router: 2001:db8::1 via fe80::a, 2001:db8::2 on the link. */
+    harness_inject(h, SIDE_B, f, frame_redirect(f, "fe80::9", "fe80::a", "2001:db8::1"));
+    harness_inject(h, SIDE_B, f, frame_redirect(f, "fe80::9", "2001:db8::2", "2001:db8::2"));
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(ip6_next_hop(harness_b(h), ip6_test_addr("2001:db8::1"), &hop), 0);
+    assert_true(unic_addr_equal(hop, ip6_test_addr("fe80::a")));
+    assert_non_null(nd6_lookup(harness_b(h), ip6_test_addr("fe80::a")));
+    assert_int_equal(ip6_next_hop(harness_b(h), ip6_test_addr("2001:db8::2"), &hop), 0);
+    assert_true(unic_addr_equal(hop, ip6_test_addr("2001:db8::2")));
+    harness_run(h, 11 * 60 * NSEC_PER_SEC); /* forgotten after 10 minutes */
+    assert_int_equal(ip6_next_hop(harness_b(h), ip6_test_addr("2001:db8::1"), &hop), 0);
+    assert_true(unic_addr_equal(hop, ip6_test_addr("fe80::9")));
+}
+
 static void test_slaac_from_router_advertisement(void **state)
 {
     struct harness *h = *state;
@@ -512,6 +558,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_link_local_stops_ip6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slaac_from_router_advertisement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_router_selection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redirect_changes_the_first_hop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slaac_short_lifetime_cut_to_two_hours, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_packet_too_big_sets_path_mtu, setup, teardown),

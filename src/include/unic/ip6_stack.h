@@ -3,8 +3,9 @@
  * struct inet, the interface addresses with their duplicate address detection (RFC 4862 5.4),
  * routing (on-link or a default router), the path MTU cache (RFC 8201) and the counters.
  *
- * Modules: ip6.c (input, output, addresses), ip6_ext.c (extension headers), ip6_reass.c,
- * ip6_frag.c (fragmentation on send, path MTU), icmp6.c, nd6.c, slaac.c, mld.c, dad.c.
+ * Modules: ip6.c (input, addresses, routing), ip6_out.c (output, fragmentation on send, path
+ * MTU), ip6_ext.c (extension headers), ip6_reass.c, ip6_redirect.c, icmp6.c, nd6.c, slaac.c,
+ * mld.c, dad.c.
  *
  * Receive: eth_input -> ip6_input -> ip6_ext_input (hop-by-hop, destination options, routing,
  *          fragment -> ip6_reass_input) -> icmp6_input | inet->udp_input6 | inet->tcp_input6
@@ -32,6 +33,8 @@
 #define IP6_PMTU_SIZE 16
 #define IP6_PMTU_EXPIRE_NS (10 * 60 * NSEC_PER_SEC) /* RFC 8201 4: at least 5 minutes */
 #define IP6_DAD_TRANSMITS 1                         /* DupAddrDetectTransmits (RFC 4862) */
+#define IP6_REDIRECTS 16                            /* destinations redirected (RFC 4861 8) */
+#define IP6_REDIRECT_EXPIRE_NS (10 * 60 * NSEC_PER_SEC)
 
 enum ip6_addr_state {
     IP6_ADDR_FREE = 0,
@@ -53,6 +56,12 @@ struct ip6_ifaddr {
     uint64_t preferred_until, valid_until; /* TIMER_NEVER: infinite */
 };
 
+/* A destination a router redirected to a better first hop (RFC 4861 8.3). */
+struct ip6_redirect {
+    struct unic_addr dst, hop; /* hop == dst: the destination is on the link */
+    uint64_t expires;          /* 0: free */
+};
+
 struct ip6_pmtu_entry {
     struct unic_addr dst;
     uint16_t mtu;
@@ -66,7 +75,7 @@ struct ip6_pmtu_entry {
     X(rx_fragments) X(rx_atomic_fragments) X(rx_reassembled) X(rx_no_next_header) X(tx)            \
     X(tx_fragmented) X(tx_fragments) X(tx_no_route) X(tx_no_source) X(tx_no_buffer) X(tx_too_big) \
     X(tx_no_headroom) X(pmtu_updates) X(pmtu_ignored) X(dad_started) X(dad_ok) X(dad_conflicts)   \
-    X(addr_expired)
+    X(addr_expired) X(rx_redirects) X(rx_redirect_bad)
 /* clang-format on */
 struct ip6_stats {
     IP6_STATS(STATS_FIELD)
@@ -80,6 +89,7 @@ struct ip6_stack {
     uint16_t link_mtu;        /* inet->mtu, or less from an RA MTU option */
     struct timer addr_timer;  /* DAD steps and address lifetimes */
     struct ip6_pmtu_entry pmtu[IP6_PMTU_SIZE];
+    struct ip6_redirect redirects[IP6_REDIRECTS];
     struct ip6_stats stats;
     struct ip6_reass reass;
     struct icmp6 icmp6;
@@ -147,6 +157,13 @@ void ip6_deliver(struct inet *inet, struct netbuf *nb, const struct ip6_hdr *h, 
  * takes ownership. */
 int ip6_fragment(struct inet *inet, struct netbuf *nb, const struct ip6_out *out,
                  struct unic_addr hop, uint16_t mtu);
+
+/* A redirect (nb->data at the ICMPv6 header, hop limit and code checked) from router (src)
+ * (RFC 4861 8.3). Does not take ownership. */
+void ip6_redirect_input(struct inet *inet, const struct netbuf *nb, struct unic_addr src);
+
+/* The first hop a redirect set for (dst): true with (*hop), else false. */
+bool ip6_redirect_lookup(struct inet *inet, struct unic_addr dst, struct unic_addr *hop);
 
 /* Packet too big for (dst) with (mtu) (RFC 8201 4). */
 void ip6_pmtu_update(struct inet *inet, struct unic_addr dst, uint32_t mtu);
