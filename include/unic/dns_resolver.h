@@ -1,6 +1,7 @@
 /*
  * A stub resolver in the stack (RFC 1035 7, RFC 2308 for negative caching): IPv4 addresses by
- * name, asked over UDP of the server in inet->dns (set by DHCP or --dns).
+ * name, asked over UDP of the server in inet->dns (set by DHCP or --dns), or, without one, of
+ * the first DNS server an IPv6 router announced (RDNSS, RFC 8106: slaac.h).
  *
  * Each query gets its own random source port and a random ID (RFC 5452), is retried
  * DNS_RESOLVER_TRIES times with a doubling timeout (1 s, 2 s, 4 s: 7 s in all), and follows a

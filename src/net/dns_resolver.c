@@ -49,7 +49,7 @@ struct dns_query {
     enum dns_query_state state;
     struct timer timer; /* DQ_SENT: retransmission; DQ_DONE: delivery at `now` */
     struct udp_sock *sock;
-    uint32_t server;
+    struct unic_addr server; /* IPv4 (--dns, DHCP) or IPv6 (RDNSS) */
     uint16_t id;
     uint8_t tries;
     struct dns_name qname; /* lowercase */
@@ -181,7 +181,7 @@ static int dns_query_send(struct dns_query *q)
         return -EINVAL; /* cannot happen for a name that parsed: 12 + 255 + 4 < 512 */
     q->tries++;
     r->stats.tx++;
-    int err = udp_sendto(q->sock, unic_addr_ip4(q->server), DNS_PORT, buf, e.len);
+    int err = udp_sendto(q->sock, q->server, DNS_PORT, buf, e.len);
     if (err < 0)
         r->stats.tx_errors++; /* not fatal: the next try may find a route (ARP, DHCP) */
     timer_arm_in(r->inet->timers, &q->timer, DNS_RESOLVER_TIMEOUT_NS << (q->tries - 1));
@@ -330,7 +330,7 @@ static void dns_on_answer(struct udp_sock *sock, const struct udp_meta *meta, co
     q->res->stats.rx++;
     if (q->state != DQ_SENT) /* already answered: a late duplicate */
         return;
-    if (!unic_addr_equal(meta->src, unic_addr_ip4(q->server)) || meta->sport != DNS_PORT) {
+    if (!unic_addr_equal(meta->src, q->server) || meta->sport != DNS_PORT) {
         q->res->stats.rx_wrong_source++;
         return;
     }
@@ -430,7 +430,9 @@ int dns_resolve(struct inet *inet, const char *name, dns_resolve_fn cb, void *ar
     q->arg = arg;
     if (dns_query_shortcut(r, q))
         return 0;
-    if (!inet->dns) {
+    /* The IPv4 server (--dns, DHCP) first; else the first RDNSS one of IPv6 routers. */
+    struct unic_addr server = unic_addr_ip4(inet->dns);
+    if (!inet->dns && slaac_dns_servers(inet, &server, 1) == 0) {
         r->stats.no_server++;
         return -EDESTADDRREQ;
     }
@@ -439,7 +441,7 @@ int dns_resolve(struct inet *inet, const char *name, dns_resolve_fn cb, void *ar
     if (!q->sock)
         return err;
     q->state = DQ_SENT;
-    q->server = inet->dns;
+    q->server = server;
     q->id = (uint16_t)random_u32();
     q->tries = 0;
     int serr = dns_query_send(q);
