@@ -9,12 +9,20 @@
 #include <errno.h>
 
 #include "tcp_internal.h"
+#include "unic/ip6.h"
 
 #define PAWS_IDLE_NS (24ull * 24 * 3600 * NSEC_PER_SEC) /* RFC 7323 5.5 */
 
-uint16_t tcp_our_mss(const struct inet *inet)
+uint32_t tcp_path_payload(const struct inet *inet, struct unic_addr raddr, size_t tcp_hlen)
 {
-    uint32_t mss = ip4_max_payload(inet->mtu) - TCP_HDR_LEN;
+    uint32_t ip = unic_addr_is_ip4(raddr) ? ip4_max_payload(inet->mtu)
+                                          : ip6_max_payload(ip6_path_mtu(inet, raddr));
+    return ip > tcp_hlen ? ip - (uint32_t)tcp_hlen : 0;
+}
+
+uint16_t tcp_our_mss(const struct inet *inet, struct unic_addr raddr)
+{
+    uint32_t mss = tcp_path_payload(inet, raddr, TCP_HDR_LEN);
     uint32_t cap = NETBUF_POOL_BUF_SIZE - NETBUF_HEADROOM; /* one pool buffer per segment */
     return (uint16_t)(mss < cap ? mss : cap);
 }
@@ -34,8 +42,10 @@ static void take_syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
         c->ts_recent = o->ts_val;
         c->ts_recent_at = inet_now(c->inet);
     }
-    c->rcv_mss = tcp_our_mss(c->inet);
-    uint32_t mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
+    c->rcv_mss = tcp_our_mss(c->inet, c->raddr);
+    uint32_t mss = o->has_mss                    ? o->mss
+                   : unic_addr_is_ip4(c->raddr) ? TCP_DEFAULT_MSS
+                                                : TCP_DEFAULT_MSS6;
     if (mss > c->rcv_mss)
         mss = c->rcv_mss;
     if (mss < 88)

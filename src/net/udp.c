@@ -3,7 +3,9 @@
  *
  * Call order: ip4_input -> inet->udp_input = udp_input -> sock->on_recv (payload in place)
  *             | icmp_send_unreachable (closed port);
- *             udp_sendto / udp_send_buf -> udp_output -> ip4_output.
+ *             ip6_input -> inet->udp_input6 = udp_input6 -> the same sockets (one port space for
+ *             both families);
+ *             udp_sendto / udp_send_buf -> udp_output -> ip4_output | ip6_output.
  *
  * struct udp is allocated by the first udp_bind() (which also sets inet->udp_input), so a service
  * that never binds links none of this. Sockets listen on every local address, including the
@@ -18,8 +20,10 @@
 
 #include "unic/inet_internal.h"
 #include "unic/ip4.h"
+#include "unic/ip6.h"
 #include "unic/random.h"
 #include "unic/stats.h"
+#include "unic/wire/checksum.h"
 #include "unic/wire/icmp.h"
 #include "unic/wire/udp.h"
 #include "unic/wire/wire.h"
@@ -106,6 +110,7 @@ static void udp_destroy(struct inet *inet)
     }
     inet->udp = NULL;
     inet->udp_input = NULL;
+    inet->udp_input6 = NULL;
     free(u);
 }
 
@@ -127,6 +132,31 @@ static void udp_port_unreachable(struct inet *inet, struct netbuf *nb, const str
         icmp_send_unreachable(inet, ICMP_UNREACH_PORT, nb);
 }
 
+/* Hand a verified datagram to its socket; false when no socket has the port (nb kept). */
+static bool udp_deliver(struct inet *inet, struct netbuf *nb, const struct udp_hdr *h,
+                        struct unic_addr src, struct unic_addr dst)
+{
+    struct udp_stats *st = &inet->udp->stats;
+    struct udp_sock *s = udp_lookup(inet->udp, h->dport);
+    if (!s)
+        return false;
+    if (!s->on_recv) { /* a send-only socket */
+        st->rx_unread++;
+        return true;
+    }
+    st->rx_delivered++;
+    struct udp_meta meta = {.src = src, .dst = dst, .sport = h->sport, .dport = h->dport};
+    /* The callback may close (s); nothing below touches it. */
+    s->on_recv(s, &meta, nb->data + UDP_HDR_LEN, (size_t)(h->len - UDP_HDR_LEN));
+    return true;
+}
+
+/* The same over IPv6 (RFC 4443 3.1, code 4), never to a multicast destination. */
+static void udp_port_unreachable6(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx)
+{
+    (void)inet, (void)nb, (void)rx; /* TODO(ip6): icmp6 error call */
+}
+
 static void udp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip)
 {
     struct udp_stats *st = &inet->udp->stats;
@@ -135,30 +165,32 @@ static void udp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr
     int r = udp_parse(nb->data, nb->len, ip->src, ip->dst, &h);
     if (r < 0) {
         udp_count_parse_error(st, r);
-        netbuf_free(nb);
-        return;
+    } else {
+        if (h.checksum == 0)
+            st->rx_zero_checksum++;
+        if (!udp_deliver(inet, nb, &h, unic_addr_ip4(ip->src), unic_addr_ip4(ip->dst))) {
+            st->rx_no_port++;
+            udp_port_unreachable(inet, nb, ip);
+        }
     }
-    if (h.checksum == 0)
-        st->rx_zero_checksum++;
-    struct udp_sock *s = udp_lookup(inet->udp, h.dport);
-    if (!s) {
+    netbuf_free(nb);
+}
+
+static void udp_input6(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx)
+{
+    struct udp_stats *st = &inet->udp->stats;
+    struct udp_hdr h;
+    st->rx++;
+    uint32_t pseudo = csum_pseudo_ip6(rx->src.bytes, rx->dst.bytes, IP4_PROTO_UDP, 0);
+    int r = udp_parse_sum(nb->data, nb->len, pseudo, &h);
+    if (r == 0 && h.checksum == 0)
+        r = WIRE_ECHECKSUM; /* RFC 8200 8.1: mandatory over IPv6 */
+    if (r < 0) {
+        udp_count_parse_error(st, r);
+    } else if (!udp_deliver(inet, nb, &h, rx->src, rx->dst)) {
         st->rx_no_port++;
-        udp_port_unreachable(inet, nb, ip);
-        netbuf_free(nb);
-        return;
+        udp_port_unreachable6(inet, nb, rx);
     }
-    if (!s->on_recv) { /* a send-only socket */
-        st->rx_unread++;
-        netbuf_free(nb);
-        return;
-    }
-    st->rx_delivered++;
-    struct udp_meta meta = {.src = unic_addr_ip4(ip->src),
-                            .dst = unic_addr_ip4(ip->dst),
-                            .sport = h.sport,
-                            .dport = h.dport};
-    /* The callback may close (s); nothing below touches it. */
-    s->on_recv(s, &meta, nb->data + UDP_HDR_LEN, (size_t)(h.len - UDP_HDR_LEN));
     netbuf_free(nb);
 }
 
@@ -175,6 +207,7 @@ static struct udp *udp_attach(struct inet *inet)
     u->module.destroy = udp_destroy;
     inet->udp = u;
     inet->udp_input = udp_input;
+    inet->udp_input6 = udp_input6;
     inet_add_module(inet, &u->module);
     return u;
 }
@@ -221,22 +254,51 @@ void udp_close(struct udp_sock *sock)
     free(sock);
 }
 
+/* The source address IP will put in a packet from (src) to (dst), for the pseudo header: the
+ * interface's (IPv4) or the one ip6 selects (IPv6) when (src) is unspecified. 0 or -errno. */
+static int udp_source(struct inet *inet, struct unic_addr src, struct unic_addr dst,
+                      struct unic_addr *out)
+{
+    if (unic_addr_is_ip4(dst)) {
+        if (!unic_addr_is_ip4(src))
+            return -EINVAL;
+        *out = unic_addr_to_ip4(src) ? src : unic_addr_ip4(inet->addr);
+        return 0;
+    }
+    if (unic_addr_is_ip4(src) && unic_addr_to_ip4(src))
+        return -EINVAL; /* an IPv4 source for an IPv6 destination */
+    if (!unic_addr_is_unspecified(src)) {
+        *out = src;
+        return 0;
+    }
+    return ip6_select_src(inet, dst, out);
+}
+
+static int udp_check_dest(struct udp_stats *st, struct unic_addr dst, uint16_t dport)
+{
+    if (dport == 0 || unic_addr_is_unspecified(dst)) {
+        st->tx_bad_dest++;
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* Prepend the header to the payload at nb->data and hand it to IP. Takes ownership. */
 static int udp_output(struct udp_sock *sock, struct unic_addr src_addr, struct unic_addr dst_addr,
                       uint16_t dport, struct netbuf *nb)
 {
     struct inet *inet = sock->inet;
     struct udp_stats *st = &inet->udp->stats;
-    uint32_t src = unic_addr_to_ip4(src_addr), dst = unic_addr_to_ip4(dst_addr);
+    struct unic_addr src = src_addr;
     size_t plen = nb->len;
     int err = 0;
     uint8_t *p = NULL;
     if (plen > UDP_MAX_PAYLOAD)
         st->tx_too_big++, err = -EMSGSIZE;
-    else if (!unic_addr_is_ip4(src_addr) || !unic_addr_is_ip4(dst_addr))
-        st->tx_bad_dest++, err = -EAFNOSUPPORT;
-    else if (dst == 0 || dport == 0)
-        st->tx_bad_dest++, err = -EINVAL;
+    else if ((err = udp_check_dest(st, dst_addr, dport)) < 0)
+        ;
+    else if ((err = udp_source(inet, src_addr, dst_addr, &src)) < 0)
+        st->tx_bad_dest++;
     else if (!(p = netbuf_push(nb, UDP_HDR_LEN)))
         st->tx_no_headroom++, err = -ENOBUFS;
     if (err) {
@@ -244,10 +306,22 @@ static int udp_output(struct udp_sock *sock, struct unic_addr src_addr, struct u
         return err;
     }
     struct udp_hdr h = {.sport = sock->port, .dport = dport};
-    /* The pseudo header uses the address IP will put in the packet (src 0: the interface's). */
-    udp_emit(p, nb->len, &h, src ? src : inet->addr, dst, plen);
     st->tx++;
-    int r = ip4_output(inet, nb, &(struct ip4_out){.src = src, .dst = dst, .proto = IP4_PROTO_UDP});
+    int r;
+    if (unic_addr_is_ip4(dst_addr)) {
+        uint32_t s4 = unic_addr_to_ip4(src), d4 = unic_addr_to_ip4(dst_addr);
+        udp_emit_sum(p, nb->len, &h, csum_pseudo_ip4(s4, d4, IP4_PROTO_UDP, 0), plen);
+        /* ip4 is given the caller's source: 0 stays "the interface's" (DHCP sends from 0). */
+        r = ip4_output(inet, nb,
+                       &(struct ip4_out){.src = unic_addr_to_ip4(src_addr),
+                                         .dst = d4,
+                                         .proto = IP4_PROTO_UDP});
+    } else {
+        udp_emit_sum(p, nb->len, &h, csum_pseudo_ip6(src.bytes, dst_addr.bytes, IP4_PROTO_UDP, 0),
+                     plen);
+        r = ip6_output(inet, nb,
+                       &(struct ip6_out){.src = src, .dst = dst_addr, .proto = IP4_PROTO_UDP});
+    }
     if (r < 0)
         st->tx_errors++;
     return r;
