@@ -52,6 +52,10 @@ struct netbuf *udp_alloc(struct udp_sock *sock, size_t size);
 
 /* Send the payload at nb->data; takes ownership of (nb). Returns as udp_sendto(). */
 int udp_send_buf(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, struct netbuf *nb);
+/* The same from (src), as udp_sendto_from: a server answers from the address it was asked at
+ * (meta->dst), which matters with several IPv6 addresses (link-local, SLAAC, static). */
+int udp_send_buf_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
+                      uint16_t dport, struct netbuf *nb);
 
 void *udp_sock_user(const struct udp_sock *sock);
 uint16_t udp_sock_port(const struct udp_sock *sock);

@@ -587,10 +587,10 @@ static void tcp_input6(struct inet *inet, struct netbuf *nb, const struct ip6_rx
     TCP_COUNT(tcp, rx);
     if (bad_address6(rx)) {
         TCP_COUNT(tcp, rx_bad_addr);
-    } else if (parse_segment(tcp, nb, nb->len,
-                             csum_pseudo_ip6(rx->src.bytes, rx->dst.bytes, IP4_PROTO_TCP,
-                                             (uint32_t)nb->len),
-                             &seg) == 0) {
+    } else if (parse_segment(
+                   tcp, nb, nb->len,
+                   csum_pseudo_ip6(rx->src.bytes, rx->dst.bytes, IP4_PROTO_TCP, (uint32_t)nb->len),
+                   &seg) == 0) {
         seg.src = rx->src;
         seg.dst = rx->dst;
         tcp_dispatch(tcp, &seg);

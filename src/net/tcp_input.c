@@ -43,7 +43,7 @@ static void take_syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
         c->ts_recent_at = inet_now(c->inet);
     }
     c->rcv_mss = tcp_our_mss(c->inet, c->raddr);
-    uint32_t mss = o->has_mss                    ? o->mss
+    uint32_t mss = o->has_mss                   ? o->mss
                    : unic_addr_is_ip4(c->raddr) ? TCP_DEFAULT_MSS
                                                 : TCP_DEFAULT_MSS6;
     if (mss > c->rcv_mss)

@@ -70,9 +70,9 @@ static int xmit_ip(struct inet *inet, struct unic_addr src, struct unic_addr dst
                                             .proto = IP4_PROTO_TCP});
     /* Sized to the path MTU (segment_size): a packet that no longer fits, because a
      * packet-too-big lowered it meanwhile, is refused rather than fragmented. */
-    return ip6_output(inet, nb,
-                      &(struct ip6_out){
-                          .src = src, .dst = dst, .proto = IP4_PROTO_TCP, .dont_frag = true});
+    return ip6_output(
+        inet, nb,
+        &(struct ip6_out){.src = src, .dst = dst, .proto = IP4_PROTO_TCP, .dont_frag = true});
 }
 
 /* Send one segment with header (h) and (len) payload bytes from (ring) at (off); with

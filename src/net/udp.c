@@ -313,9 +313,8 @@ static int udp_output(struct udp_sock *sock, struct unic_addr src_addr, struct u
         udp_emit_sum(p, nb->len, &h, csum_pseudo_ip4(s4, d4, IP4_PROTO_UDP, 0), plen);
         /* ip4 is given the caller's source: 0 stays "the interface's" (DHCP sends from 0). */
         r = ip4_output(inet, nb,
-                       &(struct ip4_out){.src = unic_addr_to_ip4(src_addr),
-                                         .dst = d4,
-                                         .proto = IP4_PROTO_UDP});
+                       &(struct ip4_out){
+                           .src = unic_addr_to_ip4(src_addr), .dst = d4, .proto = IP4_PROTO_UDP});
     } else {
         udp_emit_sum(p, nb->len, &h, csum_pseudo_ip6(src.bytes, dst_addr.bytes, IP4_PROTO_UDP, 0),
                      plen);
@@ -343,6 +342,12 @@ struct netbuf *udp_alloc(struct udp_sock *sock, size_t size)
 int udp_send_buf(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, struct netbuf *nb)
 {
     return udp_output(sock, unic_addr_ip4(0), dst, dport, nb);
+}
+
+int udp_send_buf_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
+                      uint16_t dport, struct netbuf *nb)
+{
+    return udp_output(sock, src, dst, dport, nb);
 }
 
 int udp_sendto_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
