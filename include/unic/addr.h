@@ -7,8 +7,8 @@
  * for both families can key on it. It is small enough to pass by value (two registers on
  * x86-64), which every function here and in the API does.
  *
- * The stack speaks IPv4 only for now: functions that send to an address (tcp_connect,
- * udp_sendto, ...) return -EAFNOSUPPORT for an address that is not IPv4.
+ * Functions that send to an address (tcp_connect, udp_sendto, ...) use IPv4 or IPv6 as the
+ * address is; an IPv4-mapped address is always IPv4 (it never appears in an IPv6 header).
  *
  *   struct unic_addr a = unic_addr_ip4(0x0a000001);      // 10.0.0.1 (host-order value)
  *   if (unic_addr_parse("fd00::1", &a) < 0) ...           // either family
