@@ -1,7 +1,8 @@
 /*
  * The command line, the same on both platforms:
  *
- *   NAME [--ip A.B.C.D/N] [--gw A.B.C.D] [--dns A.B.C.D] [--mac M] [--tap IF] [--tap-create]
+ *   NAME [--ip A.B.C.D/N] [--gw A.B.C.D] [--dns A.B.C.D] [--ip6 ADDR/N]... [--gw6 ADDR]
+ *        [--no-ip6] [--no-dhcp] [--mac M] [--tap IF] [--tap-create]
  *        [--pcap FILE] [--replay FILE] [--loss P] [--duplicate P] [--reorder P] [--corrupt P]
  *        [--seed N] [--no-offload] [--stats-interval S] [--verbose] [--quiet] [--help]
  *        [-- service options and arguments]
@@ -20,10 +21,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "unic/addr.h"
 #include "unic/options.h"
 
 #define CONFIG_MAX_ARGS 64
 #define CONFIG_STATS_INTERVAL_MAX 86400
+#define CONFIG_MAX_IP6 4 /* --ip6 given this many times at most */
 
 /* A probability in parts per billion (FAULT_PPB_ONE is 1): fixed-point, so the kvm image needs
  * no floating point and a seeded run is the same on both platforms. */
@@ -41,8 +44,16 @@ struct unic_config {
     bool have_ip;
     uint32_t ip; /* host byte order */
     uint8_t prefix_len;
-    uint32_t gateway; /* 0 = none */
-    uint32_t dns;     /* 0 = none (DHCP may provide one) */
+    uint32_t gateway;   /* 0 = none */
+    uint32_t dns;       /* 0 = none (DHCP may provide one) */
+    bool no_dhcp;       /* --no-dhcp: no IPv4 address unless --ip (an IPv6-only service) */
+    unsigned ip6_count; /* --ip6 ADDR/N, static IPv6 addresses (besides link-local, SLAAC) */
+    struct {
+        struct unic_addr addr;
+        uint8_t prefix_len;
+    } ip6[CONFIG_MAX_IP6];
+    struct unic_addr gw6; /* --gw6; :: = none (routers from RAs) */
+    bool no_ip6;          /* --no-ip6: IPv4 only (no link-local address, no SLAAC) */
     bool have_mac;
     uint8_t mac[6];
     const char *tap;    /* hosted only */

@@ -17,6 +17,11 @@ static const char usage_text[] =
     "  --ip A.B.C.D/N     static address and prefix (default: DHCP)\n"
     "  --gw A.B.C.D       default gateway\n"
     "  --dns A.B.C.D      DNS server for the resolver\n"
+    "  --ip6 ADDR/N       static IPv6 address and prefix (default /64; repeatable, up to 4);\n"
+    "                     a link-local address and SLAAC (router advertisements) are on anyway\n"
+    "  --gw6 ADDR         IPv6 default router (default: from router advertisements)\n"
+    "  --no-ip6           IPv4 only: no IPv6 at all\n"
+    "  --no-dhcp          no DHCP: no IPv4 address unless --ip (IPv6 only)\n"
     "  --mac M            MAC address aa:bb:cc:dd:ee:ff (default: random, locally administered)\n"
     "  --tap IF           TAP interface (hosted); it must exist unless --tap-create\n"
     "  --tap-create       create --tap IF when it does not exist, for the process's lifetime\n"
@@ -108,6 +113,28 @@ static int parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix)
     return 0;
 }
 
+/* "ADDR[/N]" of IPv6 (N 1..128, default 64) into (*out, *prefix). */
+static int parse_cidr6(const char *s, struct unic_addr *out, uint8_t *prefix)
+{
+    char buf[UNIC_ADDR_STRLEN];
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    unsigned long len = 64;
+    struct unic_addr a;
+    if (n >= sizeof(buf))
+        return -EINVAL;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    if (slash && (parse_uint(slash + 1, 128, &len) < 0 || len == 0))
+        return -EINVAL;
+    if (unic_addr_parse(buf, &a) < 0 || unic_addr_is_ip4(a) || unic_addr_is_unspecified(a) ||
+        a.bytes[0] == 0xff)
+        return -EINVAL;
+    *out = a;
+    *prefix = (uint8_t)len;
+    return 0;
+}
+
 static int parse_mac(const char *s, uint8_t mac[6])
 {
     for (int i = 0; i < 6; i++) {
@@ -178,6 +205,19 @@ static int parse_valued(struct unic_config *cfg, const char *opt, const char *va
         uint32_t *dst = opt[2] == 'g' ? &cfg->gateway : &cfg->dns;
         if (config_parse_ip4(val, dst) < 0)
             return fail(err, errlen, "%s: '%s' is not an IPv4 address", opt, val);
+    } else if (!strcmp(opt, "--ip6")) {
+        if (cfg->ip6_count >= CONFIG_MAX_IP6)
+            return fail(err, errlen, "--ip6: at most %d addresses", CONFIG_MAX_IP6);
+        if (parse_cidr6(val, &cfg->ip6[cfg->ip6_count].addr, &cfg->ip6[cfg->ip6_count].prefix_len) <
+            0)
+            return fail(err, errlen, "--ip6: '%s' is not a unicast IPv6 ADDR/N", val);
+        cfg->ip6_count++;
+    } else if (!strcmp(opt, "--gw6")) {
+        struct unic_addr a;
+        if (unic_addr_parse(val, &a) < 0 || unic_addr_is_ip4(a) || unic_addr_is_unspecified(a) ||
+            a.bytes[0] == 0xff)
+            return fail(err, errlen, "--gw6: '%s' is not a unicast IPv6 address", val);
+        cfg->gw6 = a;
     } else if (!strcmp(opt, "--mac")) {
         if (parse_mac(val, cfg->mac) < 0 || (cfg->mac[0] & 1))
             return fail(err, errlen, "--mac: '%s' is not a unicast aa:bb:cc:dd:ee:ff", val);
@@ -216,6 +256,10 @@ static int parse_flag(struct unic_config *cfg, const char *opt)
         cfg->no_offload = true;
     else if (!strcmp(opt, "--tap-create"))
         cfg->tap_create = true;
+    else if (!strcmp(opt, "--no-ip6"))
+        cfg->no_ip6 = true;
+    else if (!strcmp(opt, "--no-dhcp"))
+        cfg->no_dhcp = true;
     else if (!strcmp(opt, "--help") || !strcmp(opt, "-h"))
         cfg->help = true;
     else
@@ -254,6 +298,8 @@ int config_parse(struct unic_config *cfg, int argc, char **argv, char *err, size
         cfg->service_argv[cfg->service_argc++] = argv[i];
     }
     cfg->service_argv[cfg->service_argc] = NULL;
+    if (cfg->no_ip6 && (cfg->ip6_count || !unic_addr_is_unspecified(cfg->gw6)))
+        return fail(err, errlen, "--no-ip6 cannot go with --ip6 or --gw6");
     return 0;
 }
 

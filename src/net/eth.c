@@ -1,6 +1,7 @@
 /*
- * Ethernet: eth_input filters on destination (our MAC, broadcast; other multicast is dropped
- * since we join no group) and dispatches by ethertype; eth_output prepends the header and pads
+ * Ethernet: eth_input filters on destination (our MAC, broadcast, and IPv6 multicast 33:33:*
+ * while IPv6 is on: ip6_input then checks the group is one we are in) and dispatches by
+ * ethertype; eth_output prepends the header and pads
  * runts to the 60-byte minimum with zeros (no uninitialised bytes on the wire).
  */
 #include "unic/eth.h"
@@ -23,7 +24,8 @@ void eth_input(struct inet *inet, struct netbuf *nb)
         netbuf_free(nb);
         return;
     }
-    if (memcmp(h.dst, inet->mac, 6) != 0 && memcmp(h.dst, eth_broadcast, 6) != 0) {
+    bool ip6_group = h.dst[0] == 0x33 && h.dst[1] == 0x33 && inet->ip6.enabled;
+    if (memcmp(h.dst, inet->mac, 6) != 0 && memcmp(h.dst, eth_broadcast, 6) != 0 && !ip6_group) {
         st->rx_not_for_us++;
         netbuf_free(nb);
         return;
@@ -35,6 +37,9 @@ void eth_input(struct inet *inet, struct netbuf *nb)
         break;
     case ETH_TYPE_ARP:
         arp_input(inet, nb);
+        break;
+    case ETH_TYPE_IP6:
+        ip6_input(inet, nb);
         break;
     default:
         st->rx_unknown_type++;

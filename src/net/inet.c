@@ -25,6 +25,7 @@ int inet_init(struct inet *inet, const struct inet_config *cfg, struct netbuf_po
     arp_init(inet);
     ip4_init(inet);
     icmp_init(inet);
+    ip6_init(inet);
     if (cfg->addr)
         inet_set_addr(inet, cfg->addr, cfg->prefix_len, cfg->gateway);
     return 0;
@@ -40,6 +41,7 @@ void inet_destroy(struct inet *inet)
             m->destroy(inet); /* may free m itself */
         m = next;
     }
+    ip6_destroy(inet);
     ip4_destroy(inet);
     arp_destroy(inet);
 }
@@ -90,6 +92,12 @@ void inet_print_stats(struct inet *inet, int all)
     ip4_print_stats(inet, all);
     ip4_reass_print_stats(inet, all);
     icmp_print_stats(inet, all);
+    ip6_print_stats(inet, all);
+    ip6_reass_print_stats(inet, all);
+    icmp6_print_stats(inet, all);
+    nd6_print_stats(inet, all);
+    mld_print_stats(inet, all);
+    slaac_print_stats(inet, all);
     for (struct inet_module *m = inet->modules; m; m = m->next)
         if (m->print_stats)
             m->print_stats(inet, all);
@@ -100,6 +108,12 @@ static const char *const arp_names[] = {ARP_STATS(STATS_NAME)};
 static const char *const ip4_names[] = {IP4_STATS(STATS_NAME)};
 static const char *const reass_names[] = {IP4_REASS_STATS(STATS_NAME)};
 static const char *const icmp_names[] = {ICMP_STATS(STATS_NAME)};
+static const char *const ip6_names[] = {IP6_STATS(STATS_NAME)};
+static const char *const reass6_names[] = {IP6_REASS_STATS(STATS_NAME)};
+static const char *const icmp6_names[] = {ICMP6_STATS(STATS_NAME)};
+static const char *const nd6_names[] = {ND6_STATS(STATS_NAME)};
+static const char *const mld_names[] = {MLD_STATS(STATS_NAME)};
+static const char *const slaac_names[] = {SLAAC_STATS(STATS_NAME)};
 
 int64_t inet_stat(struct inet *inet, const char *module_dot_name)
 {
@@ -116,6 +130,12 @@ int64_t inet_stat(struct inet *inet, const char *module_dot_name)
     LOOKUP("ip4", ip4_names, &inet->ip4.stats)
     LOOKUP("reass", reass_names, &inet->ip4.reass.stats)
     LOOKUP("icmp", icmp_names, &inet->icmp.stats)
+    LOOKUP("ip6", ip6_names, &inet->ip6.stats)
+    LOOKUP("reass6", reass6_names, &inet->ip6.reass.stats)
+    LOOKUP("icmp6", icmp6_names, &inet->ip6.icmp6.stats)
+    LOOKUP("nd6", nd6_names, &inet->ip6.nd.stats)
+    LOOKUP("mld", mld_names, &inet->ip6.mld.stats)
+    LOOKUP("slaac", slaac_names, &inet->ip6.slaac.stats)
 #undef LOOKUP
     for (struct inet_module *m = inet->modules; m; m = m->next)
         if (m->stat && n == strlen(m->name) && !strncmp(module_dot_name, m->name, n))

@@ -416,10 +416,34 @@ static int loop_setup_stack(struct unic_config *cfg)
     return 0;
 }
 
+/* IPv6 unless --no-ip6: the link-local address and SLAAC, and the --ip6 addresses (each
+ * usable once duplicate address detection has passed, about 1-2 s). */
+static void loop_start_ip6(struct unic_config *cfg)
+{
+    char text[UNIC_ADDR_STRLEN];
+    if (cfg->no_ip6)
+        return;
+    ip6_start(&os.inet, true);
+    os.inet.ip6.gateway = cfg->gw6;
+    for (unsigned i = 0; i < cfg->ip6_count; i++) {
+        int r = ip6_addr_add(&os.inet, cfg->ip6[i].addr, cfg->ip6[i].prefix_len, IP6_ORIGIN_STATIC,
+                             TIMER_NEVER, TIMER_NEVER);
+        unic_addr_format(cfg->ip6[i].addr, text);
+        if (r < 0)
+            log_error("net: --ip6 %s/%u: %s", text, cfg->ip6[i].prefix_len, unic_strerror(r));
+        else
+            log_info("net: ip6 %s/%u (after duplicate address detection)", text,
+                     cfg->ip6[i].prefix_len);
+    }
+}
+
 static void loop_start_network(struct unic_config *cfg)
 {
     char ip[16];
-    if (cfg->have_ip) {
+    loop_start_ip6(cfg);
+    if (cfg->no_dhcp && !cfg->have_ip) {
+        log_info("net: no --ip and --no-dhcp: no IPv4 address");
+    } else if (cfg->have_ip) {
         inet_set_addr(&os.inet, cfg->ip, cfg->prefix_len, cfg->gateway);
         log_info("net: %s/%u mtu %u mac %02x:%02x:%02x:%02x:%02x:%02x", ip4_ntoa(cfg->ip, ip),
                  cfg->prefix_len, os.inet.mtu, os.inet.mac[0], os.inet.mac[1], os.inet.mac[2],

@@ -120,6 +120,49 @@ unic_netns() {
         "$UNIC_HOST_IP/$UNIC_PREFIX" || unic_fail "cannot create namespace $UNIC_NS"
 }
 
+# unic_netns6: IPv6 on the namespace's TAP (scripts/netns leaves it off so that the link stays
+# quiet): Linux's link-local address and $UNIC_HOST_IP6/64 without duplicate address detection
+# (usable at once), no router advertisements accepted. The service's addresses in this /64:
+# $UNIC_SVC_IP6 (for --ip6); $UNIC_PREFIX6 is the prefix (fd00:N::). Call after unic_netns.
+unic_netns6() {
+    local n=$(($$ % 250 + 1))
+    UNIC_PREFIX6=fd00:$n::
+    UNIC_HOST_IP6=${UNIC_PREFIX6}1
+    UNIC_SVC_IP6=${UNIC_PREFIX6}2
+    ip netns exec "$UNIC_NS" sysctl -qw "net.ipv6.conf.$UNIC_TAP.accept_dad=0" \
+        "net.ipv6.conf.$UNIC_TAP.accept_ra=0" "net.ipv6.conf.$UNIC_TAP.disable_ipv6=0" ||
+        unic_fail "cannot enable IPv6 on $UNIC_TAP"
+    ip -n "$UNIC_NS" addr add "$UNIC_HOST_IP6/64" dev "$UNIC_TAP" nodad ||
+        unic_fail "cannot add $UNIC_HOST_IP6 to $UNIC_TAP"
+}
+
+# The link-local address (modified EUI-64, RFC 4291) of MAC $1 (aa:bb:cc:dd:ee:ff).
+unic_eui64_ll() {
+    local IFS=: m
+    read -r -a m <<<"$1"
+    printf 'fe80::%x:%x:%x:%x\n' $(((0x${m[0]} ^ 2) << 8 | 0x${m[1]})) $((0x${m[2]} << 8 | 0xff)) \
+        $((0xfe << 8 | 0x${m[3]})) $((0x${m[4]} << 8 | 0x${m[5]}))
+}
+
+# unic_wait_ping6 ADDR [SECONDS]: until ADDR answers ping -6 (bounded; default 15 s, kvm 60 s).
+unic_wait_ping6() {
+    local addr=$1 limit=${2:-}
+    if [ -z "$limit" ]; then
+        limit=15
+        [ "$UNIC_PLATFORM" = kvm ] && limit=60
+    fi
+    local end=$((SECONDS + limit))
+    while [ $SECONDS -lt $end ]; do
+        unic_alive || unic_fail "the service exited before answering (see log)"
+        if unic_ns -t 5 ping -6 -c 1 -W 1 "$addr" >/dev/null 2>&1; then
+            unic_log "$addr answers ping -6 after $((SECONDS - end + limit)) s"
+            return 0
+        fi
+        sleep 0.2
+    done
+    unic_fail "no ping -6 answer from $addr within $limit s"
+}
+
 # unic_ns [-t SECONDS] CMD...: run CMD inside the namespace, killed after SECONDS (default 60).
 unic_ns() {
     local limit=60

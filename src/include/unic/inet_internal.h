@@ -8,6 +8,7 @@
  *
  * Receive path:  inet_input -> eth_input -> arp_input | ip4_input -> (ip4_reass_input)
  *                -> icmp_input | inet->udp_input | inet->tcp_input
+ *                eth_input -> ip6_input -> ... (src/include/unic/ip6_stack.h)
  * Send path:     udp/tcp/icmp -> ip4_output (route, fragment) -> arp_output (resolve or queue)
  *                -> eth_output -> inet->link_output
  *
@@ -26,6 +27,7 @@
 #include "unic/inet.h"
 #include "unic/ip4.h"
 #include "unic/ip6.h"
+#include "unic/ip6_stack.h"
 #include "unic/netbuf.h"
 #include "unic/timer.h"
 #include "unic/wire/ip4.h"
@@ -72,6 +74,7 @@ struct inet {
     struct arp_cache arp;
     struct ip4 ip4;
     struct icmp icmp;
+    struct ip6_stack ip6; /* IPv6, neighbour discovery, ICMPv6, MLD, SLAAC (ip6_stack.h) */
 
     ip4_proto_input_fn udp_input;  /* NULL: ICMP port unreachable */
     ip4_proto_input_fn tcp_input;  /* NULL: RST is not sent, counted as no_proto */

@@ -67,6 +67,20 @@ uint16_t ip6_path_mtu(const struct inet *inet, struct unic_addr dst);
 /* Is (a) one of our unicast addresses (any state but tentative) or a multicast group we are in? */
 bool ip6_is_local(const struct inet *inet, struct unic_addr a);
 
+/* ICMPv6 destination unreachable (RFC 4443 3.1; code 4 = port unreachable, 1 = administratively
+ * prohibited) about the packet a transport was handed: (nb) at its transport header with the
+ * IPv6 header rx->hdr_len bytes before it, as ip6_proto_input_fn gets it. Does not take
+ * ownership and leaves nb->data where it was. Rate limited; never about a multicast or an
+ * ICMPv6 error, never to an unspecified source (counted in icmp6.not_answered). */
+#define IP6_UNREACH_PORT 4
+void ip6_send_unreachable(struct inet *inet, uint8_t code, struct netbuf *nb,
+                          const struct ip6_rx *rx);
+
+/* Upper-layer reachability confirmation (RFC 4861 7.3.1): a transport that saw forward
+ * progress from (peer) (new data acknowledged) tells neighbour discovery, which then skips
+ * probing the next hop towards it (the peer on the link, else its router). */
+void ip6_confirm_reachable(struct inet *inet, struct unic_addr peer);
+
 /* Largest transport payload of one unfragmented packet with a plain 40-byte header. */
 static inline uint16_t ip6_max_payload(uint16_t mtu)
 {
