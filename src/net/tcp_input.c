@@ -354,6 +354,8 @@ static uint32_t take_ack(struct tcp_conn *c, const struct tcp_seg *seg)
      * RFC 6298 5.5): the ACK of a retransmission is none. */
     c->backoff = 0;
     c->probes = 0;
+    if (!unic_addr_is_ip4(c->raddr)) /* forward progress: no NUD probe needed (RFC 4861 7.3.1) */
+        ip6_confirm_reachable(c->inet, c->raddr);
     tcp_sack_advance(c);
     tcp_rearm_rtx(c);
     return acked;

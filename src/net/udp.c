@@ -151,10 +151,10 @@ static bool udp_deliver(struct inet *inet, struct netbuf *nb, const struct udp_h
     return true;
 }
 
-/* The same over IPv6 (RFC 4443 3.1, code 4), never to a multicast destination. */
+/* The same over IPv6 (RFC 4443 3.1, code 4); ip6 never answers a multicast destination. */
 static void udp_port_unreachable6(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx)
 {
-    (void)inet, (void)nb, (void)rx; /* TODO(ip6): icmp6 error call */
+    ip6_send_unreachable(inet, IP6_UNREACH_PORT, nb, rx);
 }
 
 static void udp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip)
