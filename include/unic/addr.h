@@ -45,11 +45,14 @@ static inline struct unic_addr unic_addr_ip6(const uint8_t bytes[16])
     return a;
 }
 
-/* True for an IPv4 address (the ::ffff:0:0/96 range). */
+/* True for an IPv4 address (the ::ffff:0:0/96 range). Word compares rather than memcmp, which
+ * compilers leave as a libc call: TCP asks this for every segment. */
 static inline bool unic_addr_is_ip4(struct unic_addr a)
 {
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    return memcmp(a.bytes, mapped, sizeof(mapped)) == 0;
+    uint64_t head;
+    memcpy(&head, a.bytes, sizeof(head));
+    return head == 0 && a.bytes[8] == 0 && a.bytes[9] == 0 && a.bytes[10] == 0xff &&
+           a.bytes[11] == 0xff;
 }
 
 /* The host-order value of an IPv4 address (0 for an IPv6 one: check unic_addr_is_ip4). */
@@ -63,7 +66,12 @@ static inline uint32_t unic_addr_to_ip4(struct unic_addr a)
 
 static inline bool unic_addr_equal(struct unic_addr a, struct unic_addr b)
 {
-    return memcmp(a.bytes, b.bytes, sizeof(a.bytes)) == 0;
+    uint64_t a0, a1, b0, b1;
+    memcpy(&a0, a.bytes, 8);
+    memcpy(&a1, a.bytes + 8, 8);
+    memcpy(&b0, b.bytes, 8);
+    memcpy(&b1, b.bytes + 8, 8);
+    return a0 == b0 && a1 == b1;
 }
 
 /* A total order (<0, 0, >0): bytewise, so every IPv4 address sorts within ::ffff:0:0/96. */

@@ -505,8 +505,8 @@ uint32_t tcp_ts_now(const struct tcp_conn *c)
 /* -------------------------------------------------------------------------------- input */
 
 /* Parse the (len)-byte segment at nb->data whose pseudo-header sums to (pseudo). */
-static int parse_segment(struct tcp *tcp, struct netbuf *nb, size_t len, uint32_t pseudo,
-                         struct tcp_seg *seg)
+static inline int parse_segment(struct tcp *tcp, struct netbuf *nb, size_t len, uint32_t pseudo,
+                                struct tcp_seg *seg)
 {
     int err = tcp_parse(nb->data, len, &seg->h);
     if (err == WIRE_ETRUNCATED)
@@ -527,7 +527,7 @@ static int parse_segment(struct tcp *tcp, struct netbuf *nb, size_t len, uint32_
 }
 
 /* Demultiplex a parsed segment: its connection, else a listener, else a RST. */
-static void tcp_dispatch(struct tcp *tcp, const struct tcp_seg *seg)
+static inline void tcp_dispatch(struct tcp *tcp, const struct tcp_seg *seg)
 {
     struct tcp_conn *c = tcp_lookup(tcp, seg->dst, seg->h.dport, seg->src, seg->h.sport);
     if (c) {

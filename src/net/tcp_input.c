@@ -13,13 +13,6 @@
 
 #define PAWS_IDLE_NS (24ull * 24 * 3600 * NSEC_PER_SEC) /* RFC 7323 5.5 */
 
-uint32_t tcp_path_payload(const struct inet *inet, struct unic_addr raddr, size_t tcp_hlen)
-{
-    uint32_t ip = unic_addr_is_ip4(raddr) ? ip4_max_payload(inet->mtu)
-                                          : ip6_max_payload(ip6_path_mtu(inet, raddr));
-    return ip > tcp_hlen ? ip - (uint32_t)tcp_hlen : 0;
-}
-
 uint16_t tcp_our_mss(const struct inet *inet, struct unic_addr raddr)
 {
     uint32_t mss = tcp_path_payload(inet, raddr, TCP_HDR_LEN);

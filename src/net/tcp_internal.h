@@ -261,8 +261,15 @@ uint32_t tcp_ts_now(const struct tcp_conn *c);
 /* The MSS we announce to (raddr): the link MTU (IPv4) or the path MTU (IPv6) less headers. */
 uint16_t tcp_our_mss(const struct inet *inet, struct unic_addr raddr);
 /* Payload bytes one unfragmented packet to (raddr) carries beside (tcp_hlen) bytes of TCP header
- * (IPv6: the path MTU, which packet-too-big messages lower, RFC 8201). */
-uint32_t tcp_path_payload(const struct inet *inet, struct unic_addr raddr, size_t tcp_hlen);
+ * (IPv6: the path MTU, which packet-too-big messages lower, RFC 8201). Inline: every segment
+ * sent asks. */
+static inline uint32_t tcp_path_payload(const struct inet *inet, struct unic_addr raddr,
+                                        size_t tcp_hlen)
+{
+    uint32_t ip = unic_addr_is_ip4(raddr) ? ip4_max_payload(inet->mtu)
+                                          : ip6_max_payload(ip6_path_mtu(inet, raddr));
+    return ip > tcp_hlen ? ip - (uint32_t)tcp_hlen : 0;
+}
 void tcp_conn_input(struct tcp_conn *c, const struct tcp_seg *seg);
 void tcp_listen_input(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg);
 void tcp_data_input(struct tcp_conn *c, const struct tcp_seg *seg);

@@ -12,6 +12,7 @@
 #include "tcp_internal.h"
 #include "unic/ip4.h"
 #include "unic/ip6.h"
+#include "unic/wire/bytes.h"
 #include "unic/wire/checksum.h"
 #include "unic/wire/ip4.h"
 
@@ -54,9 +55,9 @@ static int xmit_ip(struct inet *inet, struct unic_addr src, struct unic_addr dst
 {
     uint32_t pseudo;
     bool v4 = unic_addr_is_ip4(dst);
+    uint32_t src4 = rd32(src.bytes + 12), dst4 = rd32(dst.bytes + 12); /* used when v4 */
     if (v4)
-        pseudo = csum_pseudo_ip4(unic_addr_to_ip4(src), unic_addr_to_ip4(dst), IP4_PROTO_TCP,
-                                 (uint16_t)nb->len);
+        pseudo = csum_pseudo_ip4(src4, dst4, IP4_PROTO_TCP, (uint16_t)nb->len);
     else
         pseudo = csum_pseudo_ip6(src.bytes, dst.bytes, IP4_PROTO_TCP, (uint32_t)nb->len);
     if (tso)
@@ -65,9 +66,7 @@ static int xmit_ip(struct inet *inet, struct unic_addr src, struct unic_addr dst
         tcp_set_checksum_sum(nb->data, nb->len, pseudo);
     if (v4)
         return ip4_output(inet, nb,
-                          &(struct ip4_out){.src = unic_addr_to_ip4(src),
-                                            .dst = unic_addr_to_ip4(dst),
-                                            .proto = IP4_PROTO_TCP});
+                          &(struct ip4_out){.src = src4, .dst = dst4, .proto = IP4_PROTO_TCP});
     /* Sized to the path MTU (segment_size): a packet that no longer fits, because a
      * packet-too-big lowered it meanwhile, is refused rather than fragmented. */
     return ip6_output(

@@ -23,6 +23,7 @@
 #include "unic/ip6.h"
 #include "unic/random.h"
 #include "unic/stats.h"
+#include "unic/wire/bytes.h"
 #include "unic/wire/checksum.h"
 #include "unic/wire/icmp.h"
 #include "unic/wire/udp.h"
@@ -254,18 +255,12 @@ void udp_close(struct udp_sock *sock)
     free(sock);
 }
 
-/* The source address IP will put in a packet from (src) to (dst), for the pseudo header: the
- * interface's (IPv4) or the one ip6 selects (IPv6) when (src) is unspecified. 0 or -errno. */
-static int udp_source(struct inet *inet, struct unic_addr src, struct unic_addr dst,
-                      struct unic_addr *out)
+/* The IPv6 source for a packet from (src) to (dst), for the pseudo header: (src), or the one ip6
+ * selects when it is unspecified. 0 or -errno. */
+static int udp_source6(struct inet *inet, struct unic_addr src, struct unic_addr dst,
+                       struct unic_addr *out)
 {
-    if (unic_addr_is_ip4(dst)) {
-        if (!unic_addr_is_ip4(src))
-            return -EINVAL;
-        *out = unic_addr_to_ip4(src) ? src : unic_addr_ip4(inet->addr);
-        return 0;
-    }
-    if (unic_addr_is_ip4(src) && unic_addr_to_ip4(src))
+    if (unic_addr_is_ip4(src) && rd32(src.bytes + 12))
         return -EINVAL; /* an IPv4 source for an IPv6 destination */
     if (!unic_addr_is_unspecified(src)) {
         *out = src;
@@ -274,13 +269,29 @@ static int udp_source(struct inet *inet, struct unic_addr src, struct unic_addr 
     return ip6_select_src(inet, dst, out);
 }
 
-static int udp_check_dest(struct udp_stats *st, struct unic_addr dst, uint16_t dport)
+static int udp_output6(struct inet *inet, struct udp_hdr *h, struct unic_addr src,
+                       struct unic_addr dst, struct netbuf *nb)
 {
-    if (dport == 0 || unic_addr_is_unspecified(dst)) {
+    struct udp_stats *st = &inet->udp->stats;
+    size_t plen = nb->len;
+    uint8_t *p;
+    int err = udp_source6(inet, src, dst, &src);
+    if (err < 0 || unic_addr_is_unspecified(dst)) {
         st->tx_bad_dest++;
-        return -EINVAL;
+        netbuf_free(nb);
+        return err < 0 ? err : -EINVAL;
     }
-    return 0;
+    if (!(p = netbuf_push(nb, UDP_HDR_LEN))) {
+        st->tx_no_headroom++;
+        netbuf_free(nb);
+        return -ENOBUFS;
+    }
+    udp_emit_sum(p, nb->len, h, csum_pseudo_ip6(src.bytes, dst.bytes, IP4_PROTO_UDP, 0), plen);
+    st->tx++;
+    int r = ip6_output(inet, nb, &(struct ip6_out){.src = src, .dst = dst, .proto = IP4_PROTO_UDP});
+    if (r < 0)
+        st->tx_errors++;
+    return r;
 }
 
 /* Prepend the header to the payload at nb->data and hand it to IP. Takes ownership. */
@@ -289,38 +300,31 @@ static int udp_output(struct udp_sock *sock, struct unic_addr src_addr, struct u
 {
     struct inet *inet = sock->inet;
     struct udp_stats *st = &inet->udp->stats;
-    struct unic_addr src = src_addr;
+    struct udp_hdr h = {.sport = sock->port, .dport = dport};
     size_t plen = nb->len;
+    bool v4 = unic_addr_is_ip4(dst_addr);
+    uint32_t s4 = rd32(src_addr.bytes + 12), d4 = rd32(dst_addr.bytes + 12); /* when v4 */
     int err = 0;
     uint8_t *p = NULL;
     if (plen > UDP_MAX_PAYLOAD)
         st->tx_too_big++, err = -EMSGSIZE;
-    else if ((err = udp_check_dest(st, dst_addr, dport)) < 0)
-        ;
-    else if ((err = udp_source(inet, src_addr, dst_addr, &src)) < 0)
-        st->tx_bad_dest++;
+    else if (dport == 0 || (v4 && d4 == 0))
+        st->tx_bad_dest++, err = -EINVAL;
+    else if (v4 && !unic_addr_is_ip4(src_addr))
+        st->tx_bad_dest++, err = -EINVAL; /* an IPv6 source for an IPv4 destination */
+    else if (!v4)
+        return udp_output6(inet, &h, src_addr, dst_addr, nb); /* counts its own */
     else if (!(p = netbuf_push(nb, UDP_HDR_LEN)))
         st->tx_no_headroom++, err = -ENOBUFS;
     if (err) {
         netbuf_free(nb);
         return err;
     }
-    struct udp_hdr h = {.sport = sock->port, .dport = dport};
+    /* The pseudo header has the address ip4 will put in (0: the interface's); ip4 gets the
+     * caller's source, 0 staying "the interface's" (DHCP sends from 0). */
+    udp_emit_sum(p, nb->len, &h, csum_pseudo_ip4(s4 ? s4 : inet->addr, d4, IP4_PROTO_UDP, 0), plen);
     st->tx++;
-    int r;
-    if (unic_addr_is_ip4(dst_addr)) {
-        uint32_t s4 = unic_addr_to_ip4(src), d4 = unic_addr_to_ip4(dst_addr);
-        udp_emit_sum(p, nb->len, &h, csum_pseudo_ip4(s4, d4, IP4_PROTO_UDP, 0), plen);
-        /* ip4 is given the caller's source: 0 stays "the interface's" (DHCP sends from 0). */
-        r = ip4_output(inet, nb,
-                       &(struct ip4_out){
-                           .src = unic_addr_to_ip4(src_addr), .dst = d4, .proto = IP4_PROTO_UDP});
-    } else {
-        udp_emit_sum(p, nb->len, &h, csum_pseudo_ip6(src.bytes, dst_addr.bytes, IP4_PROTO_UDP, 0),
-                     plen);
-        r = ip6_output(inet, nb,
-                       &(struct ip6_out){.src = src, .dst = dst_addr, .proto = IP4_PROTO_UDP});
-    }
+    int r = ip4_output(inet, nb, &(struct ip4_out){.src = s4, .dst = d4, .proto = IP4_PROTO_UDP});
     if (r < 0)
         st->tx_errors++;
     return r;
