@@ -48,7 +48,7 @@ struct dns_query {
     enum dns_query_state state;
     struct timer timer; /* DQ_SENT: retransmission; DQ_DONE: delivery at `now` */
     struct udp_sock *sock;
-    struct unic_addr server;
+    struct unic_addr server; /* IPv4 (--dns, DHCP) or IPv6 (RDNSS) */
     uint16_t id;
     uint16_t qtype; /* DNS_TYPE_A or DNS_TYPE_AAAA: asked now */
     bool then_a;    /* DNS_WANT_AAAA_A: ask A when the name has no AAAA */
@@ -434,12 +434,13 @@ static bool dns_query_cached(struct dns_resolver *r, struct dns_query *q)
     return true;
 }
 
-/* The server to ask: the IPv4 one from DHCP or --dns. */
-static int dns_server(const struct inet *inet, struct unic_addr *out)
+/* The server to ask: the IPv4 one (--dns, DHCP) first; else the first RDNSS one of IPv6
+ * routers (RFC 8106). */
+static int dns_server(struct inet *inet, struct unic_addr *out)
 {
-    if (!inet->dns)
-        return -EDESTADDRREQ;
     *out = unic_addr_ip4(inet->dns);
+    if (!inet->dns && slaac_dns_servers(inet, out, 1) == 0)
+        return -EDESTADDRREQ;
     return 0;
 }
 

@@ -147,7 +147,10 @@ void icmp6_input(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx)
         break;
     case ICMP6_MLD_QUERY:
         st->rx_mld++;
-        mld_input_query(inet, nb, rx->src);
+        if (rx->hop_limit == 1) /* RFC 3810 5.1.14: only from this link */
+            mld_input_query(inet, nb, rx->src);
+        else
+            st->rx_bad_nd++;
         break;
     case ICMP6_MLD1_REPORT:
     case ICMP6_MLD1_DONE:
@@ -178,13 +181,15 @@ static bool icmp6_take_token(struct inet *inet)
 
 /* RFC 4443 2.4 (e): never about an ICMPv6 error or a redirect, a packet to a multicast
  * address (unless allowed), or from an unspecified, multicast or non-local... source. */
-static bool icmp6_may_answer(const struct netbuf *orig, const struct ip6_hdr *h,
+static bool icmp6_may_answer(struct inet *inet, const struct netbuf *orig, const struct ip6_hdr *h,
                              bool allow_multicast)
 {
     if (ip6_addr_is_multicast(h->dst) && !allow_multicast)
         return false;
     struct unic_addr src = unic_addr_ip6(h->src);
     if (unic_addr_is_unspecified(src) || ip6_addr_is_multicast(h->src))
+        return false;
+    if (ip6_addr_find(inet, src)) /* our own packet (unresolved next hop): no error to us */
         return false;
     /* An ICMPv6 error or redirect right after the header (the common case; an error behind
      * extension headers is caught by the same test on the type byte found there). */
@@ -211,7 +216,7 @@ void icmp6_send_error(struct inet *inet, uint8_t type, uint8_t code, uint32_t pa
     struct ip6_hdr h;
     if (ip6_parse_quoted(orig->data, orig->len, &h) < 0)
         return;
-    if (!icmp6_may_answer(orig, &h, allow_multicast)) {
+    if (!icmp6_may_answer(inet, orig, &h, allow_multicast)) {
         st->not_answered++;
         return;
     }

@@ -54,6 +54,35 @@ static bool ip6_ext_options(struct inet *inet, struct netbuf *nb, const struct i
     return true;
 }
 
+/* Does the first fragment's payload (p, len), starting with header (nh), hold the whole header
+ * chain and the upper-layer header (RFC 7112)? Its fixed part is enough: TCP 20, UDP 8, ICMPv6
+ * 4 bytes; an unknown next header ends the chain (it is refused after reassembly). */
+static bool ip6_ext_chain_complete(const uint8_t *p, size_t len, uint8_t nh)
+{
+    size_t off = 0;
+    for (int n = 0; n < IP6_EXT_MAX; n++) {
+        size_t hl;
+        switch (nh) {
+        case IP6_NH_TCP:
+            return len - off >= 20;
+        case IP6_NH_UDP:
+            return len - off >= 8;
+        case IP6_NH_ICMP6:
+            return len - off >= 4;
+        case IP6_NH_HOPOPTS:
+        case IP6_NH_DSTOPTS:
+        case IP6_NH_ROUTING:
+            if (ip6_ext_parse(p + off, len - off, &nh, &hl) < 0)
+                return false;
+            off += hl;
+            break;
+        default:
+            return true;
+        }
+    }
+    return false;
+}
+
 /* A fragment at (off): NULL while reassembly goes on (or the fragment was dropped), else the
  * whole packet (or the atomic fragment itself) with (*h), (*off), (*nh), (*nh_off) set to
  * resume the header chain. */
@@ -84,6 +113,12 @@ static struct netbuf *ip6_ext_fragment(struct inet *inet, struct netbuf *nb, str
     if ((size_t)fh.offset + frag_len > 65535) { /* pointer to the fragment offset */
         st->rx_bad_ext++;
         ip6_ext_drop(inet, nb, ICMP6_PARAM_HEADER, *off + 2, false);
+        return NULL;
+    }
+    if (fh.offset == 0 &&
+        !ip6_ext_chain_complete(nb->data + *off + IP6_FRAG_HDR_LEN, frag_len, fh.next_header)) {
+        st->rx_bad_ext++; /* RFC 8200 4.5, RFC 7112: the header chain in the first fragment */
+        ip6_ext_drop(inet, nb, ICMP6_PARAM_FIRST_FRAG, 0, false);
         return NULL;
     }
     nb = ip6_reass_input(inet, nb, h, *off, &fh);

@@ -168,6 +168,36 @@ static void test_config_parses_all_options(void **state)
     assert_null(cfg.service_argv[3]);
 }
 
+static void test_config_ip6_options(void **state)
+{
+    (void)state;
+    struct unic_config cfg;
+    char err[128];
+    assert_int_equal(
+        parse(&cfg, "x --ip6 fd00::2/48 --ip6 2001:db8::5 --gw6 fe80::1 --no-dhcp", err), 0);
+    assert_int_equal(cfg.ip6_count, 2);
+    assert_int_equal(cfg.ip6[0].prefix_len, 48);
+    assert_int_equal(cfg.ip6[1].prefix_len, 64); /* the default */
+    assert_int_equal(cfg.ip6[1].addr.bytes[15], 5);
+    assert_int_equal(cfg.gw6.bytes[0], 0xfe);
+    assert_true(cfg.no_dhcp);
+    assert_false(cfg.no_ip6);
+    assert_int_equal(parse(&cfg, "x --no-ip6", err), 0);
+    assert_true(cfg.no_ip6);
+    const char *bad[] = {"x --ip6 10.0.0.1/24",
+                         "x --ip6 ff02::1",
+                         "x --ip6 fd00::1/129",
+                         "x --ip6 ::/64",
+                         "x --gw6 10.0.0.1",
+                         "x --no-ip6 --ip6 fd00::1",
+                         "x --ip6 fd00::1 --ip6 fd00::2 --ip6 fd00::3 --ip6 fd00::4 --ip6 fd00::5"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = 0;
+        assert_int_not_equal(parse(&cfg, bad[i], err), 0);
+        assert_true(strlen(err) > 5);
+    }
+}
+
 /* Probabilities are exact parts per billion, 0 and 1 included (no floating point on kvm). */
 static void test_config_probability_is_fixed_point(void **state)
 {
@@ -249,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_alloc_size_boundaries),
         cmocka_unit_test(test_pool_init_size_overflow),
         cmocka_unit_test(test_config_parses_all_options),
+        cmocka_unit_test(test_config_ip6_options),
         cmocka_unit_test(test_config_rejects_bad_input_with_message),
         cmocka_unit_test(test_config_split_handles_quotes),
         cmocka_unit_test(test_config_probability_is_fixed_point),
