@@ -1,13 +1,15 @@
 /*
  * resolve: the stack's DNS resolver from a service, for trying it against real servers.
  *
- *   resolve [--ip A.B.C.D/N --dns S | (DHCP)] -- [--repeat] [--exit] NAME...
+ *   resolve [--ip A.B.C.D/N --dns S | (DHCP)] -- [--repeat] [--exit] [--aaaa] NAME...
  *
  * Once the stack has an address (at once with --ip, else when DHCP is bound: inet_on_up) each
  * NAME is resolved and one line printed per answer:
  *   resolve: NAME A.B.C.D ttl N        or        resolve: NAME error: REASON
  * --repeat resolves every name a second time once all have answered (the cache answers that
- * round); --exit ends the service after the last answer, with status 0 if every name resolved.
+ * round); --exit ends the service after the last answer, with status 0 if every name resolved;
+ * --aaaa asks for an IPv6 address first and an IPv4 one when the name has none
+ * (dns_resolve_type, DNS_WANT_AAAA_A).
  */
 #include <errno.h>
 #include <string.h>
@@ -21,6 +23,7 @@ struct resolve_state {
     const char *names[RESOLVE_MAX_NAMES];
     int count, answered, failed, round;
     bool repeat, exit_when_done;
+    enum dns_want want;
 };
 
 static struct resolve_state st;
@@ -66,7 +69,7 @@ static void resolve_round(struct inet *inet)
     st.round++;
     st.answered = 0;
     for (int i = 0; i < st.count; i++) {
-        int r = dns_resolve(inet, st.names[i], resolve_done, NULL);
+        int r = dns_resolve_type(inet, st.names[i], st.want, resolve_done, NULL);
         if (r < 0) {
             unic_printf("resolve: %s error: cannot start (%d)", st.names[i], r);
             st.failed++;
@@ -88,6 +91,8 @@ static const struct option_spec resolve_options[] = {
     {"--repeat", OPTION_FLAG, NULL, NULL, 0, 0, "resolve every name again (from the cache)"},
     {"--exit", OPTION_FLAG, NULL, NULL, 0, 0,
      "end after the last answer (status 0 if every name resolved)"},
+    {"--aaaa", OPTION_FLAG, NULL, NULL, 0, 0,
+     "ask for an IPv6 address (AAAA), then IPv4 (A) if the name has none"},
 };
 
 const struct unic_service unic_service = {
@@ -103,6 +108,7 @@ int service_start(int argc, char **argv)
 {
     st.repeat = options_flag(unic_options(), "--repeat");
     st.exit_when_done = options_flag(unic_options(), "--exit");
+    st.want = options_flag(unic_options(), "--aaaa") ? DNS_WANT_AAAA_A : DNS_WANT_A;
     for (int i = 1; i < argc; i++) /* 1..RESOLVE_MAX_NAMES of them, checked by the OS */
         st.names[st.count++] = argv[i];
     struct inet *inet = unic_inet();
