@@ -25,8 +25,9 @@
 /* Pool buffer size: headroom + a 1514-byte frame + slack, a multiple of 64. */
 #define NETBUF_POOL_BUF_SIZE 1728
 /* Largest buffer netbuf_alloc_size() hands out: headroom + a full IPv4 datagram in an Ethernet
- * frame with a VLAN tag (a NIC's TCP super-packet arrives whole, see platform.h). */
-#define NETBUF_MAX_SIZE (NETBUF_HEADROOM + 18 + 65535)
+ * frame with a VLAN tag (a NIC's TCP super-packet arrives whole, see platform.h), or a whole
+ * IPv6 packet as reassembly builds it (40-byte header + a 65535-byte payload). */
+#define NETBUF_MAX_SIZE (NETBUF_HEADROOM + 18 + 40 + 65535)
 
 struct netbuf_pool;
 

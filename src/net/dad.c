@@ -79,10 +79,16 @@ void ip6_addr_conflict(struct inet *inet, struct unic_addr a, const uint8_t mac[
     ip6_solicited_node(a.bytes, g);
     mld_leave(inet, g);
     ia->state = IP6_ADDR_DUPLICATE;
-    log_error("ip6: duplicate address %s (%s) in use by %s: not used%s", text,
-              ip6_origin_names[ia->origin], who,
-              ia->origin == IP6_ORIGIN_LINK_LOCAL ? " (IPv6 needs a link-local address: "
-                                                    "give --mac another MAC)"
-                                                  : "");
-    ip6_addr_timer_rearm(inet);
+    if (ia->origin != IP6_ORIGIN_LINK_LOCAL) {
+        log_error("ip6: duplicate address %s (%s) in use by %s: not used", text,
+                  ip6_origin_names[ia->origin], who);
+        ip6_addr_timer_rearm(inet);
+        return;
+    }
+    /* 5.4.5: a duplicate link-local address from the MAC means another node has our MAC
+     * (SLAAC addresses would be duplicates too): IPv6 stops on the interface. */
+    log_error("ip6: duplicate link-local address %s in use by %s: IPv6 is off (RFC 4862 "
+              "5.4.5; give --mac another MAC)",
+              text, who);
+    ip6_disable(inet);
 }

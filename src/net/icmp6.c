@@ -58,6 +58,52 @@ static void icmp6_too_big(struct inet *inet, const struct netbuf *nb, uint32_t m
     ip6_pmtu_update(inet, unic_addr_ip6(q.dst), mtu);
 }
 
+/* RFC 4443 2.4 (d): an error about a packet we sent goes to its transport. The quoted packet
+ * (after the 8-byte header) must come from one of our addresses; its extension headers are
+ * walked to the transport header (a non-first fragment carries none: dropped). */
+static void icmp6_error_to_transport(struct inet *inet, const struct netbuf *nb,
+                                     const struct icmp6_hdr *h)
+{
+    const uint8_t *q = nb->data + ICMP6_HDR_LEN;
+    size_t qlen = nb->len - ICMP6_HDR_LEN, off = IP6_HDR_LEN;
+    struct ip6_hdr ih;
+    if (ip6_parse_quoted(q, qlen, &ih) < 0 || !ip6_is_local(inet, unic_addr_ip6(ih.src)))
+        return;
+    uint8_t nh = ih.next_header;
+    for (int n = 0; n < 8; n++) {
+        size_t len;
+        if (nh == IP6_NH_FRAGMENT) {
+            struct ip6_frag_hdr fh;
+            if (ip6_frag_parse(q + off, qlen - off, &fh) < 0 || fh.offset != 0)
+                return;
+            nh = fh.next_header;
+            off += IP6_FRAG_HDR_LEN;
+        } else if (nh == IP6_NH_HOPOPTS || nh == IP6_NH_DSTOPTS || nh == IP6_NH_ROUTING) {
+            if (ip6_ext_parse(q + off, qlen - off, &nh, &len) < 0)
+                return;
+            off += len;
+        } else {
+            break;
+        }
+    }
+    ip6_error_fn fn = nh == IP6_NH_UDP   ? inet->udp_error6
+                      : nh == IP6_NH_TCP ? inet->tcp_error6
+                                         : NULL;
+    if (!fn || off > qlen || qlen - off < 8)
+        return;
+    struct ip6_error err = {
+        .type = h->type,
+        .code = h->code,
+        .param = h->rest,
+        .src = unic_addr_ip6(ih.src),
+        .dst = unic_addr_ip6(ih.dst),
+        .l4 = q + off,
+        .l4_len = qlen - off,
+    };
+    inet->ip6.icmp6.stats.errors_to_transport++;
+    fn(inet, &err);
+}
+
 /* RFC 4861 6.1.1, 6.1.2, 7.1.1, 7.1.2: hop limit 255 (sent on this link), code 0. */
 static bool icmp6_nd_valid(const struct ip6_rx *rx, const struct icmp6_hdr *h)
 {
@@ -128,15 +174,18 @@ void icmp6_input(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx)
     case ICMP6_PACKET_TOO_BIG:
         st->rx_too_big++;
         icmp6_too_big(inet, nb, h.rest);
+        icmp6_error_to_transport(inet, nb, &h);
         break;
     case ICMP6_DEST_UNREACH:
-        st->rx_unreachable++;
-        break;
     case ICMP6_TIME_EXCEEDED:
-        st->rx_time_exceeded++;
-        break;
     case ICMP6_PARAM_PROBLEM:
-        st->rx_param_problem++;
+        if (h.type == ICMP6_DEST_UNREACH)
+            st->rx_unreachable++;
+        else if (h.type == ICMP6_TIME_EXCEEDED)
+            st->rx_time_exceeded++;
+        else
+            st->rx_param_problem++;
+        icmp6_error_to_transport(inet, nb, &h);
         break;
     case ICMP6_NEIGHBOR_SOLICIT:
     case ICMP6_NEIGHBOR_ADVERT:

@@ -54,6 +54,17 @@ void ip6_start(struct inet *inet, bool slaac)
     ip6_addr_add(inet, ll, 64, IP6_ORIGIN_LINK_LOCAL, TIMER_NEVER, TIMER_NEVER);
 }
 
+void ip6_disable(struct inet *inet)
+{
+    struct ip6_stack *s = &inet->ip6;
+    for (int i = 0; i < IP6_MAX_ADDRS; i++)
+        if (s->addrs[i].state != IP6_ADDR_FREE && s->addrs[i].state != IP6_ADDR_DUPLICATE)
+            ip6_addr_remove(inet, s->addrs[i].addr);
+    timer_cancel(inet->timers, &s->slaac.rs_timer);
+    s->slaac.enabled = false;
+    s->enabled = false;
+}
+
 /* ---- addresses ---- */
 
 struct ip6_ifaddr *ip6_addr_find(struct inet *inet, struct unic_addr a)

@@ -269,15 +269,28 @@ void slaac_input_ra(struct inet *inet, const struct netbuf *nb, struct unic_addr
     slaac_rearm(inet);
 }
 
+/* RFC 4861 6.3.6: a router known to be (probably) reachable, i.e. with a neighbour entry past
+ * INCOMPLETE, first; else the live ones in turn, so that an unreachable router is not the
+ * only one ever tried. */
 bool slaac_router(struct inet *inet, struct unic_addr *out)
 {
+    struct slaac *s = &inet->ip6.slaac;
     uint64_t now = inet_now(inet);
-    for (int i = 0; i < SLAAC_MAX_ROUTERS; i++)
-        if (inet->ip6.slaac.routers[i].expires > now) {
-            *out = inet->ip6.slaac.routers[i].addr;
+    int live[SLAAC_MAX_ROUTERS], n = 0;
+    for (int i = 0; i < SLAAC_MAX_ROUTERS; i++) {
+        if (s->routers[i].expires <= now)
+            continue;
+        const struct nd6_entry *e = nd6_lookup(inet, s->routers[i].addr);
+        if (e && e->state != ND6_INCOMPLETE) {
+            *out = s->routers[i].addr;
             return true;
         }
-    return false;
+        live[n++] = i;
+    }
+    if (!n)
+        return false;
+    *out = s->routers[live[s->next_router++ % (unsigned)n]].addr;
+    return true;
 }
 
 bool slaac_on_link(struct inet *inet, struct unic_addr a)

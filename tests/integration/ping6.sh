@@ -1,5 +1,6 @@
 #!/bin/bash
-# IPv6 (RFC 8200, 4443, 4861): hello answers Linux's ping -6 in a namespace of its own:
+# IPv6 (RFC 8200, 4443, 4861): hello, IPv6 only (--ip6 ... --no-dhcp, no --ip), answers
+# Linux's ping -6 in a namespace of its own:
 #  - at its static --ip6 address (after duplicate address detection) and at its link-local
 #    address (modified EUI-64 of --mac), 20 pings each, 0% loss;
 #  - ping -6 -s 8000: fragmented both ways (the TAP capture counts fragment headers);
@@ -13,8 +14,17 @@ unic_netns
 unic_netns6
 mac=02:00:00:00:00:02
 ll=$(unic_eui64_ll $mac)
-unic_start hello --mac $mac --ip6 "$UNIC_SVC_IP6/64"
+bin=$(unic_service_binary hello) || exit $?
+if [ "$UNIC_PLATFORM" = hosted ]; then
+    ip netns exec "$UNIC_NS" "$bin" --tap "$UNIC_TAP" --mac $mac --ip6 "$UNIC_SVC_IP6/64" \
+        --no-dhcp >"$UNIC_LOG" 2>&1 &
+    UNIC_PID=$!
+else
+    unic_boot "$bin" --mac $mac --ip6 "$UNIC_SVC_IP6/64" --no-dhcp
+fi
 unic_wait_ping6 "$UNIC_SVC_IP6"
+grep -q "no IPv4 address" "$UNIC_LOG" || unic_fail "IPv6 only: the log does not say no IPv4"
+! unic_ns -t 5 ping -c 1 -W 1 "$UNIC_SVC_IP" >/dev/null 2>&1 || unic_fail "IPv4 answers too"
 
 ping_check() {
     local out=$1 count=$2 what=$3 tx rx
@@ -51,4 +61,4 @@ unic_figure "ndisc6: $UNIC_SVC_IP6 and $ll at $mac"
 
 unic_stop
 [ "$UNIC_STATUS" -eq 0 ] || unic_fail "exit status $UNIC_STATUS after stop, expected 0"
-unic_pass "ping -6 global and link-local, -s 8000 fragmented both ways, ndisc6"
+unic_pass "IPv6 only: ping -6 global and link-local, -s 8000 fragmented both ways, ndisc6"

@@ -162,12 +162,41 @@ static void test_simultaneous_dad_both_lose(void **state)
     assert_int_equal(ip6_addr_find(harness_b(h), x)->state, IP6_ADDR_DUPLICATE);
 }
 
+/* RFC 4862 5.4.5: the link-local address (from the MAC) is a duplicate: IPv6 stops. */
+static void test_duplicate_link_local_stops_ip6(void **state)
+{
+    struct harness *h = *state;
+    ip6_start(harness_b(h), true);
+    ip6_addr_add(harness_b(h), ip6_test_addr("fd00::2"), 64, IP6_ORIGIN_STATIC, TIMER_NEVER,
+                 TIMER_NEVER);
+    /* Another node answers for fe80::ff:fe00:2 while B's DAD runs. */
+    uint8_t f[128];
+    static const uint8_t all_nodes[6] = {0x33, 0x33, 0, 0, 0, 1};
+    struct unic_addr src = ip6_test_addr("fe80::9"), dst = ip6_test_addr("ff02::1");
+    size_t n = frame_ip6(f, all_nodes, src, dst, 58, 32, 255);
+    memset(f + n, 0, 32);
+    f[n] = 136;
+    f[n + 4] = 0x20; /* override */
+    memcpy(f + n + 8, ip6_test_addr("fe80::ff:fe00:2").bytes, 16);
+    f[n + 24] = 2, f[n + 25] = 1;
+    memcpy(f + n + 26, (uint8_t[6]){THIRD_MAC}, 6);
+    frame_icmp6_sum(f + n, 32, src, dst);
+    harness_inject(h, SIDE_B, f, n + 32);
+    harness_run(h, 3 * NSEC_PER_SEC);
+    assert_int_equal(inet_stat(harness_b(h), "ip6.dad_conflicts"), 1);
+    assert_false(harness_b(h)->ip6.enabled);
+    assert_null(ip6_addr_find(harness_b(h), ip6_test_addr("fd00::2")));
+    assert_int_equal(icmp6_send_echo(harness_b(h), ip6_test_addr("fe80::9"), 1, 1, 8),
+                     -EADDRNOTAVAIL);
+}
+
 /* A router advertisement from the third host fe80::9 to all nodes: prefix fd00:1::/64 (on-link,
  * autonomous), MTU 1400, RDNSS fd00:1::53, router lifetime 1800 s. */
-static size_t frame_ra(uint8_t *p, uint32_t valid, uint32_t preferred)
+static size_t frame_ra_from(uint8_t *p, const char *from, bool slla, uint32_t valid,
+                            uint32_t preferred)
 {
     static const uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
-    struct unic_addr src = ip6_test_addr("fe80::9"), dst = ip6_test_addr("ff02::1");
+    struct unic_addr src = ip6_test_addr(from), dst = ip6_test_addr("ff02::1");
     size_t body = 16 + 8 + 32 + 8 + 24;
     size_t n = frame_ip6(p, all_nodes_mac, src, dst, 58, (uint16_t)body, 255);
     uint8_t *m = p + n;
@@ -176,8 +205,12 @@ static size_t frame_ra(uint8_t *p, uint32_t valid, uint32_t preferred)
     m[4] = 64;         /* cur hop limit */
     wr16(m + 6, 1800); /* router lifetime */
     uint8_t *o = m + 16;
-    o[0] = 1, o[1] = 1; /* source link-layer address */
-    memcpy(o + 2, (uint8_t[6]){THIRD_MAC}, 6);
+    if (slla) { /* source link-layer address */
+        o[0] = 1, o[1] = 1;
+        memcpy(o + 2, (uint8_t[6]){THIRD_MAC}, 6);
+    } else { /* an unknown option in its place (type 200), skipped */
+        o[0] = 200, o[1] = 1;
+    }
     o += 8;
     o[0] = 3, o[1] = 4, o[2] = 64, o[3] = 0xc0; /* prefix information, L and A */
     wr32(o + 4, valid);
@@ -192,6 +225,33 @@ static size_t frame_ra(uint8_t *p, uint32_t valid, uint32_t preferred)
     memcpy(o + 8, ip6_test_addr("fd00:1::53").bytes, 16);
     frame_icmp6_sum(m, body, src, dst);
     return n + body;
+}
+
+static size_t frame_ra(uint8_t *p, uint32_t valid, uint32_t preferred)
+{
+    return frame_ra_from(p, "fe80::9", true, valid, preferred);
+}
+
+/* RFC 4861 6.3.6: a router whose link-layer address is known is preferred; routers of unknown
+ * reachability are taken in turn. */
+static void test_default_router_selection(void **state)
+{
+    struct harness *h = *state;
+    assert_true(ip6_test_up(h, false));
+    uint8_t f[200];
+    struct unic_addr hop, first;
+    harness_inject(h, SIDE_B, f, frame_ra_from(f, "fe80::a", false, 3600, 1800));
+    harness_inject(h, SIDE_B, f, frame_ra_from(f, "fe80::b", false, 3600, 1800));
+    harness_run(h, NSEC_PER_MSEC);
+    assert_true(slaac_router(harness_b(h), &first));
+    assert_true(slaac_router(harness_b(h), &hop));
+    assert_false(unic_addr_equal(first, hop)); /* in turn */
+    harness_inject(h, SIDE_B, f, frame_ra_from(f, "fe80::9", true, 3600, 1800));
+    harness_run(h, NSEC_PER_MSEC);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ip6_next_hop(harness_b(h), ip6_test_addr("2001:db8::1"), &hop), 0);
+        assert_true(unic_addr_equal(hop, ip6_test_addr("fe80::9")));
+    }
 }
 
 static void test_slaac_from_router_advertisement(void **state)
@@ -320,6 +380,52 @@ static void test_port_unreachable_not_for_multicast(void **state)
     assert_int_equal(inet_stat(harness_b(h), "icmp6.not_answered"), 1);
 }
 
+static struct ip6_error last_error;
+static int errors_seen;
+static uint16_t error_dport;
+static void on_udp_error(struct inet *inet, const struct ip6_error *err)
+{
+    (void)inet;
+    last_error = *err;
+    error_dport = rd16(err->l4 + 2); /* l4 is valid during the call only */
+    errors_seen++;
+}
+
+/* RFC 4443 2.4 (d): an error about a UDP datagram B sent reaches B's UDP (its hook), with
+ * the quoted ports; one quoting a packet B did not send does not. */
+static void test_errors_reach_the_transport(void **state)
+{
+    struct harness *h = *state;
+    assert_true(ip6_test_up(h, true));
+    harness_b(h)->udp_error6 = on_udp_error;
+    errors_seen = 0;
+    const char *quoted_src[2] = {"fd00::2", "fd00::5"};
+    for (int i = 0; i < 2; i++) {
+        uint8_t f[200];
+        struct unic_addr src = ip6_test_addr("fd00::9"), dst = ip6_test_addr("fd00::2");
+        size_t body = 8 + 40 + 8;
+        size_t n = frame_ip6(f, mac_b, src, dst, 58, (uint16_t)body, 64);
+        uint8_t *m = f + n;
+        memset(m, 0, body);
+        m[0] = 1, m[1] = 4; /* port unreachable */
+        struct ip6_hdr q = {.payload_len = 8, .next_header = 17, .hop_limit = 64};
+        memcpy(q.src, ip6_test_addr(quoted_src[i]).bytes, 16);
+        memcpy(q.dst, src.bytes, 16);
+        ip6_emit(m + 8, 40, &q);
+        wr16(m + 48, 5353), wr16(m + 50, 53), wr16(m + 52, 8);
+        frame_icmp6_sum(m, body, src, dst);
+        harness_inject(h, SIDE_B, f, n + body);
+        harness_run(h, NSEC_PER_MSEC);
+    }
+    assert_int_equal(errors_seen, 1);
+    assert_int_equal(last_error.type, 1);
+    assert_int_equal(last_error.code, 4);
+    assert_true(unic_addr_equal(last_error.dst, ip6_test_addr("fd00::9")));
+    assert_int_equal(last_error.l4_len, 8);
+    assert_int_equal(error_dport, 53);
+    assert_int_equal(inet_stat(harness_b(h), "icmp6.errors_to_transport"), 1);
+}
+
 static void test_errors_are_rate_limited(void **state)
 {
     struct harness *h = *state;
@@ -403,11 +509,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unresolved_queue_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dad_conflict_makes_address_duplicate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simultaneous_dad_both_lose, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_link_local_stops_ip6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slaac_from_router_advertisement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_router_selection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slaac_short_lifetime_cut_to_two_hours, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_packet_too_big_sets_path_mtu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_unreachable_not_for_multicast, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors_reach_the_transport, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_are_rate_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mld_reports_and_query, setup, teardown),
     };

@@ -84,6 +84,20 @@ static void test_large_ping_fragments_both_ways(void **state)
     assert_int_equal(inet_stat(harness_a(h), "reass6.reassembled"), 1);
 }
 
+/* The largest IPv6 packet there is: a 65535-byte payload (an echo of 65527 bytes), 46
+ * fragments each way, reassembled whole on both sides. */
+static void test_largest_packet_reassembles(void **state)
+{
+    struct harness *h = *state;
+    assert_int_equal(icmp6_send_echo(harness_a(h), ip6_test_addr("fd00::2"), 1, 1, 65527), 0);
+    harness_run(h, 50 * NSEC_PER_MSEC);
+    assert_int_equal(replies, 1);
+    assert_int_equal(reply_len, 65527);
+    assert_int_equal(inet_stat(harness_b(h), "reass6.no_buffer"), 0);
+    assert_int_equal(icmp6_send_echo(harness_a(h), ip6_test_addr("fd00::2"), 1, 2, 65528),
+                     -EMSGSIZE);
+}
+
 static void test_out_of_order_fragments_reassemble(void **state)
 {
     struct harness *h = *state;
@@ -264,6 +278,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_large_ping_fragments_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_largest_packet_reassembles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_order_fragments_reassemble, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overlap_drops_the_whole_packet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_sends_time_exceeded, setup, teardown),

@@ -28,7 +28,7 @@ struct ip6_rx;
     X(rx_unreachable) X(rx_too_big) X(rx_time_exceeded) X(rx_param_problem) X(rx_ns) X(rx_na)     \
     X(rx_rs) X(rx_ra) X(rx_redirect) X(rx_mld) X(rx_bad_nd) X(rx_other) X(tx_echo_replies)        \
     X(tx_echo_requests) X(tx_errors) X(tx_unreachable) X(tx_param_problem) X(tx_time_exceeded)    \
-    X(tx_too_big) X(rate_limited) X(not_answered) X(no_buffer)
+    X(tx_too_big) X(rate_limited) X(not_answered) X(no_buffer) X(errors_to_transport)
 /* clang-format on */
 struct icmp6_stats {
     ICMP6_STATS(STATS_FIELD)

@@ -96,6 +96,10 @@ void ip6_destroy(struct inet *inet);
  * solicitation when (slaac). */
 void ip6_start(struct inet *inet, bool slaac);
 
+/* Stop IPv6 (a duplicate link-local address, RFC 4862 5.4.5): every address removed (their
+ * groups left), input dropped, output refused. */
+void ip6_disable(struct inet *inet);
+
 /* Takes ownership of (nb), data at the IPv6 header. */
 void ip6_input(struct inet *inet, struct netbuf *nb);
 

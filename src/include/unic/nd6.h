@@ -7,7 +7,7 @@
  * The cache timer runs only while an entry is INCOMPLETE, DELAY or PROBE; REACHABLE turns
  * STALE lazily when used after ReachableTime (no periodic tick).
  *
- * Bounds: ND6_CACHE_SIZE entries (STALE ones evicted first, least recently used), at most
+ * Bounds: ND6_CACHE_SIZE entries (least recently used resolved one evicted), at most
  * ND6_QUEUE_PER_ENTRY packets per unresolved neighbour and ND6_QUEUE_TOTAL in all.
  */
 #ifndef UNIC_ND6_H
@@ -24,7 +24,7 @@
 struct inet;
 
 #define ND6_CACHE_SIZE 64
-#define ND6_QUEUE_PER_ENTRY 8
+#define ND6_QUEUE_PER_ENTRY 48 /* the 46 fragments of a 64 KB packet at MTU 1500 */
 #define ND6_QUEUE_TOTAL 128
 /* RFC 4861 10: protocol constants. */
 #define ND6_MAX_MULTICAST_SOLICIT 3

@@ -57,6 +57,7 @@ struct slaac_rdnss {
 struct slaac {
     bool enabled; /* accept RAs for addresses (off with --no-slaac... and with --no-ip6) */
     uint8_t rs_sent;
+    uint8_t next_router; /* round robin among routers of unknown reachability */
     struct timer rs_timer;
     struct timer expiry_timer;
     struct slaac_router routers[SLAAC_MAX_ROUTERS];
