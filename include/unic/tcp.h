@@ -139,7 +139,10 @@ struct tcp_callbacks {
                                                         X(conn_no_memory) X(tx_tso_frames) X(rx_no_memory) \
     X(snd_mem_waits) X(table_resizes) X(buf_used) X(buf_promised) X(buf_peak) X(conn_bytes) \
     X(rx_sack_reneging) /* an ACK stopped at data the peer had SACKed: it discarded it */      \
-    X(rx_old_seq_ack)   /* a segment below rcv_nxt whose ACK was still taken (old_ack) */
+    X(rx_old_seq_ack)   /* a segment below rcv_nxt whose ACK was still taken (old_ack) */ \
+    X(rx_icmp_too_big)  /* ICMPv6 packet too big for a segment in flight: sent again at once */ \
+    X(rx_icmp_soft)     /* other ICMPv6 errors about a connection: soft (RFC 5461), counted */ \
+    X(rx_icmp_ignored)  /* ICMPv6 errors for no connection or a sequence not in flight */
 /* clang-format on */
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)

@@ -17,6 +17,7 @@
 #include "unic/random.h"
 #include "unic/wire/bytes.h"
 #include "unic/wire/checksum.h"
+#include "unic/wire/icmp6.h"
 #include "unic/wire/wire.h"
 
 #define TCP_TABLE_MIN_BUCKETS 1024
@@ -26,6 +27,7 @@ static const char *const tcp_stat_names[] = {TCP_STATS(STATS_NAME)};
 
 static void tcp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip);
 static void tcp_input6(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx);
+static void tcp_error6(struct inet *inet, const struct ip6_error *err);
 
 void tcp_default_params(struct tcp_params *p)
 {
@@ -184,6 +186,7 @@ static void tcp_destroy(struct inet *inet)
     inet->tcp = NULL;
     inet->tcp_input = NULL;
     inet->tcp_input6 = NULL;
+    inet->tcp_error6 = NULL;
 }
 
 struct tcp *tcp_attach(struct inet *inet)
@@ -214,6 +217,7 @@ struct tcp *tcp_attach(struct inet *inet)
     inet->tcp = tcp;
     inet->tcp_input = tcp_input;
     inet->tcp_input6 = tcp_input6;
+    inet->tcp_error6 = tcp_error6;
     inet_add_module(inet, &tcp->module);
     return tcp;
 }
@@ -596,4 +600,35 @@ static void tcp_input6(struct inet *inet, struct netbuf *nb, const struct ip6_rx
         tcp_dispatch(tcp, &seg);
     }
     netbuf_free(nb);
+}
+
+/* An ICMPv6 error about a segment we sent (ip6.h). Packet too big has already lowered the path
+ * MTU and the segment it quotes is lost: the first unacknowledged one goes again at once, cut to
+ * the new size, without waiting for the retransmission timer (RFC 8201 5.2). The quoted sequence
+ * number must be in flight (RFC 5927 4.1), else the error is forged or stale. Other errors are
+ * soft (RFC 5461): counted, the connection goes on. */
+static void tcp_error6(struct inet *inet, const struct ip6_error *err)
+{
+    struct tcp *tcp = inet->tcp;
+    struct tcp_conn *c = NULL;
+    uint32_t seq = 0;
+    if (err->l4_len >= 8) {
+        seq = rd32(err->l4 + 4);
+        c = tcp_lookup(tcp, err->src, rd16(err->l4), err->dst, rd16(err->l4 + 2));
+    }
+    if (!c || seq_lt(seq, c->snd_una) || seq_ge(seq, c->snd_max)) {
+        TCP_COUNT(tcp, rx_icmp_ignored);
+        return;
+    }
+    if (err->type != ICMP6_PACKET_TOO_BIG) {
+        TCP_COUNT(tcp, rx_icmp_soft);
+        return;
+    }
+    TCP_COUNT(tcp, rx_icmp_too_big);
+    if (c->busy || c->state < TCP_ESTABLISHED)
+        return; /* the next output or the timer sends it at the new size */
+    c->busy++;
+    tcp_retransmit_una(c);
+    c->busy--;
+    tcp_conn_put(c);
 }

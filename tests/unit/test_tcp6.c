@@ -9,6 +9,7 @@
 #include "unic/ip6.h"
 #include "unic/ip6_stack.h"
 #include "unic/wire/eth.h"
+#include "unic/wire/icmp6.h"
 
 #define PORT 9
 
@@ -269,6 +270,82 @@ static void test_tcp6_path_mtu(void **state)
     harness_free(h);
 }
 
+/* Drops B's data segments while (drop_data), noting the first one's sequence number. */
+static bool drop_data;
+static uint32_t dropped_seq;
+static unsigned dropped;
+static bool tap_drop(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    tap6(h, from, nb);
+    const uint8_t *ip = nb->data + 14;
+    struct tcp_hdr th;
+    if (!drop_data || from != SIDE_B || nb->len < 14 + 40 + 20 ||
+        rd16(nb->data + 12) != ETH_TYPE_IP6 || ip[6] != 6 ||
+        tcp_parse(ip + 40, rd16(ip + 4), &th) < 0 || rd16(ip + 4) == th.hdr_len)
+        return true;
+    if (dropped++ == 0)
+        dropped_seq = th.seq;
+    return false;
+}
+
+/* An ICMPv6 packet too big quoting a segment in flight: the first unacknowledged segment goes
+ * again at once, at the new size (RFC 8201 5.2); one quoting a sequence number not in flight,
+ * or for no connection, is ignored; another error is soft. */
+static void test_tcp6_icmp_too_big(void **state)
+{
+    (void)state;
+    struct harness *h = harness6(NULL);
+    struct server srv = {0};
+    srv.proto = (struct app){.rx_seed = 5};
+    assert_non_null(tcp_listen(harness_a(h), PORT, server_on_accept, &srv, NULL));
+    struct app c = {.tx_seed = 5};
+    connect6(&c, harness_b(h), fd00(1), PORT);
+    harness_run(h, NSEC_PER_SEC);
+    assert_int_equal(srv.n, 1);
+    watch = (struct watch6){.from = SIDE_B};
+    h->tap = tap_drop;
+    drop_data = true;
+    dropped = 0;
+    c.tx_total = 20000;
+    app_pump(&c);
+    harness_run(h, NSEC_PER_MSEC); /* sent and dropped; the RTO is 200 ms away at least */
+    assert_true(dropped > 0);
+    drop_data = false;
+    ip6_pmtu_update(harness_b(h), fd00(1), 1280);
+    uint8_t l4[8];
+    wr16(l4, tcp_local_port(c.conn));
+    wr16(l4 + 2, PORT);
+    wr32(l4 + 4, dropped_seq - 100000); /* not in flight */
+    struct ip6_error e = {.type = ICMP6_PACKET_TOO_BIG,
+                          .param = 1280,
+                          .src = fd00(2),
+                          .dst = fd00(1),
+                          .l4 = l4,
+                          .l4_len = sizeof(l4)};
+    harness_b(h)->tcp_error6(harness_b(h), &e);
+    assert_int_equal(tcp_stat(harness_b(h), "rx_icmp_ignored"), 1);
+    assert_int_equal(tcp_stat(harness_b(h), "tx_fast_retransmits"), 0);
+    wr32(l4 + 4, dropped_seq);
+    e.type = 1; /* destination unreachable: soft */
+    harness_b(h)->tcp_error6(harness_b(h), &e);
+    assert_int_equal(tcp_stat(harness_b(h), "rx_icmp_soft"), 1);
+    e.type = ICMP6_PACKET_TOO_BIG;
+    watch.max_payload = 0;
+    harness_b(h)->tcp_error6(harness_b(h), &e);
+    assert_int_equal(tcp_stat(harness_b(h), "rx_icmp_too_big"), 1);
+    assert_int_equal(tcp_stat(harness_b(h), "tx_fast_retransmits"), 1);
+    assert_int_equal(watch.last.seq, dropped_seq); /* at once, from snd_una */
+    assert_true(watch.max_payload <= 1280 - 40 - 20 - 12);
+    assert_true(watch.max_payload > 1000);
+    harness_run(h, 5 * NSEC_PER_SEC);
+    assert_int_equal(srv.apps[0].rx_done, 20000);
+    assert_int_equal(srv.apps[0].rx_bad, 0);
+    tcp_abort(c.conn);
+    tcp_abort(srv.apps[0].conn);
+    harness_run(h, NSEC_PER_SEC);
+    harness_free(h);
+}
+
 /* Backlog 0: every SYN over IPv6 gets a cookie, and the connections still carry data. */
 static void test_tcp6_syn_cookies(void **state)
 {
@@ -406,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_tcp6_tso),
         cmocka_unit_test(test_tcp6_listener_both_families),
         cmocka_unit_test(test_tcp6_path_mtu),
+        cmocka_unit_test(test_tcp6_icmp_too_big),
         cmocka_unit_test(test_tcp6_syn_cookies),
         cmocka_unit_test(test_tcp6_rfc5961),
         cmocka_unit_test(test_tcp6_checksum_and_rst),
