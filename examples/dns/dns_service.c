@@ -14,7 +14,7 @@
 
 const struct option_spec dns_service_options[DNS_SERVICE_OPTION_COUNT_LINUX] = {
     {"--records", OPTION_UINT, "N", "10000", 0, DNS_SERVICE_MAX_RECORDS,
-     "synthetic records host<i>.<origin> A 10.128.0.0+i (none with --zone)"},
+     "synthetic hosts host<i>.<origin>: A 10.128.0.0+i, AAAA fd00:10:128::+i (none with --zone)"},
     {"--zone", OPTION_STRING, "FILE", NULL, 0, 0, "a zone file (hosted only)"},
     {"--origin", OPTION_STRING, "NAME", NULL, 0, 0,
      "zone of the synthetic records (default example., or the file's SOA owner)"},
@@ -56,6 +56,13 @@ int dns_service_synth_name(const struct dns_name *origin, uint32_t i, struct dns
     return 0;
 }
 
+void dns_service_synth_addr6(uint32_t i, uint8_t out[16])
+{
+    static const uint8_t base[12] = DNS_SERVICE_SYNTH_BASE6;
+    memcpy(out, base, sizeof(base));
+    wr32(out + 12, i);
+}
+
 /* SOA and NS at the apex, for a zone made of synthetic records only. */
 static int add_synth_apex(struct dns_zone *z, const struct dns_name *origin)
 {
@@ -78,11 +85,14 @@ static int add_synth_hosts(struct dns_zone *z, const struct dns_name *origin, ui
 {
     for (uint32_t i = 0; i < count; i++) {
         struct dns_name name;
-        uint8_t addr[4];
+        uint8_t addr[4], addr6[16];
         wr32(addr, DNS_SERVICE_SYNTH_BASE + i);
+        dns_service_synth_addr6(i, addr6);
         int err = dns_service_synth_name(origin, i, &name);
         if (!err)
             err = zone_add(z, &name, DNS_TYPE_A, SYNTH_TTL, addr, sizeof(addr));
+        if (!err)
+            err = zone_add(z, &name, DNS_TYPE_AAAA, SYNTH_TTL, addr6, sizeof(addr6));
         if (err)
             return err;
     }

@@ -2,8 +2,9 @@
  * The DNS service's arguments and zone set-up, shared by the unic service (main_unic.c) and the
  * Linux program (main_linux.c) so both serve the same data from the same command line:
  *
- *   --records N     N synthetic records host<i>.<origin> A 10.128.0.0 + i (default 10000, or 0
- *                   with --zone), as in the IncludeOS paper's experiment
+ *   --records N     N synthetic hosts host<i>.<origin>, each with A 10.128.0.0 + i and AAAA
+ *                   fd00:10:128:: + i (default 10000, or 0 with --zone), as in the IncludeOS
+ *                   paper's experiment (A only there)
  *   --zone FILE     a zone file (zonefile.h); not on kvm, which has no file system
  *   --origin NAME   the zone of the synthetic records and the initial origin of the file
  *                   (default example., or the file's SOA owner)
@@ -23,6 +24,12 @@
 #define DNS_SERVICE_MAX_RECORDS 4000000u
 #define DNS_SERVICE_DEFAULT_RECORDS 10000u
 #define DNS_SERVICE_SYNTH_BASE 0x0a800000u /* 10.128.0.0 */
+/* Synthetic host (i)'s AAAA: these 12 bytes, then (i) as 4 bytes (fd00:10:128::/96 + i, so
+ * host4242 is fd00:10:128::1092). */
+#define DNS_SERVICE_SYNTH_BASE6                                                                    \
+    {                                                                                              \
+        0xfd, 0, 0, 0x10, 0x01, 0x28, 0, 0, 0, 0, 0, 0                                             \
+    }
 
 struct dns_service_args {
     uint32_t records;
@@ -49,7 +56,8 @@ void dns_service_args_from(const struct option_set *o, bool with_listen,
 int dns_service_build_zone(struct dns_zone *z, const struct dns_service_args *a,
                            const char *zone_text, size_t zone_len, char *err, size_t errlen);
 
-/* Synthetic record (i)'s name and address, for tests and benchmarks. */
+/* Synthetic host (i)'s name and addresses, for tests and benchmarks. */
 int dns_service_synth_name(const struct dns_name *origin, uint32_t i, struct dns_name *out);
+void dns_service_synth_addr6(uint32_t i, uint8_t out[16]);
 
 #endif

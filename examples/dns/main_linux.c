@@ -29,7 +29,7 @@
 struct batch {
     struct mmsghdr rx[BATCH], tx[BATCH];
     struct iovec rx_iov[BATCH], tx_iov[BATCH];
-    struct sockaddr_in peer[BATCH];
+    struct sockaddr_storage peer[BATCH]; /* either family */
     uint8_t query[BATCH][QUERY_MAX];
     uint8_t answer[BATCH][DNS_ANSWER_EDNS_MAX];
 };
@@ -78,17 +78,29 @@ static char *read_file(const char *path, size_t *len)
     return NULL;
 }
 
+/* A UDP socket bound to --listen, an IPv4 or an IPv6 address. */
 static int open_socket(const struct dns_service_args *a)
 {
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(a->port)};
+    struct sockaddr_storage ss = {0};
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
     const char *listen = a->listen ? a->listen : "0.0.0.0";
-    if (inet_pton(AF_INET, listen, &addr.sin_addr) != 1) {
-        fprintf(stderr, "dns-linux: --listen needs an IPv4 address, not '%s'\n", listen);
+    socklen_t len = sizeof(*in4);
+    if (inet_pton(AF_INET, listen, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons(a->port);
+    } else if (inet_pton(AF_INET6, listen, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(a->port);
+        len = sizeof(*in6);
+    } else {
+        fprintf(stderr, "dns-linux: --listen needs an IPv4 or IPv6 address, not '%s'\n", listen);
         return -1;
     }
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-        fprintf(stderr, "dns-linux: cannot bind %s:%u: %s\n", listen, a->port, strerror(errno));
+    int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0) {
+        fprintf(stderr, "dns-linux: cannot bind %s port %u: %s\n", listen, a->port,
+                strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -217,8 +229,8 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     char origin[DNS_MAX_NAME_TEXT];
     dns_name_to_text(&zone.origin, origin, sizeof(origin));
-    printf("dns-linux: %u records in zone %s, answering on UDP %s:%u\n", zone_record_count(&zone),
-           origin, args.listen ? args.listen : "0.0.0.0", args.port);
+    printf("dns-linux: %u records in zone %s, answering on UDP %s port %u\n",
+           zone_record_count(&zone), origin, args.listen ? args.listen : "0.0.0.0", args.port);
     fflush(stdout);
     serve(fd, &zone, &stats);
     print_stats(&stats);

@@ -1,8 +1,9 @@
 /*
  * echo: the classic small services, the first real users of TCP.
  *
- *   echo --tap IF --ip A.B.C.D/N
+ *   echo --tap IF --ip A.B.C.D/N [--ip6 ADDR/N]
  *
+ * Every port listens on both families (nc -6 works as nc does).
  *   port 7   echo (RFC 862) on UDP and TCP: every byte comes back
  *   port 9   discard (RFC 863) on TCP: every byte is read and dropped
  *   port 19  chargen (RFC 864) on TCP: lines of 72 rotating characters, as fast as the peer

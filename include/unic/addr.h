@@ -7,8 +7,8 @@
  * for both families can key on it. It is small enough to pass by value (two registers on
  * x86-64), which every function here and in the API does.
  *
- * The stack speaks IPv4 only for now: functions that send to an address (tcp_connect,
- * udp_sendto, ...) return -EAFNOSUPPORT for an address that is not IPv4.
+ * Functions that send to an address (tcp_connect, udp_sendto, ...) use IPv4 or IPv6 as the
+ * address is; an IPv4-mapped address is always IPv4 (it never appears in an IPv6 header).
  *
  *   struct unic_addr a = unic_addr_ip4(0x0a000001);      // 10.0.0.1 (host-order value)
  *   if (unic_addr_parse("fd00::1", &a) < 0) ...           // either family
@@ -45,11 +45,14 @@ static inline struct unic_addr unic_addr_ip6(const uint8_t bytes[16])
     return a;
 }
 
-/* True for an IPv4 address (the ::ffff:0:0/96 range). */
+/* True for an IPv4 address (the ::ffff:0:0/96 range). Word compares rather than memcmp, which
+ * compilers leave as a libc call: TCP asks this for every segment. */
 static inline bool unic_addr_is_ip4(struct unic_addr a)
 {
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    return memcmp(a.bytes, mapped, sizeof(mapped)) == 0;
+    uint64_t head;
+    memcpy(&head, a.bytes, sizeof(head));
+    return head == 0 && a.bytes[8] == 0 && a.bytes[9] == 0 && a.bytes[10] == 0xff &&
+           a.bytes[11] == 0xff;
 }
 
 /* The host-order value of an IPv4 address (0 for an IPv6 one: check unic_addr_is_ip4). */
@@ -63,7 +66,12 @@ static inline uint32_t unic_addr_to_ip4(struct unic_addr a)
 
 static inline bool unic_addr_equal(struct unic_addr a, struct unic_addr b)
 {
-    return memcmp(a.bytes, b.bytes, sizeof(a.bytes)) == 0;
+    uint64_t a0, a1, b0, b1;
+    memcpy(&a0, a.bytes, 8);
+    memcpy(&a1, a.bytes + 8, 8);
+    memcpy(&b0, b.bytes, 8);
+    memcpy(&b1, b.bytes + 8, 8);
+    return a0 == b0 && a1 == b1;
 }
 
 /* A total order (<0, 0, >0): bytewise, so every IPv4 address sorts within ::ffff:0:0/96. */

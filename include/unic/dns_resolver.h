@@ -1,7 +1,8 @@
 /*
- * A stub resolver in the stack (RFC 1035 7, RFC 2308 for negative caching): IPv4 addresses by
- * name, asked over UDP of the server in inet->dns (set by DHCP or --dns), or, without one, of
- * the first DNS server an IPv6 router announced (RDNSS, RFC 8106: slaac.h).
+ * A stub resolver in the stack (RFC 1035 7, RFC 2308 for negative caching): addresses by name
+ * (A records by default; AAAA, RFC 3596, or AAAA then A with dns_resolve_type), asked over UDP of
+ * the server in inet->dns (set by DHCP or --dns), or, without one, of the first DNS server an
+ * IPv6 router announced (RDNSS, RFC 8106: slaac.h).
  *
  * Each query gets its own random source port and a random ID (RFC 5452), is retried
  * DNS_RESOLVER_TRIES times with a doubling timeout (1 s, 2 s, 4 s: 7 s in all), and follows a
@@ -16,6 +17,7 @@
 #ifndef UNIC_DNS_RESOLVER_H
 #define UNIC_DNS_RESOLVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "unic/addr.h"
@@ -29,20 +31,34 @@ struct inet;
 #define DNS_CACHE_MAX_TTL 86400u
 #define DNS_CACHE_NEG_MAX_TTL 300u
 
-/* The outcome of one dns_resolve(). (status): 0 with (addr) (IPv4 for now: the resolver asks for
- * A records) and the (ttl) left in seconds; on an error (addr) is 0.0.0.0. -ENOENT when the name
- * does not exist or has no A record; -ETIMEDOUT when no answer came after every try; -EIO when the
- * server failed (SERVFAIL, REFUSED, a truncated answer without an address, a malformed answer).
- * (name) is the name as given, valid during the call. The callback may call dns_resolve() again. */
+/* The outcome of one dns_resolve(). (status): 0 with (addr) (IPv4 from an A record, IPv6 from an
+ * AAAA record) and the (ttl) left in seconds; on an error (addr) is 0.0.0.0. -ENOENT when the name
+ * does not exist or has no record of the type asked; -ETIMEDOUT when no answer came after every
+ * try; -EIO when the server failed (SERVFAIL, REFUSED, a truncated answer without an address, a
+ * malformed answer). (name) is the name as given, valid during the call. The callback may call
+ * dns_resolve() again. */
 typedef void (*dns_resolve_fn)(struct inet *inet, const char *name, int status,
                                struct unic_addr addr, uint32_t ttl, void *arg);
 
-/* Resolve (name) ("host.example.com", a final dot optional; a dotted-quad literal resolves to
- * itself). On 0, (cb)(..., arg) is called exactly once, later, from the event loop: never from
- * inside dns_resolve(), even for a cached name. Otherwise nothing is called and the return is
- * -EINVAL (not a valid name), -EDESTADDRREQ (no DNS server known), -EAGAIN (too many
+/* Resolve (name) to an IPv4 address ("host.example.com", a final dot optional; an address
+ * literal resolves to itself). On 0, (cb)(..., arg) is called exactly once, later, from the event
+ * loop: never from inside dns_resolve(), even for a cached name. Otherwise nothing is called and
+ * the return is -EINVAL (not a valid name), -EDESTADDRREQ (no DNS server known), -EAGAIN (too many
  * resolutions pending) or -ENOMEM. */
 int dns_resolve(struct inet *inet, const char *name, dns_resolve_fn cb, void *arg);
+
+/* What dns_resolve_type() asks for. */
+enum dns_want {
+    DNS_WANT_A,     /* an IPv4 address (what dns_resolve asks)                          */
+    DNS_WANT_AAAA,  /* an IPv6 address                                                  */
+    DNS_WANT_AAAA_A /* IPv6 if the name has one, else IPv4: AAAA first, A on NODATA     */
+};
+
+/* dns_resolve() asking for (want). Answers are cached per name and type. An address literal of
+ * either family resolves to itself whatever (want) says. Returns as dns_resolve(), and -EINVAL
+ * for an unknown (want). */
+int dns_resolve_type(struct inet *inet, const char *name, enum dns_want want, dns_resolve_fn cb,
+                     void *arg);
 
 /* Forget the pending resolutions that would call (cb) with (arg) (their callbacks are not
  * called). Returns how many. For an owner about to go away. */

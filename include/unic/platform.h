@@ -13,6 +13,7 @@
 #ifndef UNIC_PLATFORM_H
 #define UNIC_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,16 +34,18 @@ struct plat_net_info {
                             * PLAT_NET_MAX_FRAME; 0 means mtu + 18. A NIC with receive
                             * offloads (hosted TAP: TCP super-packets of up to 64 KB)
                             * delivers frames far longer than its MTU. */
-    uint32_t tx_tso_max;   /* TCP segmentation offload: the longest IPv4 packet (total
-                            * length, at most 65535) of a TCP super-packet that
+    uint32_t tx_tso_max;   /* TCP segmentation offload: the longest IP packet (IPv4 total
+                            * length, or IPv6 40-byte header plus payload; at most
+                            * 65535) of a TCP super-packet that
                             * plat_net_send takes with a struct plat_net_tso and cuts into
                             * segments itself; 0 = none (every frame fits the MTU). */
 };
 
-/* How the NIC cuts one TCP/IPv4 super-packet (an Ethernet header, an IPv4 header, a TCP
- * header and the payload, at most tx_tso_max bytes from the IPv4 header on) into segments, as
- * Linux's GSO does: (gso_size) payload bytes each, the last one shorter; every segment gets a copy
- * of the headers with the IPv4 total length, ID (one more per segment), header checksum and the TCP
+/* How the NIC cuts one TCP/IPv4 or TCP/IPv6 super-packet (an Ethernet header, an IPv4 header or
+ * a 40-byte IPv6 header without extension headers, a TCP header and the payload, at most
+ * tx_tso_max bytes from the IP header on) into segments, as Linux's GSO does: (gso_size) payload
+ * bytes each, the last one shorter; every segment gets a copy of the headers with the IPv4 total
+ * length, ID (one more per segment) and header checksum, or the IPv6 payload length, and the TCP
  * sequence number adjusted; FIN and PSH only on the last. The TCP checksum is partial: the field at
  * (csum_start + csum_offset) holds only the folded pseudo-header sum (addresses, protocol, the
  * super-packet's TCP length), and the NIC completes it per segment over the bytes from csum_start
@@ -52,6 +55,7 @@ struct plat_net_tso {
     uint16_t hdr_len;     /* Ethernet + IPv4 + TCP header bytes at the frame's start */
     uint16_t csum_start;  /* offset of the TCP header in the frame                   */
     uint16_t csum_offset; /* offset of the TCP checksum from csum_start (16)         */
+    bool ip6;             /* TCP/IPv6 (virtio-net GSO TCPV6), else TCP/IPv4          */
 };
 
 /* Nanoseconds since boot (an arbitrary fixed origin). Never goes back. */

@@ -2,7 +2,7 @@
  * TCP (RFC 9293) with RFC 7323 (window scale, timestamps), RFC 2018/6675 (SACK and SACK-based
  * recovery), RFC 6298 (RTO), RFC 6582 (NewReno), RFC 9438 (CUBIC, the default), RFC 5961
  * (challenge ACKs), RFC 6528 (ISNs), SYN cookies, delayed ACKs, Nagle, zero-window probes and
- * keepalive.
+ * keepalive; over IPv4 and IPv6 alike (the MSS from the IPv6 path MTU, RFC 8201).
  *
  * Attaching: the first tcp_listen() or tcp_connect() on a stack allocates its TCP state and
  * sets inet->tcp_input; a service that never calls a tcp_ function links no TCP code.
@@ -139,8 +139,11 @@ struct tcp_callbacks {
                                                         X(conn_no_memory) X(tx_tso_frames) X(rx_no_memory) \
     X(snd_mem_waits) X(table_resizes) X(buf_used) X(buf_promised) X(buf_peak) X(conn_bytes) \
     X(rx_sack_reneging) /* an ACK stopped at data the peer had SACKed: it discarded it */      \
-    X(rx_old_seq_ack)   /* a segment below rcv_nxt whose ACK was still taken (old_ack) */  \
-    X(syn_cookies_superseded) /* a cookie's ACK replaced a half-open connection (retried SYN) */
+    X(rx_old_seq_ack)   /* a segment below rcv_nxt whose ACK was still taken (old_ack) */ \
+    X(syn_cookies_superseded) /* a cookie's ACK replaced a half-open connection (retried SYN) */ \
+    X(rx_icmp_too_big)  /* ICMPv6 packet too big for a segment in flight: sent again at once */ \
+    X(rx_icmp_soft)     /* other ICMPv6 errors about a connection: soft (RFC 5461), counted */ \
+    X(rx_icmp_ignored)  /* ICMPv6 errors for no connection or a sequence not in flight */
 /* clang-format on */
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)
@@ -165,15 +168,17 @@ struct tcp_params {
     bool sack, timestamps, window_scale; /* offered options (default all on)        */
 };
 
-/* Listen on (port) of every local address. NULL with (*err) = -EADDRINUSE, -ENOMEM. */
+/* Listen on (port) of every local address, IPv4 and IPv6 (one port space). NULL with (*err) =
+ * -EADDRINUSE, -ENOMEM. */
 struct tcp_listener *tcp_listen(struct inet *inet, uint16_t port, tcp_accept_fn on_accept,
                                 void *user, int *err);
 /* Stop listening; connections already accepted are not affected. */
 void tcp_unlisten(struct tcp_listener *l);
 
-/* Open a connection to (addr):(port) from a random ephemeral port. NULL with (*err) = -ENOMEM,
- * -EADDRNOTAVAIL (no address or no free port), -EHOSTUNREACH, -EINVAL (port 0, an unspecified,
- * broadcast or multicast address), -EAFNOSUPPORT (an IPv6 address: IPv4 only yet). */
+/* Open a connection to (addr):(port) from a random ephemeral port, over IPv4 or IPv6 as (addr)
+ * is (from the address the stack selects for it). NULL with (*err) = -ENOMEM, -EADDRNOTAVAIL (no
+ * address of that family, or no free port), -EHOSTUNREACH, -EINVAL (port 0, an unspecified,
+ * broadcast or multicast address). */
 struct tcp_conn *tcp_connect(struct inet *inet, struct unic_addr addr, uint16_t port,
                              tcp_connected_fn on_connected, void *user, int *err);
 

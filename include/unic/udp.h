@@ -5,8 +5,10 @@
  * the duration of the call. Send: udp_sendto() copies once into a fresh buffer; for zero-copy
  * sends, udp_alloc() gives a buffer with room for all headers, the caller writes the payload
  * (netbuf_put) and udp_send_buf() takes it.
- * Closed ports answer ICMP port unreachable (rate limited). Checksums are verified on input (a
- * zero checksum is accepted, RFC 768) and always computed on output. Ephemeral ports are random
+ * Sockets receive both families on their port (one port space); sends go over IPv4 or IPv6 as
+ * the destination is. Closed ports answer ICMP port unreachable (rate limited). Checksums are
+ * verified on input (a zero checksum is accepted over IPv4, RFC 768, and refused over IPv6, RFC
+ * 8200 8.1) and always computed on output. Ephemeral ports are random
  * (RFC 6056, algorithm 1) in 49152..65535.
  */
 #ifndef UNIC_UDP_H
@@ -36,13 +38,14 @@ struct udp_sock *udp_bind(struct inet *inet, uint16_t port, udp_recv_fn on_recv,
 void udp_close(struct udp_sock *sock);
 
 /* Copy (len) bytes into a datagram to (dst):(dport). 0 or -errno: -EMSGSIZE over 65507 bytes,
- * -EINVAL for an unspecified (dst) or port 0, -EAFNOSUPPORT for an IPv6 (dst) (IPv4 only yet),
- * -EHOSTUNREACH, -ENOBUFS. */
+ * -EINVAL for an unspecified (dst) or port 0, -EADDRNOTAVAIL for an IPv6 (dst) while the stack
+ * has no usable IPv6 address, -EHOSTUNREACH, -ENOBUFS. */
 int udp_sendto(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, const void *data,
                size_t len);
 
 /* From a specific source address (e.g. 0.0.0.0 for DHCP before an address is set; an
- * unspecified (src) means the interface's address). */
+ * unspecified (src) means the interface's address, or for IPv6 the one the stack selects).
+ * -EINVAL when (src) and (dst) are of different families. */
 int udp_sendto_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
                     uint16_t dport, const void *data, size_t len);
 
@@ -52,6 +55,10 @@ struct netbuf *udp_alloc(struct udp_sock *sock, size_t size);
 
 /* Send the payload at nb->data; takes ownership of (nb). Returns as udp_sendto(). */
 int udp_send_buf(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, struct netbuf *nb);
+/* The same from (src), as udp_sendto_from: a server answers from the address it was asked at
+ * (meta->dst), which matters with several IPv6 addresses (link-local, SLAAC, static). */
+int udp_send_buf_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
+                      uint16_t dport, struct netbuf *nb);
 
 void *udp_sock_user(const struct udp_sock *sock);
 uint16_t udp_sock_port(const struct udp_sock *sock);

@@ -1,8 +1,8 @@
 /*
  * The stub resolver (see include/unic/dns_resolver.h for what it promises).
  *
- * Call order: dns_resolve -> literal / cache hit (a slot completed at once, delivered by its
- * timer at `now`) | dns_query_start -> dns_query_send (one socket per query);
+ * Call order: dns_resolve / dns_resolve_type -> literal / cache hit (a slot completed at once,
+ * delivered by its timer at `now`) | dns_query_start -> dns_query_send (one socket per query);
  * udp_input -> dns_on_answer -> dns_answer_result -> dns_cache_put -> dns_query_finish -> cb;
  * the slot's timer -> dns_query_timer: deliver, retransmit, or -ETIMEDOUT.
  *
@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unic/config.h"
 #include "unic/inet_internal.h"
 #include "unic/random.h"
 #include "unic/stats.h"
@@ -51,19 +50,23 @@ struct dns_query {
     struct udp_sock *sock;
     struct unic_addr server; /* IPv4 (--dns, DHCP) or IPv6 (RDNSS) */
     uint16_t id;
+    uint16_t qtype; /* DNS_TYPE_A or DNS_TYPE_AAAA: asked now */
+    bool then_a;    /* DNS_WANT_AAAA_A: ask A when the name has no AAAA */
     uint8_t tries;
     struct dns_name qname; /* lowercase */
     char text[DNS_TEXT_MAX];
     dns_resolve_fn cb;
     void *arg;
     int status; /* DQ_DONE: the result */
-    uint32_t addr, ttl;
+    struct unic_addr addr;
+    uint32_t ttl;
 };
 
 struct dns_cache_entry {
     struct dns_name name; /* lowercase; len 0 = free */
+    uint16_t qtype;       /* the name and type are the key */
     int status;           /* 0 or -ENOENT */
-    uint32_t addr;
+    struct unic_addr addr;
     uint64_t expires;
 };
 
@@ -77,12 +80,13 @@ struct dns_resolver {
 
 /* ---- Cache ---------------------------------------------------------------------------------- */
 
-static struct dns_cache_entry *dns_cache_find(struct dns_resolver *r, const struct dns_name *n)
+static struct dns_cache_entry *dns_cache_find(struct dns_resolver *r, const struct dns_name *n,
+                                              uint16_t qtype)
 {
     uint64_t now = inet_now(r->inet);
     for (unsigned i = 0; i < DNS_CACHE_SIZE; i++) {
         struct dns_cache_entry *e = &r->cache[i];
-        if (!e->name.len || !dns_name_equal(&e->name, n))
+        if (!e->name.len || e->qtype != qtype || !dns_name_equal(&e->name, n))
             continue;
         if (e->expires > now)
             return e;
@@ -107,15 +111,16 @@ static struct dns_cache_entry *dns_cache_slot(struct dns_resolver *r)
     return victim;
 }
 
-static void dns_cache_put(struct dns_resolver *r, const struct dns_name *n, int status,
-                          uint32_t addr, uint32_t ttl)
+static void dns_cache_put(struct dns_resolver *r, const struct dns_name *n, uint16_t qtype,
+                          int status, struct unic_addr addr, uint32_t ttl)
 {
     if (ttl == 0)
         return; /* RFC 1035 3.2.1: use for this transaction only */
-    struct dns_cache_entry *e = dns_cache_find(r, n);
+    struct dns_cache_entry *e = dns_cache_find(r, n, qtype);
     if (!e)
         e = dns_cache_slot(r);
     e->name = *n;
+    e->qtype = qtype;
     e->status = status;
     e->addr = addr;
     e->expires = inet_now(r->inet) + (uint64_t)ttl * NSEC_PER_SEC;
@@ -148,15 +153,16 @@ static void dns_query_deliver(struct dns_query *q)
     dns_resolve_fn cb = q->cb;
     void *arg = q->arg;
     int status = q->status;
-    uint32_t addr = q->addr, ttl = q->ttl;
+    struct unic_addr addr = q->addr;
+    uint32_t ttl = q->ttl;
     struct inet *inet = q->res->inet;
     memcpy(text, q->text, sizeof(text));
     dns_query_release(q);
-    cb(inet, text, status, unic_addr_ip4(addr), ttl, arg);
+    cb(inet, text, status, addr, ttl, arg);
 }
 
 /* Record the result; delivered by the timer when (later), else now. */
-static void dns_query_finish(struct dns_query *q, int status, uint32_t addr, uint32_t ttl,
+static void dns_query_finish(struct dns_query *q, int status, struct unic_addr addr, uint32_t ttl,
                              bool later)
 {
     q->status = status;
@@ -174,7 +180,7 @@ static int dns_query_send(struct dns_query *q)
     struct dns_resolver *r = q->res;
     uint8_t buf[DNS_QUERY_MAX];
     struct dns_emitter e;
-    struct dns_question qu = {.name = q->qname, .type = DNS_TYPE_A, .class_ = DNS_CLASS_IN};
+    struct dns_question qu = {.name = q->qname, .type = q->qtype, .class_ = DNS_CLASS_IN};
     struct dns_hdr h = {.id = q->id, .flags = DNS_FLAG_RD, .qdcount = 1};
     dns_emit_init(&e, buf, sizeof(buf));
     if (dns_emit_question(&e, &qu) < 0 || dns_hdr_emit(buf, sizeof(buf), &h) < 0)
@@ -196,7 +202,7 @@ static void dns_query_timer(struct timer *t)
         dns_query_deliver(q);
     } else if (q->tries >= DNS_RESOLVER_TRIES) {
         r->stats.timeouts++;
-        dns_query_finish(q, -ETIMEDOUT, 0, 0, false);
+        dns_query_finish(q, -ETIMEDOUT, unic_addr_ip4(0), 0, false);
     } else {
         r->stats.retransmits++;
         dns_query_send(q);
@@ -205,10 +211,12 @@ static void dns_query_timer(struct timer *t)
 
 /* ---- Answers -------------------------------------------------------------------------------- */
 
-/* Walk the answer section at (off) for an A record of (qname), following CNAMEs. 1 with
- * (*addr, *ttl: the smallest along the chain), 0 if there is none, or a WIRE_E* error. */
-static int dns_find_a(const uint8_t *msg, size_t len, size_t off, unsigned ancount,
-                      const struct dns_name *qname, uint32_t *addr, uint32_t *ttl)
+/* Walk the answer section at (off) for a record of (qtype) (A or AAAA) of (qname), following
+ * CNAMEs. 1 with (*addr, *ttl: the smallest along the chain), 0 if there is none, or a WIRE_E*
+ * error. */
+static int dns_find_addr(const uint8_t *msg, size_t len, size_t off, unsigned ancount,
+                         const struct dns_name *qname, uint16_t qtype, struct unic_addr *addr,
+                         uint32_t *ttl)
 {
     struct dns_name target = *qname;
     uint32_t min_ttl = UINT32_MAX;
@@ -224,8 +232,9 @@ static int dns_find_a(const uint8_t *msg, size_t len, size_t off, unsigned ancou
             if (rr.class_ != DNS_CLASS_IN || !dns_name_equal(&rr.name, &target))
                 continue;
             min_ttl = rr.ttl < min_ttl ? rr.ttl : min_ttl;
-            if (rr.type == DNS_TYPE_A) {
-                *addr = rd32(rr.u.a);
+            if (rr.type == qtype) {
+                *addr =
+                    qtype == DNS_TYPE_A ? unic_addr_ip4(rd32(rr.u.a)) : unic_addr_ip6(rr.u.aaaa);
                 *ttl = min_ttl;
                 return 1;
             }
@@ -275,12 +284,26 @@ static bool dns_answer_matches(struct dns_query *q, const uint8_t *msg, size_t l
         return false;
     }
     if (h->qdcount != 1 || dns_question_parse(msg, len, DNS_HDR_LEN, &qu, off) < 0 ||
-        qu.type != DNS_TYPE_A || qu.class_ != DNS_CLASS_IN ||
-        !dns_name_equal(&qu.name, &q->qname)) {
+        qu.type != q->qtype || qu.class_ != DNS_CLASS_IN || !dns_name_equal(&qu.name, &q->qname)) {
         st->rx_wrong_question++;
         return false;
     }
     return true;
+}
+
+static int dns_query_restart(struct dns_query *q);
+
+/* The name exists without an address of q->qtype (NODATA): the end, or the A question next
+ * (DNS_WANT_AAAA_A). */
+static void dns_answer_nodata(struct dns_query *q, uint32_t ttl)
+{
+    if (q->then_a && q->qtype == DNS_TYPE_AAAA) {
+        q->then_a = false;
+        q->qtype = DNS_TYPE_A;
+        if (dns_query_restart(q) == 0)
+            return;
+    }
+    dns_query_finish(q, -ENOENT, unic_addr_ip4(0), ttl, false);
 }
 
 /* Turn a matching answer into a result and finish (q). */
@@ -289,35 +312,36 @@ static void dns_answer_result(struct dns_query *q, const uint8_t *msg, size_t le
 {
     struct dns_resolver *r = q->res;
     unsigned rcode = dns_hdr_rcode(h);
-    uint32_t addr = 0, ttl = 0;
-    if (rcode == DNS_RCODE_NXDOMAIN) {
+    struct unic_addr addr = unic_addr_ip4(0);
+    uint32_t ttl = 0;
+    if (rcode == DNS_RCODE_NXDOMAIN) { /* no name: no address of any type either */
         r->stats.nxdomain++;
         ttl = dns_negative_ttl(msg, len, off, h);
-        dns_cache_put(r, &q->qname, -ENOENT, 0, ttl);
-        dns_query_finish(q, -ENOENT, 0, ttl, false);
+        dns_cache_put(r, &q->qname, q->qtype, -ENOENT, addr, ttl);
+        dns_query_finish(q, -ENOENT, addr, ttl, false);
         return;
     }
     int found = rcode == DNS_RCODE_NOERROR
-                    ? dns_find_a(msg, len, off, h->ancount, &q->qname, &addr, &ttl)
+                    ? dns_find_addr(msg, len, off, h->ancount, &q->qname, q->qtype, &addr, &ttl)
                     : 0;
     if (found < 0) {
         r->stats.rx_malformed++; /* keep waiting: a forged or broken packet must not end it */
     } else if (found) {
         r->stats.answers++;
         ttl = ttl < DNS_CACHE_MAX_TTL ? ttl : DNS_CACHE_MAX_TTL;
-        dns_cache_put(r, &q->qname, 0, addr, ttl);
+        dns_cache_put(r, &q->qname, q->qtype, 0, addr, ttl);
         dns_query_finish(q, 0, addr, ttl, false);
     } else if (rcode != DNS_RCODE_NOERROR || (h->flags & DNS_FLAG_TC)) {
         if (rcode != DNS_RCODE_NOERROR)
             r->stats.server_failures++;
         else
             r->stats.truncated++;
-        dns_query_finish(q, -EIO, 0, 0, false);
+        dns_query_finish(q, -EIO, addr, 0, false);
     } else {
         r->stats.nodata++;
         ttl = dns_negative_ttl(msg, len, off, h);
-        dns_cache_put(r, &q->qname, -ENOENT, 0, ttl);
-        dns_query_finish(q, -ENOENT, 0, ttl, false);
+        dns_cache_put(r, &q->qname, q->qtype, -ENOENT, addr, ttl);
+        dns_answer_nodata(q, ttl);
     }
 }
 
@@ -392,16 +416,16 @@ static struct dns_query *dns_query_alloc(struct dns_resolver *r)
     return NULL;
 }
 
-/* Answer (q) from a literal or the cache if possible: true if done. */
-static bool dns_query_shortcut(struct dns_resolver *r, struct dns_query *q)
+/* Answer (q) from the cache if possible: true if done (a cached "no AAAA" of a name asked
+ * AAAA-then-A moves on to A). */
+static bool dns_query_cached(struct dns_resolver *r, struct dns_query *q)
 {
-    uint32_t addr;
-    if (config_parse_ip4(q->text, &addr) == 0) {
-        r->stats.literals++;
-        dns_query_finish(q, 0, addr, UINT32_MAX, true);
-        return true;
+    struct dns_cache_entry *e = dns_cache_find(r, &q->qname, q->qtype);
+    if (e && e->status == -ENOENT && q->then_a && q->qtype == DNS_TYPE_AAAA) {
+        q->then_a = false;
+        q->qtype = DNS_TYPE_A;
+        e = dns_cache_find(r, &q->qname, q->qtype);
     }
-    struct dns_cache_entry *e = dns_cache_find(r, &q->qname);
     if (!e)
         return false;
     r->stats.cache_hits++;
@@ -410,13 +434,39 @@ static bool dns_query_shortcut(struct dns_resolver *r, struct dns_query *q)
     return true;
 }
 
-int dns_resolve(struct inet *inet, const char *name, dns_resolve_fn cb, void *arg)
+/* The server to ask: the IPv4 one (--dns, DHCP) first; else the first RDNSS one of IPv6
+ * routers (RFC 8106). */
+static int dns_server(struct inet *inet, struct unic_addr *out)
+{
+    *out = unic_addr_ip4(inet->dns);
+    if (!inet->dns && slaac_dns_servers(inet, out, 1) == 0)
+        return -EDESTADDRREQ;
+    return 0;
+}
+
+/* Ask q->qtype from the first try (a new ID): the cache, else the server. 0 or -errno. */
+static int dns_query_restart(struct dns_query *q)
+{
+    struct dns_resolver *r = q->res;
+    if (dns_query_cached(r, q))
+        return 0;
+    q->state = DQ_SENT;
+    q->id = (uint16_t)random_u32();
+    q->tries = 0;
+    return dns_query_send(q);
+}
+
+int dns_resolve_type(struct inet *inet, const char *name, enum dns_want want, dns_resolve_fn cb,
+                     void *arg)
 {
     size_t n = strlen(name);
     struct dns_name qname;
-    if (!cb || n >= DNS_TEXT_MAX || dns_name_from_text(name, n, NULL, &qname) < 0)
+    struct unic_addr literal;
+    if (!cb || n >= DNS_TEXT_MAX || want > DNS_WANT_AAAA_A)
         return -EINVAL;
-    dns_name_lower(&qname);
+    bool is_literal = unic_addr_parse(name, &literal) == 0;
+    if (!is_literal && dns_name_from_text(name, n, NULL, &qname) < 0)
+        return -EINVAL;
     struct dns_resolver *r = dns_resolver_attach(inet);
     if (!r)
         return -ENOMEM;
@@ -424,15 +474,21 @@ int dns_resolve(struct inet *inet, const char *name, dns_resolve_fn cb, void *ar
     if (!q)
         return -EAGAIN;
     r->stats.queries++;
-    q->qname = qname;
     memcpy(q->text, name, n + 1);
     q->cb = cb;
     q->arg = arg;
-    if (dns_query_shortcut(r, q))
+    if (is_literal) { /* an address of either family stands for itself */
+        r->stats.literals++;
+        dns_query_finish(q, 0, literal, UINT32_MAX, true);
         return 0;
-    /* The IPv4 server (--dns, DHCP) first; else the first RDNSS one of IPv6 routers. */
-    struct unic_addr server = unic_addr_ip4(inet->dns);
-    if (!inet->dns && slaac_dns_servers(inet, &server, 1) == 0) {
+    }
+    dns_name_lower(&qname);
+    q->qname = qname;
+    q->qtype = want == DNS_WANT_A ? DNS_TYPE_A : DNS_TYPE_AAAA;
+    q->then_a = want == DNS_WANT_AAAA_A;
+    if (dns_query_cached(r, q))
+        return 0;
+    if (dns_server(inet, &q->server) < 0) {
         r->stats.no_server++;
         return -EDESTADDRREQ;
     }
@@ -440,14 +496,15 @@ int dns_resolve(struct inet *inet, const char *name, dns_resolve_fn cb, void *ar
     q->sock = udp_bind(inet, 0, dns_on_answer, q, &err);
     if (!q->sock)
         return err;
-    q->state = DQ_SENT;
-    q->server = server;
-    q->id = (uint16_t)random_u32();
-    q->tries = 0;
-    int serr = dns_query_send(q);
+    int serr = dns_query_restart(q);
     if (serr < 0)
         dns_query_release(q);
     return serr;
+}
+
+int dns_resolve(struct inet *inet, const char *name, dns_resolve_fn cb, void *arg)
+{
+    return dns_resolve_type(inet, name, DNS_WANT_A, cb, arg);
 }
 
 unsigned dns_cancel(struct inet *inet, dns_resolve_fn cb, void *arg)

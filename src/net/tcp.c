@@ -16,6 +16,8 @@
 #include "unic/log.h"
 #include "unic/random.h"
 #include "unic/wire/bytes.h"
+#include "unic/wire/checksum.h"
+#include "unic/wire/icmp6.h"
 #include "unic/wire/wire.h"
 
 #define TCP_TABLE_MIN_BUCKETS 1024
@@ -24,6 +26,8 @@
 static const char *const tcp_stat_names[] = {TCP_STATS(STATS_NAME)};
 
 static void tcp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip);
+static void tcp_input6(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx);
+static void tcp_error6(struct inet *inet, const struct ip6_error *err);
 
 void tcp_default_params(struct tcp_params *p)
 {
@@ -78,15 +82,19 @@ unsigned tcp_conn_count(const struct inet *inet)
     return inet->tcp ? inet->tcp->n_conns : 0;
 }
 
-static uint32_t bucket_of(const struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                          uint16_t rport)
+static uint32_t bucket_of(const struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
+                          struct unic_addr raddr, uint16_t rport)
 {
-    uint8_t t[12];
-    wr32(t, laddr);
-    wr32(t + 4, raddr);
-    wr16(t + 8, lport);
-    wr16(t + 10, rport);
-    return (uint32_t)siphash24(tcp->hash_key, t, sizeof(t)) & tcp->table_mask;
+    uint8_t t[TCP_TUPLE_MAX];
+    size_t n = tcp_tuple(t, laddr, lport, raddr, rport);
+    return (uint32_t)siphash24(tcp->hash_key, t, n) & tcp->table_mask;
+}
+
+static bool same_tuple(const struct tcp_conn *c, struct unic_addr laddr, uint16_t lport,
+                       struct unic_addr raddr, uint16_t rport)
+{
+    return c->lport == lport && c->rport == rport && unic_addr_equal(c->raddr, raddr) &&
+           unic_addr_equal(c->laddr, laddr);
 }
 
 static void unhash(struct tcp_conn *c)
@@ -177,6 +185,8 @@ static void tcp_destroy(struct inet *inet)
     free(tcp);
     inet->tcp = NULL;
     inet->tcp_input = NULL;
+    inet->tcp_input6 = NULL;
+    inet->tcp_error6 = NULL;
 }
 
 struct tcp *tcp_attach(struct inet *inet)
@@ -206,20 +216,22 @@ struct tcp *tcp_attach(struct inet *inet)
     tcp->module.flush = tcp_flush;
     inet->tcp = tcp;
     inet->tcp_input = tcp_input;
+    inet->tcp_input6 = tcp_input6;
+    inet->tcp_error6 = tcp_error6;
     inet_add_module(inet, &tcp->module);
     return tcp;
 }
 
 /* ---------------------------------------------------------------------- connection table */
 
-struct tcp_conn *tcp_lookup(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                            uint16_t rport)
+struct tcp_conn *tcp_lookup(struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
+                            struct unic_addr raddr, uint16_t rport)
 {
     struct tcp_conn *c = tcp->last_lookup;
-    if (c && c->lport == lport && c->rport == rport && c->raddr == raddr && c->laddr == laddr)
+    if (c && same_tuple(c, laddr, lport, raddr, rport))
         return c;
     for (c = tcp->table[bucket_of(tcp, laddr, lport, raddr, rport)]; c; c = c->hash_next)
-        if (c->lport == lport && c->rport == rport && c->raddr == raddr && c->laddr == laddr)
+        if (same_tuple(c, laddr, lport, raddr, rport))
             break;
     if (c)
         tcp->last_lookup = c;
@@ -274,8 +286,8 @@ static bool reclaim_time_wait(struct tcp *tcp)
     return true;
 }
 
-struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                                uint16_t rport)
+struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
+                                struct unic_addr raddr, uint16_t rport)
 {
     if (tcp->n_conns >= tcp->params.max_conns && !reclaim_time_wait(tcp)) {
         TCP_COUNT(tcp, conn_limit);
@@ -289,7 +301,7 @@ struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, uint32_t laddr, uint16_t lport,
     c->laddr = laddr, c->lport = lport, c->raddr = raddr, c->rport = rport;
     c->user_done = true; /* until the service is handed the connection */
     c->rto_ns = TCP_RTO_INITIAL_NS;
-    c->rcv_mss = tcp_our_mss(tcp->inet);
+    c->rcv_mss = tcp_our_mss(tcp->inet, raddr);
     c->mss = TCP_DEFAULT_MSS;
     c->ts_offset = tcp_ts_offset(tcp, laddr, lport, raddr, rport);
     c->rcv_wscale = tcp->params.window_scale ? tcp_pick_wscale(tcp->params.rcv_buf) : 0;
@@ -496,12 +508,10 @@ uint32_t tcp_ts_now(const struct tcp_conn *c)
 
 /* -------------------------------------------------------------------------------- input */
 
-static int parse_segment(struct tcp *tcp, struct netbuf *nb, const struct ip4_hdr *ip,
-                         struct tcp_seg *seg)
+/* Parse the (len)-byte segment at nb->data whose pseudo-header sums to (pseudo). */
+static inline int parse_segment(struct tcp *tcp, struct netbuf *nb, size_t len, uint32_t pseudo,
+                                struct tcp_seg *seg)
 {
-    size_t len = nb->len;
-    if (ip->total_len >= ip->hdr_len && (size_t)(ip->total_len - ip->hdr_len) < len)
-        len = (size_t)(ip->total_len - ip->hdr_len);
     int err = tcp_parse(nb->data, len, &seg->h);
     if (err == WIRE_ETRUNCATED)
         TCP_COUNT(tcp, rx_truncated);
@@ -511,15 +521,30 @@ static int parse_segment(struct tcp *tcp, struct netbuf *nb, const struct ip4_hd
         TCP_COUNT(tcp, rx_bad_option);
     if (err)
         return err;
-    if (!tcp_checksum_ok(nb->data, len, ip->src, ip->dst)) {
+    if (!tcp_checksum_ok_sum(nb->data, len, pseudo)) {
         TCP_COUNT(tcp, rx_bad_checksum);
         return WIRE_ECHECKSUM;
     }
     seg->data = nb->data + seg->h.hdr_len;
     seg->len = (uint32_t)(len - seg->h.hdr_len);
-    seg->src = ip->src;
-    seg->dst = ip->dst;
     return 0;
+}
+
+/* Demultiplex a parsed segment: its connection, else a listener, else a RST. */
+static inline void tcp_dispatch(struct tcp *tcp, const struct tcp_seg *seg)
+{
+    struct tcp_conn *c = tcp_lookup(tcp, seg->dst, seg->h.dport, seg->src, seg->h.sport);
+    if (c) {
+        tcp_conn_input(c, seg);
+        return;
+    }
+    struct tcp_listener *l = tcp_find_listener(tcp, seg->h.dport);
+    if (l) {
+        tcp_listen_input(tcp, l, seg);
+    } else {
+        TCP_COUNT(tcp, rx_no_conn);
+        tcp_reply_rst(tcp, seg);
+    }
 }
 
 static bool bad_address(struct inet *inet, const struct ip4_hdr *ip)
@@ -534,21 +559,76 @@ static void tcp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr
     struct tcp *tcp = inet->tcp;
     struct tcp_seg seg;
     TCP_COUNT(tcp, rx);
+    size_t len = nb->len;
+    if (ip->total_len >= ip->hdr_len && (size_t)(ip->total_len - ip->hdr_len) < len)
+        len = (size_t)(ip->total_len - ip->hdr_len);
     if (bad_address(inet, ip)) {
         TCP_COUNT(tcp, rx_bad_addr);
-    } else if (parse_segment(tcp, nb, ip, &seg) == 0) {
-        struct tcp_conn *c = tcp_lookup(tcp, seg.dst, seg.h.dport, seg.src, seg.h.sport);
-        if (c) {
-            tcp_conn_input(c, &seg);
-        } else {
-            struct tcp_listener *l = tcp_find_listener(tcp, seg.h.dport);
-            if (l) {
-                tcp_listen_input(tcp, l, &seg);
-            } else {
-                TCP_COUNT(tcp, rx_no_conn);
-                tcp_reply_rst(tcp, &seg);
-            }
-        }
+    } else if (len <= 0xffff &&
+               parse_segment(tcp, nb, len,
+                             csum_pseudo_ip4(ip->src, ip->dst, IP4_PROTO_TCP, (uint16_t)len),
+                             &seg) == 0) {
+        seg.src = unic_addr_ip4(ip->src);
+        seg.dst = unic_addr_ip4(ip->dst);
+        tcp_dispatch(tcp, &seg);
     }
     netbuf_free(nb);
+}
+
+/* Multicast either way, an unspecified source, or an IPv4-mapped address (which would alias an
+ * IPv4 connection: RFC 4291 2.5.5.2 addresses never appear in IPv6 headers). */
+static bool bad_address6(const struct ip6_rx *rx)
+{
+    return rx->dst_multicast || rx->dst.bytes[0] == 0xff || rx->src.bytes[0] == 0xff ||
+           unic_addr_is_unspecified(rx->src) || unic_addr_is_ip4(rx->src) ||
+           unic_addr_is_ip4(rx->dst);
+}
+
+static void tcp_input6(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx)
+{
+    struct tcp *tcp = inet->tcp;
+    struct tcp_seg seg;
+    TCP_COUNT(tcp, rx);
+    if (bad_address6(rx)) {
+        TCP_COUNT(tcp, rx_bad_addr);
+    } else if (parse_segment(
+                   tcp, nb, nb->len,
+                   csum_pseudo_ip6(rx->src.bytes, rx->dst.bytes, IP4_PROTO_TCP, (uint32_t)nb->len),
+                   &seg) == 0) {
+        seg.src = rx->src;
+        seg.dst = rx->dst;
+        tcp_dispatch(tcp, &seg);
+    }
+    netbuf_free(nb);
+}
+
+/* An ICMPv6 error about a segment we sent (ip6.h). Packet too big has already lowered the path
+ * MTU and the segment it quotes is lost: the first unacknowledged one goes again at once, cut to
+ * the new size, without waiting for the retransmission timer (RFC 8201 5.2). The quoted sequence
+ * number must be in flight (RFC 5927 4.1), else the error is forged or stale. Other errors are
+ * soft (RFC 5461): counted, the connection goes on. */
+static void tcp_error6(struct inet *inet, const struct ip6_error *err)
+{
+    struct tcp *tcp = inet->tcp;
+    struct tcp_conn *c = NULL;
+    uint32_t seq = 0;
+    if (err->l4_len >= 8) {
+        seq = rd32(err->l4 + 4);
+        c = tcp_lookup(tcp, err->src, rd16(err->l4), err->dst, rd16(err->l4 + 2));
+    }
+    if (!c || seq_lt(seq, c->snd_una) || seq_ge(seq, c->snd_max)) {
+        TCP_COUNT(tcp, rx_icmp_ignored);
+        return;
+    }
+    if (err->type != ICMP6_PACKET_TOO_BIG) {
+        TCP_COUNT(tcp, rx_icmp_soft);
+        return;
+    }
+    TCP_COUNT(tcp, rx_icmp_too_big);
+    if (c->busy || c->state < TCP_ESTABLISHED)
+        return; /* the next output or the timer sends it at the new size */
+    c->busy++;
+    tcp_retransmit_una(c);
+    c->busy--;
+    tcp_conn_put(c);
 }

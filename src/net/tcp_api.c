@@ -6,6 +6,7 @@
 #include "tcp_internal.h"
 #include "tcp_test.h"
 #include "unic/ip4.h"
+#include "unic/ip6.h"
 
 static const char *const state_names[] = {
     "CLOSED",     "LISTEN",     "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
@@ -109,16 +110,25 @@ static void start_output(struct tcp_conn *c)
     tcp_conn_put(c);
 }
 
-static int connect_check(struct inet *inet, struct tcp *tcp, uint32_t addr, uint16_t port)
+/* Our address towards (dst) in (*src): 0 or -errno as tcp_connect says. */
+static int connect_check(struct inet *inet, struct tcp *tcp, struct unic_addr dst, uint16_t port,
+                         struct unic_addr *src)
 {
     if (!tcp)
         return -ENOMEM;
+    if (!unic_addr_is_ip4(dst)) {
+        if (port == 0 || unic_addr_is_unspecified(dst) || dst.bytes[0] == 0xff) /* multicast */
+            return -EINVAL;
+        return ip6_select_src(inet, dst, src) < 0 ? -EADDRNOTAVAIL : 0;
+    }
+    uint32_t addr = unic_addr_to_ip4(dst);
     if (!inet->addr)
         return -EADDRNOTAVAIL;
     if (port == 0 || addr == 0 || ip4_is_broadcast(inet, addr) || (addr >> 28) == 0xe)
         return -EINVAL;
     if (!ip4_next_hop(inet, addr))
         return -EHOSTUNREACH;
+    *src = unic_addr_ip4(inet->addr);
     return 0;
 }
 
@@ -126,19 +136,19 @@ struct tcp_conn *tcp_connect(struct inet *inet, struct unic_addr dst, uint16_t p
                              tcp_connected_fn on_connected, void *user, int *err)
 {
     struct tcp *tcp = tcp_attach(inet);
-    uint32_t addr = unic_addr_to_ip4(dst);
-    int e = unic_addr_is_ip4(dst) ? connect_check(inet, tcp, addr, port) : -EAFNOSUPPORT;
+    struct unic_addr src;
+    int e = connect_check(inet, tcp, dst, port, &src);
     uint16_t lport = 0;
     if (!e && tcp->forced_port) {
         lport = tcp->forced_port;
         tcp->forced_port = 0;
-        if (tcp_lookup(tcp, inet->addr, lport, addr, port))
+        if (tcp_lookup(tcp, src, lport, dst, port))
             e = -EADDRINUSE;
     } else if (!e) {
-        e = tcp_pick_port(tcp, inet->addr, addr, port, &lport);
+        e = tcp_pick_port(tcp, src, dst, port, &lport);
     }
     struct tcp_conn *c = NULL;
-    if (!e && !(c = tcp_conn_alloc(tcp, inet->addr, lport, addr, port)))
+    if (!e && !(c = tcp_conn_alloc(tcp, src, lport, dst, port)))
         e = -ENOMEM;
     if (!e && tcp_conn_alloc_buffers(c) < 0) {
         tcp_conn_closed(c, 0);
@@ -297,7 +307,7 @@ enum tcp_state tcp_state(const struct tcp_conn *conn)
 
 struct unic_addr tcp_peer_addr(const struct tcp_conn *conn)
 {
-    return unic_addr_ip4(conn->raddr);
+    return conn->raddr;
 }
 
 uint16_t tcp_peer_port(const struct tcp_conn *conn)
@@ -307,7 +317,7 @@ uint16_t tcp_peer_port(const struct tcp_conn *conn)
 
 struct unic_addr tcp_local_addr(const struct tcp_conn *conn)
 {
-    return unic_addr_ip4(conn->laddr);
+    return conn->laddr;
 }
 
 uint16_t tcp_local_port(const struct tcp_conn *conn)

@@ -9,12 +9,13 @@
 #include <errno.h>
 
 #include "tcp_internal.h"
+#include "unic/ip6.h"
 
 #define PAWS_IDLE_NS (24ull * 24 * 3600 * NSEC_PER_SEC) /* RFC 7323 5.5 */
 
-uint16_t tcp_our_mss(const struct inet *inet)
+uint16_t tcp_our_mss(const struct inet *inet, struct unic_addr raddr)
 {
-    uint32_t mss = ip4_max_payload(inet->mtu) - TCP_HDR_LEN;
+    uint32_t mss = tcp_path_payload(inet, raddr, TCP_HDR_LEN);
     uint32_t cap = NETBUF_POOL_BUF_SIZE - NETBUF_HEADROOM; /* one pool buffer per segment */
     return (uint16_t)(mss < cap ? mss : cap);
 }
@@ -34,8 +35,10 @@ static void take_syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
         c->ts_recent = o->ts_val;
         c->ts_recent_at = inet_now(c->inet);
     }
-    c->rcv_mss = tcp_our_mss(c->inet);
-    uint32_t mss = o->has_mss ? o->mss : TCP_DEFAULT_MSS;
+    c->rcv_mss = tcp_our_mss(c->inet, c->raddr);
+    uint32_t mss = o->has_mss                   ? o->mss
+                   : unic_addr_is_ip4(c->raddr) ? TCP_DEFAULT_MSS
+                                                : TCP_DEFAULT_MSS6;
     if (mss > c->rcv_mss)
         mss = c->rcv_mss;
     if (mss < 88)
@@ -363,6 +366,8 @@ static uint32_t take_ack(struct tcp_conn *c, const struct tcp_seg *seg)
      * RFC 6298 5.5): the ACK of a retransmission is none. */
     c->backoff = 0;
     c->probes = 0;
+    if (!unic_addr_is_ip4(c->raddr)) /* forward progress: no NUD probe needed (RFC 4861 7.3.1) */
+        ip6_confirm_reachable(c->inet, c->raddr);
     tcp_sack_advance(c);
     tcp_rearm_rtx(c);
     return acked;

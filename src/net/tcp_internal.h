@@ -22,6 +22,7 @@
 #define UNIC_TCP_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "unic/inet_internal.h"
@@ -30,6 +31,7 @@
 #include "unic/wire/tcp.h"
 
 #define TCP_DEFAULT_MSS 536   /* RFC 9293 3.7.1 when the peer sends none */
+#define TCP_DEFAULT_MSS6 1220 /* the same over IPv6: 1280 - 40 - 20 (RFC 8200 5) */
 #define TCP_TSO_MAX_SEGS 64   /* segments in one super-packet at most (TSO; Linux: 64 KB) */
 #define TCP_MAX_OOO_RANGES 16 /* out-of-order ranges kept in the receive window */
 #define TCP_MAX_SCOREBOARD 32 /* SACKed ranges remembered on the send side */
@@ -49,6 +51,8 @@
 #define TCP_INIT_CWND_SEGS 10 /* RFC 6928 */
 #define TCP_MIN_RCV_BUF 65536 /* what a SYN may have promised (unscaled window) */
 #define TCP_MIN_SND_BUF 16384
+
+#define TCP_TUPLE_MAX 36 /* tcp_tuple(): two IPv6 addresses and two ports */
 
 #define TCP_CHUNK_DATA 2032 /* bytes of data per buffer chunk (2 KiB with its link) */
 
@@ -100,7 +104,7 @@ struct tcp_conn {
     struct tcp_conn *mem_wait_next;       /* on tcp->mem_waiters (holds a busy reference) */
     struct tcp_listener *listener;        /* while SYN_RECEIVED from a listener */
     enum tcp_state state;
-    uint32_t laddr, raddr;
+    struct unic_addr laddr, raddr; /* both IPv4 (::ffff:a.b.c.d) or both IPv6 */
     uint16_t lport, rport;
 
     /* Send sequence space (RFC 9293 3.3.1), plus snd_max: the highest sequence sent. */
@@ -204,7 +208,7 @@ struct tcp_seg {
     struct tcp_hdr h;
     const uint8_t *data;
     uint32_t len; /* payload bytes */
-    uint32_t src, dst;
+    struct unic_addr src, dst;
 };
 
 static inline uint32_t seg_seqlen(const struct tcp_seg *s)
@@ -216,10 +220,10 @@ static inline uint32_t seg_seqlen(const struct tcp_seg *s)
 
 /* tcp.c */
 struct tcp *tcp_attach(struct inet *inet);
-struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                                uint16_t rport);
-struct tcp_conn *tcp_lookup(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                            uint16_t rport);
+struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
+                                struct unic_addr raddr, uint16_t rport);
+struct tcp_conn *tcp_lookup(struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
+                            struct unic_addr raddr, uint16_t rport);
 struct tcp_listener *tcp_find_listener(struct tcp *tcp, uint16_t port);
 
 /* tcp_mem.c (docs/tcp-memory.md) */
@@ -254,7 +258,18 @@ void tcp_notify_established(struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tcp_conn *c);
 
 /* tcp_input.c */
-uint16_t tcp_our_mss(const struct inet *inet);
+/* The MSS we announce to (raddr): the link MTU (IPv4) or the path MTU (IPv6) less headers. */
+uint16_t tcp_our_mss(const struct inet *inet, struct unic_addr raddr);
+/* Payload bytes one unfragmented packet to (raddr) carries beside (tcp_hlen) bytes of TCP header
+ * (IPv6: the path MTU, which packet-too-big messages lower, RFC 8201). Inline: every segment
+ * sent asks. */
+static inline uint32_t tcp_path_payload(const struct inet *inet, struct unic_addr raddr,
+                                        size_t tcp_hlen)
+{
+    uint32_t ip = unic_addr_is_ip4(raddr) ? ip4_max_payload(inet->mtu)
+                                          : ip6_max_payload(ip6_path_mtu(inet, raddr));
+    return ip > tcp_hlen ? ip - (uint32_t)tcp_hlen : 0;
+}
 void tcp_conn_input(struct tcp_conn *c, const struct tcp_seg *seg);
 void tcp_listen_input(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg);
 void tcp_data_input(struct tcp_conn *c, const struct tcp_seg *seg);
@@ -312,10 +327,16 @@ uint32_t tcp_ooo_take(struct tcp_conn *c);
 unsigned tcp_ooo_blocks(const struct tcp_conn *c, struct tcp_sack_block *out, unsigned max);
 
 /* tcp_isn.c */
-uint32_t tcp_isn(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
-int tcp_pick_port(struct tcp *tcp, uint32_t laddr, uint32_t raddr, uint16_t rport, uint16_t *port);
-uint32_t tcp_ts_offset(struct tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
-                       uint16_t rport);
+/* The bytes that name a connection (addresses then ports) for hashing: 12 for IPv4 (as the
+ * addresses' 4-byte values), 36 for IPv6. Returns the length written into (t). */
+size_t tcp_tuple(uint8_t t[TCP_TUPLE_MAX], struct unic_addr laddr, uint16_t lport,
+                 struct unic_addr raddr, uint16_t rport);
+uint32_t tcp_isn(struct tcp *tcp, struct unic_addr laddr, uint16_t lport, struct unic_addr raddr,
+                 uint16_t rport);
+int tcp_pick_port(struct tcp *tcp, struct unic_addr laddr, struct unic_addr raddr, uint16_t rport,
+                  uint16_t *port);
+uint32_t tcp_ts_offset(struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
+                       struct unic_addr raddr, uint16_t rport);
 
 /* tcp_syncookie.c */
 void tcp_syncookie_send(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg);

@@ -11,6 +11,9 @@
 
 #include "tcp_internal.h"
 #include "unic/ip4.h"
+#include "unic/ip6.h"
+#include "unic/wire/bytes.h"
+#include "unic/wire/checksum.h"
 #include "unic/wire/ip4.h"
 
 uint8_t tcp_pick_wscale(uint32_t rcv_buf)
@@ -38,17 +41,45 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
 /* Payload of a segment with (hlen) bytes of TCP header: the MSS, less what SACK blocks add
  * beyond the options the MSS leaves room for, so every segment fits the MTU (RFC 6691: the MSS
  * counts data only). Also the segment size of a super-packet. */
-static uint16_t segment_size(const struct inet *inet, size_t hlen, uint16_t mss)
+static uint16_t segment_size(const struct inet *inet, struct unic_addr raddr, size_t hlen,
+                             uint16_t mss)
 {
-    size_t fit = (size_t)inet->mtu - IP4_HDR_LEN - hlen;
+    uint32_t fit = tcp_path_payload(inet, raddr, hlen);
     return (uint16_t)(fit < mss ? fit : mss);
+}
+
+/* Hand the segment at nb->data (TCP header emitted) to IPv4 or IPv6 with its checksum: whole, or
+ * partial for the NIC to complete per segment (tso). */
+static int xmit_ip(struct inet *inet, struct unic_addr src, struct unic_addr dst, struct netbuf *nb,
+                   bool tso)
+{
+    uint32_t pseudo;
+    bool v4 = unic_addr_is_ip4(dst);
+    uint32_t src4 = rd32(src.bytes + 12), dst4 = rd32(dst.bytes + 12); /* used when v4 */
+    if (v4)
+        pseudo = csum_pseudo_ip4(src4, dst4, IP4_PROTO_TCP, (uint16_t)nb->len);
+    else
+        pseudo = csum_pseudo_ip6(src.bytes, dst.bytes, IP4_PROTO_TCP, (uint32_t)nb->len);
+    if (tso)
+        tcp_set_partial_checksum_sum(nb->data, pseudo);
+    else
+        tcp_set_checksum_sum(nb->data, nb->len, pseudo);
+    if (v4)
+        return ip4_output(inet, nb,
+                          &(struct ip4_out){.src = src4, .dst = dst4, .proto = IP4_PROTO_TCP});
+    /* Sized to the path MTU (segment_size): a packet that no longer fits, because a
+     * packet-too-big lowered it meanwhile, is refused rather than fragmented. */
+    return ip6_output(
+        inet, nb,
+        &(struct ip6_out){.src = src, .dst = dst, .proto = IP4_PROTO_TCP, .dont_frag = true});
 }
 
 /* Send one segment with header (h) and (len) payload bytes from (ring) at (off); with
  * (tso_mss), a super-packet that the NIC cuts into segments of up to tso_mss bytes and whose
  * checksum it completes (platform.h, struct plat_net_tso). */
-static int xmit(struct tcp *tcp, uint32_t src, uint32_t dst, const struct tcp_hdr *h,
-                const struct tcp_ring *ring, uint32_t off, uint32_t len, uint16_t tso_mss)
+static int xmit(struct tcp *tcp, struct unic_addr src, struct unic_addr dst,
+                const struct tcp_hdr *h, const struct tcp_ring *ring, uint32_t off, uint32_t len,
+                uint16_t tso_mss)
 {
     struct inet *inet = tcp->inet;
     struct netbuf *nb = netbuf_alloc_size(inet->pool, len);
@@ -68,15 +99,11 @@ static int xmit(struct tcp *tcp, uint32_t src, uint32_t dst, const struct tcp_hd
         return -ENOBUFS;
     }
     if (tso_mss) {
-        nb->tso_mss = segment_size(inet, hlen, tso_mss);
-        tcp_set_partial_checksum(p, nb->len, src, dst);
+        nb->tso_mss = segment_size(inet, dst, hlen, tso_mss);
         TCP_COUNT(tcp, tx_tso_frames);
-    } else {
-        tcp_set_checksum(p, nb->len, src, dst);
     }
     TCP_COUNT(tcp, tx_segments);
-    int err =
-        ip4_output(inet, nb, &(struct ip4_out){.src = src, .dst = dst, .proto = IP4_PROTO_TCP});
+    int err = xmit_ip(inet, src, dst, nb, tso_mss != 0);
     if (err < 0)
         TCP_COUNT(tcp, tx_ip_error);
     return err;
@@ -129,7 +156,7 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
         len = c->snd.len - off < max_len ? c->snd.len - off : max_len;
     struct tcp_hdr h;
     fill_header(c, &h, seq, TCP_ACK);
-    uint32_t fit = segment_size(c->inet, TCP_HDR_LEN + tcp_opts_len(&h.opts), c->mss);
+    uint32_t fit = segment_size(c->inet, c->raddr, TCP_HDR_LEN + tcp_opts_len(&h.opts), c->mss);
     if (len <= c->mss && len > fit)
         len = fit; /* SACK blocks take room from the data (a super-packet's segments too) */
     uint8_t flags = TCP_ACK;
@@ -367,7 +394,8 @@ static bool worth_sending(const struct tcp_conn *c, uint32_t len, uint32_t unsen
  * time, as every other retransmission. */
 static uint32_t tso_len(const struct tcp_conn *c, uint32_t unsent, uint32_t room)
 {
-    uint32_t tso_max = c->inet->tso_max, headers = IP4_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN;
+    uint32_t ip_hlen = unic_addr_is_ip4(c->raddr) ? IP4_HDR_LEN : IP6_HDR_LEN;
+    uint32_t tso_max = c->inet->tso_max, headers = ip_hlen + TCP_HDR_LEN + TCP_MAX_OPT_LEN;
     uint32_t segs = tso_max > headers ? (tso_max - headers) / c->mss : 1;
     if (segs > TCP_TSO_MAX_SEGS)
         segs = TCP_TSO_MAX_SEGS;

@@ -10,6 +10,7 @@
  *                counter wraps after 512 s, beyond any age taken.
  *   bits 26..24  index of the MSS in mss_table (the largest not above the peer's)
  *   bits 23..0   SipHash-2-4(secret; addresses, ports, peer ISN, t, MSS index), low 24 bits
+ *                (the addresses of either family, as tcp_tuple() lays them out)
  * When the SYN carried timestamps, the low 5 bits of our TSval carry what else the SYN said:
  * bit 4 SACK permitted, bits 3..0 the peer's window scale (15: none). Without timestamps the
  * connection goes without window scaling and SACK (we could not remember them).
@@ -31,15 +32,12 @@ static const uint16_t mss_table[8] = {88, 216, 536, 1220, 1360, 1440, 1460, 8960
 static uint32_t cookie_hash(const struct tcp *tcp, const struct tcp_seg *seg, uint32_t irs,
                             uint32_t t, unsigned mss_idx)
 {
-    uint8_t m[21];
-    wr32(m, seg->dst);
-    wr32(m + 4, seg->src);
-    wr16(m + 8, seg->h.dport);
-    wr16(m + 10, seg->h.sport);
-    wr32(m + 12, irs);
-    wr32(m + 16, t);
-    m[20] = (uint8_t)mss_idx;
-    return (uint32_t)siphash24(tcp->cookie_key, m, sizeof(m)) & 0xffffff;
+    uint8_t m[TCP_TUPLE_MAX + 9];
+    size_t n = tcp_tuple(m, seg->dst, seg->h.dport, seg->src, seg->h.sport);
+    wr32(m + n, irs);
+    wr32(m + n + 4, t);
+    m[n + 8] = (uint8_t)mss_idx;
+    return (uint32_t)siphash24(tcp->cookie_key, m, n + 9) & 0xffffff;
 }
 
 static uint32_t period(const struct tcp *tcp)
@@ -70,7 +68,7 @@ void tcp_syncookie_send(struct tcp *tcp, struct tcp_listener *l, const struct tc
 
     struct tcp_opts o;
     memset(&o, 0, sizeof(o));
-    uint32_t mtu_mss = ip4_max_payload(tcp->inet->mtu) - TCP_HDR_LEN;
+    uint32_t mtu_mss = tcp_our_mss(tcp->inet, seg->src);
     o.has_mss = true;
     o.mss = (uint16_t)(mtu_mss < 1460 ? mtu_mss : 1460);
     if (in->has_ts && tcp->params.timestamps) {

@@ -3,7 +3,9 @@
  *
  * Call order: ip4_input -> inet->udp_input = udp_input -> sock->on_recv (payload in place)
  *             | icmp_send_unreachable (closed port);
- *             udp_sendto / udp_send_buf -> udp_output -> ip4_output.
+ *             ip6_input -> inet->udp_input6 = udp_input6 -> the same sockets (one port space for
+ *             both families);
+ *             udp_sendto / udp_send_buf -> udp_output -> ip4_output | ip6_output.
  *
  * struct udp is allocated by the first udp_bind() (which also sets inet->udp_input), so a service
  * that never binds links none of this. Sockets listen on every local address, including the
@@ -18,8 +20,11 @@
 
 #include "unic/inet_internal.h"
 #include "unic/ip4.h"
+#include "unic/ip6.h"
 #include "unic/random.h"
 #include "unic/stats.h"
+#include "unic/wire/bytes.h"
+#include "unic/wire/checksum.h"
 #include "unic/wire/icmp.h"
 #include "unic/wire/udp.h"
 #include "unic/wire/wire.h"
@@ -106,6 +111,7 @@ static void udp_destroy(struct inet *inet)
     }
     inet->udp = NULL;
     inet->udp_input = NULL;
+    inet->udp_input6 = NULL;
     free(u);
 }
 
@@ -127,6 +133,31 @@ static void udp_port_unreachable(struct inet *inet, struct netbuf *nb, const str
         icmp_send_unreachable(inet, ICMP_UNREACH_PORT, nb);
 }
 
+/* Hand a verified datagram to its socket; false when no socket has the port (nb kept). */
+static bool udp_deliver(struct inet *inet, struct netbuf *nb, const struct udp_hdr *h,
+                        struct unic_addr src, struct unic_addr dst)
+{
+    struct udp_stats *st = &inet->udp->stats;
+    struct udp_sock *s = udp_lookup(inet->udp, h->dport);
+    if (!s)
+        return false;
+    if (!s->on_recv) { /* a send-only socket */
+        st->rx_unread++;
+        return true;
+    }
+    st->rx_delivered++;
+    struct udp_meta meta = {.src = src, .dst = dst, .sport = h->sport, .dport = h->dport};
+    /* The callback may close (s); nothing below touches it. */
+    s->on_recv(s, &meta, nb->data + UDP_HDR_LEN, (size_t)(h->len - UDP_HDR_LEN));
+    return true;
+}
+
+/* The same over IPv6 (RFC 4443 3.1, code 4); ip6 never answers a multicast destination. */
+static void udp_port_unreachable6(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx)
+{
+    ip6_send_unreachable(inet, IP6_UNREACH_PORT, nb, rx);
+}
+
 static void udp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip)
 {
     struct udp_stats *st = &inet->udp->stats;
@@ -135,30 +166,32 @@ static void udp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr
     int r = udp_parse(nb->data, nb->len, ip->src, ip->dst, &h);
     if (r < 0) {
         udp_count_parse_error(st, r);
-        netbuf_free(nb);
-        return;
+    } else {
+        if (h.checksum == 0)
+            st->rx_zero_checksum++;
+        if (!udp_deliver(inet, nb, &h, unic_addr_ip4(ip->src), unic_addr_ip4(ip->dst))) {
+            st->rx_no_port++;
+            udp_port_unreachable(inet, nb, ip);
+        }
     }
-    if (h.checksum == 0)
-        st->rx_zero_checksum++;
-    struct udp_sock *s = udp_lookup(inet->udp, h.dport);
-    if (!s) {
+    netbuf_free(nb);
+}
+
+static void udp_input6(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx)
+{
+    struct udp_stats *st = &inet->udp->stats;
+    struct udp_hdr h;
+    st->rx++;
+    uint32_t pseudo = csum_pseudo_ip6(rx->src.bytes, rx->dst.bytes, IP4_PROTO_UDP, 0);
+    int r = udp_parse_sum(nb->data, nb->len, pseudo, &h);
+    if (r == 0 && h.checksum == 0)
+        r = WIRE_ECHECKSUM; /* RFC 8200 8.1: mandatory over IPv6 */
+    if (r < 0) {
+        udp_count_parse_error(st, r);
+    } else if (!udp_deliver(inet, nb, &h, rx->src, rx->dst)) {
         st->rx_no_port++;
-        udp_port_unreachable(inet, nb, ip);
-        netbuf_free(nb);
-        return;
+        udp_port_unreachable6(inet, nb, rx);
     }
-    if (!s->on_recv) { /* a send-only socket */
-        st->rx_unread++;
-        netbuf_free(nb);
-        return;
-    }
-    st->rx_delivered++;
-    struct udp_meta meta = {.src = unic_addr_ip4(ip->src),
-                            .dst = unic_addr_ip4(ip->dst),
-                            .sport = h.sport,
-                            .dport = h.dport};
-    /* The callback may close (s); nothing below touches it. */
-    s->on_recv(s, &meta, nb->data + UDP_HDR_LEN, (size_t)(h.len - UDP_HDR_LEN));
     netbuf_free(nb);
 }
 
@@ -175,6 +208,7 @@ static struct udp *udp_attach(struct inet *inet)
     u->module.destroy = udp_destroy;
     inet->udp = u;
     inet->udp_input = udp_input;
+    inet->udp_input6 = udp_input6;
     inet_add_module(inet, &u->module);
     return u;
 }
@@ -221,33 +255,76 @@ void udp_close(struct udp_sock *sock)
     free(sock);
 }
 
+/* The IPv6 source for a packet from (src) to (dst), for the pseudo header: (src), or the one ip6
+ * selects when it is unspecified. 0 or -errno. */
+static int udp_source6(struct inet *inet, struct unic_addr src, struct unic_addr dst,
+                       struct unic_addr *out)
+{
+    if (unic_addr_is_ip4(src) && rd32(src.bytes + 12))
+        return -EINVAL; /* an IPv4 source for an IPv6 destination */
+    if (!unic_addr_is_unspecified(src)) {
+        *out = src;
+        return 0;
+    }
+    return ip6_select_src(inet, dst, out);
+}
+
+static int udp_output6(struct inet *inet, struct udp_hdr *h, struct unic_addr src,
+                       struct unic_addr dst, struct netbuf *nb)
+{
+    struct udp_stats *st = &inet->udp->stats;
+    size_t plen = nb->len;
+    uint8_t *p;
+    int err = udp_source6(inet, src, dst, &src);
+    if (err < 0 || unic_addr_is_unspecified(dst)) {
+        st->tx_bad_dest++;
+        netbuf_free(nb);
+        return err < 0 ? err : -EINVAL;
+    }
+    if (!(p = netbuf_push(nb, UDP_HDR_LEN))) {
+        st->tx_no_headroom++;
+        netbuf_free(nb);
+        return -ENOBUFS;
+    }
+    udp_emit_sum(p, nb->len, h, csum_pseudo_ip6(src.bytes, dst.bytes, IP4_PROTO_UDP, 0), plen);
+    st->tx++;
+    int r = ip6_output(inet, nb, &(struct ip6_out){.src = src, .dst = dst, .proto = IP4_PROTO_UDP});
+    if (r < 0)
+        st->tx_errors++;
+    return r;
+}
+
 /* Prepend the header to the payload at nb->data and hand it to IP. Takes ownership. */
 static int udp_output(struct udp_sock *sock, struct unic_addr src_addr, struct unic_addr dst_addr,
                       uint16_t dport, struct netbuf *nb)
 {
     struct inet *inet = sock->inet;
     struct udp_stats *st = &inet->udp->stats;
-    uint32_t src = unic_addr_to_ip4(src_addr), dst = unic_addr_to_ip4(dst_addr);
+    struct udp_hdr h = {.sport = sock->port, .dport = dport};
     size_t plen = nb->len;
+    bool v4 = unic_addr_is_ip4(dst_addr);
+    uint32_t s4 = rd32(src_addr.bytes + 12), d4 = rd32(dst_addr.bytes + 12); /* when v4 */
     int err = 0;
     uint8_t *p = NULL;
     if (plen > UDP_MAX_PAYLOAD)
         st->tx_too_big++, err = -EMSGSIZE;
-    else if (!unic_addr_is_ip4(src_addr) || !unic_addr_is_ip4(dst_addr))
-        st->tx_bad_dest++, err = -EAFNOSUPPORT;
-    else if (dst == 0 || dport == 0)
+    else if (dport == 0 || (v4 && d4 == 0))
         st->tx_bad_dest++, err = -EINVAL;
+    else if (v4 && !unic_addr_is_ip4(src_addr))
+        st->tx_bad_dest++, err = -EINVAL; /* an IPv6 source for an IPv4 destination */
+    else if (!v4)
+        return udp_output6(inet, &h, src_addr, dst_addr, nb); /* counts its own */
     else if (!(p = netbuf_push(nb, UDP_HDR_LEN)))
         st->tx_no_headroom++, err = -ENOBUFS;
     if (err) {
         netbuf_free(nb);
         return err;
     }
-    struct udp_hdr h = {.sport = sock->port, .dport = dport};
-    /* The pseudo header uses the address IP will put in the packet (src 0: the interface's). */
-    udp_emit(p, nb->len, &h, src ? src : inet->addr, dst, plen);
+    /* The pseudo header has the address ip4 will put in (0: the interface's); ip4 gets the
+     * caller's source, 0 staying "the interface's" (DHCP sends from 0). */
+    udp_emit_sum(p, nb->len, &h, csum_pseudo_ip4(s4 ? s4 : inet->addr, d4, IP4_PROTO_UDP, 0), plen);
     st->tx++;
-    int r = ip4_output(inet, nb, &(struct ip4_out){.src = src, .dst = dst, .proto = IP4_PROTO_UDP});
+    int r = ip4_output(inet, nb, &(struct ip4_out){.src = s4, .dst = d4, .proto = IP4_PROTO_UDP});
     if (r < 0)
         st->tx_errors++;
     return r;
@@ -269,6 +346,12 @@ struct netbuf *udp_alloc(struct udp_sock *sock, size_t size)
 int udp_send_buf(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, struct netbuf *nb)
 {
     return udp_output(sock, unic_addr_ip4(0), dst, dport, nb);
+}
+
+int udp_send_buf_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
+                      uint16_t dport, struct netbuf *nb)
+{
+    return udp_output(sock, src, dst, dport, nb);
 }
 
 int udp_sendto_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,

@@ -31,6 +31,7 @@
 #include "unic/fault.h"
 #include "unic/inet_internal.h"
 #include "unic/platform.h"
+#include "unic/wire/bytes.h"
 #include "unic/wire/eth.h"
 
 #define LOOP_POOL_BUFFERS 2048
@@ -108,11 +109,13 @@ void unic_shutdown(int status)
 }
 
 /* Describe the TCP super-packet (nb) for the NIC: where its headers and checksum are. The
- * stack built the frame (Ethernet, IPv4, TCP), so its header lengths are trusted. */
+ * stack built the frame (Ethernet, IPv4 or IPv6 without extension headers, TCP), so its header
+ * lengths are trusted. */
 static void loop_tso_describe(const struct netbuf *nb, struct plat_net_tso *tso)
 {
     const uint8_t *ip = nb->data + ETH_HDR_LEN;
-    uint16_t l4 = (uint16_t)(ETH_HDR_LEN + (ip[0] & 0x0f) * 4);
+    tso->ip6 = rd16(nb->data + 12) == ETH_TYPE_IP6;
+    uint16_t l4 = (uint16_t)(ETH_HDR_LEN + (tso->ip6 ? IP6_HDR_LEN : (ip[0] & 0x0f) * 4));
     tso->gso_size = nb->tso_mss;
     tso->csum_start = l4;
     tso->csum_offset = 16;

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The authoritative DNS service answers Linux's dig, in a namespace of its own:
-#  - host4242.example. A is 10.128.16.146 (synthetic record 4242 of 10000), with AA;
+#  - host4242.example. A is 10.128.16.146 (synthetic host 4242 of 10000), with AA; its AAAA is
+#    fd00:10:128::1092;
 #  - a missing name is NXDOMAIN with the zone's SOA in the authority section;
 #  - an existing name without the type is NODATA (NOERROR, no answer, SOA);
 #  - a name in another zone is REFUSED;
@@ -69,9 +70,13 @@ check_server() {
     [ "$(status_of "$out")" = NXDOMAIN ] || unic_fail "$server: missing name gave $(status_of "$out")"
     grep -Eq '^example\.\s+60\s+IN\s+SOA\s+' <<<"$out" || unic_fail "$server: NXDOMAIN without SOA: $out"
 
-    out=$(q "$server" host17.example. AAAA)
+    out=$(q "$server" host17.example. TXT)
     [ "$(status_of "$out")" = NOERROR ] || unic_fail "$server: NODATA gave $(status_of "$out")"
     grep -q 'ANSWER: 0, AUTHORITY: 1' <<<"$out" || unic_fail "$server: NODATA shape: $out"
+
+    out=$(q "$server" host4242.example. AAAA)
+    grep -Eq '^host4242\.example\.\s+[0-9]+\s+IN\s+AAAA\s+fd00:10:128::1092$' <<<"$out" ||
+        unic_fail "$server: wrong AAAA for host4242.example.: $out"
 
     out=$(q "$server" www.example.com. A)
     [ "$(status_of "$out")" = REFUSED ] || unic_fail "$server: other zone gave $(status_of "$out")"

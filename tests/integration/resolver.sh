@@ -4,7 +4,9 @@
 # anything else under example. -> NXDOMAIN). The `resolve` service starts WITHOUT --ip or
 # --dns: DHCP gives it an address and the DNS server, then it resolves both names twice.
 #  - first round: host.example = 10.N.0.42 ttl 60; missing.example = no such name;
-#  - second round from the cache: the same answers, and dnsmasq saw host.example once only.
+#  - second round from the cache: the same answers, and dnsmasq saw host.example once only;
+#  - a second run with --aaaa (AAAA, then A for a name without one): host6.example = fd00::42
+#    from its AAAA record, v4only.example = 10.N.0.43 after dnsmasq said it has no AAAA.
 # Usage: resolver.sh hosted|kvm
 . "$(dirname "$0")/lib.sh"
 unic_init "$1" resolver
@@ -20,7 +22,8 @@ net=${UNIC_HOST_IP%.1}
 dlog=$UNIC_TMP/dnsmasq.log
 unic_bg ip netns exec "$UNIC_NS" dnsmasq --keep-in-foreground --conf-file=/dev/null \
     --interface="$UNIC_TAP" --bind-interfaces --except-interface=lo \
-    --no-resolv --no-hosts --local=/example/ --address=/host.example/"$net.42" --local-ttl=60 \
+    --no-resolv --no-hosts --local=/example/ --address=/host.example/"$net.42" \
+    --address=/host6.example/fd00::42 --host-record=v4only.example,"$net.43" --local-ttl=60 \
     --dhcp-range="$net.100,$net.150,255.255.255.0,120s" --dhcp-option=option:router,"$UNIC_HOST_IP" \
     --dhcp-leasefile="$UNIC_TMP/leases" --pid-file="$UNIC_TMP/dnsmasq.pid" --user=root \
     --log-queries --log-facility="$dlog"
@@ -59,4 +62,25 @@ queries=$(grep -c "query\[A\] host.example from" "$dlog")
 unic_figure "dnsmasq queries for host.example over two rounds: $queries (second round from the cache)"
 [ "$queries" -eq 1 ] || unic_fail "the cache did not answer round 2 ($queries queries)"
 unic_stop
-unic_pass "DHCP-provided DNS server, A record, NXDOMAIN, cached second round"
+
+# AAAA: the resolver asks AAAA first, A when the name has none.
+args=(-- --exit --aaaa host6.example v4only.example)
+if [ "$UNIC_PLATFORM" = hosted ]; then
+    ip netns exec "$UNIC_NS" "$bin" --tap "$UNIC_TAP" "${args[@]}" >"$UNIC_LOG" 2>&1 &
+else
+    ip netns exec "$UNIC_NS" "$UNIC_QEMU_RUN" --tap "$UNIC_TAP" "$bin" "${args[@]}" \
+        >"$UNIC_LOG" 2>&1 &
+fi
+UNIC_PID=$!
+end=$((SECONDS + limit))
+while [ $SECONDS -lt $end ] && [ "$(grep -c '^resolve: ' "$UNIC_LOG")" -lt 2 ]; do
+    unic_alive || break
+    sleep 0.2
+done
+answers=$(tr -d '\r' <"$UNIC_LOG" | grep '^resolve: ' | sort)
+unic_log "service (--aaaa): $answers"
+grep -qx "resolve: host6.example fd00::42 ttl 60" <<<"$answers" || unic_fail "--aaaa: $answers"
+grep -qx "resolve: v4only.example $net.43 ttl 60" <<<"$answers" || unic_fail "--aaaa: $answers"
+grep -q "query\[AAAA\] v4only.example from" "$dlog" || unic_fail "--aaaa: no AAAA query for v4only"
+unic_stop
+unic_pass "DHCP-provided DNS server, A record, NXDOMAIN, cached second round, AAAA then A"

@@ -57,26 +57,40 @@ static void wire_after_faults(void *ctx, struct netbuf *nb)
 
 /* Check a TCP super-packet as a NIC would take it: its headers, segments that fit the MTU,
  * and a partial checksum that, completed, verifies (the NIC completes it per segment). */
+static bool tso_is_ip6(const uint8_t *f)
+{
+    return rd16(f + 12) == ETH_TYPE_IP6;
+}
+
+/* The TCP pseudo-header sum of the (tcp_len)-byte segment of frame (f), either family. */
+static uint32_t tso_pseudo(const uint8_t *f, size_t tcp_len)
+{
+    const uint8_t *ip = f + ETH_HDR_LEN;
+    if (tso_is_ip6(f))
+        return csum_pseudo_ip6(ip + 8, ip + 24, IP4_PROTO_TCP, (uint32_t)tcp_len);
+    return csum_pseudo_ip4(rd32(ip + 12), rd32(ip + 16), IP4_PROTO_TCP, (uint16_t)tcp_len);
+}
+
 static bool tso_frame_ok(const struct inet *inet, uint8_t *f, size_t len, size_t l4, size_t hdrs,
                          uint16_t mss)
 {
+    uint8_t type = tso_is_ip6(f) ? VNET_HDR_GSO_TCPV6 : VNET_HDR_GSO_TCPV4;
     struct vnet_hdr vh = {.flags = VNET_HDR_F_NEEDS_CSUM,
-                          .gso_type = VNET_HDR_GSO_TCPV4,
+                          .gso_type = type,
                           .hdr_len = (uint16_t)hdrs,
                           .gso_size = mss,
                           .csum_start = (uint16_t)l4,
                           .csum_offset = 16};
     if (len <= hdrs || hdrs - ETH_HDR_LEN + mss > inet->mtu || len - ETH_HDR_LEN > inet->tso_max)
         return false;
-    if (vnet_hdr_check(&vh, len, VNET_HDR_GSO_BIT(VNET_HDR_GSO_TCPV4)) != WIRE_OK)
+    if (vnet_hdr_check(&vh, len, VNET_HDR_GSO_BIT(type)) != WIRE_OK)
         return false;
     uint8_t *copy = malloc(len); /* completing in place would leave a full checksum behind */
     if (!copy)
         return false;
     memcpy(copy, f, len);
     bool ok = vnet_hdr_complete_csum(copy, len, &vh) == WIRE_OK &&
-              tcp_checksum_ok(copy + l4, len - l4, rd32(f + ETH_HDR_LEN + 12),
-                              rd32(f + ETH_HDR_LEN + 16));
+              tcp_checksum_ok_sum(copy + l4, len - l4, tso_pseudo(f, len - l4));
     free(copy);
     return ok;
 }
@@ -92,14 +106,18 @@ static struct netbuf *tso_cut(struct harness *h, const uint8_t *f, size_t l4, si
     memcpy(p, f, hdrs);
     memcpy(p + hdrs, f + hdrs + off, n);
     uint8_t *ip = p + ETH_HDR_LEN, *th = p + l4;
-    wr16(ip + 2, (uint16_t)(hdrs - ETH_HDR_LEN + n));
-    wr16(ip + 4, (uint16_t)(rd16(ip + 4) + index));
-    wr16(ip + 10, 0);
-    wr16(ip + 10, ip_checksum(ip, l4 - ETH_HDR_LEN));
+    if (tso_is_ip6(p)) {
+        wr16(ip + 4, (uint16_t)(hdrs - l4 + n)); /* payload length; no ID, no header sum */
+    } else {
+        wr16(ip + 2, (uint16_t)(hdrs - ETH_HDR_LEN + n));
+        wr16(ip + 4, (uint16_t)(rd16(ip + 4) + index));
+        wr16(ip + 10, 0);
+        wr16(ip + 10, ip_checksum(ip, l4 - ETH_HDR_LEN));
+    }
     wr32(th + 4, rd32(th + 4) + (uint32_t)off);
     if (!last)
         th[13] &= (uint8_t) ~(TCP_FIN | TCP_PSH);
-    tcp_set_checksum(th, hdrs - l4 + n, rd32(ip + 12), rd32(ip + 16));
+    tcp_set_checksum_sum(th, hdrs - l4 + n, tso_pseudo(p, hdrs - l4 + n));
     return seg;
 }
 
@@ -109,7 +127,7 @@ __attribute__((noinline)) static void tso_output(struct harness_link *l, struct 
 {
     struct harness *h = l->h;
     uint8_t *f = nb->data;
-    size_t l4 = ETH_HDR_LEN + (size_t)(f[ETH_HDR_LEN] & 0x0f) * 4;
+    size_t l4 = ETH_HDR_LEN + (tso_is_ip6(f) ? 40 : (size_t)(f[ETH_HDR_LEN] & 0x0f) * 4);
     size_t hdrs = l4 + (size_t)(f[l4 + 12] >> 4) * 4;
     uint16_t mss = nb->tso_mss;
     if (!tso_frame_ok(&h->stack[l->side], f, nb->len, l4, hdrs, mss)) {

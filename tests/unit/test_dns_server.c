@@ -193,7 +193,35 @@ static void test_synthetic_answer(void **state)
     }
     ask(f, "host10000.example.", DNS_TYPE_A, 0, &p);
     assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NXDOMAIN);
-    assert_int_equal(zone_record_count(&f->zone), 10002); /* + SOA and NS */
+    assert_int_equal(zone_record_count(&f->zone), 20002); /* A and AAAA each, + SOA and NS */
+}
+
+/* Every synthetic host has an AAAA too: fd00:10:128:: + i. */
+static void test_synthetic_aaaa(void **state)
+{
+    struct fixture *f = *state;
+    struct parsed p;
+    ask(f, "host4242.example.", DNS_TYPE_AAAA, 0, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NOERROR);
+    assert_true(p.h.flags & DNS_FLAG_AA);
+    assert_int_equal(p.h.ancount, 1);
+    assert_int_equal(p.rr[0].type, DNS_TYPE_AAAA);
+    static const uint8_t want[16] = {0xfd, 0, 0, 0x10, 0x01, 0x28, 0,    0,
+                                     0,    0, 0, 0,    0,    0,    0x10, 0x92};
+    assert_memory_equal(p.rr[0].u.aaaa, want, 16); /* fd00:10:128::1092 (4242) */
+    for (uint32_t i = 0; i < 10000; i += 997) {
+        char name[32];
+        uint8_t addr[16];
+        snprintf(name, sizeof(name), "host%u.example.", (unsigned)i);
+        ask(f, name, DNS_TYPE_AAAA, 0, &p);
+        assert_int_equal(p.h.ancount, 1);
+        dns_service_synth_addr6(i, addr);
+        assert_memory_equal(p.rr[0].u.aaaa, addr, 16);
+    }
+    ask(f, "host1.example.", DNS_TYPE_ANY, 0, &p); /* ANY: both */
+    assert_int_equal(p.h.ancount, 2);
+    ask(f, "host10000.example.", DNS_TYPE_AAAA, 0, &p);
+    assert_int_equal(dns_hdr_rcode(&p.h), DNS_RCODE_NXDOMAIN);
 }
 
 static void test_nxdomain_has_soa(void **state)
@@ -630,7 +658,7 @@ static void test_zone_budget_is_enforced(void **state)
     zone_destroy(&z);
 }
 
-/* Every synthetic name is found, with its one A record; names that are not there are not. */
+/* Every synthetic name is found, with its A and AAAA records; names that are not there are not. */
 static void test_zone_lookup_all(void **state)
 {
     struct fixture *f = *state;
@@ -642,8 +670,12 @@ static void test_zone_lookup_all(void **state)
         assert_int_not_equal(node, ZONE_NONE);
         const struct zone_rr *rr = zone_rr_at(&f->zone, zone_node_at(&f->zone, node)->first_rr);
         assert_int_equal(rr->type, DNS_TYPE_A);
-        assert_int_equal(rr->next, ZONE_NONE);
         assert_int_equal(rd32(zone_rdata(&f->zone, rr)), DNS_SERVICE_SYNTH_BASE + i);
+        assert_int_not_equal(rr->next, ZONE_NONE);
+        rr = zone_rr_at(&f->zone, rr->next);
+        assert_int_equal(rr->type, DNS_TYPE_AAAA);
+        assert_int_equal(rd32(zone_rdata(&f->zone, rr) + 12), i);
+        assert_int_equal(rr->next, ZONE_NONE);
     }
     assert_int_equal(dns_service_synth_name(&origin, 10000, &name), 0);
     assert_int_equal(zone_find(&f->zone, &name), ZONE_NONE);
@@ -711,6 +743,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_synthetic_answer, setup_synthetic, teardown),
+        cmocka_unit_test_setup_teardown(test_synthetic_aaaa, setup_synthetic, teardown),
         cmocka_unit_test_setup_teardown(test_nxdomain_has_soa, setup_synthetic, teardown),
         cmocka_unit_test_setup_teardown(test_refused_outside_zone, setup_synthetic, teardown),
         cmocka_unit_test_setup_teardown(test_formerr, setup_synthetic, teardown),

@@ -26,7 +26,7 @@
 
 struct query_seen {
     uint64_t at;
-    uint16_t id, sport;
+    uint16_t id, sport, qtype;
     char name[DNS_MAX_NAME_TEXT];
 };
 
@@ -70,11 +70,41 @@ static void emit_soa(struct dns_emitter *e, uint32_t ttl, uint32_t minimum)
     assert_true(dns_emit_rr(e, &rr) >= 0);
 }
 
+static const uint8_t host6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x42};
+
+/* The AAAA side of the zone: v6.example. and dual.example. have one (dual.example. an A too);
+ * every other existing name is NODATA, with the SOA. */
+static unsigned answer_aaaa(struct dns_emitter *e, const struct dns_question *q, const char *name,
+                            struct dns_hdr *h)
+{
+    if (!strcmp(name, "v6.example.") || !strcmp(name, "dual.example.")) {
+        struct dns_rr rr = {
+            .name = q->name, .type = DNS_TYPE_AAAA, .class_ = DNS_CLASS_IN, .ttl = 90};
+        memcpy(rr.u.aaaa, host6, 16);
+        assert_true(dns_emit_rr(e, &rr) >= 0);
+        h->ancount = 1;
+        return DNS_RCODE_NOERROR;
+    }
+    if (!strcmp(name, "missing.example.")) {
+        emit_soa(e, 3600, 120);
+        h->nscount = 1;
+        return DNS_RCODE_NXDOMAIN;
+    }
+    emit_soa(e, 3600, 45);
+    h->nscount = 1;
+    return DNS_RCODE_NOERROR;
+}
+
 /* The zone: fills the answer (and authority) for (name); returns the rcode. */
 static unsigned answer(struct dns_emitter *e, const struct dns_question *q, const char *name,
                        struct dns_hdr *h)
 {
-    if (!strcmp(name, "host.example.")) {
+    if (q->type == DNS_TYPE_AAAA)
+        return answer_aaaa(e, q, name, h);
+    if (!strcmp(name, "v6.example.")) { /* AAAA only */
+        emit_soa(e, 3600, 45);
+        h->nscount = 1;
+    } else if (!strcmp(name, "host.example.") || !strcmp(name, "dual.example.")) {
         emit_a(e, &q->name, HOST_ADDR, 60);
         h->ancount = 1;
     } else if (!strcmp(name, "alias.example.")) {
@@ -140,9 +170,10 @@ static void server_recv(struct udp_sock *sock, const struct udp_meta *meta, cons
     assert_int_equal(h.qdcount, 1);
     assert_true(h.flags & DNS_FLAG_RD);
     assert_int_equal(dns_question_parse(data, len, DNS_HDR_LEN, &q, &off), WIRE_OK);
-    assert_int_equal(q.type, DNS_TYPE_A);
+    assert_true(q.type == DNS_TYPE_A || q.type == DNS_TYPE_AAAA);
     assert_true(s->n < 256);
     struct query_seen *seen = &s->seen[s->n++];
+    seen->qtype = q.type;
     seen->at = cur->h.timers.now;
     seen->id = h.id;
     seen->sport = meta->sport;
@@ -161,6 +192,7 @@ static void server_recv(struct udp_sock *sock, const struct udp_meta *meta, cons
 struct result {
     unsigned calls;
     int status;
+    struct unic_addr addr6; /* the address as given */
     uint32_t addr, ttl;
     uint64_t at;
     char name[300];
@@ -173,7 +205,7 @@ static void on_result(struct inet *inet, const char *name, int status, struct un
     struct result *r = arg;
     r->calls++;
     r->status = status;
-    assert_true(unic_addr_is_ip4(addr));
+    r->addr6 = addr;
     r->addr = unic_addr_to_ip4(addr);
     r->ttl = ttl;
     r->at = cur->h.timers.now;
@@ -234,6 +266,66 @@ static void test_resolves_a_record(void **state)
     harness_run(&f->h, SEC);
     assert_int_equal(r.calls, 1);                          /* exactly once */
     assert_int_equal(udp_sock_count(harness_b(&f->h)), 0); /* the query's socket is closed */
+}
+
+/* Resolve (name) for (want) on B and run until the callback came. */
+static void resolve_want(struct fixture *f, const char *name, enum dns_want want, struct result *r)
+{
+    memset(r, 0, sizeof(*r));
+    assert_int_equal(dns_resolve_type(harness_b(&f->h), name, want, on_result, r), 0);
+    assert_int_equal(r->calls, 0);
+    assert_true(harness_run_until(&f->h, got_result, r, 30 * SEC));
+}
+
+/* AAAA asked alone; AAAA then A; each type cached on its own; A-only names over AAAA. */
+static void test_resolves_aaaa(void **state)
+{
+    struct fixture *f = *state;
+    struct result r;
+    resolve_want(f, "v6.example", DNS_WANT_AAAA, &r);
+    assert_int_equal(r.status, 0);
+    assert_memory_equal(r.addr6.bytes, host6, 16);
+    assert_int_equal(r.ttl, 90);
+    assert_int_equal(f->s.n, 1);
+    assert_int_equal(f->s.seen[0].qtype, DNS_TYPE_AAAA);
+    resolve(f, "v6.example", &r); /* A: NODATA, not answered from the AAAA entry */
+    assert_int_equal(r.status, -ENOENT);
+    assert_int_equal(f->s.n, 2);
+    assert_int_equal(f->s.seen[1].qtype, DNS_TYPE_A);
+    resolve_want(f, "host.example", DNS_WANT_AAAA, &r); /* A only */
+    assert_int_equal(r.status, -ENOENT);
+    assert_int_equal(f->s.n, 3);
+
+    resolve_want(f, "dual.example", DNS_WANT_AAAA_A, &r); /* AAAA wins: one query */
+    assert_int_equal(r.status, 0);
+    assert_memory_equal(r.addr6.bytes, host6, 16);
+    assert_int_equal(f->s.n, 4);
+    resolve_want(f, "host.example", DNS_WANT_AAAA_A, &r); /* cached no-AAAA, then A asked */
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.addr, HOST_ADDR);
+    assert_int_equal(f->s.n, 5);
+    assert_int_equal(f->s.seen[4].qtype, DNS_TYPE_A);
+    resolve_want(f, "h7.example", DNS_WANT_AAAA_A, &r); /* NODATA for AAAA, then A */
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.addr, 0x0a000007u);
+    assert_int_equal(f->s.n, 7);
+    assert_int_equal(f->s.seen[5].qtype, DNS_TYPE_AAAA);
+    assert_int_equal(f->s.seen[6].qtype, DNS_TYPE_A);
+    assert_int_not_equal(f->s.seen[5].id, f->s.seen[6].id);
+    resolve_want(f, "h7.example", DNS_WANT_AAAA_A, &r); /* both from the cache */
+    assert_int_equal(r.status, 0);
+    assert_int_equal(f->s.n, 7);
+    resolve_want(f, "missing.example", DNS_WANT_AAAA_A, &r); /* NXDOMAIN: no A asked */
+    assert_int_equal(r.status, -ENOENT);
+    assert_int_equal(f->s.n, 8);
+    resolve_want(f, "fd00::7", DNS_WANT_A, &r); /* a literal of either family */
+    assert_int_equal(r.status, 0);
+    assert_false(unic_addr_is_ip4(r.addr6));
+    assert_int_equal(f->s.n, 8);
+    assert_int_equal(
+        dns_resolve_type(harness_b(&f->h), "x.example", (enum dns_want)7, on_result, &r), -EINVAL);
+    harness_run(&f->h, SEC);
+    assert_int_equal(udp_sock_count(harness_b(&f->h)), 0);
 }
 
 static void test_cache_serves_until_ttl(void **state)
@@ -460,6 +552,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_resolves_a_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolves_aaaa, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_serves_until_ttl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_flush_asks_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retries_with_doubling_timeout, setup, teardown),

@@ -4,7 +4,8 @@
  * tcp_parse() checks the data offset against the span, then walks the options; unknown
  * options are skipped by their length, malformed ones (a length that runs past the header, a
  * known option with the wrong length) make the whole segment WIRE_EOPTION. The checksum needs
- * the IPv4 pseudo header, so it is verified separately with tcp_checksum_ok().
+ * the IP pseudo header, so it is verified separately with tcp_checksum_ok() (IPv4) or
+ * tcp_checksum_ok_sum() (either family, given the pseudo header's sum).
  */
 #ifndef UNIC_WIRE_TCP_H
 #define UNIC_WIRE_TCP_H
@@ -95,6 +96,8 @@ int tcp_parse(const uint8_t *p, size_t len, struct tcp_hdr *out);
 
 /* Does the checksum of the (len)-byte segment at (p) verify for the host-order addresses? */
 bool tcp_checksum_ok(const uint8_t *p, size_t len, uint32_t src, uint32_t dst);
+/* The same for a pseudo header that sums to (pseudo) (csum_pseudo_ip4 or csum_pseudo_ip6). */
+bool tcp_checksum_ok_sum(const uint8_t *p, size_t len, uint32_t pseudo);
 
 /* Bytes the options in (o) take on the wire, padded to a multiple of 4 (at most 40: SACK
  * blocks that do not fit are left out, the first ones are kept). */
@@ -106,10 +109,12 @@ int tcp_emit(uint8_t *p, size_t cap, const struct tcp_hdr *h);
 
 /* Fill in the checksum of the (len)-byte segment at (p) (header already emitted). */
 void tcp_set_checksum(uint8_t *p, size_t len, uint32_t src, uint32_t dst);
+void tcp_set_checksum_sum(uint8_t *p, size_t len, uint32_t pseudo);
 
 /* Leave the checksum of the (len)-byte segment at (p) partial, for a NIC that completes it
  * (segmentation offload): the field holds the folded pseudo-header sum only, not complemented,
  * so that summing the segment from its header on and complementing gives the checksum. */
 void tcp_set_partial_checksum(uint8_t *p, size_t len, uint32_t src, uint32_t dst);
+void tcp_set_partial_checksum_sum(uint8_t *p, uint32_t pseudo);
 
 #endif

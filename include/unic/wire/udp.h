@@ -22,11 +22,20 @@ struct udp_hdr {
  * (WIRE_ECHECKSUM). */
 int udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct udp_hdr *out);
 
+/* The same for either family: (pseudo) is the pseudo header's sum with a length of 0
+ * (csum_pseudo_ip4 or csum_pseudo_ip6 with l4_len 0); the length field is added here, as both
+ * IPv4 and IPv6 (RFC 8200 8.1) sum the UDP length. A zero checksum is accepted here: IPv6
+ * callers refuse it themselves. */
+int udp_parse_sum(const uint8_t *p, size_t len, uint32_t pseudo, struct udp_hdr *out);
+
 /* Write the 8-byte header for (payload_len) bytes that already follow it in (p), with the
  * checksum over the pseudo header (src, dst, host order), the header and the payload (a
  * computed 0 goes out as 0xffff). h->len and h->checksum are ignored. Returns UDP_HDR_LEN, or
  * WIRE_ENOSPACE when (cap) cannot hold header + payload, WIRE_ELENGTH over 65535 bytes. */
 int udp_emit(uint8_t *p, size_t cap, const struct udp_hdr *h, uint32_t src, uint32_t dst,
              size_t payload_len);
+/* The same with the pseudo header's sum without its length (as udp_parse_sum). */
+int udp_emit_sum(uint8_t *p, size_t cap, const struct udp_hdr *h, uint32_t pseudo,
+                 size_t payload_len);
 
 #endif

@@ -63,9 +63,10 @@ struct inet {
 
     uint8_t mac[6];
     uint16_t mtu;
-    uint32_t tso_max; /* 0, or the link cuts TCP super-packets of up to this many IPv4
-                       * bytes into segments (TSO, platform.h tx_tso_max): set by the
-                       * owner of the link after inet_init, never with per-frame faults */
+    uint32_t tso_max; /* 0, or the link cuts TCP super-packets of up to this many IP
+                       * bytes (IPv4 or IPv6 header included) into segments (TSO,
+                       * platform.h tx_tso_max): set by the owner of the link after
+                       * inet_init, never with per-frame faults */
     uint32_t addr, netmask, gateway, dns; /* host order */
     uint64_t mem_size; /* memory the OS may use (plat_heap), 0 if unknown: sizes TCP's
                         * defaults (set by the owner after inet_init) */

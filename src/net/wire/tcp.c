@@ -108,12 +108,16 @@ int tcp_parse(const uint8_t *p, size_t len, struct tcp_hdr *out)
     return parse_options(p + TCP_HDR_LEN, out->hdr_len - TCP_HDR_LEN, &out->opts);
 }
 
+bool tcp_checksum_ok_sum(const uint8_t *p, size_t len, uint32_t pseudo)
+{
+    return csum_fold(csum_partial(p, len, pseudo)) == 0;
+}
+
 bool tcp_checksum_ok(const uint8_t *p, size_t len, uint32_t src, uint32_t dst)
 {
     if (len > 0xffff)
         return false;
-    uint32_t sum = csum_pseudo_ip4(src, dst, IP4_PROTO_TCP, (uint16_t)len);
-    return csum_fold(csum_partial(p, len, sum)) == 0;
+    return tcp_checksum_ok_sum(p, len, csum_pseudo_ip4(src, dst, IP4_PROTO_TCP, (uint16_t)len));
 }
 
 /* How many SACK blocks fit beside the other options. */
@@ -202,15 +206,23 @@ int tcp_emit(uint8_t *p, size_t cap, const struct tcp_hdr *h)
     return (int)hdr_len;
 }
 
-void tcp_set_checksum(uint8_t *p, size_t len, uint32_t src, uint32_t dst)
+void tcp_set_checksum_sum(uint8_t *p, size_t len, uint32_t pseudo)
 {
     wr16(p + 16, 0);
-    uint32_t sum = csum_pseudo_ip4(src, dst, IP4_PROTO_TCP, (uint16_t)len);
-    wr16(p + 16, csum_fold(csum_partial(p, len, sum)));
+    wr16(p + 16, csum_fold(csum_partial(p, len, pseudo)));
+}
+
+void tcp_set_checksum(uint8_t *p, size_t len, uint32_t src, uint32_t dst)
+{
+    tcp_set_checksum_sum(p, len, csum_pseudo_ip4(src, dst, IP4_PROTO_TCP, (uint16_t)len));
+}
+
+void tcp_set_partial_checksum_sum(uint8_t *p, uint32_t pseudo)
+{
+    wr16(p + 16, (uint16_t)~csum_fold(pseudo));
 }
 
 void tcp_set_partial_checksum(uint8_t *p, size_t len, uint32_t src, uint32_t dst)
 {
-    uint32_t sum = csum_pseudo_ip4(src, dst, IP4_PROTO_TCP, (uint16_t)len);
-    wr16(p + 16, (uint16_t)~csum_fold(sum));
+    tcp_set_partial_checksum_sum(p, csum_pseudo_ip4(src, dst, IP4_PROTO_TCP, (uint16_t)len));
 }

@@ -1,4 +1,4 @@
-/* UDP header parse/emit (RFC 768) with the IPv4 pseudo-header checksum. */
+/* UDP header parse/emit (RFC 768) with the IPv4 or IPv6 pseudo-header checksum. */
 #include "unic/wire/udp.h"
 
 #include "unic/wire/bytes.h"
@@ -6,12 +6,13 @@
 #include "unic/wire/ip4.h"
 #include "unic/wire/wire.h"
 
-static uint16_t udp_checksum(const uint8_t *p, uint16_t ulen, uint32_t src, uint32_t dst)
+static uint16_t udp_checksum(const uint8_t *p, uint16_t ulen, uint32_t pseudo)
 {
-    return csum_fold(csum_partial(p, ulen, csum_pseudo_ip4(src, dst, IP4_PROTO_UDP, ulen)));
+    uint64_t s = (uint64_t)pseudo + ulen; /* one's-complement add: carry folds back in */
+    return csum_fold(csum_partial(p, ulen, (uint32_t)(s + (s >> 32))));
 }
 
-int udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct udp_hdr *out)
+int udp_parse_sum(const uint8_t *p, size_t len, uint32_t pseudo, struct udp_hdr *out)
 {
     if (len < UDP_HDR_LEN)
         return WIRE_ETRUNCATED;
@@ -23,13 +24,18 @@ int udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct u
         return WIRE_ELENGTH;
     if (out->len > len)
         return WIRE_ETRUNCATED;
-    if (out->checksum != 0 && udp_checksum(p, out->len, src, dst) != 0)
+    if (out->checksum != 0 && udp_checksum(p, out->len, pseudo) != 0)
         return WIRE_ECHECKSUM;
     return WIRE_OK;
 }
 
-int udp_emit(uint8_t *p, size_t cap, const struct udp_hdr *h, uint32_t src, uint32_t dst,
-             size_t payload_len)
+int udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct udp_hdr *out)
+{
+    return udp_parse_sum(p, len, csum_pseudo_ip4(src, dst, IP4_PROTO_UDP, 0), out);
+}
+
+int udp_emit_sum(uint8_t *p, size_t cap, const struct udp_hdr *h, uint32_t pseudo,
+                 size_t payload_len)
 {
     if (payload_len > 0xffff - UDP_HDR_LEN)
         return WIRE_ELENGTH;
@@ -40,8 +46,14 @@ int udp_emit(uint8_t *p, size_t cap, const struct udp_hdr *h, uint32_t src, uint
     wr16(p + 2, h->dport);
     wr16(p + 4, ulen);
     wr16(p + 6, 0);
-    uint16_t sum = udp_checksum(p, ulen, src, dst);
+    uint16_t sum = udp_checksum(p, ulen, pseudo);
     /* 0 on the wire means "no checksum"; its one's-complement twin 0xffff is the same sum. */
     wr16(p + 6, sum ? sum : 0xffff);
     return UDP_HDR_LEN;
+}
+
+int udp_emit(uint8_t *p, size_t cap, const struct udp_hdr *h, uint32_t src, uint32_t dst,
+             size_t payload_len)
+{
+    return udp_emit_sum(p, cap, h, csum_pseudo_ip4(src, dst, IP4_PROTO_UDP, 0), payload_len);
 }

@@ -4,17 +4,18 @@
  * EAGAIN when nothing is pending, and plat_wait() sleeps in epoll on it (wait.c).
  *
  * Receive offloads (unless --no-offload, --replay or a fault option): IFF_VNET_HDR puts a
- * virtio-net header in front of every frame, and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4) lets
- * Linux hand up its TCP super-packets (up to 64 KB, as gVisor and QEMU take them) and frames
- * whose transport checksum was left partial. One read() then moves up to 44 segments' worth.
- * tap_recv checks the header against the frame (src/net/wire/vnet_hdr.c: malformed -> dropped,
- * counted, -EBADMSG) and completes a partial checksum, so the stack verifies every checksum as
- * it does without offloads and the capture shows the frames as the stack saw them. Sending
- * (TSO, with the same offloads on): a TCP super-packet of up to 64 KB goes in one write() with
- * a GSO TCPV4 header and its checksum partial, and Linux cuts it into segments (or takes it
- * whole when it delivers locally); every other frame gets a zero header. The offloads are set on
- * every open, also to none, and turned off at close: they outlive the process on a persistent TAP,
- * and a reader without headers must not be handed super-packets or partial checksums.
+ * virtio-net header in front of every frame, and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 |
+ * TUN_F_TSO6) lets Linux hand up its TCP super-packets of either family (up to 64 KB, as gVisor
+ * and QEMU take them) and frames whose transport checksum was left partial. One read() then moves
+ * up to 44 segments' worth. tap_recv checks the header against the frame (src/net/wire/vnet_hdr.c:
+ * malformed -> dropped, counted, -EBADMSG) and completes a partial checksum, so the stack verifies
+ * every checksum as it does without offloads and the capture shows the frames as the stack saw
+ * them. Sending (TSO, with the same offloads on): a TCP super-packet of up to 64 KB goes in one
+ * write() with a GSO TCPV4 or TCPV6 header and its checksum partial, and Linux cuts it into
+ * segments (or takes it whole when it delivers locally); every other frame gets a zero header. The
+ * offloads are set on every open, also to none, and turned off at close: they outlive the process
+ * on a persistent TAP, and a reader without headers must not be handed super-packets or partial
+ * checksums.
  *
  * An existing TAP (`ip tuntap add mode tap user U name IF`) can be opened by its owner without
  * privileges. A missing one is an error (a mistyped name would otherwise become a new TAP
@@ -42,7 +43,8 @@
 #define TAP_ETH_HLEN 14
 #define TAP_VLAN_HLEN 4
 #define TAP_SCRATCH 65536 /* larger than any frame a TAP hands out */
-#define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4)
+#define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
+#define TAP_GSO_OK (VNET_HDR_GSO_BIT(VNET_HDR_GSO_TCPV4) | VNET_HDR_GSO_BIT(VNET_HDR_GSO_TCPV6))
 
 static bool tap_sysfs_exists(const char *ifname, const char *leaf)
 {
@@ -206,8 +208,8 @@ static int tap_link_down(struct hosted_nic *nic)
 }
 
 /* The virtio-net header in front of a sent frame: all zero (nothing left to the kernel), or
- * for a TCP super-packet GSO TCPV4 with its partial checksum, which Linux's tun requires for
- * GSO (it completes the checksum of each segment it cuts, or of the whole packet delivered
+ * for a TCP super-packet GSO TCPV4 or TCPV6 with its partial checksum, which Linux's tun requires
+ * for GSO (it completes the checksum of each segment it cuts, or of the whole packet delivered
  * locally). -EINVAL for a super-packet the TAP was not set up for. */
 static int tap_tx_header(const struct hosted_nic *nic, size_t len, const struct plat_net_tso *tso,
                          uint8_t raw[VNET_HDR_LEN])
@@ -218,12 +220,12 @@ static int tap_tx_header(const struct hosted_nic *nic, size_t len, const struct 
         return -EINVAL;
     if (tso) {
         h.flags = VNET_HDR_F_NEEDS_CSUM;
-        h.gso_type = VNET_HDR_GSO_TCPV4;
+        h.gso_type = tso->ip6 ? VNET_HDR_GSO_TCPV6 : VNET_HDR_GSO_TCPV4;
         h.hdr_len = tso->hdr_len;
         h.gso_size = tso->gso_size;
         h.csum_start = tso->csum_start;
         h.csum_offset = tso->csum_offset;
-        if (vnet_hdr_check(&h, len, VNET_HDR_GSO_BIT(VNET_HDR_GSO_TCPV4)) != WIRE_OK)
+        if (vnet_hdr_check(&h, len, VNET_HDR_GSO_BIT(h.gso_type)) != WIRE_OK)
             return -EINVAL;
     }
     vnet_hdr_emit(raw, VNET_HDR_LEN, &h);
@@ -273,7 +275,7 @@ static int tap_finish_offloaded(struct hosted_nic *nic, const uint8_t *raw, uint
     struct tap_stats *st = &nic->tap_stats;
     struct vnet_hdr h;
     if (vnet_hdr_parse(raw, VNET_HDR_LEN, &h) != WIRE_OK ||
-        vnet_hdr_check(&h, len, VNET_HDR_GSO_BIT(VNET_HDR_GSO_TCPV4)) != WIRE_OK ||
+        vnet_hdr_check(&h, len, TAP_GSO_OK) != WIRE_OK ||
         vnet_hdr_complete_csum(frame, len, &h) != WIRE_OK) {
         st->rx_bad_vnet_hdr++;
         return -EBADMSG;
