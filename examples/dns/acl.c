@@ -50,7 +50,8 @@ int acl_parse(struct acl *acl, const char *text, char *err, size_t errlen)
 {
     acl->count = 0;
     while (text && *text) {
-        size_t n = strcspn(text, ",");
+        const char *comma = strchr(text, ',');
+        size_t n = comma ? (size_t)(comma - text) : strlen(text);
         if (acl->count == ACL_MAX) {
             snprintf(err, errlen, "more than %u addresses in the list", ACL_MAX);
             return -EINVAL;

@@ -5,7 +5,7 @@ dns_tcp_client.py pipeline HOST N     N queries host<i>.example. A in one write,
     length 0 among them, one more query sent a byte per segment, then a frame whose length is
     longer than what follows and a FIN: N + 1 answers in order, then the server closes.
 dns_tcp_client.py backpressure HOST N N queries written by a thread while the client reads
-    nothing for 2 s (its receive buffer 4 KiB): then all N answers arrive, in order.
+    nothing for 1 s (its receive buffer 4 KiB): then all N answers arrive, in order.
 dns_tcp_client.py idle HOST SECONDS   a connection that sends nothing is closed by the server
     after about SECONDS; prints the time it took.
 dns_tcp_client.py limit HOST M        M connections each answered, one more is reset.
@@ -122,7 +122,7 @@ def backpressure(host, n):
     data = b"".join(frame(query(i & 0xFFFF, "host%d.example." % i)) for i in range(n))
     sender = threading.Thread(target=s.sendall, args=(data,), daemon=True)
     sender.start()
-    time.sleep(2)
+    time.sleep(1)
     r = Reader(s, 60)
     for i in range(n):
         msg = r.message()
@@ -132,7 +132,7 @@ def backpressure(host, n):
         if got_id != i & 0xFFFF or addr != SYNTH_BASE + i:
             fail("answer %d out of order or wrong (id %d addr %s)" % (i, got_id, addr))
     sender.join(5)
-    print("backpressure: %d answers (%d bytes of queries) in order after a 2 s stall"
+    print("backpressure: %d answers (%d bytes of queries) in order after a 1 s stall"
           % (n, len(data)))
 
 
