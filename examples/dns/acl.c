@@ -62,7 +62,12 @@ int acl_parse(struct acl *acl, const char *text, char *err, size_t errlen)
             return -EINVAL;
         }
         acl->count++;
-        text += n + (text[n] == ',');
+        bool more = text[n] == ',';
+        text += n + more;
+        if (more && !*text) {
+            snprintf(err, errlen, "an empty address after the last ','");
+            return -EINVAL;
+        }
     }
     return 0;
 }

@@ -151,6 +151,9 @@ static bool fill(const struct dns_zone *z, struct dns_xfr *x, struct dns_emitter
             e->cap = hard; /* a record larger than (soft) goes alone */
             if (emit_record(z, e, rr, node) != 0)
                 return false;
+            h->ancount++;
+            advance(z, x);
+            return true;
         }
         h->ancount++;
         advance(z, x);
