@@ -26,9 +26,9 @@
 
 const struct option_spec dns_service_options[DNS_SERVICE_OPTION_COUNT] = {
     COMMON_OPTIONS,
-    {"--tcp-idle-timeout", OPTION_UINT, "S", "10", 1, 86400,
+    {"--idle-timeout", OPTION_UINT, "S", "10", 1, 86400,
      "seconds a TCP connection may stay idle before it is closed"},
-    {"--tcp-max-conns", OPTION_UINT, "N", "256", 1, 100000, "TCP connections at once"},
+    {"--max-conns", OPTION_UINT, "N", "256", 1, 100000, "TCP connections at once"},
     {"--axfr-allow", OPTION_STRING, "LIST", NULL, 0, 0,
      "ADDR[/N],... allowed to transfer the zone (AXFR, IXFR); default nobody"},
 };
@@ -51,8 +51,8 @@ void dns_service_args_from(const struct option_set *o, bool linux_table, struct 
     if (linux_table) {
         a->listen = options_string(o, "--listen");
     } else {
-        a->tcp_idle_timeout_s = (uint32_t)options_uint(o, "--tcp-idle-timeout");
-        a->tcp_max_conns = (uint32_t)options_uint(o, "--tcp-max-conns");
+        a->tcp_idle_timeout_s = (uint32_t)options_uint(o, "--idle-timeout");
+        a->tcp_max_conns = (uint32_t)options_uint(o, "--max-conns");
         a->axfr_allow = options_string(o, "--axfr-allow");
     }
     if (a->zone_file && !a->records_given)

@@ -12,8 +12,8 @@
  *                   EDNS, to show truncation and the retry over TCP without a zone file (kvm)
  *   --listen ADDR   the address to bind (dns-linux only; unic uses its --ip)
  * and, for the unic service only (dns-linux has no TCP):
- *   --tcp-idle-timeout S   close a TCP connection idle this long (default 10)
- *   --tcp-max-conns N      TCP connections at once (default 256); more are reset
+ *   --idle-timeout S   close a TCP connection idle this long (default 10)
+ *   --max-conns N      TCP connections at once (default 256); more are reset
  *   --axfr-allow LIST      who may transfer the zone: ADDR[/N],... (default: nobody)
  */
 #ifndef DNS_SERVICE_H

@@ -9,7 +9,7 @@
 #    from another address of the namespace: REFUSED; IXFR with our serial: the SOA alone;
 #  - dns_tcp_client.py: pipelined queries with a length-0 frame and a query split a byte per
 #    segment, a frame longer than what follows, back-pressure (a client that stops reading),
-#    the connection bound (--tcp-max-conns) and the idle timeout (--tcp-idle-timeout);
+#    the connection bound (--max-conns) and the idle timeout (--idle-timeout);
 #  - nsd (its own config, pid, zone and state files in the test's temporary directory, in the
 #    namespace, not the system service) as a secondary of unic: it pulls the zone by AXFR and
 #    then answers dig @nsd host4242.example.
@@ -25,8 +25,8 @@ other_ip=$net.3
 ip -n "$UNIC_NS" addr add "$other_ip/24" dev "$UNIC_TAP" || unic_fail "cannot add $other_ip"
 
 records=10000 wide=100 idle=3 max_conns=6
-args=(--records $records --wide $wide --axfr-allow "$UNIC_HOST_IP" --tcp-idle-timeout $idle
-    --tcp-max-conns $max_conns)
+args=(--records $records --wide $wide --axfr-allow "$UNIC_HOST_IP" --idle-timeout $idle
+    --max-conns $max_conns)
 file_records=0
 if [ "$UNIC_PLATFORM" = hosted ]; then
     zone=$UNIC_TMP/example.zone

@@ -622,9 +622,8 @@ static void test_service_args(void **state)
     assert_int_equal(a.tcp_max_conns, 256);
     assert_null(a.axfr_allow); /* nobody */
     assert_int_equal(a.wide, 0);
-    char *tcp[] = {"dns", "--tcp-idle-timeout", "3",        "--tcp-max-conns",
-                   "7",   "--axfr-allow",       "10.0.0.1", "--wide",
-                   "50"};
+    char *tcp[] = {"dns",          "--idle-timeout", "3",      "--max-conns", "7",
+                   "--axfr-allow", "10.0.0.1",       "--wide", "50"};
     assert_int_equal(parse_dns_args(9, tcp, &a, err, sizeof(err)), 0);
     assert_int_equal(a.tcp_idle_timeout_s, 3);
     assert_int_equal(a.tcp_max_conns, 7);
@@ -632,7 +631,7 @@ static void test_service_args(void **state)
     assert_int_equal(a.wide, 50);
     char *bad4[] = {"dns", "--wide", "1001"};
     assert_int_equal(parse_dns_args(3, bad4, &a, err, sizeof(err)), -EINVAL);
-    char *bad5[] = {"dns", "--tcp-idle-timeout", "0"};
+    char *bad5[] = {"dns", "--idle-timeout", "0"};
     assert_int_equal(parse_dns_args(3, bad5, &a, err, sizeof(err)), -EINVAL);
     /* dns-linux: the common options and --listen, no TCP ones. */
     static struct option_set o;
