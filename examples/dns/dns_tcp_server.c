@@ -110,6 +110,8 @@ static size_t on_data(struct tcp_conn *tcp, const uint8_t *data, size_t len)
 static void on_writable(struct tcp_conn *tcp)
 {
     struct dns_tcp_conn *c = tcp_user(tcp);
+    if (c->closing)
+        return; /* closed for idleness: a transfer under way is not continued */
     dns_tcp_writable(&c->session);
     note_activity(c, false);
 }
