@@ -38,6 +38,7 @@ LABELS = {
     "includeos-paper": "IncludeOS (paper)",
     ("dns", "linux"): "dns-linux (Linux sockets)",
     ("dns", "unic-hosted-ip6"): "unic hosted, IPv6 AAAA",
+    "nsd": "NSD (1 server process)",
     ("tcp", "linux"): "Linux over veth",
     ("conns", "linux"): "Linux over veth (slab / 2N)",
     "linux": "Linux",
@@ -47,6 +48,8 @@ LABELS = {
 METRICS = {
     ("dns", "queries_per_second"): "queries/s (dnsperf, unlimited rate)",
     ("dns", "cpu_per_1000_queries"): "server CPU per 1000 queries",
+    ("dns", "tcp_queries_per_second"): "queries/s over TCP (dnsperf -m tcp, 1 connection, pipelined)",
+    ("dns", "tcp_cpu_per_1000_queries"): "server CPU per 1000 queries over TCP",
     ("http", "requests_per_second"): "requests/s (wrk, 100 connections)",
     ("http", "latency_p50"): "latency p50",
     ("http", "latency_p99"): "latency p99",
@@ -67,7 +70,7 @@ METRICS = {
 }
 
 TITLES = {
-    "dns": "DNS: unic against the same service on Linux sockets",
+    "dns": "DNS: unic against the same service on Linux sockets and against NSD, UDP and TCP",
     "http": "HTTP: unic against nginx, 136-byte page",
     "tcp": "TCP bulk throughput: unic against Linux over a veth pair",
     "conns": "Many connections: memory per connection (unic: RSS growth / N) and echo latency",
@@ -76,8 +79,8 @@ TITLES = {
 
 # The plots: file suffix, title, bench, metric patterns (one bar colour per metric).
 PLOTS = [
-    ("dns-qps", "DNS queries/s", "dns", ["queries_per_second"]),
-    ("dns-cpu", "DNS server CPU per 1000 queries, ms", "dns", ["cpu_per_1000_queries"]),
+    ("dns-qps", "DNS queries/s", "dns", ["queries_per_second", "tcp_queries_per_second"]),
+    ("dns-cpu", "DNS server CPU per 1000 queries, ms", "dns", ["cpu_per_1000_queries", "tcp_cpu_per_1000_queries"]),
     ("http-rps", "HTTP requests/s", "http", ["requests_per_second"]),
     ("http-latency", "HTTP latency, ms", "http", ["latency_p50", "latency_p99"]),
     ("tcp", "TCP throughput, Mbit/s", "tcp", ["discard_in", "chargen_out"]),

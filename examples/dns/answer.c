@@ -68,62 +68,13 @@ static int parse_query(const uint8_t *msg, size_t len, struct query *q)
 
 /* --- Emitting zone records ------------------------------------------------------------------ */
 
-/* The zone keeps rdata uncompressed in wire form, checked by zone_add: decode the names so the
- * emitter can compress them. Other types are emitted from the raw bytes. */
-static void fill_rdata(const uint8_t *rd, const struct zone_rr *zr, struct dns_rr *out)
-{
-    size_t n = zr->rdlength, pos;
-    switch (zr->type) {
-    case DNS_TYPE_A:
-        memcpy(out->u.a, rd, 4);
-        break;
-    case DNS_TYPE_AAAA:
-        memcpy(out->u.aaaa, rd, 16);
-        break;
-    case DNS_TYPE_NS:
-    case DNS_TYPE_CNAME:
-    case DNS_TYPE_PTR:
-        dns_name_parse(rd, n, 0, &out->u.target, &pos);
-        break;
-    case DNS_TYPE_MX:
-        out->u.mx.preference = rd16(rd);
-        dns_name_parse(rd, n, 2, &out->u.mx.exchange, &pos);
-        break;
-    case DNS_TYPE_SOA:
-        dns_name_parse(rd, n, 0, &out->u.soa.mname, &pos);
-        dns_name_parse(rd, n, pos, &out->u.soa.rname, &pos);
-        out->u.soa.serial = rd32(rd + pos);
-        out->u.soa.refresh = rd32(rd + pos + 4);
-        out->u.soa.retry = rd32(rd + pos + 8);
-        out->u.soa.expire = rd32(rd + pos + 12);
-        out->u.soa.minimum = rd32(rd + pos + 16);
-        break;
-    default:
-        break;
-    }
-}
-
-static void fill_rr(const struct dns_zone *z, const struct zone_rr *zr,
-                    const struct dns_name *owner, uint32_t ttl, struct dns_rr *out)
-{
-    out->name.len = owner->len;
-    out->name.labels = owner->labels;
-    memcpy(out->name.wire, owner->wire, owner->len);
-    out->type = zr->type;
-    out->class_ = DNS_CLASS_IN;
-    out->ttl = ttl;
-    out->rdlength = zr->rdlength;
-    out->rdata = zone_rdata(z, zr);
-    fill_rdata(out->rdata, zr, out);
-}
-
 enum section { ANSWER, AUTHORITY, ADDITIONAL };
 
 static int add_rr(struct reply *r, const struct dns_zone *z, const struct zone_rr *zr,
                   const struct dns_name *owner, uint32_t ttl, enum section s)
 {
     struct dns_rr rr;
-    fill_rr(z, zr, owner, ttl, &rr);
+    zone_rr_decode(z, zr, owner, ttl, &rr);
     int err = dns_emit_rr(&r->e, &rr);
     if (err) {
         if (s != ADDITIONAL) /* RFC 2181 9: only missing answers or authority make TC */
@@ -152,14 +103,6 @@ static int emit_rrset(struct reply *r, const struct dns_zone *z, uint32_t node, 
         n++;
     }
     return n;
-}
-
-static void node_owner(const struct dns_zone *z, uint32_t node, struct dns_name *out)
-{
-    size_t next;
-    const struct zone_node *zn = zone_node_at(z, node);
-    if (dns_name_parse(z->data + zn->name_off, zn->name_len, 0, out, &next))
-        out->len = 0;
 }
 
 /* One RRset into the additional section whole, or nothing of it (RFC 2181 9: a partial
@@ -236,7 +179,7 @@ static unsigned referral(struct reply *r, const struct dns_zone *z, uint32_t cut
                          struct dns_answer_stats *st)
 {
     struct dns_name owner;
-    node_owner(z, cut, &owner);
+    zone_node_name(z, cut, &owner);
     if (first)
         r->hdr.flags &= (uint16_t)~DNS_FLAG_AA; /* the child zone is authoritative, not us */
     if (emit_rrset(r, z, cut, DNS_TYPE_NS, &owner, AUTHORITY) >= 0) {
@@ -372,7 +315,7 @@ static size_t answer_limit(const struct query *q)
 }
 
 static size_t answer_question(const struct dns_zone *z, struct query *q, struct reply *r,
-                              size_t cap, struct dns_answer_stats *st)
+                              size_t cap, bool stream, struct dns_answer_stats *st)
 {
     if (q->edns)
         st->edns++;
@@ -380,7 +323,8 @@ static size_t answer_question(const struct dns_zone *z, struct query *q, struct 
         st->badvers++;
         return finish(r, cap, q, DNS_RCODE_BADVERS);
     }
-    dns_emit_set_limit(&r->e, answer_limit(q));
+    /* Over TCP the message may take all of (cap), less the room our OPT needs. */
+    dns_emit_set_limit(&r->e, stream ? cap - (q->edns ? OPT_RR_LEN : 0) : answer_limit(q));
     if (dns_emit_question(&r->e, &q->q) != 0) {
         st->drop_no_space++;
         return 0;
@@ -396,11 +340,11 @@ static size_t answer_question(const struct dns_zone *z, struct query *q, struct 
     return finish(r, cap, q, rcode);
 }
 
-size_t dns_answer(const struct dns_zone *z, const uint8_t *query, size_t qlen, uint8_t *out,
-                  size_t cap, struct dns_answer_stats *st)
+static size_t answer(const struct dns_zone *z, const uint8_t *query, size_t qlen, uint8_t *out,
+                     size_t cap, bool stream, struct dns_answer_stats *st)
 {
     struct query q;
-    if (cap < DNS_HDR_LEN) {
+    if (cap < DNS_HDR_LEN + (stream ? OPT_RR_LEN : 0)) {
         st->drop_no_space++;
         return 0;
     }
@@ -423,5 +367,17 @@ size_t dns_answer(const struct dns_zone *z, const uint8_t *query, size_t qlen, u
         st->formerr++;
         return finish(&r, cap, NULL, DNS_RCODE_FORMERR);
     }
-    return answer_question(z, &q, &r, cap, st);
+    return answer_question(z, &q, &r, cap, stream, st);
+}
+
+size_t dns_answer(const struct dns_zone *z, const uint8_t *query, size_t qlen, uint8_t *out,
+                  size_t cap, struct dns_answer_stats *st)
+{
+    return answer(z, query, qlen, out, cap, false, st);
+}
+
+size_t dns_answer_stream(const struct dns_zone *z, const uint8_t *query, size_t qlen, uint8_t *out,
+                         size_t cap, struct dns_answer_stats *st)
+{
+    return answer(z, query, qlen, out, cap, true, st);
 }

@@ -12,7 +12,7 @@
  * without EDNS, else its advertised size up to DNS_ANSWER_EDNS_MAX) is sent empty with TC.
  * The additional section takes each RRset whole or leaves it out (RFC 2181 9), without TC,
  * except a referral's in-domain glue: when that does not fit the answer goes out empty with TC
- * (RFC 9471 3).
+ * (RFC 9471 3). Over TCP (dns_answer_stream) the limit is the message's 65535 bytes.
  */
 #ifndef DNS_ANSWER_H
 #define DNS_ANSWER_H
@@ -55,5 +55,11 @@ extern const size_t dns_answer_stat_count;
  * to be sent (shorter than a header, a response, or (cap) below a header): counted in (st). */
 size_t dns_answer(const struct dns_zone *z, const uint8_t *query, size_t qlen, uint8_t *out,
                   size_t cap, struct dns_answer_stats *st);
+
+/* The same for a query that came over TCP (RFC 7766): the answer may fill all of (cap) (at
+ * most 65535, the two-byte length), whatever the EDNS size or its absence; TC only when even
+ * that is too small. Zone transfers are not answered here (REFUSED): see xfr.h. */
+size_t dns_answer_stream(const struct dns_zone *z, const uint8_t *query, size_t qlen, uint8_t *out,
+                         size_t cap, struct dns_answer_stats *st);
 
 #endif

@@ -12,26 +12,49 @@
 
 #define SYNTH_TTL 3600
 
-const struct option_spec dns_service_options[DNS_SERVICE_OPTION_COUNT_LINUX] = {
-    {"--records", OPTION_UINT, "N", "10000", 0, DNS_SERVICE_MAX_RECORDS,
-     "synthetic hosts host<i>.<origin>: A 10.128.0.0+i, AAAA fd00:10:128::+i (none with --zone)"},
-    {"--zone", OPTION_STRING, "FILE", NULL, 0, 0, "a zone file (hosted only)"},
-    {"--origin", OPTION_STRING, "NAME", NULL, 0, 0,
-     "zone of the synthetic records (default example., or the file's SOA owner)"},
-    {"--port", OPTION_UINT, "N", "53", 1, 65535, "UDP port"},
+/* clang-format off */
+#define COMMON_OPTIONS                                                                             \
+    {"--records", OPTION_UINT, "N", "10000", 0, DNS_SERVICE_MAX_RECORDS,                           \
+     "synthetic hosts host<i>.<origin>: A 10.128.0.0+i, AAAA fd00:10:128::+i (none with --zone)"}, \
+    {"--zone", OPTION_STRING, "FILE", NULL, 0, 0, "a zone file (hosted only)"},                    \
+    {"--origin", OPTION_STRING, "NAME", NULL, 0, 0,                                                \
+     "zone of the synthetic records (default example., or the file's SOA owner)"},                 \
+    {"--port", OPTION_UINT, "N", "53", 1, 65535, "UDP and TCP port"},                              \
+    {"--wide", OPTION_UINT, "N", "0", 0, DNS_WIDE_MAX,                                             \
+     "N A records 10.129.0.0+i on wide.<origin> (an answer too large for UDP)"}
+/* clang-format on */
+
+const struct option_spec dns_service_options[DNS_SERVICE_OPTION_COUNT] = {
+    COMMON_OPTIONS,
+    {"--idle-timeout", OPTION_UINT, "S", "10", 1, 86400,
+     "seconds a TCP connection may stay idle before it is closed"},
+    {"--max-conns", OPTION_UINT, "N", "256", 1, 100000, "TCP connections at once"},
+    {"--axfr-allow", OPTION_STRING, "LIST", NULL, 0, 0,
+     "ADDR[/N],... allowed to transfer the zone (AXFR, IXFR); default nobody"},
+};
+
+const struct option_spec dns_linux_options[DNS_LINUX_OPTION_COUNT] = {
+    COMMON_OPTIONS,
     {"--listen", OPTION_STRING, "ADDR", "0.0.0.0", 0, 0, "the address to bind"},
 };
 
-void dns_service_args_from(const struct option_set *o, bool with_listen, struct dns_service_args *a)
+void dns_service_args_from(const struct option_set *o, bool linux_table, struct dns_service_args *a)
 {
     *a = (struct dns_service_args){
         .records = (uint32_t)options_uint(o, "--records"),
         .records_given = options_given(o, "--records"),
+        .wide = (uint32_t)options_uint(o, "--wide"),
         .zone_file = options_string(o, "--zone"),
         .origin = options_string(o, "--origin"),
-        .listen = with_listen ? options_string(o, "--listen") : NULL,
         .port = (uint16_t)options_uint(o, "--port"),
     };
+    if (linux_table) {
+        a->listen = options_string(o, "--listen");
+    } else {
+        a->tcp_idle_timeout_s = (uint32_t)options_uint(o, "--idle-timeout");
+        a->tcp_max_conns = (uint32_t)options_uint(o, "--max-conns");
+        a->axfr_allow = options_string(o, "--axfr-allow");
+    }
     if (a->zone_file && !a->records_given)
         a->records = 0;
 }
@@ -99,6 +122,24 @@ static int add_synth_hosts(struct dns_zone *z, const struct dns_name *origin, ui
     return 0;
 }
 
+/* (count) A records on wide.<origin>: one RRset larger than a UDP answer can be. */
+static int add_synth_wide(struct dns_zone *z, const struct dns_name *origin, uint32_t count)
+{
+    struct dns_name name;
+    if (count == 0)
+        return 0;
+    if (dns_name_from_text("wide", 4, origin, &name))
+        return -EINVAL;
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t addr[4];
+        wr32(addr, DNS_SERVICE_WIDE_BASE + i);
+        int err = zone_add(z, &name, DNS_TYPE_A, SYNTH_TTL, addr, sizeof(addr));
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
 static int origin_of(const struct dns_zone *z, const struct dns_service_args *a,
                      struct dns_name *out, char *err, size_t errlen)
 {
@@ -149,6 +190,8 @@ int dns_service_build_zone(struct dns_zone *z, const struct dns_service_args *a,
         rc = add_synth_apex(z, &origin);
     if (!rc)
         rc = add_synth_hosts(z, &origin, a->records);
+    if (!rc)
+        rc = add_synth_wide(z, &origin, a->wide);
     if (rc) {
         snprintf(err, errlen, "dns: cannot add the synthetic records (%s)",
                  rc == -ENOMEM ? "memory budget" : "name clash");

@@ -8,8 +8,14 @@
  *   --zone FILE     a zone file (zonefile.h); not on kvm, which has no file system
  *   --origin NAME   the zone of the synthetic records and the initial origin of the file
  *                   (default example., or the file's SOA owner)
- *   --port N        UDP port (default 53)
+ *   --port N        UDP (and, for unic, TCP) port (default 53)
+ *   --wide N        N A records on wide.<origin> (default 0): an RRset too large for UDP without
+ *                   EDNS, to show truncation and the retry over TCP without a zone file (kvm)
  *   --listen ADDR   the address to bind (dns-linux only; unic uses its --ip)
+ * and, for the unic service only (dns-linux has no TCP):
+ *   --idle-timeout S   close a TCP connection idle this long (default 10)
+ *   --max-conns N      TCP connections at once (default 256); more are reset
+ *   --axfr-allow LIST      who may transfer the zone: ADDR[/N],... (default: nobody)
  */
 #ifndef DNS_SERVICE_H
 #define DNS_SERVICE_H
@@ -34,21 +40,28 @@
 struct dns_service_args {
     uint32_t records;
     bool records_given;
+    uint32_t wide;
     const char *zone_file;
     const char *origin;
     const char *listen;
     uint16_t port;
+    uint32_t tcp_idle_timeout_s;
+    uint32_t tcp_max_conns;
+    const char *axfr_allow;
 };
 
-/* The options of both programs. The last entry, --listen, is dns-linux's alone: the unic
- * service declares the first DNS_SERVICE_OPTION_COUNT. */
+/* The options of the unic service, and those of dns-linux (the same first ones, then
+ * --listen; no TCP options). */
 extern const struct option_spec dns_service_options[];
-#define DNS_SERVICE_OPTION_COUNT 4
-#define DNS_SERVICE_OPTION_COUNT_LINUX 5
+extern const struct option_spec dns_linux_options[];
+#define DNS_SERVICE_OPTION_COUNT 8
+#define DNS_LINUX_OPTION_COUNT 6
+#define DNS_WIDE_MAX 1000u
+#define DNS_SERVICE_WIDE_BASE 0x0a810000u /* 10.129.0.0 */
 
-/* The arguments from the parsed options (dns_service_options, with --listen when
- * (with_listen)). */
-void dns_service_args_from(const struct option_set *o, bool with_listen,
+/* The arguments from the parsed options: dns_linux_options when (linux_table), else
+ * dns_service_options. */
+void dns_service_args_from(const struct option_set *o, bool linux_table,
                            struct dns_service_args *a);
 
 /* Fill and finalize (z), already zone_init'ed: the zone file text (zone_text, zone_len) if

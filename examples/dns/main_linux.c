@@ -188,21 +188,21 @@ static int setup_zone(struct dns_zone *z, const struct dns_service_args *a)
     return rc;
 }
 
-/* The options (the unic service's, plus --listen) into (args). 0, 1 after --help, or 2. */
+/* The options (dns_linux_options: no TCP here) into (args). 0, 1 after --help, or 2. */
 static int parse_args(int argc, char **argv, struct dns_service_args *args)
 {
     static struct option_set opts;
-    size_t count = DNS_SERVICE_OPTION_COUNT_LINUX;
+    size_t count = DNS_LINUX_OPTION_COUNT;
     char err[256];
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             static char help[4096];
-            options_help(dns_service_options, count, help, sizeof(help));
+            options_help(dns_linux_options, count, help, sizeof(help));
             printf("usage: dns-linux [options]\n%s", help);
             return 1;
         }
     }
-    if (options_parse(&opts, dns_service_options, count, 0, argc - 1, argv + 1, err, sizeof(err)) <
+    if (options_parse(&opts, dns_linux_options, count, 0, argc - 1, argv + 1, err, sizeof(err)) <
         0) {
         fprintf(stderr, "dns-linux: %s\n", err);
         return 2;

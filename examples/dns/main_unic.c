@@ -1,5 +1,6 @@
 /*
- * The authoritative DNS server as a unic service: one UDP socket, answers written in place.
+ * The authoritative DNS server as a unic service: one UDP socket, answers written in place, and
+ * a TCP listener on the same port (dns_tcp_server.h: RFC 7766, zone transfers).
  *
  * on_query -> udp_alloc (headroom for UDP/IP/Ethernet) -> dns_answer writes the answer straight
  * into the buffer's payload area -> udp_send_buf. The query is read in place in the received
@@ -15,6 +16,7 @@
 
 #include "answer.h"
 #include "dns_service.h"
+#include "dns_tcp_server.h"
 
 #if UNIC_PLATFORM_hosted
 #define ZONE_FILE_MAX (64u << 20)
@@ -31,6 +33,7 @@ static struct dns_zone zone;
 static struct dns_answer_stats answer_stats;
 static struct service_stats service_stats;
 static struct udp_sock *sock;
+static struct dns_tcp_server tcp_server;
 
 static void on_query(struct udp_sock *s, const struct udp_meta *meta, const uint8_t *data,
                      size_t len)
@@ -102,10 +105,11 @@ static void dns_print_stats(void)
     stats_print("dns", dns_answer_stat_names, &answer_stats, dns_answer_stat_count, 0);
     stats_print("dns_service", service_stat_names, &service_stats, STATS_COUNT(service_stat_names),
                 0);
+    dns_tcp_server_print_stats(&tcp_server);
 }
 
 const struct unic_service unic_service = {
-    .summary = "authoritative DNS server over UDP",
+    .summary = "authoritative DNS server over UDP and TCP, with zone transfers",
     .options = dns_service_options,
     .option_count = DNS_SERVICE_OPTION_COUNT,
     .print_stats = dns_print_stats,
@@ -127,16 +131,30 @@ static int setup(char *err, size_t errlen)
     free(text);
     if (rc)
         return rc;
+    struct acl allow;
+    char why[128];
+    if (acl_parse(&allow, args.axfr_allow, why, sizeof(why))) {
+        snprintf(err, errlen, "dns: --axfr-allow: %s", why);
+        return -EINVAL;
+    }
     int bind_err = 0;
     sock = udp_bind(unic_inet(), args.port, on_query, NULL, &bind_err);
     if (!sock) {
         snprintf(err, errlen, "dns: cannot bind UDP port %u (%d)", args.port, bind_err);
         return -EINVAL;
     }
+    bind_err = dns_tcp_server_start(&tcp_server, unic_inet(), unic_timers(), &zone, &answer_stats,
+                                    args.port, args.tcp_idle_timeout_s * NSEC_PER_SEC,
+                                    args.tcp_max_conns, &allow);
+    if (bind_err) {
+        snprintf(err, errlen, "dns: cannot listen on TCP port %u (%d)", args.port, bind_err);
+        return -EINVAL;
+    }
     char origin[DNS_MAX_NAME_TEXT];
     dns_name_to_text(&zone.origin, origin, sizeof(origin));
-    unic_printf("dns: %u records in zone %s, answering on UDP port %u", zone_record_count(&zone),
-                origin, args.port);
+    unic_printf("dns: %u records in zone %s, answering on UDP and TCP port %u (transfers: %s)",
+                zone_record_count(&zone), origin, args.port,
+                allow.count ? args.axfr_allow : "nobody");
     return 0;
 }
 
@@ -153,6 +171,7 @@ int service_start(int argc, char **argv)
 
 void service_stop(void)
 {
+    dns_tcp_server_stop(&tcp_server);
     if (sock)
         udp_close(sock);
     zone_destroy(&zone);

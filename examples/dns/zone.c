@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "unic/random.h"
+#include "unic/wire/bytes.h"
 
 #define ZONE_MIN_SLOTS 64
 
@@ -279,7 +280,7 @@ static int add_empty_non_terminals(struct dns_zone *z, uint32_t i)
     return 0;
 }
 
-static void node_name(const struct dns_zone *z, uint32_t i, struct dns_name *out)
+void zone_node_name(const struct dns_zone *z, uint32_t i, struct dns_name *out)
 {
     const struct zone_node *node = &z->nodes[i];
     size_t next;
@@ -292,11 +293,11 @@ int zone_finalize(struct dns_zone *z, struct dns_name *bad_owner)
 {
     if (z->soa_rr == ZONE_NONE)
         return -ENOENT;
-    node_name(z, z->soa_node, &z->origin);
+    zone_node_name(z, z->soa_node, &z->origin);
     uint32_t owners = z->nnodes; /* nodes added below are ancestors, checked by construction */
     for (uint32_t i = 0; i < owners; i++) {
         struct dns_name name;
-        node_name(z, i, &name);
+        zone_node_name(z, i, &name);
         if (!dns_name_is_subdomain(&name, &z->origin)) {
             if (bad_owner)
                 *bad_owner = name;
@@ -310,4 +311,53 @@ int zone_finalize(struct dns_zone *z, struct dns_name *bad_owner)
     }
     z->finalized = true;
     return 0;
+}
+
+/* The zone keeps rdata uncompressed in wire form, checked by zone_add: decode the names so the
+ * emitter can compress them. Other types are emitted from the raw bytes. */
+static void decode_rdata(const uint8_t *rd, const struct zone_rr *zr, struct dns_rr *out)
+{
+    size_t n = zr->rdlength, pos;
+    switch (zr->type) {
+    case DNS_TYPE_A:
+        memcpy(out->u.a, rd, 4);
+        break;
+    case DNS_TYPE_AAAA:
+        memcpy(out->u.aaaa, rd, 16);
+        break;
+    case DNS_TYPE_NS:
+    case DNS_TYPE_CNAME:
+    case DNS_TYPE_PTR:
+        dns_name_parse(rd, n, 0, &out->u.target, &pos);
+        break;
+    case DNS_TYPE_MX:
+        out->u.mx.preference = rd16(rd);
+        dns_name_parse(rd, n, 2, &out->u.mx.exchange, &pos);
+        break;
+    case DNS_TYPE_SOA:
+        dns_name_parse(rd, n, 0, &out->u.soa.mname, &pos);
+        dns_name_parse(rd, n, pos, &out->u.soa.rname, &pos);
+        out->u.soa.serial = rd32(rd + pos);
+        out->u.soa.refresh = rd32(rd + pos + 4);
+        out->u.soa.retry = rd32(rd + pos + 8);
+        out->u.soa.expire = rd32(rd + pos + 12);
+        out->u.soa.minimum = rd32(rd + pos + 16);
+        break;
+    default:
+        break;
+    }
+}
+
+void zone_rr_decode(const struct dns_zone *z, const struct zone_rr *zr,
+                    const struct dns_name *owner, uint32_t ttl, struct dns_rr *out)
+{
+    out->name.len = owner->len;
+    out->name.labels = owner->labels;
+    memcpy(out->name.wire, owner->wire, owner->len);
+    out->type = zr->type;
+    out->class_ = DNS_CLASS_IN;
+    out->ttl = ttl;
+    out->rdlength = zr->rdlength;
+    out->rdata = zone_rdata(z, zr);
+    decode_rdata(out->rdata, zr, out);
 }

@@ -107,6 +107,14 @@ static inline const uint8_t *zone_rdata(const struct dns_zone *z, const struct z
     return z->data + rr->rdata_off;
 }
 
+/* The name of node (i) as stored (lowercased); len 0 if it cannot be read back. */
+void zone_node_name(const struct dns_zone *z, uint32_t i, struct dns_name *out);
+
+/* Record (zr) as a dns_rr owned by (owner) with (ttl), names in its rdata decoded so that
+ * dns_emit_rr can compress them. */
+void zone_rr_decode(const struct dns_zone *z, const struct zone_rr *zr,
+                    const struct dns_name *owner, uint32_t ttl, struct dns_rr *out);
+
 /* Number of records (not counting empty non-terminals, which own none). */
 static inline uint32_t zone_record_count(const struct dns_zone *z)
 {

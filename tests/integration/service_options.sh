@@ -5,7 +5,8 @@
 #    (hosted: even with --tap naming a TAP that does not exist, which is neither created nor
 #    reported; kvm: no virtio-net device is set up, no "net:" line);
 #  - a service value out of its declared range: the same, with the range;
-#  - --help lists the OS options and the service's own (dns: --records, --port), status 0;
+#  - --help lists the OS options and the service's own (dns: --records, --port, --axfr-allow,
+#    --max-conns), status 0;
 #  - kvm: a hosted-only option (--tap, --pcap) is an error with status 2, not ignored;
 #  - kv (the issue's own example, when built): the same for 'kv ... -- --bogus', and
 #    'kv --help' lists --port and --max-keys.
@@ -64,7 +65,8 @@ fi
 run --help
 [ "$status" -eq 0 ] || unic_fail "dns --help: status $status"
 for want in "usage: dns \[options\]" "--tap IF" "--stats-interval S" "service options (dns" \
-    "--records N .*(0..4000000, default 10000)" "--port N .*UDP port (1..65535, default 53)"; do
+    "--records N .*(0..4000000, default 10000)" "--port N .*UDP and TCP port (1..65535, default 53)" \
+    "--axfr-allow LIST" "--max-conns N .*(1..100000, default 256)"; do
     grep -q -- "$want" "$UNIC_TMP/lines" || unic_fail "dns --help does not show '$want'"
 done
 unic_log "dns --help: $(grep -c -- '^  --' "$UNIC_TMP/lines") option lines"

@@ -644,6 +644,36 @@ static void test_service_args(void **state)
     assert_non_null(strstr(err, "--frobnicate"));
     char *listen[] = {"dns", "--listen", "10.0.0.1"}; /* dns-linux only */
     assert_int_equal(parse_dns_args(3, listen, &a, err, sizeof(err)), -EINVAL);
+    char *dflt[] = {"dns"};
+    assert_int_equal(parse_dns_args(1, dflt, &a, err, sizeof(err)), 0);
+    assert_int_equal(a.tcp_idle_timeout_s, 10);
+    assert_int_equal(a.tcp_max_conns, 256);
+    assert_null(a.axfr_allow); /* nobody */
+    assert_int_equal(a.wide, 0);
+    char *tcp[] = {"dns",          "--idle-timeout", "3",      "--max-conns", "7",
+                   "--axfr-allow", "10.0.0.1",       "--wide", "50"};
+    assert_int_equal(parse_dns_args(9, tcp, &a, err, sizeof(err)), 0);
+    assert_int_equal(a.tcp_idle_timeout_s, 3);
+    assert_int_equal(a.tcp_max_conns, 7);
+    assert_string_equal(a.axfr_allow, "10.0.0.1");
+    assert_int_equal(a.wide, 50);
+    char *bad4[] = {"dns", "--wide", "1001"};
+    assert_int_equal(parse_dns_args(3, bad4, &a, err, sizeof(err)), -EINVAL);
+    char *bad5[] = {"dns", "--idle-timeout", "0"};
+    assert_int_equal(parse_dns_args(3, bad5, &a, err, sizeof(err)), -EINVAL);
+    /* dns-linux: the common options and --listen, no TCP ones. */
+    static struct option_set o;
+    char *lin[] = {"--listen", "10.0.0.1", "--wide", "3"};
+    assert_int_equal(
+        options_parse(&o, dns_linux_options, DNS_LINUX_OPTION_COUNT, 0, 4, lin, err, sizeof(err)),
+        0);
+    dns_service_args_from(&o, true, &a);
+    assert_string_equal(a.listen, "10.0.0.1");
+    assert_int_equal(a.wide, 3);
+    char *lin_tcp[] = {"--axfr-allow", "10.0.0.1"};
+    assert_int_equal(options_parse(&o, dns_linux_options, DNS_LINUX_OPTION_COUNT, 0, 2, lin_tcp,
+                                   err, sizeof(err)),
+                     -EINVAL);
 }
 
 static void test_zone_budget_is_enforced(void **state)
