@@ -2,7 +2,8 @@
  * iperf3 data streams (iperf3_stream.h). TCP senders keep the send buffer full: they write
  * until tcp_send() takes less than offered and go on from on_writable. UDP senders are paced
  * by a timer every --pacing-timer microseconds: each tick sends what the rate allows since the
- * start (at most a bounded burst, so that a slow tick is not made up at once).
+ * start, as iperf3 does (at most a bounded burst per tick: a late tick is made up over the
+ * next ones).
  */
 #include <string.h>
 
@@ -200,10 +201,6 @@ static void udp_pace(struct timer *tm)
             s->udp_seq++;
             s->bytes += t->params.len;
         }
-        if (t->params.rate == 0)
-            continue;
-        if (s->sender && due > s->udp_seq + UDP_BURST) /* too far behind: do not catch up */
-            s->udp_seq = due - UDP_BURST;
     }
     timer_arm_in(unic_timers(), &t->pace, (uint64_t)t->params.pacing_us * NSEC_PER_USEC);
 }
