@@ -137,6 +137,10 @@ def group_by(rows, *keys):
 
 
 NOTES = {
+    "tcp": "The same client command against every server: iperf3 -c ADDR -t S [-P 4] [-R] -J "
+           "(Debian's iperf3); the figure is end.sum_received, the receiver's own count. unic: "
+           "examples/iperf3 on a TAP; Linux: iperf3 -s behind a veth pair; servers (QEMU too) on "
+           "CPU 1, the client on CPU 0.",
     "system": "Hosted binaries are linked dynamically: glibc is not in their size. IncludeOS: the "
               "158 KB DNS image of Bratterud et al. (2015) as published, taken as KiB. Boot: "
               "launch of scripts/qemu-run (-M microvm) or of the process until the first reply "

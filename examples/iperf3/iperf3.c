@@ -199,13 +199,13 @@ static void on_results(const char *json, size_t len)
         return;
     }
     client_bytes += peer.bytes;
-    struct iperf3_stream_result r[2 * IPERF3_MAX_STREAMS];
+    static struct iperf3_stream_result r[2 * IPERF3_MAX_STREAMS]; /* 14 KiB: not on the stack */
     for (unsigned i = 0; i < test.count; i++) {
         iperf3_stream_result(&test, &test.streams[i], &r[i]);
         udp_packets += test.params.udp && !r[i].sender ? r[i].packets : 0;
         udp_lost += r[i].errors;
     }
-    static char out[4 + 160 * 2 * IPERF3_MAX_STREAMS + 256];
+    static char out[4 + 256 * 2 * IPERF3_MAX_STREAMS + 256]; /* < 256 bytes a stream */
     size_t n = iperf3_results_format(out + 4, sizeof(out) - 4, r, test.count,
                                      test.params.mode != IPERF3_FORWARD);
     out[0] = (char)(n >> 24), out[1] = (char)(n >> 16), out[2] = (char)(n >> 8), out[3] = (char)n;

@@ -199,6 +199,12 @@ static void test_results(void **state)
         assert_int_equal(iperf3_results_format(buf, cap, r, 2, false), 0);
     assert_int_equal(iperf3_results_format(buf, n, r, 2, false), 0);
     assert_int_equal(iperf3_results_format(buf, n + 1, r, 2, false), n);
+    /* The largest stream entry fits in the 256 bytes a stream the server reserves. */
+    struct iperf3_stream_result big = {UINT32_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX,
+                                       UINT64_MAX, UINT64_MAX, true};
+    size_t one = iperf3_results_format(buf, sizeof(buf), &big, 1, true);
+    size_t none = iperf3_results_format(buf, sizeof(buf), &big, 0, true);
+    assert_true(one > 0 && none > 0 && one - none < 256);
     /* iperf3 3.12's own results (from --debug), -1 printed as 2^64 - 1. */
     const char *c312 =
         "{\"cpu_util_total\":23.09,\"cpu_util_user\":5.2,\"cpu_util_system\":17.8,"
