@@ -207,6 +207,17 @@ static void udp_pace(struct timer *tm)
 
 /* ------------------------------------------------------------------------ the test */
 
+/* -O: what was counted so far is left out of the results, which start now. */
+static void omit_end(struct timer *tm)
+{
+    struct iperf3_test *t = tm->arg;
+    for (unsigned i = 0; i < t->count; i++) {
+        struct iperf3_stream *s = &t->streams[i];
+        s->omitted = t->params.udp && !s->sender ? s->rx.bytes : s->bytes;
+    }
+    t->start_ns = unic_now();
+}
+
 void iperf3_streams_start(struct iperf3_test *t)
 {
     t->start_ns = t->pace_start_ns = unic_now();
@@ -218,6 +229,9 @@ void iperf3_streams_start(struct iperf3_test *t)
         udp_sender |= s->sender && t->params.udp;
     }
     timer_init(&t->pace, udp_pace, t);
+    timer_init(&t->omit, omit_end, t);
+    if (t->params.omit_s)
+        timer_arm_in(unic_timers(), &t->omit, t->params.omit_s * NSEC_PER_SEC);
     if (udp_sender)
         timer_arm_in(unic_timers(), &t->pace, 0);
 }
@@ -225,6 +239,7 @@ void iperf3_streams_start(struct iperf3_test *t)
 void iperf3_streams_stop(struct iperf3_test *t)
 {
     timer_cancel(unic_timers(), &t->pace);
+    timer_cancel(unic_timers(), &t->omit);
     for (unsigned i = 0; i < t->count; i++) {
         struct tcp_conn *c = t->streams[i].conn;
         if (!c)
@@ -243,14 +258,14 @@ void iperf3_stream_result(const struct iperf3_test *t, const struct iperf3_strea
     r->sender = s->sender;
     r->duration_us = (t->end_ns - t->start_ns) / NSEC_PER_USEC;
     if (s->sender) {
-        r->bytes = s->bytes;
+        r->bytes = s->bytes - s->omitted;
         r->packets = s->udp_seq;
     } else if (t->params.udp) {
-        r->bytes = s->rx.bytes;
+        r->bytes = s->rx.bytes - s->omitted;
         r->packets = s->rx.highest;
         r->errors = s->rx.lost;
         r->jitter_ns = (uint64_t)(s->rx.jitter16_ns / 16);
     } else {
-        r->bytes = s->bytes;
+        r->bytes = s->bytes - s->omitted;
     }
 }

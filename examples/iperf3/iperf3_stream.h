@@ -21,6 +21,7 @@ struct iperf3_stream {
     struct unic_addr peer; /* UDP */
     uint16_t peer_port;
     uint64_t bytes;   /* sent (accepted by TCP / handed to UDP) or received while running */
+    uint64_t omitted; /* of bytes (rx.bytes for UDP receivers), those of the -O seconds */
     uint64_t udp_seq; /* UDP sender: the last sequence number sent */
     struct iperf3_udp_rx rx;
 };
@@ -45,6 +46,7 @@ struct iperf3_test {
     uint64_t start_ns, end_ns;
     uint64_t pace_start_ns;
     struct timer pace; /* UDP senders */
+    struct timer omit; /* the end of the -O seconds */
 };
 
 /* A TCP connection whose cookie matched joins (t) as its next stream; false when no more are
