@@ -1,4 +1,5 @@
 #!/bin/bash
+# ctest: heavy
 # examples/iperf3 against the stock iperf3 client (Debian's) in a namespace of its own:
 #  - TCP -t 2, -R, -P 4, --bidir and UDP -u -b RATE (and -R), each with -J: the client reports
 #    no error and bytes > 0, and the server's own count (its "test N done" line) agrees with
