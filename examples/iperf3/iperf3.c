@@ -1,7 +1,7 @@
 /*
  * iperf3: a server for the stock iperf3 client (ESnet iperf 3.x), TCP and UDP on port 5201.
  *
- *   iperf3 --tap IF --ip A.B.C.D/N [-- [--port N] [--buffer BYTES]]
+ *   iperf3 --tap IF --ip A.B.C.D/N [-- [--port N] [--sndbuf BYTES] [--rcvbuf BYTES]]
  *   iperf3 -c A.B.C.D [-t S | -n BYTES] [-l LEN] [-P N] [-R | --bidir] [-u -b RATE] [-J]
  *
  * One test at a time, as iperf3 -s: a client that connects while a test runs gets
@@ -367,8 +367,10 @@ static void on_accept(struct tcp_conn *c, void *user)
 
 static const struct option_spec iperf3_options[] = {
     {"--port", OPTION_UINT, "N", "5201", 1, 65535, "TCP and UDP port (iperf3 -p)"},
-    {"--buffer", OPTION_UINT, "BYTES", "1048576", 16384, 16u << 20,
-     "TCP send and receive buffer of each connection"},
+    {"--sndbuf", OPTION_UINT, "BYTES", "1048576", 16384, 16u << 20,
+     "TCP send buffer of each connection"},
+    {"--rcvbuf", OPTION_UINT, "BYTES", "1048576", 16384, 16u << 20,
+     "TCP receive buffer of each connection"},
 };
 
 static void iperf3_print_stats(void)
@@ -400,7 +402,8 @@ int service_start(int argc, char **argv)
     int err = 0;
     struct tcp_params tp;
     tcp_default_params(&tp);
-    tp.snd_buf = tp.rcv_buf = (uint32_t)options_uint(unic_options(), "--buffer");
+    tp.snd_buf = (uint32_t)options_uint(unic_options(), "--sndbuf");
+    tp.rcv_buf = (uint32_t)options_uint(unic_options(), "--rcvbuf");
     if ((err = tcp_configure(inet, &tp)) < 0) {
         log_error("iperf3: cannot configure TCP: %s", unic_strerror(err));
         return 1;
