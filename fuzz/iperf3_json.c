@@ -8,7 +8,8 @@
  *    ends; a decoded string is never longer than its text;
  *  - the parameters, when accepted, are within iperf3's limits;
  *  - the results parser accepts only objects, and what iperf3_results_format() writes from
- *    the input's bytes is accepted again with the same sums.
+ *    the input's bytes is accepted again with the same sums; the input added as the server's
+ *    output text keeps the message valid and decodes back to itself.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -97,6 +98,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static char out[4096];
     size_t len = iperf3_results_format(out, sizeof(out), s, n, size & 1);
     if (len == 0 || iperf3_results_parse(out, len, &r) != 0 || r.streams != n || r.bytes != sum)
+        abort();
+    /* The input as --get-server-output text: escaped, the message still parses, the text comes
+     * back (up to its first NUL) when it fits. */
+    char otext[512];
+    size_t tl = size < sizeof(otext) - 1 ? size : sizeof(otext) - 1;
+    memcpy(otext, data, tl);
+    otext[tl] = '\0';
+    size_t with = iperf3_results_add_text(out, len, sizeof(out), otext);
+    struct json_value v;
+    static char back[sizeof(otext)];
+    if (with == 0 || json_parse(out, with, &root) != 0 ||
+        json_get(&root, "server_output_text", &v) != 0 || json_string(&v, back, sizeof(back)) < 0 ||
+        iperf3_results_parse(out, with, &r) != 0)
+        abort();
+    if (strcmp(back, otext) != 0) /* control bytes went as \u00XX, and decode to themselves */
         abort();
     return 0;
 }

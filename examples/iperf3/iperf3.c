@@ -13,6 +13,7 @@
  * iperf3_stream.c.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,6 +191,22 @@ static void on_params(const char *json, size_t len)
         enter(IPERF3_CREATING);
 }
 
+/* --get-server-output: what this server saw, in one line per direction. */
+static const char *server_text(void)
+{
+    static char text[256];
+    uint64_t us = (test.end_ns - test.start_ns) / NSEC_PER_USEC;
+    uint64_t rx = test_bytes(false), tx = test_bytes(true), div = us ? us : 1;
+    snprintf(text, sizeof(text),
+             "unic iperf3: test %llu, %u stream(s), %llu.%03llu s: received %llu bytes "
+             "(%llu Mbit/s), sent %llu bytes (%llu Mbit/s)\n",
+             (unsigned long long)tests, test.count, (unsigned long long)(us / 1000000),
+             (unsigned long long)(us / 1000 % 1000), (unsigned long long)rx,
+             (unsigned long long)(rx * 8 / div), (unsigned long long)tx,
+             (unsigned long long)(tx * 8 / div));
+    return text;
+}
+
 static void on_results(const char *json, size_t len)
 {
     struct iperf3_peer_results peer;
@@ -208,6 +225,10 @@ static void on_results(const char *json, size_t len)
     static char out[4 + 256 * 2 * IPERF3_MAX_STREAMS + 256]; /* < 256 bytes a stream */
     size_t n = iperf3_results_format(out + 4, sizeof(out) - 4, r, test.count,
                                      test.params.mode != IPERF3_FORWARD);
+    if (n && test.params.get_server_output) {
+        size_t with = iperf3_results_add_text(out + 4, n, sizeof(out) - 4, server_text());
+        n = with ? with : n; /* no room for the text: the results without it */
+    }
     out[0] = (char)(n >> 24), out[1] = (char)(n >> 16), out[2] = (char)(n >> 8), out[3] = (char)n;
     if (n && ctrl_send(out, n + 4) && ctrl_state(IPERF3_DISPLAY_RESULTS))
         enter(IPERF3_WAIT_DONE);

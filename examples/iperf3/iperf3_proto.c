@@ -142,6 +142,42 @@ size_t iperf3_results_format(char *buf, size_t cap, const struct iperf3_stream_r
     return ok ? pos : 0;
 }
 
+size_t iperf3_results_add_text(char *buf, size_t len, size_t cap, const char *text)
+{
+    static const char key[] = ",\"server_output_text\":\"";
+    static const char hex[] = "0123456789abcdef";
+    if (len == 0 || buf[len - 1] != '}')
+        return 0;
+    size_t pos = len - 1; /* over the closing brace */
+    if (cap - pos < sizeof(key))
+        return 0;
+    memcpy(buf + pos, key, sizeof(key) - 1);
+    pos += sizeof(key) - 1;
+    for (const unsigned char *t = (const unsigned char *)text; *t; t++) {
+        if (cap - pos < 6 + 3) /* the longest escape and the closing "} NUL */
+            goto full;
+        if (*t == '"' || *t == '\\') {
+            buf[pos++] = '\\';
+            buf[pos++] = (char)*t;
+        } else if (*t < 0x20) {
+            memcpy(buf + pos, "\\u00", 4);
+            buf[pos + 4] = hex[*t >> 4];
+            buf[pos + 5] = hex[*t & 15];
+            pos += 6;
+        } else {
+            buf[pos++] = (char)*t;
+        }
+    }
+    if (cap - pos < 3)
+        goto full;
+    memcpy(buf + pos, "\"}", 3);
+    return pos + 2;
+full:
+    buf[len - 1] = '}';
+    buf[len] = '\0';
+    return 0;
+}
+
 /* A stream's member (key) as a non-negative integer; false when absent or not one. */
 static bool stream_uint(const struct json_value *st, const char *key, uint64_t *out)
 {

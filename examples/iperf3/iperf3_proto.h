@@ -105,6 +105,11 @@ struct iperf3_stream_result {
 size_t iperf3_results_format(char *buf, size_t cap, const struct iperf3_stream_result *s,
                              unsigned n, bool server_sends);
 
+/* --get-server-output: add "server_output_text" (text, JSON-escaped) to results of (len) bytes
+ * that iperf3_results_format() wrote into (buf). The new length, or 0 when (cap) is too small
+ * (buf then holds the results unchanged). */
+size_t iperf3_results_add_text(char *buf, size_t len, size_t cap, const char *text);
+
 /* What the server keeps of the client's results. */
 struct iperf3_peer_results {
     unsigned streams;

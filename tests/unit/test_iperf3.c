@@ -199,6 +199,22 @@ static void test_results(void **state)
         assert_int_equal(iperf3_results_format(buf, cap, r, 2, false), 0);
     assert_int_equal(iperf3_results_format(buf, n, r, 2, false), 0);
     assert_int_equal(iperf3_results_format(buf, n + 1, r, 2, false), n);
+    /* --get-server-output: the text is escaped and the message stays JSON; no room, no text. */
+    size_t m = iperf3_results_add_text(buf, n, sizeof(buf), "a \"q\" \\ b\n");
+    assert_true(m > n);
+    assert_non_null(strstr(buf, ",\"server_output_text\":\"a \\\"q\\\" \\\\ b\\u000a\"}"));
+    assert_int_equal(strlen(buf), m);
+    assert_int_equal(iperf3_results_parse(buf, m, &p), 0);
+    struct json_value root, v;
+    char text[32];
+    assert_int_equal(json_parse(buf, m, &root), 0);
+    assert_int_equal(json_get(&root, "server_output_text", &v), 0);
+    assert_int_equal(json_string(&v, text, sizeof(text)), 10);
+    assert_string_equal(text, "a \"q\" \\ b\n");
+    n = iperf3_results_format(buf, sizeof(buf), r, 2, false);
+    assert_int_equal(iperf3_results_add_text(buf, n, n + 10, "a long text"), 0);
+    assert_int_equal(strlen(buf), n);
+    assert_int_equal(buf[n - 1], '}');
     /* The largest stream entry fits in the 256 bytes a stream the server reserves. */
     struct iperf3_stream_result big = {UINT32_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX,
                                        UINT64_MAX, UINT64_MAX, true};
