@@ -39,7 +39,7 @@ LABELS = {
     ("dns", "linux"): "dns-linux (Linux sockets)",
     ("dns", "unic-hosted-ip6"): "unic hosted, IPv6 AAAA",
     "nsd": "NSD (1 server process)",
-    ("tcp", "linux"): "Linux over veth",
+    ("tcp", "linux"): "Linux iperf3 -s (veth)",
     ("conns", "linux"): "Linux over veth (slab / 2N)",
     "linux": "Linux",
 }
@@ -55,8 +55,10 @@ METRICS = {
     ("http", "latency_p99"): "latency p99",
     ("http", "requests_per_cpu_second"): "requests per server CPU second",
     ("http", "machine_cpu_per_request"): "machine CPU per request (all CPUs, wrk included)",
-    ("tcp", "discard_in"): "bulk into the service (discard)",
-    ("tcp", "chargen_out"): "bulk out of the service (chargen)",
+    ("tcp", "iperf3_in_p1"): "iperf3 -c into the server, 1 stream",
+    ("tcp", "iperf3_out_p1"): "iperf3 -c -R (out of the server), 1 stream",
+    ("tcp", "iperf3_in_p4"): "iperf3 -c -P 4 into the server",
+    ("tcp", "iperf3_out_p4"): "iperf3 -c -R -P 4 (out of the server)",
     ("conns", "idle_bytes_1000"): "memory per idle connection, 1,000 open",
     ("conns", "idle_bytes_10000"): "memory per idle connection, 10,000 open",
     ("conns", "echoed_bytes_1000"): "memory per connection after echoing 16 KiB, 1,000 open",
@@ -72,7 +74,7 @@ METRICS = {
 TITLES = {
     "dns": "DNS: unic against the same service on Linux sockets and against NSD, UDP and TCP",
     "http": "HTTP: unic against nginx, 136-byte page",
-    "tcp": "TCP bulk throughput: unic against Linux over a veth pair",
+    "tcp": "TCP throughput, the same iperf3 client: unic (examples/iperf3) against Linux iperf3 -s over a veth pair",
     "conns": "Many connections: memory per connection (unic: RSS growth / N) and echo latency",
     "system": "System: image size, boot, idle CPU",
 }
@@ -83,7 +85,7 @@ PLOTS = [
     ("dns-cpu", "DNS server CPU per 1000 queries, ms", "dns", ["cpu_per_1000_queries", "tcp_cpu_per_1000_queries"]),
     ("http-rps", "HTTP requests/s", "http", ["requests_per_second"]),
     ("http-latency", "HTTP latency, ms", "http", ["latency_p50", "latency_p99"]),
-    ("tcp", "TCP throughput, Mbit/s", "tcp", ["discard_in", "chargen_out"]),
+    ("tcp", "TCP throughput (iperf3 -c), Mbit/s", "tcp", ["iperf3_*"]),
     ("boot", "Boot: launch -> first ping reply (empty kernel: -> exit), ms", "system", ["launch_to_ready"]),
     ("image-size", "Stripped image size, KiB", "system", ["image_size"]),
     ("idle-cpu", "CPU used while idle, ms", "system", ["idle_cpu_*"]),
@@ -142,6 +144,10 @@ def group_by(rows, *keys):
 
 
 NOTES = {
+    "tcp": "The same client command against every server: iperf3 -c ADDR -t S [-P 4] [-R] -J "
+           "(Debian's iperf3); the figure is end.sum_received, the receiver's own count. unic: "
+           "examples/iperf3 on a TAP; Linux: iperf3 -s behind a veth pair; servers (QEMU too) on "
+           "CPU 1, the client on CPU 0.",
     "system": "Hosted binaries are linked dynamically: glibc is not in their size. IncludeOS: the "
               "158 KB DNS image of Bratterud et al. (2015) as published, taken as KiB. Boot: "
               "launch of scripts/qemu-run (-M microvm) or of the process until the first reply "
