@@ -33,6 +33,7 @@ LABELS = {
     "nginx-veth": "nginx (veth)",
     "nginx-loopback": "nginx (loopback)",
     "includeos-paper": "IncludeOS (paper)",
+    "tap-floor": "floor: TAP reflector",
     ("dns", "linux"): "dns-linux (Linux sockets)",
     ("tcp", "linux"): "Linux over veth",
     ("conns", "linux"): "Linux over veth (slab / 2N)",
