@@ -511,7 +511,7 @@ static int parse_segment(struct tcp *tcp, struct netbuf *nb, const struct ip4_hd
         TCP_COUNT(tcp, rx_bad_option);
     if (err)
         return err;
-    if (!tcp_checksum_ok(nb->data, len, ip->src, ip->dst)) {
+    if (!nb->csum_ok && !tcp_checksum_ok(nb->data, len, ip->src, ip->dst)) {
         TCP_COUNT(tcp, rx_bad_checksum);
         return WIRE_ECHECKSUM;
     }

@@ -21,6 +21,8 @@ struct udp_hdr {
  * RFC 768), verifies the checksum with the pseudo header of host-order (src) and (dst)
  * (WIRE_ECHECKSUM). */
 int udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct udp_hdr *out);
+/* As udp_parse without the checksum: for a datagram whose NIC verified it (netbuf.csum_ok). */
+int udp_parse_unchecked(const uint8_t *p, size_t len, struct udp_hdr *out);
 
 /* Write the 8-byte header for (payload_len) bytes that already follow it in (p), with the
  * checksum over the pseudo header (src, dst, host order), the header and the payload (a

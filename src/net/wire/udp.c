@@ -11,7 +11,7 @@ static uint16_t udp_checksum(const uint8_t *p, uint16_t ulen, uint32_t src, uint
     return csum_fold(csum_partial(p, ulen, csum_pseudo_ip4(src, dst, IP4_PROTO_UDP, ulen)));
 }
 
-int udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct udp_hdr *out)
+int udp_parse_unchecked(const uint8_t *p, size_t len, struct udp_hdr *out)
 {
     if (len < UDP_HDR_LEN)
         return WIRE_ETRUNCATED;
@@ -23,9 +23,15 @@ int udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct u
         return WIRE_ELENGTH;
     if (out->len > len)
         return WIRE_ETRUNCATED;
-    if (out->checksum != 0 && udp_checksum(p, out->len, src, dst) != 0)
-        return WIRE_ECHECKSUM;
     return WIRE_OK;
+}
+
+int udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct udp_hdr *out)
+{
+    int r = udp_parse_unchecked(p, len, out);
+    if (r == WIRE_OK && out->checksum != 0 && udp_checksum(p, out->len, src, dst) != 0)
+        return WIRE_ECHECKSUM;
+    return r;
 }
 
 int udp_emit(uint8_t *p, size_t cap, const struct udp_hdr *h, uint32_t src, uint32_t dst,
