@@ -44,7 +44,8 @@ LABELS = {
 METRICS = {
     ("dns", "queries_per_second"): "queries/s (dnsperf, unlimited rate)",
     ("dns", "cpu_per_1000_queries"): "server CPU per 1000 queries",
-    ("http", "requests_per_second"): "requests/s (wrk, 100 connections)",
+    ("http", "requests_per_second"): "requests/s (wrk -t1 -c100, nothing pinned)",
+    ("http", "requests_per_second_pinned"): "requests/s (wrk pinned beside the pinned server)",
     ("http", "latency_p50"): "latency p50",
     ("http", "latency_p99"): "latency p99",
     ("http", "requests_per_cpu_second"): "requests per server CPU second",
@@ -136,6 +137,11 @@ def group_by(rows, *keys):
 
 
 NOTES = {
+    "http": "Each peer as its users run it: nginx with 1 worker, unic's http, and wrk -t1 -c100 "
+            "(keep-alive, 10 s runs), none pinned to a CPU: the scheduler spreads server and "
+            "client over the 2 CPUs. (Rows marked pinned: bench/http/run --pin, server on one "
+            "CPU and wrk's threads on the other, a layout that starves the client and "
+            "understates nginx.)",
     "system": "Hosted binaries are linked dynamically: glibc is not in their size. IncludeOS: the "
               "158 KB DNS image of Bratterud et al. (2015) as published, taken as KiB. Boot: "
               "launch of scripts/qemu-run (-M microvm) or of the process until the first reply "
