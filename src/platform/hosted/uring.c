@@ -16,18 +16,22 @@
  * (tx_uring_errors), a TAP that is down is said once, and a dead device shuts the process down
  * as in the direct path. Without io_uring (the kernel has it disabled, a seccomp policy, or
  * UNIC_HOSTED_URING=0 in the environment) every frame is one writev, as before.
- * System calls on this path: io_uring_setup (at open), io_uring_enter.
+ * The ring is restricted to writes to the TAP (uring_setup_restricted).
+ * System calls: io_uring_setup and io_uring_register (at open, with mmap), io_uring_enter.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <liburing.h>
 
 #include "hosted.h"
 
 #define URING_SLOTS 64
-#define URING_SLOT 2048 /* a 10-byte header and a frame of up to 1518 bytes, with room */
+/* A slot holds a 10-byte header and a wire frame at MTU 1500; larger frames go direct. */
+#define URING_SLOT 2048
 
 struct uring_tx {
     struct io_uring ring;
@@ -46,6 +50,37 @@ static bool uring_wanted(void)
     return !v || strcmp(v, "0") != 0;
 }
 
+/* io_uring_register itself: liburing 2.3 (Debian 12) declares io_uring_register_restrictions
+ * and io_uring_enable_rings but does not export them. */
+static int uring_register(struct io_uring *ring, unsigned op, const void *arg, unsigned n)
+{
+    return syscall(__NR_io_uring_register, ring->ring_fd, op, arg, n) < 0 ? -errno : 0;
+}
+
+/* The ring can do nothing but write to the TAP: created disabled, the TAP registered as its one
+ * file, then restricted to IORING_OP_WRITE on registered files, with no later registration, and
+ * only then enabled. A process that drops privileges and filters system calls after start-up
+ * thus keeps a ring that cannot open, read or send anything else. */
+static int uring_setup_restricted(struct io_uring *ring, int fd)
+{
+    struct io_uring_restriction res[] = {
+        {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_WRITE},
+        {.opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED, .sqe_flags = IOSQE_FIXED_FILE},
+        {.opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED, .sqe_flags = IOSQE_FIXED_FILE},
+    };
+    int r = io_uring_queue_init(URING_SLOTS, ring, IORING_SETUP_R_DISABLED);
+    if (r < 0)
+        return r;
+    if ((r = io_uring_register_files(ring, &fd, 1)) < 0 ||
+        (r = uring_register(ring, IORING_REGISTER_RESTRICTIONS, res,
+                            sizeof(res) / sizeof(res[0]))) < 0 ||
+        (r = uring_register(ring, IORING_REGISTER_ENABLE_RINGS, NULL, 0)) < 0) {
+        io_uring_queue_exit(ring);
+        return r;
+    }
+    return 0;
+}
+
 int uring_open(struct hosted_nic *nic)
 {
     nic->uring = NULL;
@@ -54,7 +89,7 @@ int uring_open(struct hosted_nic *nic)
     struct uring_tx *u = calloc(1, sizeof(*u));
     if (!u)
         return -ENOMEM;
-    int r = io_uring_queue_init(URING_SLOTS, &u->ring, 0);
+    int r = uring_setup_restricted(&u->ring, nic->fd);
     if (r < 0) {
         hosted_warn("TAP %s: no io_uring (%s): one system call per frame sent", nic->name,
                     strerror(-r));
@@ -142,7 +177,8 @@ int uring_send(struct hosted_nic *nic, const struct iovec *iov, int iovcnt, size
         p += iov[i].iov_len;
     }
     u->len[slot] = (uint32_t)total;
-    io_uring_prep_write(sqe, nic->fd, u->slot[slot], (unsigned)total, 0);
+    io_uring_prep_write(sqe, 0, u->slot[slot], (unsigned)total, 0); /* registered file 0 */
+    io_uring_sqe_set_flags(sqe, IOSQE_FIXED_FILE);
     io_uring_sqe_set_data64(sqe, slot);
     u->queued++;
     return 0;
