@@ -36,6 +36,7 @@ LABELS = {
     "linux-ip6": "dns-linux (Linux sockets), IPv6 AAAA",
     "nginx-loopback": "nginx (loopback)",
     "includeos-paper": "IncludeOS (paper)",
+    "tap-floor": "floor: TAP reflector",
     ("dns", "linux"): "dns-linux (Linux sockets)",
     ("dns", "unic-hosted-ip6"): "unic hosted, IPv6 AAAA",
     "nsd": "NSD (1 server process)",
@@ -50,7 +51,8 @@ METRICS = {
     ("dns", "cpu_per_1000_queries"): "server CPU per 1000 queries",
     ("dns", "tcp_queries_per_second"): "queries/s over TCP (dnsperf -m tcp, 1 connection, pipelined)",
     ("dns", "tcp_cpu_per_1000_queries"): "server CPU per 1000 queries over TCP",
-    ("http", "requests_per_second"): "requests/s (wrk, 100 connections)",
+    ("http", "requests_per_second"): "requests/s (wrk -t1 -c100, nothing pinned)",
+    ("http", "requests_per_second_pinned"): "requests/s (wrk pinned beside the pinned server)",
     ("http", "latency_p50"): "latency p50",
     ("http", "latency_p99"): "latency p99",
     ("http", "requests_per_cpu_second"): "requests per server CPU second",
@@ -148,6 +150,11 @@ NOTES = {
            "(Debian's iperf3); the figure is end.sum_received, the receiver's own count. unic: "
            "examples/iperf3 on a TAP; Linux: iperf3 -s behind a veth pair; servers (QEMU too) on "
            "CPU 1, the client on CPU 0.",
+    "http": "Each peer as its users run it: nginx with 1 worker, unic's http, and wrk -t1 -c100 "
+            "(keep-alive, 10 s runs), none pinned to a CPU: the scheduler spreads server and "
+            "client over the 2 CPUs. (Rows marked pinned: bench/http/run --pin, server on one "
+            "CPU and wrk's threads on the other, a layout that starves the client and "
+            "understates nginx.)",
     "system": "Hosted binaries are linked dynamically: glibc is not in their size. IncludeOS: the "
               "158 KB DNS image of Bratterud et al. (2015) as published, taken as KiB. Boot: "
               "launch of scripts/qemu-run (-M microvm) or of the process until the first reply "

@@ -40,6 +40,8 @@ struct netbuf {
     struct netbuf_pool *pool; /* where it goes back to                    */
     bool large;               /* malloc'd, outside the fixed pool         */
     uint8_t nic;              /* NIC it arrived on                        */
+    bool csum_ok;             /* received: the NIC vouched for the TCP/UDP
+                               * checksum (PLAT_NET_RX_CSUM_OK): not summed */
     uint16_t tso_mss;         /* sending: 0, or a TCP/IPv4 super-packet for the
                                * NIC to cut into segments of this many payload
                                * bytes, its TCP checksum partial (platform.h)  */

@@ -114,13 +114,48 @@ int plat_net_info(unsigned nic, struct plat_net_info *out);
  * for writability). */
 int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat_net_tso *tso);
 
-/* Receive one frame into (buf) of (cap) bytes; its length goes to (*len). Returns 0, -EAGAIN
- * when none is pending, or -EIO. A frame longer than cap is dropped and reported as -EMSGSIZE;
- * one the device delivered malformed (a bad offload header) is dropped, counted by the
- * platform, and reported as -EBADMSG. Frames may be as long as rx_max_frame (plat_net_info):
- * the caller offers that much room to get them. A frame that arrived with a partial transport
- * checksum (offload) is delivered with the checksum completed, so it verifies like any other. */
-int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len);
+/* Set in plat_net_rx.flags by plat_net_recv. */
+#define PLAT_NET_RX_CSUM_OK                                                                        \
+    (1u << 0) /* the transport (TCP/UDP) checksum needs no check: the                              \
+               * device verified it, or the host built the frame itself                            \
+               * and it never crossed a wire (a partial checksum) */
+
+/* Where plat_net_recv puts a frame: in (buf), (cap) bytes, when it fits; a longer one, when
+ * (large) is given (large_cap > cap), whole in (large): the platform reads its first (cap) bytes
+ * into (buf) and the rest into (large + cap), then moves the head over, so a small frame is
+ * never copied and a large one only by its head. */
+struct plat_net_rx {
+    void *buf;
+    size_t cap;
+    void *large; /* NULL: frames longer than cap are dropped (-EMSGSIZE) */
+    size_t large_cap;
+    size_t len;     /* out: the frame's length                             */
+    bool in_large;  /* out: the frame is in (large), not in (buf)          */
+    uint32_t flags; /* out: PLAT_NET_RX_* bits                             */
+};
+
+/* Receive one frame (struct plat_net_rx: where it goes, and what the platform says about it).
+ * Returns 0, -EAGAIN when none is pending, or -EIO. A frame longer than the room offered is
+ * dropped and reported as -EMSGSIZE; one the device delivered malformed (a bad offload header)
+ * is dropped, counted by the platform, and reported as -EBADMSG. Frames may be as long as
+ * rx_max_frame (plat_net_info): the caller offers that much room to get them. A frame that
+ * arrived with a partial transport checksum (offload) is flagged PLAT_NET_RX_CSUM_OK; its
+ * checksum field may then be left partial (hosted completes it only for a --pcap capture). */
+int plat_net_recv(unsigned nic, struct plat_net_rx *rx);
+
+/* For platforms that copy each frame out of a device buffer: (len) bytes of (frame) into (rx)
+ * as plat_net_recv delivers them (flags 0). 0, or -EMSGSIZE when the room offered is short. */
+static inline int plat_net_rx_copy(struct plat_net_rx *rx, const void *frame, size_t len)
+{
+    bool large = len > rx->cap;
+    if (large && (!rx->large || len > rx->large_cap))
+        return -90; /* -EMSGSIZE: <errno.h> is the platform's */
+    __builtin_memcpy(large ? rx->large : rx->buf, frame, len);
+    rx->len = len;
+    rx->in_large = large;
+    rx->flags = 0;
+    return 0;
+}
 
 /* The memory region the OS may use as its heap: kvm returns the free RAM after the image;
  * hosted returns NULL (core then uses malloc). (*len) receives the size in bytes (hosted: the

@@ -66,6 +66,7 @@ static struct netbuf *fault_copy(struct fault_injector *fi, const struct netbuf 
         return NULL;
     memcpy(netbuf_put(copy, nb->len), nb->data, nb->len);
     copy->nic = nb->nic;
+    copy->csum_ok = nb->csum_ok;
     return copy;
 }
 
@@ -97,6 +98,7 @@ void fault_process(struct fault_injector *fi, enum fault_direction dir, struct n
     if (nb->len && fault_roll(fi, fi->cfg.corrupt_ppb)) {
         size_t at = (size_t)(fault_next(fi) % nb->len);
         nb->data[at] ^= (uint8_t)(1u << (fault_next(fi) % 8));
+        nb->csum_ok = false; /* the NIC vouched for the bytes before the flip */
         path->stats.corrupted++;
     }
     if (fault_roll(fi, fi->cfg.duplicate_ppb)) {

@@ -49,6 +49,7 @@ static void netbuf_prepare(struct netbuf *nb)
     nb->next = NULL;
     nb->nic = 0;
     nb->tso_mss = 0;
+    nb->csum_ok = false;
 }
 
 struct netbuf *netbuf_alloc(struct netbuf_pool *pool)

@@ -521,7 +521,7 @@ static inline int parse_segment(struct tcp *tcp, struct netbuf *nb, size_t len, 
         TCP_COUNT(tcp, rx_bad_option);
     if (err)
         return err;
-    if (!tcp_checksum_ok_sum(nb->data, len, pseudo)) {
+    if (!nb->csum_ok && !tcp_checksum_ok_sum(nb->data, len, pseudo)) {
         TCP_COUNT(tcp, rx_bad_checksum);
         return WIRE_ECHECKSUM;
     }

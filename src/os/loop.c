@@ -17,11 +17,12 @@
  * frames the newest is dropped (tx_backlog_drops): TCP retransmits it, like a loss on the wire.
  *
  * Large frames: a NIC with receive offloads (plat_net_info.rx_max_frame beyond a pool buffer:
- * the hosted TAP hands up TCP super-packets of up to 64 KB) is read into a spare buffer of that
- * size from the pool's large budget. A large frame goes up in it (rx_large) and the next read
- * takes a new spare; a small one is copied into a pool buffer and the spare is kept. Without a
- * spare (large budget exhausted) frames are read into pool buffers and the device drops those
- * that do not fit (rx_too_long).
+ * the hosted TAP hands up TCP super-packets of up to 64 KB) is offered a pool buffer and a spare
+ * buffer of that size from the pool's large budget (plat_net_rx): a small frame lands in the
+ * pool buffer and the spare is kept; a large one goes up in the spare (rx_large), and the next
+ * read takes a new one. Without a spare (large budget exhausted) frames are read into pool
+ * buffers and the device drops those that do not fit (rx_too_long). A frame the NIC vouches
+ * for (PLAT_NET_RX_CSUM_OK) goes up with netbuf.csum_ok: TCP and UDP skip their checksum.
  */
 #include <errno.h>
 #include <string.h>
@@ -219,55 +220,46 @@ static int loop_rx_failed(int r)
 static int loop_drop_frame(unsigned nic)
 {
     static uint8_t scratch[NETBUF_POOL_BUF_SIZE];
-    size_t len;
+    struct plat_net_rx rx = {.buf = scratch, .cap = sizeof(scratch)};
     os.stats.rx_no_buffer++;
-    int r = plat_net_recv(nic, scratch, sizeof(scratch), &len);
+    int r = plat_net_recv(nic, &rx);
     return r == 0 ? -ENOBUFS : loop_rx_failed(r);
 }
 
-/* One frame of (nic) into a pool buffer (*out). 0, -EAGAIN when none, or another -errno when
- * a frame was dropped (counted). */
-static int loop_recv_pool(unsigned nic, struct netbuf **out)
+/* The frame (rx) describes went into (nb): its length and what the NIC said of it. */
+static void loop_rx_fill(struct netbuf *nb, const struct plat_net_rx *rx)
+{
+    nb->len = rx->len;
+    nb->csum_ok = (rx->flags & PLAT_NET_RX_CSUM_OK) != 0;
+}
+
+/* One frame of (nic) into a pool buffer (*out), or, for a NIC whose frames may exceed one (see
+ * the top), into the large spare when it is longer. 0, -EAGAIN when none, or another -errno
+ * when a frame was dropped (counted). */
+static int loop_recv(unsigned nic, struct netbuf **out)
 {
     struct netbuf *nb = netbuf_alloc(&os.pool);
     if (!nb)
         return loop_drop_frame(nic);
-    size_t len = 0;
-    int r = plat_net_recv(nic, nb->data, netbuf_tailroom(nb), &len);
+    if (os.rx_max_frame && !os.rx_spare)
+        os.rx_spare = netbuf_alloc_size(&os.pool, os.rx_max_frame);
+    struct netbuf *big = os.rx_max_frame ? os.rx_spare : NULL;
+    struct plat_net_rx rx = {.buf = nb->data,
+                             .cap = netbuf_tailroom(nb),
+                             .large = big ? big->data : NULL,
+                             .large_cap = big ? netbuf_tailroom(big) : 0};
+    int r = plat_net_recv(nic, &rx);
     if (r < 0) {
         netbuf_free(nb);
         return loop_rx_failed(r);
     }
-    nb->len = len;
-    *out = nb;
-    return 0;
-}
-
-/* As loop_recv_pool, for a NIC whose frames may exceed a pool buffer (see the top). */
-static int loop_recv_large(unsigned nic, struct netbuf **out)
-{
-    if (!os.rx_spare)
-        os.rx_spare = netbuf_alloc_size(&os.pool, os.rx_max_frame);
-    struct netbuf *big = os.rx_spare;
-    if (!big)
-        return loop_recv_pool(nic, out);
-    size_t len = 0;
-    int r = plat_net_recv(nic, big->data, netbuf_tailroom(big), &len);
-    if (r < 0)
-        return loop_rx_failed(r);
-    if (len > NETBUF_POOL_BUF_SIZE - NETBUF_HEADROOM) {
+    if (rx.in_large) {
+        netbuf_free(nb);
         os.rx_spare = NULL;
         os.stats.rx_large++;
-        big->len = len;
-        *out = big;
-        return 0;
+        nb = big;
     }
-    struct netbuf *nb = netbuf_alloc(&os.pool);
-    if (!nb) {
-        os.stats.rx_no_buffer++;
-        return -ENOBUFS;
-    }
-    memcpy(netbuf_put(nb, len), big->data, len);
+    loop_rx_fill(nb, &rx);
     *out = nb;
     return 0;
 }
@@ -278,7 +270,7 @@ static bool loop_drain(unsigned nic)
 {
     for (unsigned i = 0; i < LOOP_RX_BATCH && !os.stop; i++) {
         struct netbuf *nb = NULL;
-        int r = os.rx_max_frame ? loop_recv_large(nic, &nb) : loop_recv_pool(nic, &nb);
+        int r = loop_recv(nic, &nb);
         if (r == -EAGAIN)
             return false;
         if (r < 0)

@@ -3,7 +3,8 @@
 # valgrind memcheck of one whole scenario (issue 6): the dns service, under memcheck, answers
 # ping (also fragmented) and dig queries (found, missing, other zone), then is stopped with
 # SIGTERM. memcheck must report no errors: no invalid access, no uninitialised byte passed to
-# write() (i.e. sent on the TAP), and no definite or indirect leak.
+# write() (i.e. sent on the TAP: the service sends with writev, not io_uring, here), and no
+# definite or indirect leak.
 # Usage: valgrind.sh hosted|kvm (kvm: skipped, memcheck runs on Linux processes only).
 . "$(dirname "$0")/lib.sh"
 unic_init "$1" valgrind
@@ -17,7 +18,10 @@ unic_need valgrind dig
 bin=$(unic_service_binary dns) || exit $?
 
 unic_netns
-ip netns exec "$UNIC_NS" valgrind --quiet --error-exitcode=99 --leak-check=full \
+# Frames go out by write() here, not through io_uring (UNIC_HOSTED_URING=0): memcheck checks the
+# bytes a write() passes, while those of an io_uring submission are read by the kernel unseen.
+# (The ring's own path runs under ASan in the asan preset's tests.)
+ip netns exec "$UNIC_NS" env UNIC_HOSTED_URING=0 valgrind --quiet --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
     --track-origins=yes "$bin" --tap "$UNIC_TAP" --ip "$UNIC_SVC_IP/$UNIC_PREFIX" \
     -- --records 1000 >"$UNIC_LOG" 2>&1 &

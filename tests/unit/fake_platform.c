@@ -33,9 +33,11 @@ static struct {
 static struct {
     uint32_t max_frame;
     unsigned head, count;
+    uint64_t in_large; /* frames delivered into the caller's large buffer */
     struct {
         size_t len;
         int error;
+        uint32_t flags;
         uint8_t data[PLAT_NET_MAX_FRAME];
     } frames[FAKE_RX_MAX];
 } fake_rx;
@@ -91,6 +93,7 @@ void fake_net_enable(const uint8_t mac[6])
     memcpy(fake_nic.mac, mac, 6);
     fake_rx.max_frame = 0;
     fake_rx.head = fake_rx.count = 0;
+    fake_rx.in_large = 0;
     memset(&fake_flood, 0, sizeof(fake_flood));
 }
 
@@ -132,7 +135,7 @@ uint64_t fake_wait_polls(void)
 }
 
 /* The next flood frame into (buf); false when the flood is over. */
-static bool fake_flood_recv(void *buf, size_t cap, size_t *len, int *r)
+static bool fake_flood_recv(struct plat_net_rx *rx, int *r)
 {
     if (!fake_flood.left)
         return false;
@@ -141,23 +144,28 @@ static bool fake_flood_recv(void *buf, size_t cap, size_t *len, int *r)
     fake_clock_set(fake_now + fake_flood.ns_per_frame);
     if (fake_flood.delivered == fake_flood.shutdown_after)
         fake_flood.shutdown_at = fake_now;
-    *r = 0;
-    if (fake_flood.len > cap) {
-        *r = -90; /* -EMSGSIZE */
-        return true;
-    }
-    memcpy(buf, fake_flood.frame, fake_flood.len);
-    *len = fake_flood.len;
+    *r = plat_net_rx_copy(rx, fake_flood.frame, fake_flood.len);
     return true;
 }
 
 int fake_net_rx_push(const void *frame, size_t len, int error)
+{
+    return fake_net_rx_push_flags(frame, len, error, 0);
+}
+
+uint64_t fake_net_rx_in_large(void)
+{
+    return fake_rx.in_large;
+}
+
+int fake_net_rx_push_flags(const void *frame, size_t len, int error, uint32_t flags)
 {
     if (fake_rx.count == FAKE_RX_MAX || len > PLAT_NET_MAX_FRAME)
         return -1;
     unsigned i = (fake_rx.head + fake_rx.count++) % FAKE_RX_MAX;
     fake_rx.frames[i].len = len;
     fake_rx.frames[i].error = error;
+    fake_rx.frames[i].flags = flags;
     memcpy(fake_rx.frames[i].data, frame, len);
     return 0;
 }
@@ -313,23 +321,23 @@ int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat
     return 0;
 }
 
-int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len)
+int plat_net_recv(unsigned nic, struct plat_net_rx *rx)
 {
     if (!fake_nic.enabled || nic != 0)
         return -11; /* -EAGAIN */
     int r;
     if (fake_rx.count == 0)
-        return fake_flood_recv(buf, cap, len, &r) ? r : -11;
+        return fake_flood_recv(rx, &r) ? r : -11;
     unsigned i = fake_rx.head;
     fake_rx.head = (fake_rx.head + 1) % FAKE_RX_MAX;
     fake_rx.count--;
     if (fake_rx.frames[i].error < 0)
         return fake_rx.frames[i].error;
-    if (fake_rx.frames[i].len > cap)
-        return -90; /* -EMSGSIZE */
-    memcpy(buf, fake_rx.frames[i].data, fake_rx.frames[i].len);
-    *len = fake_rx.frames[i].len;
-    return 0;
+    r = plat_net_rx_copy(rx, fake_rx.frames[i].data, fake_rx.frames[i].len);
+    if (r == 0 && rx->in_large)
+        fake_rx.in_large++;
+    rx->flags = fake_rx.frames[i].flags;
+    return r;
 }
 
 void *plat_heap(size_t *len)

@@ -43,6 +43,10 @@ uint64_t fake_net_refused(void); /* sends answered -EAGAIN */
  * the NIC's bit at once while frames are queued. Returns 0, or -1 when the queue is full. */
 #define FAKE_RX_MAX 8
 int fake_net_rx_push(const void *frame, size_t len, int error);
+/* As fake_net_rx_push, delivered with plat_net_rx.flags (PLAT_NET_RX_*). */
+int fake_net_rx_push_flags(const void *frame, size_t len, int error, uint32_t flags);
+/* Frames delivered into the receiver's large buffer (plat_net_rx.in_large) since enable. */
+uint64_t fake_net_rx_in_large(void);
 /* A NIC that never runs dry: once the queued frames are read, plat_net_recv delivers (frame)
  * again and again, (count) times in all (a bound, so a loop that never lets go still ends), and
  * each delivery advances the clock by (ns_per_frame), the time a service spends on a frame.

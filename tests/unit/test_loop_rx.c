@@ -67,9 +67,9 @@ int service_start(int argc, char **argv)
     return 0;
 }
 
-/* Queue one unfragmented datagram of (payload) bytes from the peer to us; (error) as in
- * fake_net_rx_push. */
-static void push_datagram(size_t payload, int error)
+/* Queue one unfragmented datagram of (payload) bytes from the peer to us; (error) and (flags)
+ * as in fake_net_rx_push_flags; (bad_csum): its UDP checksum off by one. */
+static void push_datagram_ex(size_t payload, int error, uint32_t flags, bool bad_csum)
 {
     static uint8_t f[PLAT_NET_MAX_FRAME];
     size_t l4 = UDP_HDR_LEN + payload;
@@ -87,7 +87,14 @@ static void push_datagram(size_t payload, int error)
                          .dst = OUR_ADDR,
                          .df = true};
     assert_int_equal(ip4_emit(f + 14, 20, &ip), 20);
-    assert_int_equal(fake_net_rx_push(f, 34 + l4, error), 0);
+    if (bad_csum)
+        f[34 + 7] ^= 1;
+    assert_int_equal(fake_net_rx_push_flags(f, 34 + l4, error, flags), 0);
+}
+
+static void push_datagram(size_t payload, int error)
+{
+    push_datagram_ex(payload, error, 0, false);
 }
 
 /* Run the loop on the fake NIC with the frames pushed so far; returns the exit status. */
@@ -129,6 +136,7 @@ static void test_large_frames_go_up_whole(void **state)
     assert_int_equal(got_len[4], 1400);
     assert_int_equal(loop_stat("rx_frames"), 5);
     assert_int_equal(loop_stat("rx_large"), 2);
+    assert_int_equal(fake_net_rx_in_large(), 2); /* the small ones were read where they stay */
     assert_int_equal(loop_stat("rx_too_long"), 0);
     assert_non_null(strstr(console, "in_use=0 ")); /* every pool buffer went back */
     assert_non_null(strstr(console, "large_refused=0"));
@@ -164,12 +172,34 @@ static void test_malformed_offload_is_counted(void **state)
     assert_int_equal(loop_stat("rx_frames"), 1);
 }
 
+/* A frame the NIC vouches for (PLAT_NET_RX_CSUM_OK: a partial checksum from the host, or one
+ * the device verified) is not summed again: a wrong checksum in it goes unseen, while the same
+ * frame without the flag is dropped and counted; large or small alike. */
+static void test_vouched_checksum_is_not_summed(void **state)
+{
+    (void)state;
+    setup();
+    push_datagram_ex(100, 0, PLAT_NET_RX_CSUM_OK, true);
+    push_datagram_ex(100, 0, 0, true);
+    push_datagram_ex(20000, 0, PLAT_NET_RX_CSUM_OK, true);
+    push_datagram_ex(20000, 0, 0, true);
+    push_datagram_ex(300, 0, 0, false);
+    assert_int_equal(run_loop(PLAT_NET_MAX_FRAME), 0);
+    assert_int_equal(got, 3);
+    assert_int_equal(got_len[0], 100);
+    assert_int_equal(got_len[1], 20000);
+    assert_int_equal(got_len[2], 300);
+    assert_int_equal(loop_console_stat(console, "udp", "rx_bad_checksum"), 2);
+    assert_int_equal(loop_stat("rx_frames"), 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_large_frames_go_up_whole),
         cmocka_unit_test(test_wire_sized_nic_drops_long_frames),
         cmocka_unit_test(test_malformed_offload_is_counted),
+        cmocka_unit_test(test_vouched_checksum_is_not_summed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

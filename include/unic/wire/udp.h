@@ -21,6 +21,8 @@ struct udp_hdr {
  * RFC 768), verifies the checksum with the pseudo header of host-order (src) and (dst)
  * (WIRE_ECHECKSUM). */
 int udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct udp_hdr *out);
+/* As udp_parse without the checksum: for a datagram whose NIC verified it (netbuf.csum_ok). */
+int udp_parse_unchecked(const uint8_t *p, size_t len, struct udp_hdr *out);
 
 /* The same for either family: (pseudo) is the pseudo header's sum with a length of 0
  * (csum_pseudo_ip4 or csum_pseudo_ip6 with l4_len 0); the length field is added here, as both

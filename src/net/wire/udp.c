@@ -12,7 +12,7 @@ static uint16_t udp_checksum(const uint8_t *p, uint16_t ulen, uint32_t pseudo)
     return csum_fold(csum_partial(p, ulen, (uint32_t)(s + (s >> 32))));
 }
 
-int udp_parse_sum(const uint8_t *p, size_t len, uint32_t pseudo, struct udp_hdr *out)
+int udp_parse_unchecked(const uint8_t *p, size_t len, struct udp_hdr *out)
 {
     if (len < UDP_HDR_LEN)
         return WIRE_ETRUNCATED;
@@ -24,9 +24,15 @@ int udp_parse_sum(const uint8_t *p, size_t len, uint32_t pseudo, struct udp_hdr 
         return WIRE_ELENGTH;
     if (out->len > len)
         return WIRE_ETRUNCATED;
-    if (out->checksum != 0 && udp_checksum(p, out->len, pseudo) != 0)
-        return WIRE_ECHECKSUM;
     return WIRE_OK;
+}
+
+int udp_parse_sum(const uint8_t *p, size_t len, uint32_t pseudo, struct udp_hdr *out)
+{
+    int r = udp_parse_unchecked(p, len, out);
+    if (r == WIRE_OK && out->checksum != 0 && udp_checksum(p, out->len, pseudo) != 0)
+        return WIRE_ECHECKSUM;
+    return r;
 }
 
 int udp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct udp_hdr *out)

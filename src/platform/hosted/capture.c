@@ -41,6 +41,11 @@ void capture_frame(const void *frame, size_t len)
     pcap_dump((u_char *)capture_dumper, &hdr, frame);
 }
 
+bool capture_active(void)
+{
+    return capture_dumper != NULL;
+}
+
 void capture_flush(void)
 {
     if (capture_dumper && pcap_dump_flush(capture_dumper) < 0)

@@ -5,13 +5,14 @@
  * nic.c     the NIC table and plat_net_*: dispatches to a TAP or a replay NIC, feeds --pcap
  * tap.c     a TAP device through /dev/net/tun (IFF_TAP | IFF_NO_PI, non-blocking), with
  *           receive offloads (IFF_VNET_HDR: 64 KB TCP super-packets, partial checksums)
+ * uring.c   frames sent to a TAP in batches through io_uring (liburing)
  * replay.c  a NIC that feeds the frames of a pcap file into the stack, then asks for shutdown
  * capture.c the --pcap writer (libpcap pcap_dump), flushed before sleeping and at exit
  * wait.c    plat_wait() on libuv: uv_poll_t per TAP, uv_timer_t deadline, uv_signal_t (SIGINT,
  *           SIGTERM: shutdown; SIGUSR1: PLAT_WAIT_STATS)
  * sys.c     clocks, console, random, plat_exit, plat_heap
  *
- * Only this directory includes Linux, libuv and libpcap headers.
+ * Only this directory includes Linux, libuv, libpcap and liburing headers.
  */
 #ifndef UNIC_HOSTED_H
 #define UNIC_HOSTED_H
@@ -28,13 +29,16 @@
 
 enum hosted_nic_kind { HOSTED_NIC_TAP, HOSTED_NIC_REPLAY };
 
-/* TAP offload counters: super-packets and partial checksums received, malformed headers;
- * TCP super-packets sent (TSO). */
+/* TAP offload counters: super-packets received, frames whose checksum the stack need not verify
+ * (partial: built by the host; valid: verified by the kernel), frames that went to the caller's
+ * large buffer, malformed headers; TCP super-packets sent (TSO); frames sent through io_uring,
+ * in how many submissions, and those whose write failed after the send returned (uring.c). */
 /* clang-format does not settle on one layout for X-macro lists. */
 /* clang-format off */
 #define TAP_STATS(X)                                                                               \
-    X(rx_gso_frames) X(rx_gso_bytes) X(rx_csum_completed) X(rx_bad_vnet_hdr) X(rx_short_vnet_hdr) \
-    X(tx_tso_frames) X(tx_tso_bytes)
+    X(rx_gso_frames) X(rx_gso_bytes) X(rx_csum_partial) X(rx_csum_valid) X(rx_scatter_large)      \
+    X(rx_bad_vnet_hdr) X(rx_short_vnet_hdr) X(tx_tso_frames) X(tx_tso_bytes)                     \
+    X(tx_uring_frames) X(tx_uring_batches) X(tx_uring_errors)
 /* clang-format on */
 struct tap_stats {
     TAP_STATS(STATS_FIELD)
@@ -51,7 +55,8 @@ struct hosted_nic {
     bool vnet_hdr;     /* TAP: frames carry a virtio-net header                         */
     bool offloaded;    /* TAP: the kernel agreed to the receive offloads                */
     struct tap_stats tap_stats;
-    char name[256]; /* interface or file name, for messages                         */
+    struct uring_tx *uring; /* TAP: frames sent in batches (uring.c), or NULL            */
+    char name[256];         /* interface or file name, for messages                         */
     struct plat_net_info info;
 };
 
@@ -69,6 +74,7 @@ int nic_open_all(const struct unic_config *cfg, char *err, size_t errlen, int *s
 struct hosted_nic *nic_get(unsigned nic);
 bool nic_any_failed(void);
 void nic_print_stats(void);
+void nic_flush_all(void); /* frames queued for sending go to the devices (before sleeping) */
 void nic_close_all(void);
 
 /* tap.c */
@@ -79,18 +85,33 @@ int tap_open(struct hosted_nic *nic, const char *ifname, bool create, bool offlo
              size_t errlen);
 /* Send one frame; (tso) NULL, or a TCP super-packet for Linux to segment (IFF_VNET_HDR). */
 int tap_send(struct hosted_nic *nic, const void *frame, size_t len, const struct plat_net_tso *tso);
-int tap_recv(struct hosted_nic *nic, void *buf, size_t cap, size_t *len);
+int tap_recv(struct hosted_nic *nic, struct plat_net_rx *rx);
 void tap_close(struct hosted_nic *nic);
 void tap_print_stats(const struct hosted_nic *nic);
+/* A write that failed: the interface is down (said once; -EIO), or the device is dead (the
+ * process shuts down; -EIO). */
+int tap_link_down(struct hosted_nic *nic);
+int tap_hard_error(struct hosted_nic *nic, const char *op, int e);
+
+/* uring.c: wire-sized frames to a TAP in batches through io_uring. uring_open: 0 with
+ * nic->uring set, or left NULL (io_uring unavailable or UNIC_HOSTED_URING=0: the caller writes
+ * each frame itself). uring_send: 0 queued, -EAGAIN no slot, -ENOTSUP for the caller to write
+ * (no ring, or a frame larger than a slot: flush first). uring_flush: submit what is queued. */
+struct iovec;
+int uring_open(struct hosted_nic *nic);
+int uring_send(struct hosted_nic *nic, const struct iovec *iov, int iovcnt, size_t total);
+void uring_flush(struct hosted_nic *nic);
+void uring_close(struct hosted_nic *nic);
 
 /* replay.c */
 int replay_open(struct hosted_nic *nic, const char *path, char *err, size_t errlen);
-int replay_recv(struct hosted_nic *nic, void *buf, size_t cap, size_t *len);
+int replay_recv(struct hosted_nic *nic, struct plat_net_rx *rx);
 void replay_close(struct hosted_nic *nic);
 
 /* capture.c: every frame in and out of any NIC, when --pcap was given. */
 int capture_open(const char *path, char *err, size_t errlen);
 void capture_frame(const void *frame, size_t len);
+bool capture_active(void); /* a --pcap capture is being written */
 void capture_flush(void);
 void capture_close(void);
 

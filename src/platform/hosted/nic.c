@@ -72,8 +72,15 @@ bool nic_any_failed(void)
 void nic_print_stats(void)
 {
     for (unsigned i = 0; i < nic_count; i++)
-        if (nics[i].kind == HOSTED_NIC_TAP && nics[i].vnet_hdr)
+        if (nics[i].kind == HOSTED_NIC_TAP)
             tap_print_stats(&nics[i]);
+}
+
+void nic_flush_all(void)
+{
+    for (unsigned i = 0; i < nic_count; i++)
+        if (nics[i].kind == HOSTED_NIC_TAP)
+            uring_flush(&nics[i]);
 }
 
 void nic_close_all(void)
@@ -121,13 +128,13 @@ int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat
     return r;
 }
 
-int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len)
+int plat_net_recv(unsigned nic, struct plat_net_rx *rx)
 {
     struct hosted_nic *n = nic_get(nic);
     if (!n)
         return -ENODEV;
-    int r = n->kind == HOSTED_NIC_TAP ? tap_recv(n, buf, cap, len) : replay_recv(n, buf, cap, len);
+    int r = n->kind == HOSTED_NIC_TAP ? tap_recv(n, rx) : replay_recv(n, rx);
     if (r == 0)
-        capture_frame(buf, *len);
+        capture_frame(rx->in_large ? rx->large : rx->buf, rx->len);
     return r;
 }

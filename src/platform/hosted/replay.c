@@ -36,7 +36,7 @@ int replay_open(struct hosted_nic *nic, const char *path, char *err, size_t errl
     return 0;
 }
 
-int replay_recv(struct hosted_nic *nic, void *buf, size_t cap, size_t *len)
+int replay_recv(struct hosted_nic *nic, struct plat_net_rx *rx)
 {
     if (nic->exhausted)
         return -EAGAIN;
@@ -55,11 +55,7 @@ int replay_recv(struct hosted_nic *nic, void *buf, size_t cap, size_t *len)
         return -EIO;
     }
     nic->replayed++;
-    if (hdr->caplen > cap)
-        return -EMSGSIZE;
-    memcpy(buf, data, hdr->caplen);
-    *len = hdr->caplen;
-    return 0;
+    return plat_net_rx_copy(rx, data, hdr->caplen);
 }
 
 void replay_close(struct hosted_nic *nic)

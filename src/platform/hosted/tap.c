@@ -8,11 +8,15 @@
  * TUN_F_TSO6) lets Linux hand up its TCP super-packets of either family (up to 64 KB, as gVisor
  * and QEMU take them) and frames whose transport checksum was left partial. One read() then moves
  * up to 44 segments' worth. tap_recv checks the header against the frame (src/net/wire/vnet_hdr.c:
- * malformed -> dropped, counted, -EBADMSG) and completes a partial checksum, so the stack verifies
- * every checksum as it does without offloads and the capture shows the frames as the stack saw
- * them. Sending (TSO, with the same offloads on): a TCP super-packet of up to 64 KB goes in one
+ * malformed -> dropped, counted, -EBADMSG). A frame with a partial checksum (built by the host, it
+ * crossed no wire) or one the kernel marked valid is flagged PLAT_NET_RX_CSUM_OK, so the stack
+ * does not sum a 64 KB super-packet again; the partial checksum is completed only for a --pcap
+ * capture (so that it replays). Reads scatter: a frame goes into the caller's small buffer first
+ * and only the rest of a longer one into its large buffer (platform.h), so small frames are never
+ * copied. Sending (TSO, with the same offloads on): a TCP super-packet of up to 64 KB goes in one
  * write() with a GSO TCPV4 or TCPV6 header and its checksum partial, and Linux cuts it into
- * segments (or takes it whole when it delivers locally); every other frame gets a zero header. The
+ * segments (or takes it whole when it delivers locally); every other frame gets a zero header.
+ * Wire-sized frames are sent in batches through io_uring where the kernel has it (uring.c). The
  * offloads are set on every open, also to none, and turned off at close: they outlive the process
  * on a persistent TAP, and a reader without headers must not be handed super-packets or partial
  * checksums.
@@ -183,12 +187,13 @@ int tap_open(struct hosted_nic *nic, const char *ifname, bool create, bool offlo
     nic->info.features = 0;
     nic->info.rx_max_frame = nic->offloaded ? PLAT_NET_MAX_FRAME : 0;
     nic->info.tx_tso_max = nic->offloaded ? 65535 : 0; /* tun takes GSO from its writer */
+    (void)uring_open(nic);                             /* without it, one writev per frame */
     return 0;
 }
 
 /* A device error that will not go away (EBADFD: the interface was deleted under us): the NIC
  * is dead and the process shuts down, rather than spinning on a descriptor that polls ready. */
-static int tap_hard_error(struct hosted_nic *nic, const char *op, int e)
+int tap_hard_error(struct hosted_nic *nic, const char *op, int e)
 {
     if (!nic->failed)
         hosted_warn("TAP %s: %s failed: %s; shutting down", nic->name, op, strerror(e));
@@ -198,7 +203,7 @@ static int tap_hard_error(struct hosted_nic *nic, const char *op, int e)
 
 /* write() gives EIO while the interface is administratively down: frames are dropped (the
  * core counts them) until someone brings it up. Said once per down period. */
-static int tap_link_down(struct hosted_nic *nic)
+int tap_link_down(struct hosted_nic *nic)
 {
     if (!nic->link_down)
         hosted_warn("TAP %s is down: frames are dropped until it is up (ip link set %s up)",
@@ -243,6 +248,14 @@ int tap_send(struct hosted_nic *nic, const void *frame, size_t len, const struct
         return bad;
     if (nic->failed)
         return -EIO;
+    int queued = uring_send(nic, iov + skip, (int)(2 - skip), total);
+    if (queued == 0 && tso) { /* a short super-packet fits a slot */
+        nic->tap_stats.tx_tso_frames++;
+        nic->tap_stats.tx_tso_bytes += len;
+    }
+    if (queued != -ENOTSUP)
+        return queued;
+    uring_flush(nic); /* what was queued goes first */
     for (;;) {
         ssize_t n = writev(nic->fd, iov + skip, (int)(2 - skip));
         if (n == (ssize_t)total && tso) {
@@ -267,21 +280,27 @@ int tap_send(struct hosted_nic *nic, const void *frame, size_t len, const struct
     }
 }
 
-/* A frame read with its virtio-net header: check the header, count the offloads, complete a
- * partial checksum. 0, or -EBADMSG for a header that does not fit its frame (counted). */
+/* A frame read with its virtio-net header: check the header, count the offloads, flag a
+ * checksum the stack need not verify. 0, or -EBADMSG for a header that does not fit its frame
+ * (counted). A partial checksum (the host built the frame, nothing crossed a wire) is completed
+ * only when a capture is written, so that the capture replays; the stack skips it either way. */
 static int tap_finish_offloaded(struct hosted_nic *nic, const uint8_t *raw, uint8_t *frame,
-                                size_t len)
+                                size_t len, uint32_t *flags)
 {
     struct tap_stats *st = &nic->tap_stats;
     struct vnet_hdr h;
     if (vnet_hdr_parse(raw, VNET_HDR_LEN, &h) != WIRE_OK ||
         vnet_hdr_check(&h, len, TAP_GSO_OK) != WIRE_OK ||
-        vnet_hdr_complete_csum(frame, len, &h) != WIRE_OK) {
+        (capture_active() && vnet_hdr_complete_csum(frame, len, &h) != WIRE_OK)) {
         st->rx_bad_vnet_hdr++;
         return -EBADMSG;
     }
     if (h.flags & VNET_HDR_F_NEEDS_CSUM)
-        st->rx_csum_completed++;
+        st->rx_csum_partial++;
+    if (h.flags & VNET_HDR_F_DATA_VALID)
+        st->rx_csum_valid++;
+    if (h.flags & (VNET_HDR_F_NEEDS_CSUM | VNET_HDR_F_DATA_VALID))
+        *flags |= PLAT_NET_RX_CSUM_OK;
     if (h.gso_type != VNET_HDR_GSO_NONE) {
         st->rx_gso_frames++;
         st->rx_gso_bytes += len;
@@ -289,30 +308,62 @@ static int tap_finish_offloaded(struct hosted_nic *nic, const uint8_t *raw, uint
     return 0;
 }
 
-int tap_recv(struct hosted_nic *nic, void *buf, size_t cap, size_t *len)
+/* The iovec of a scatter read: the header, (rx->buf), then the rest of (rx->large) after the
+ * room of buf, then a scratch buffer that only catches what fits neither (dropped whole rather
+ * than delivered truncated). Returns the number of entries. */
+static int tap_rx_iov(const struct hosted_nic *nic, const struct plat_net_rx *rx,
+                      uint8_t raw[VNET_HDR_LEN], struct iovec iov[4])
 {
-    /* Frames longer than (cap) land in the scratch buffer, so they are recognised and
-     * dropped whole instead of being delivered truncated. */
     static uint8_t scratch[TAP_SCRATCH];
+    int n = 0;
+    if (nic->vnet_hdr)
+        iov[n++] = (struct iovec){raw, VNET_HDR_LEN};
+    iov[n++] = (struct iovec){rx->buf, rx->cap};
+    if (rx->large && rx->large_cap > rx->cap)
+        iov[n++] = (struct iovec){(uint8_t *)rx->large + rx->cap, rx->large_cap - rx->cap};
+    iov[n++] = (struct iovec){scratch, sizeof(scratch)};
+    return n;
+}
+
+/* (n) bytes read, (hdr) of them the virtio-net header: deliver the frame (see tap_rx_iov). */
+static int tap_rx_deliver(struct hosted_nic *nic, struct plat_net_rx *rx, const uint8_t *raw,
+                          size_t n, size_t hdr)
+{
+    if (n < hdr) {
+        nic->tap_stats.rx_short_vnet_hdr++;
+        return -EBADMSG;
+    }
+    size_t len = n - hdr;
+    size_t room = rx->large && rx->large_cap > rx->cap ? rx->large_cap : rx->cap;
+    if (len > room)
+        return -EMSGSIZE;
+    uint8_t *frame = rx->buf;
+    rx->in_large = len > rx->cap;
+    if (rx->in_large) {
+        memcpy(rx->large, rx->buf, rx->cap);
+        frame = rx->large;
+        nic->tap_stats.rx_scatter_large++;
+    }
+    rx->len = len;
+    rx->flags = 0;
+    return hdr ? tap_finish_offloaded(nic, raw, frame, len, &rx->flags) : 0;
+}
+
+int tap_recv(struct hosted_nic *nic, struct plat_net_rx *rx)
+{
     uint8_t raw[VNET_HDR_LEN];
-    struct iovec iov[3] = {{raw, sizeof(raw)}, {buf, cap}, {scratch, sizeof(scratch)}};
-    size_t hdr = nic->vnet_hdr ? VNET_HDR_LEN : 0;
+    struct iovec iov[4];
+    int iovcnt = tap_rx_iov(nic, rx, raw, iov);
     if (nic->failed)
         return -EAGAIN;
     for (;;) {
-        ssize_t n = hdr ? readv(nic->fd, iov, 3) : readv(nic->fd, iov + 1, 2);
-        if (n > 0 && (size_t)n < hdr) {
-            nic->tap_stats.rx_short_vnet_hdr++;
-            return -EBADMSG;
-        }
-        if (n > 0 && (size_t)n - hdr > cap)
-            return -EMSGSIZE;
-        if (n > 0) {
-            *len = (size_t)n - hdr;
-            return hdr ? tap_finish_offloaded(nic, raw, buf, *len) : 0;
-        }
-        if (n == 0 || errno == EAGAIN)
+        ssize_t n = readv(nic->fd, iov, iovcnt);
+        if (n > 0)
+            return tap_rx_deliver(nic, rx, raw, (size_t)n, nic->vnet_hdr ? VNET_HDR_LEN : 0);
+        if (n == 0 || errno == EAGAIN) {
+            uring_flush(nic); /* the end of a receive batch: its answers go out together */
             return -EAGAIN;
+        }
         if (errno != EINTR)
             return tap_hard_error(nic, "read", errno);
     }
@@ -328,6 +379,7 @@ void tap_close(struct hosted_nic *nic)
 {
     /* A persistent TAP keeps its offloads: a later reader without virtio-net headers (an older
      * build, another program) would get super-packets and partial checksums. */
+    uring_close(nic);
     if (nic->fd >= 0 && nic->offloaded)
         (void)ioctl(nic->fd, TUNSETOFFLOAD, 0ul);
     if (nic->fd >= 0)

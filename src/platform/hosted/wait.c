@@ -163,6 +163,7 @@ uint64_t plat_wait(uint64_t deadline_ns)
     if (replay_done || nic_any_failed())
         wait_shutdown = true;
     capture_flush();
+    nic_flush_all(); /* answers queued in this iteration go out before the sleep */
     if (!wait_shutdown && !replay)
         wait_sleep(deadline_ns);
     else if (!wait_shutdown)

@@ -300,7 +300,7 @@ int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat
     return 0;
 }
 
-int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len)
+int plat_net_recv(unsigned nic, struct plat_net_rx *rx)
 {
     if (nic >= nic_count)
         return -ENODEV;
@@ -317,12 +317,11 @@ int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len)
     if (used_len < n->hdr_len || used_len > NET_BUF_SIZE) {
         n->stats.rx_bad_length++;
         r = -EIO;
-    } else if (used_len - n->hdr_len > cap) {
+    } else if (plat_net_rx_copy(rx, n->rx_bufs + (size_t)id * NET_BUF_SIZE + n->hdr_len,
+                                used_len - n->hdr_len) < 0) {
         n->stats.rx_too_big++;
         r = -EMSGSIZE;
     } else {
-        *len = used_len - n->hdr_len;
-        memcpy(buf, n->rx_bufs + (size_t)id * NET_BUF_SIZE + n->hdr_len, *len);
         n->stats.rx++;
     }
     virtq_push(&n->rx, id); /* the buffer goes straight back: the ring stays full */
