@@ -1,13 +1,16 @@
 # The hosted platform's system libraries as the targets unic::libuv, unic::libpcap and
-# unic::liburing: found with pkg-config, or without it (or its .pc files) by a plain library
-# search. Included by the
-# build and by the installed package (unicConfig.cmake), so both link the same way.
+# The hosted platform's system libraries as the targets unic::libuv, unic::libpcap,
+# unic::liburing (batched sends) and unic::libseccomp (the sandbox, docs/sandbox.md): found with
+# pkg-config, or without it (or its .pc files) by a plain library search. Included by the build
+# and by the installed package (unicConfig.cmake), so both link the same way; the kvm platform
+# never includes it.
 if(NOT TARGET PkgConfig::UNIC_LIBUV)
     find_package(PkgConfig QUIET)
     if(PkgConfig_FOUND)
         pkg_check_modules(UNIC_LIBUV QUIET IMPORTED_TARGET GLOBAL libuv)
         pkg_check_modules(UNIC_LIBPCAP QUIET IMPORTED_TARGET GLOBAL libpcap)
         pkg_check_modules(UNIC_LIBURING QUIET IMPORTED_TARGET GLOBAL liburing)
+        pkg_check_modules(UNIC_LIBSECCOMP QUIET IMPORTED_TARGET GLOBAL libseccomp)
     endif()
 endif()
 
@@ -32,3 +35,4 @@ endfunction()
 unic_hosted_dependency(libuv uv.h uv PkgConfig::UNIC_LIBUV)
 unic_hosted_dependency(libpcap pcap/pcap.h pcap PkgConfig::UNIC_LIBPCAP)
 unic_hosted_dependency(liburing liburing.h uring PkgConfig::UNIC_LIBURING)
+unic_hosted_dependency(libseccomp seccomp.h seccomp PkgConfig::UNIC_LIBSECCOMP)

@@ -4,8 +4,8 @@
  *   NAME [--ip A.B.C.D/N] [--gw A.B.C.D] [--dns A.B.C.D] [--ip6 ADDR/N]... [--gw6 ADDR]
  *        [--no-ip6] [--no-dhcp] [--mac M] [--tap IF] [--tap-create]
  *        [--pcap FILE] [--replay FILE] [--loss P] [--duplicate P] [--reorder P] [--corrupt P]
- *        [--seed N] [--no-offload] [--stats-interval S] [--verbose] [--quiet] [--help]
- *        [-- service options and arguments]
+ *        [--seed N] [--no-offload] [--user NAME] [--no-sandbox] [--stats-interval S]
+ *        [--verbose] [--quiet] [--help] [-- service options and arguments]
  *
  * The words after `--` belong to the service: config_parse collects them, and
  * config_parse_service checks them against the options the service declared (unic.h: struct
@@ -61,9 +61,12 @@ struct unic_config {
     const char *pcap;   /* hosted only */
     const char *replay; /* hosted only: a pcap fed in as a NIC */
     struct fault_config fault;
-    bool no_offload; /* hosted: the TAP without receive offloads (one wire frame per read) */
-    int verbosity;   /* -1 quiet, 0 normal, 1 verbose */
-    uint32_t stats_interval_s; /* --stats-interval: print every counter this often; 0 = never */
+    bool no_offload;  /* hosted: the TAP without receive offloads (one wire frame per read) */
+    const char *user; /* hosted only: the user a root process becomes (NULL: nobody)      */
+    bool no_sandbox;  /* hosted only: keep root and make any system call (docs/sandbox.md) */
+    const char *sandbox_selftest; /* hosted only, tests: the forbidden call to make      */
+    int verbosity;                /* -1 quiet, 0 normal, 1 verbose */
+    uint32_t stats_interval_s;    /* --stats-interval: print every counter this often; 0 = never */
     bool help;
     /* The words after `--`: config_parse puts them here (service_argv[0] is the program name);
      * config_parse_service moves the declared options into (service) and leaves the program
@@ -86,7 +89,8 @@ int config_parse_ip4(const char *s, uint32_t *addr);
 /* The --help text of the OS options. */
 const char *config_usage(void);
 
-/* The first hosted-only option (--tap, --tap-create, --pcap, --replay, --no-offload) that
+/* The first hosted-only option (--tap, --tap-create, --pcap, --replay, --no-offload, --user,
+ * --no-sandbox, --sandbox-selftest) that
  * (cfg) has, or NULL: the kvm platform refuses them (status 2) rather than ignoring them. */
 const char *config_hosted_only(const struct unic_config *cfg);
 

@@ -33,10 +33,17 @@ static const char usage_text[] =
     "  --no-offload       no offloads on the TAP: frames as on a wire both ways, checksums\n"
     "                     complete, no TCP super-packets (hosted; also off with --replay or\n"
     "                     any fault option)\n"
+    "  --user NAME        started as root: become NAME once the devices are open (default\n"
+    "                     nobody; root keeps root, with a warning) (hosted)\n"
+    "  --no-sandbox       keep the privileges and allow every system call (hosted; for\n"
+    "                     debugging: by default a seccomp allowlist, docs/sandbox.md)\n"
+    "  --sandbox-selftest CALL  tests: make the forbidden call CALL (execve, open or\n"
+    "                     socket) once the sandbox is on, which must kill the process (hosted)\n"
     "  --stats-interval S print every counter every S seconds (1..86400)\n"
     "  --verbose --quiet  more or less logging\n"
     "  --help             this text, then the service's own options\n"
-    "Hosted only (an error on kvm): --tap, --tap-create, --pcap, --replay, --no-offload.\n"
+    "Hosted only (an error on kvm): --tap, --tap-create, --pcap, --replay, --no-offload,\n"
+    "--user, --no-sandbox, --sandbox-selftest.\n"
     "Hosted: SIGUSR1 prints every counter; SIGINT/SIGTERM stop (counters printed).\n";
 
 const char *config_usage(void)
@@ -56,6 +63,12 @@ const char *config_hosted_only(const struct unic_config *cfg)
         return "--replay";
     if (cfg->no_offload)
         return "--no-offload";
+    if (cfg->user)
+        return "--user";
+    if (cfg->no_sandbox)
+        return "--no-sandbox";
+    if (cfg->sandbox_selftest)
+        return "--sandbox-selftest";
     return NULL;
 }
 
@@ -240,6 +253,10 @@ static int parse_valued(struct unic_config *cfg, const char *opt, const char *va
         cfg->pcap = val;
     } else if (!strcmp(opt, "--replay")) {
         cfg->replay = val;
+    } else if (!strcmp(opt, "--user")) {
+        cfg->user = val;
+    } else if (!strcmp(opt, "--sandbox-selftest")) {
+        cfg->sandbox_selftest = val;
     } else {
         return 1;
     }
@@ -260,6 +277,8 @@ static int parse_flag(struct unic_config *cfg, const char *opt)
         cfg->no_ip6 = true;
     else if (!strcmp(opt, "--no-dhcp"))
         cfg->no_dhcp = true;
+    else if (!strcmp(opt, "--no-sandbox"))
+        cfg->no_sandbox = true;
     else if (!strcmp(opt, "--help") || !strcmp(opt, "-h"))
         cfg->help = true;
     else

@@ -11,6 +11,8 @@
  * wait.c    plat_wait() on libuv: uv_poll_t per TAP, uv_timer_t deadline, uv_signal_t (SIGINT,
  *           SIGTERM: shutdown; SIGUSR1: PLAT_WAIT_STATS)
  * sys.c     clocks, console, random, plat_exit, plat_heap
+ * sandbox.c after init: drop root and capabilities, no_new_privs, a seccomp allowlist
+ *           (docs/sandbox.md); entered by the first plat_wait(), before any frame is read
  *
  * Only this directory includes Linux, libuv, libpcap and liburing headers.
  */
@@ -119,5 +121,12 @@ void capture_close(void);
 int wait_init(char *err, size_t errlen);
 /* A send to TAP (nic) found it full: the next plat_wait() also returns once it has room. */
 void wait_watch_writable(unsigned nic);
+
+/* sandbox.c */
+/* Check the sandbox's options and resolve --user, before any device is opened. 0, or -1 with
+ * a message in (err) (exit status 2). */
+int sandbox_prepare(const struct unic_config *cfg, const char *prog, char *err, size_t errlen);
+/* Drop the privileges and load the filter (once; a failure exits with status 1). */
+void sandbox_enter(void);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * The entry point of a hosted service:
  *   main -> config_parse + config_parse_service (the OS's and the service's options, before any
- *        device opens) -> nic_open_all (TAP or replay, --pcap) -> wait_init -> unic_main
+ *        device opens) -> sandbox_prepare (--user) -> nic_open_all (TAP or replay, --pcap)
+ *        -> wait_init -> unic_main (its first plat_wait enters the sandbox: sandbox.c)
  *        -> plat_exit (flushes the capture)
  * Bad options (the OS's or the service's): "NAME: message" on stderr, exit status 2, as on kvm.
  * A device that cannot be opened: the same one line, exit status 1. --help: the OS's options
@@ -71,6 +72,10 @@ int main(int argc, char **argv)
         config_help(name, help, sizeof(help));
         fputs(help, stdout);
         return 0;
+    }
+    if (sandbox_prepare(&cfg, name, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s: %s\n", name, err);
+        return 2;
     }
     if (nic_open_all(&cfg, err, sizeof(err), &status) < 0) {
         fprintf(stderr, "%s: %s\n", name, err);

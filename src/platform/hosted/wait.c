@@ -157,6 +157,7 @@ static void wait_sleep(uint64_t deadline_ns)
 
 uint64_t plat_wait(uint64_t deadline_ns)
 {
+    sandbox_enter(); /* the first call: init is over, no frame has been read yet */
     wait_ready = 0;
     bool replay_done;
     uint64_t replay = wait_replay_bits(&replay_done);
