@@ -50,7 +50,7 @@ struct unic_config {
     const char *pcap;   /* hosted only */
     const char *replay; /* hosted only: a pcap fed in as a NIC */
     struct fault_config fault;
-    bool no_offload; /* hosted: the TAP without receive offloads (one wire frame per read) */
+    bool no_offload; /* NIC offloads off: frames as on a wire (hosted TAP, kvm virtio-net) */
     int verbosity;   /* -1 quiet, 0 normal, 1 verbose */
     uint32_t stats_interval_s; /* --stats-interval: print every counter this often; 0 = never */
     bool help;
@@ -75,8 +75,12 @@ int config_parse_ip4(const char *s, uint32_t *addr);
 /* The --help text of the OS options. */
 const char *config_usage(void);
 
-/* The first hosted-only option (--tap, --tap-create, --pcap, --replay, --no-offload) that
- * (cfg) has, or NULL: the kvm platform refuses them (status 2) rather than ignoring them. */
+/* May the NIC use offloads (checksums, TCP super-packets)? Not with --no-offload, nor with a
+ * fault option: faults are drawn per wire frame. */
+bool config_offload(const struct unic_config *cfg);
+
+/* The first hosted-only option (--tap, --tap-create, --pcap, --replay) that (cfg) has, or NULL: the
+ * kvm platform refuses them (status 2) rather than ignoring them. */
 const char *config_hosted_only(const struct unic_config *cfg);
 
 /* After config_parse: check the service's words against its declared options (the service's

@@ -25,13 +25,13 @@ static const char usage_text[] =
     "  --replay FILE      feed the frames of a pcap FILE into the stack (hosted)\n"
     "  --loss P --duplicate P --reorder P --corrupt P   fault injection, 0 <= P <= 1\n"
     "  --seed N           seed of the fault injector (reproducible runs)\n"
-    "  --no-offload       no offloads on the TAP: frames as on a wire both ways, checksums\n"
-    "                     complete, no TCP super-packets (hosted; also off with --replay or\n"
-    "                     any fault option)\n"
+    "  --no-offload       no NIC offloads (hosted TAP, kvm virtio-net): frames as on a wire\n"
+    "                     both ways, checksums complete, no TCP super-packets (also off with\n"
+    "                     any fault option, and with --replay)\n"
     "  --stats-interval S print every counter every S seconds (1..86400)\n"
     "  --verbose --quiet  more or less logging\n"
     "  --help             this text, then the service's own options\n"
-    "Hosted only (an error on kvm): --tap, --tap-create, --pcap, --replay, --no-offload.\n"
+    "Hosted only (an error on kvm): --tap, --tap-create, --pcap, --replay.\n"
     "Hosted: SIGUSR1 prints every counter; SIGINT/SIGTERM stop (counters printed).\n";
 
 const char *config_usage(void)
@@ -49,9 +49,14 @@ const char *config_hosted_only(const struct unic_config *cfg)
         return "--pcap";
     if (cfg->replay)
         return "--replay";
-    if (cfg->no_offload)
-        return "--no-offload";
     return NULL;
+}
+
+bool config_offload(const struct unic_config *cfg)
+{
+    const struct fault_config *f = &cfg->fault;
+    bool faults = f->loss_ppb || f->duplicate_ppb || f->reorder_ppb || f->corrupt_ppb;
+    return !cfg->no_offload && !faults;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)

@@ -78,8 +78,9 @@ unsigned ioapic_gsi_limit(void);
 /* MSI address/data that deliver (vector) to this CPU, edge-triggered. */
 void apic_msi(uint8_t vector, uint64_t *addr, uint32_t *data);
 
-/* virtio_net.c: probing (both transports) and the per-interrupt acknowledgement. */
-void virtio_net_probe(const char *cmdline);
+/* virtio_net.c: probing (both transports) and the per-interrupt acknowledgement. (offload):
+ * the offloads the device offers may be negotiated (off: frames as on a wire). */
+void virtio_net_probe(const char *cmdline, bool offload);
 /* Acknowledge NIC (nic) and every NIC on the same interrupt line (a shared PCI INTx line
  * carries one vector, whichever NIC set it up last); returns the bits of the NICs acknowledged,
  * all of which the event loop must then serve. */

@@ -247,7 +247,7 @@ void kvm_main(const void *start_info)
     int parsed = parse_cmdline(&cfg);
     if (parsed != 0)
         plat_exit(parsed < 0 ? 2 : 0);
-    virtio_net_probe(kvm.platform_words);
+    virtio_net_probe(kvm.platform_words, config_offload(&cfg));
     power_init();
     cpu_sti();
     crash_run();
