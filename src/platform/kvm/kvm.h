@@ -64,7 +64,10 @@ uint64_t clock_tsc_at_boot(void);
 
 /* apic.c: local APIC one-shot timer and IOAPIC routing. */
 void apic_init(void);
+/* Set the timer for (deadline_ns) (UINT64_MAX: none); nothing is written when it is already
+ * set for that deadline and has not fired since (apic_timer_fired, from plat_wait). */
 void apic_timer_arm(uint64_t deadline_ns);
+void apic_timer_fired(void);
 /* Route (gsi) to (vector), active high, to this CPU: level-triggered for a PCI INTx line
  * (shared: it stays high while any device on it asserts), else edge. -ENODEV if no IOAPIC. A
  * level interrupt is delivered again after each EOI for as long as the line is high. */
@@ -85,6 +88,12 @@ void virtio_net_probe(const char *cmdline, bool offload);
  * carries one vector, whichever NIC set it up last); returns the bits of the NICs acknowledged,
  * all of which the event loop must then serve. */
 uint64_t virtio_net_irq_ack(unsigned nic);
+/* Kick every device that was not told of what was published (the end of the loop's turn). */
+void virtio_net_flush(void);
+/* Receive interrupts on (plat_wait is about to sleep) or off (the loop is busy: it reads the
+ * rings without them). Returns the NICs with used buffers waiting (frames to read, or
+ * transmit completions while the ring was full): plat_wait must not sleep on those. */
+uint64_t virtio_net_irqs(bool on);
 /* One "stats kvm.netN:" line per NIC (at exit). */
 void virtio_net_print_stats(void);
 

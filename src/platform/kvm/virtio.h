@@ -14,6 +14,7 @@
 #define VIRTIO_STATUS_DRIVER_OK 4
 #define VIRTIO_STATUS_FEATURES_OK 8
 #define VIRTIO_STATUS_FAILED 128
+#define VIRTIO_RING_F_EVENT_IDX (1ull << 29)
 #define VIRTIO_F_VERSION_1 (1ull << 32)
 #define VIRTIO_ID_NET 1
 
@@ -50,9 +51,11 @@ struct virtq {
     struct virtq_avail *avail;
     struct virtq_used *used;
     uint16_t size;
-    uint16_t last_used; /* next used index to look at */
-    uint16_t avail_idx; /* our shadow of avail->idx */
-    void *mem;          /* what virtq_alloc malloc'd */
+    uint16_t last_used;  /* next used index to look at */
+    uint16_t avail_idx;  /* our shadow of avail->idx */
+    uint16_t kicked_idx; /* avail_idx when the device was last notified (or found not to need it) */
+    bool event_idx;      /* VIRTIO_RING_F_EVENT_IDX: used_event / avail_event instead of flags */
+    void *mem;           /* what virtq_alloc malloc'd */
 };
 
 /* Allocate (size) entries (a power of two <= VIRTQ_MAX_SIZE), zeroed. 0 or -ENOMEM. */
@@ -62,8 +65,19 @@ void virtq_push(struct virtq *q, uint16_t id);
 void virtq_publish(struct virtq *q);
 /* Take the next used element: true and its (id, len), or false when there is none. */
 bool virtq_pop(struct virtq *q, uint16_t *id, uint32_t *len);
-/* Does the device want a notification for what was just published? */
-bool virtq_needs_notify(const struct virtq *q);
+/* Used elements waiting to be popped. */
+uint16_t virtq_used_pending(const struct virtq *q);
+/* Does the device want a notification for what was published since the last one? (EVENT_IDX:
+ * has avail_idx passed the device's avail_event since then; else: is NO_NOTIFY clear.) True
+ * means the caller notifies now; either way the published entries count as told. */
+bool virtq_kick_prepare(struct virtq *q);
+/* Published entries the device was not yet told of (virtq_kick_prepare not called since). */
+uint16_t virtq_unkicked(const struct virtq *q);
+/* Interrupts for used buffers: on asks for one at the next used element (EVENT_IDX: used_event
+ * = last_used), off asks for none (the flag, or used_event half the index space behind; a
+ * device may still interrupt once in a while, which the driver must take as spurious). Then a
+ * full barrier, so the caller can look at the used ring again without missing an element. */
+void virtq_irq(struct virtq *q, bool on);
 
 struct vtransport;
 

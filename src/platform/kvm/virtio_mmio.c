@@ -139,11 +139,12 @@ static int mmio_irq_setup(struct vtransport *t, uint8_t vector)
     return t->gsi < 0 ? -ENODEV : ioapic_route((unsigned)t->gsi, vector, false);
 }
 
+/* Both causes (used buffer, configuration change) acknowledged without reading which: one
+ * exit instead of two, and acknowledging a cause that is not set changes nothing. The driver
+ * looks at every ring after an interrupt and ignores configuration changes. */
 static void mmio_irq_ack(struct vtransport *t)
 {
-    uint32_t s = rd(t, MMIO_INTERRUPT_STATUS);
-    if (s)
-        wr(t, MMIO_INTERRUPT_ACK, s);
+    wr(t, MMIO_INTERRUPT_ACK, 3);
 }
 
 static const struct vtransport_ops mmio_ops = {

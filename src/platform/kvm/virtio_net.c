@@ -77,7 +77,7 @@ static int vnet_tx_init(struct vnet *n)
         n->tx.desc[i].addr = (uintptr_t)(n->tx_bufs + (size_t)i * NET_BUF_SIZE);
         n->tx_free[n->tx_nfree++] = i;
     }
-    n->tx.avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+    virtq_irq(&n->tx, false); /* completions are reclaimed at the next send */
     return 0;
 }
 
@@ -91,6 +91,7 @@ static int vnet_queues(struct vnet *n, uint8_t vector)
     int r;
     if ((r = virtq_alloc(&n->rx, rs)) < 0 || (r = virtq_alloc(&n->tx, ts)) < 0)
         return r;
+    n->rx.event_idx = n->tx.event_idx = (n->features & VIRTIO_RING_F_EVENT_IDX) != 0;
     if ((r = vnet_rx_init(n)) < 0 || (r = vnet_tx_init(n)) < 0)
         return r;
     if ((r = t->ops->queue_setup(t, RXQ, &n->rx, vector)) < 0 ||
@@ -102,7 +103,8 @@ static int vnet_queues(struct vnet *n, uint8_t vector)
 /* The features we take of those the device offers: each offload only with what it needs. */
 static uint64_t vnet_choose(uint64_t offered, bool modern)
 {
-    uint64_t want = VIRTIO_NET_F_MAC | VIRTIO_NET_F_MTU | (modern ? VIRTIO_F_VERSION_1 : 0);
+    uint64_t want = VIRTIO_NET_F_MAC | VIRTIO_NET_F_MTU | VIRTIO_RING_F_EVENT_IDX |
+                    (modern ? VIRTIO_F_VERSION_1 : 0);
     if (vnet_offload)
         want |= VNET_OFFLOADS;
     uint64_t f = offered & want;
@@ -170,6 +172,7 @@ static int vnet_init(struct vnet *n, uint8_t vector)
         return r;
     t->ops->set_status(t, status | VIRTIO_STATUS_DRIVER_OK);
     virtq_publish(&n->rx);
+    (void)virtq_kick_prepare(&n->rx); /* told below, whatever the ring says */
     t->ops->notify(t, RXQ);
     return 0;
 }
@@ -240,6 +243,26 @@ uint64_t virtio_net_irq_ack(unsigned nic)
         }
     }
     return acked;
+}
+
+void virtio_net_flush(void)
+{
+    for (unsigned i = 0; i < vnet_count; i++) {
+        vnet_kick(&vnet_nics[i], TXQ);
+        vnet_kick(&vnet_nics[i], RXQ);
+    }
+}
+
+uint64_t virtio_net_irqs(bool on)
+{
+    uint64_t ready = 0;
+    for (unsigned i = 0; i < vnet_count; i++) {
+        struct vnet *n = &vnet_nics[i];
+        virtq_irq(&n->rx, on);
+        if (virtq_used_pending(&n->rx) || (n->tx_irq && virtq_used_pending(&n->tx)))
+            ready |= 1ull << i;
+    }
+    return ready;
 }
 
 void virtio_net_print_stats(void)

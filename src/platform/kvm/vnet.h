@@ -23,6 +23,9 @@
 #define VIRTIO_NET_F_HOST_TSO6 (1ull << 12) /* never asked: the stack has no IPv6          */
 #define VIRTIO_NET_F_MRG_RXBUF (1ull << 15) /* a received frame may span several buffers   */
 
+/* Published buffers the device is told of at once (a kick) once this many wait; otherwise at
+ * the end of the loop's turn (plat_wait, a receive that finds nothing) or when the ring is full. */
+#define VNET_KICK_BATCH 64u
 #define NET_BUF_SIZE 2048u /* every descriptor's buffer, receive and transmit */
 #define NET_QUEUE_SIZE 256u
 #define ETH_OVERHEAD 18u /* Ethernet header + one VLAN tag */
@@ -34,7 +37,7 @@
 #define VNET_STATS(X)                                                                              \
     X(rx) X(tx) X(tx_ring_full) X(rx_too_big) X(rx_bad_length) X(bad_id)                           \
     X(rx_gso_frames) X(rx_gso_bytes) X(rx_csum_completed) X(rx_bad_vnet_hdr) X(rx_merged)          \
-    X(tx_tso_frames) X(tx_tso_bytes)
+    X(tx_tso_frames) X(tx_tso_bytes) X(kicks)
 /* clang-format on */
 struct vnet_stats {
     VNET_STATS(STATS_FIELD)
@@ -57,5 +60,8 @@ struct vnet {
 
 extern struct vnet vnet_nics[PLAT_MAX_NICS];
 extern unsigned vnet_count;
+
+/* Tell the device of the buffers published on queue (index) if it wants to know (a kick). */
+void vnet_kick(struct vnet *n, unsigned index);
 
 #endif

@@ -27,12 +27,19 @@
 #include "unic/wire/wire.h"
 #include "vnet.h"
 
-/* Ask the device for an interrupt per completed transmit buffer (on), or for none (off). */
+void vnet_kick(struct vnet *n, unsigned index)
+{
+    if (virtq_kick_prepare(index == TXQ ? &n->tx : &n->rx)) {
+        n->t->ops->notify(n->t, index);
+        n->stats.kicks++;
+    }
+}
+
+/* Ask the device for an interrupt at the next completed transmit buffer (on), or for none. */
 static void vnet_tx_irq(struct vnet *n, bool on)
 {
     n->tx_irq = on;
-    *(volatile uint16_t *)&n->tx.avail->flags = on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
-    mb(); /* the flag before reading used->idx again: a completion in between is not missed */
+    virtq_irq(&n->tx, on); /* then a barrier: a completion in between is not missed */
 }
 
 /* Give back the chain that starts at (id): every descriptor in it, following NEXT. */
@@ -70,6 +77,7 @@ static bool vnet_tx_room(struct vnet *n, unsigned need)
     vnet_tx_reclaim(n, need);
     if (n->tx_nfree >= need)
         return true;
+    vnet_kick(n, TXQ); /* the ring may be full of frames the device was not told of yet */
     vnet_tx_irq(n, true);
     vnet_tx_reclaim(n, need);
     return n->tx_nfree >= need;
@@ -141,9 +149,9 @@ int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat
         return -EAGAIN;
     }
     virtq_push(&n->tx, vnet_tx_fill(n, hdr, frame, len, need));
-    virtq_publish(&n->tx);
-    if (virtq_needs_notify(&n->tx))
-        n->t->ops->notify(n->t, TXQ);
+    virtq_publish(&n->tx); /* the device may take it without a kick while it is busy */
+    if (virtq_unkicked(&n->tx) >= VNET_KICK_BATCH)
+        vnet_kick(n, TXQ);
     n->stats.tx++;
     if (tso) {
         n->stats.tx_tso_frames++;
@@ -179,7 +187,7 @@ static int vnet_rx_finish(struct vnet *n, const uint8_t *raw, uint8_t *frame, si
 static int vnet_rx_frame_buffers(struct vnet *n)
 {
     struct virtq *q = &n->rx;
-    uint16_t ready = (uint16_t)(*(volatile uint16_t *)&q->used->idx - q->last_used);
+    uint16_t ready = virtq_used_pending(q);
     if (ready == 0)
         return 0;
     barrier(); /* the index before the elements it covers */
@@ -245,8 +253,11 @@ int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len)
         return -ENODEV;
     struct vnet *n = &vnet_nics[nic];
     int nb = vnet_rx_frame_buffers(n);
-    if (nb == 0)
+    if (nb == 0) { /* the end of the loop's receive batch: what it sent goes out now */
+        vnet_kick(n, TXQ);
+        vnet_kick(n, RXQ);
         return -EAGAIN;
+    }
     uint8_t raw[VNET_HDR_LEN];
     long got = -EIO;
     if (nb < 0)
@@ -254,8 +265,8 @@ int plat_net_recv(unsigned nic, void *buf, size_t cap, size_t *len)
     else
         got = vnet_rx_gather(n, (unsigned)nb, raw, buf, cap);
     virtq_publish(&n->rx);
-    if (virtq_needs_notify(&n->rx))
-        n->t->ops->notify(n->t, RXQ);
+    if (virtq_unkicked(&n->rx) >= VNET_KICK_BATCH)
+        vnet_kick(n, RXQ);
     if (got < 0)
         return -EIO;
     if ((size_t)got > cap) {
