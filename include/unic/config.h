@@ -50,8 +50,9 @@ struct unic_config {
     const char *pcap;   /* hosted only */
     const char *replay; /* hosted only: a pcap fed in as a NIC */
     struct fault_config fault;
-    bool no_offload; /* NIC offloads off: frames as on a wire (hosted TAP, kvm virtio-net) */
-    int verbosity;   /* -1 quiet, 0 normal, 1 verbose */
+    bool no_offload;        /* NIC offloads off: frames as on a wire (hosted TAP, kvm virtio-net) */
+    bool allow_weak_random; /* kvm: run on without an entropy source (RDRAND/RDSEED, virtio-rng) */
+    int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
     uint32_t stats_interval_s; /* --stats-interval: print every counter this often; 0 = never */
     bool help;
     /* The words after `--`: config_parse puts them here (service_argv[0] is the program name);

@@ -28,6 +28,9 @@ static const char usage_text[] =
     "  --no-offload       no NIC offloads (hosted TAP, kvm virtio-net): frames as on a wire\n"
     "                     both ways, checksums complete, no TCP super-packets (also off with\n"
     "                     any fault option, and with --replay)\n"
+    "  --allow-weak-random  kvm: run on without an entropy source (no RDRAND/RDSEED, no\n"
+    "                     virtio-rng): TCP ISNs, SYN cookies, ports and DNS IDs then come from\n"
+    "                     weak seeds (otherwise an error, status 1)\n"
     "  --stats-interval S print every counter every S seconds (1..86400)\n"
     "  --verbose --quiet  more or less logging\n"
     "  --help             this text, then the service's own options\n"
@@ -219,6 +222,8 @@ static int parse_flag(struct unic_config *cfg, const char *opt)
         cfg->verbosity = -1;
     else if (!strcmp(opt, "--no-offload"))
         cfg->no_offload = true;
+    else if (!strcmp(opt, "--allow-weak-random"))
+        cfg->allow_weak_random = true;
     else if (!strcmp(opt, "--tap-create"))
         cfg->tap_create = true;
     else if (!strcmp(opt, "--help") || !strcmp(opt, "-h"))

@@ -97,6 +97,12 @@ uint64_t virtio_net_irqs(bool on);
 /* One "stats kvm.netN:" line per NIC (at exit). */
 void virtio_net_print_stats(void);
 
+/* virtio_rng.c: the entropy device, polled (no interrupt). */
+void virtio_rng_probe(const char *cmdline);
+bool virtio_rng_present(void);
+/* Fill (buf) with (n) bytes from the device: 0, or -EIO (none, or it stopped answering). */
+int virtio_rng_read(void *buf, size_t n);
+
 /* power.c: the power button, as the shutdown request of plat_wait. */
 void power_init(void);
 /* After VEC_POWER fired: true when it was a power-down request. */

@@ -35,6 +35,7 @@ static struct {
     bool shutdown; /* the power button was pressed: reported by every plat_wait from then on */
     uint64_t rng_state;
     bool warned_weak_random;
+    bool have_rdrand, have_rdseed;
 } kvm;
 
 void kvm_main(const void *start_info);
@@ -98,8 +99,8 @@ static bool rdseed64(uint64_t *v)
     return false;
 }
 
-/* splitmix64 over the TSC: only when the CPU has neither RDSEED nor RDRAND (TCG's default
- * CPU). Not cryptographic; the boot log says so. */
+/* splitmix64 over the TSC: only with --allow-weak-random, when there is no entropy source
+ * (entropy_check). Not cryptographic; the boot log says so. */
 static uint64_t weak_random64(void)
 {
     uint64_t z = (kvm.rng_state += 0x9e3779b97f4a7c15ull ^ rdtsc());
@@ -108,32 +109,79 @@ static uint64_t weak_random64(void)
     return z ^ (z >> 31);
 }
 
-void plat_random(void *buf, size_t n)
+/* (n) bytes from the CPU's generators into (out): false when they gave none for a word. */
+static bool cpu_random(uint8_t *out, size_t n)
 {
-    static int have_rdrand = -1, have_rdseed = -1;
-    if (have_rdrand < 0) {
-        have_rdrand = (cpuid(1, 0).ecx >> 30) & 1;
-        have_rdseed = (cpuid(7, 0).ebx >> 18) & 1;
-    }
-    uint8_t *out = buf;
+    bool all = true;
     while (n) {
         uint64_t v = 0, s = 0;
-        bool got = have_rdrand && rdrand64(&v);
-        if (have_rdseed && rdseed64(&s)) {
+        bool got = kvm.have_rdrand && rdrand64(&v);
+        if (kvm.have_rdseed && rdseed64(&s)) {
             v ^= s;
             got = true;
         }
-        if (!got && !kvm.warned_weak_random) {
-            kvm.warned_weak_random = true;
-            kprintf("kvm: no RDRAND/RDSEED (use -cpu max or host): random numbers are weak\n");
-        }
-        if (!got)
+        if (!got) {
+            all = false;
             v = weak_random64();
+        }
         size_t k = n < 8 ? n : 8;
         memcpy(out, &v, k);
         out += k;
         n -= k;
     }
+    return all;
+}
+
+/* The CPU's generators (RDRAND, RDSEED) and the virtio-rng device, XORed: either alone is
+ * enough. Without both, weak bytes (TSC splitmix), which entropy_check allowed at boot. */
+void plat_random(void *buf, size_t n)
+{
+    uint8_t *out = buf;
+    bool strong = cpu_random(out, n);
+    uint8_t dev[64];
+    for (size_t done = 0; virtio_rng_present() && done < n;) {
+        size_t k = n - done < sizeof(dev) ? n - done : sizeof(dev);
+        if (virtio_rng_read(dev, k) < 0)
+            break;
+        for (size_t i = 0; i < k; i++)
+            out[done + i] ^= dev[i];
+        done += k;
+        strong = strong || done == n;
+    }
+    memset(dev, 0, sizeof(dev));
+    if (!strong && !kvm.warned_weak_random) {
+        kvm.warned_weak_random = true;
+        kprintf("kvm: no entropy source answered: random numbers are weak\n");
+    }
+}
+
+static void cpu_random_probe(void)
+{
+    kvm.have_rdrand = (cpuid(1, 0).ecx >> 30) & 1;
+    kvm.have_rdseed = (cpuid(7, 0).ebx >> 18) & 1;
+}
+
+/* At boot, after the devices: an entropy source, or the user's word that weak seeds will do.
+ * 0, or -1 after saying what to do. */
+static int entropy_check(const struct unic_config *cfg, const char *name)
+{
+    bool dev = virtio_rng_present();
+    if (kvm.have_rdrand || kvm.have_rdseed || dev) {
+        kprintf("kvm: entropy from%s%s%s\n", kvm.have_rdseed ? " rdseed" : "",
+                kvm.have_rdrand ? " rdrand" : "", dev ? " virtio-rng" : "");
+        return 0;
+    }
+    if (cfg->allow_weak_random) {
+        kprintf("kvm: no RDRAND/RDSEED and no virtio-rng: random numbers are weak "
+                "(--allow-weak-random)\n");
+        kvm.warned_weak_random = true;
+        return 0;
+    }
+    kprintf("%s: no entropy source (no RDRAND/RDSEED, no virtio-rng device): give QEMU "
+            "-device virtio-rng-device (microvm) or virtio-rng-pci (q35), as scripts/qemu-run "
+            "does, or run with --allow-weak-random\n",
+            name);
+    return -1;
 }
 
 /* Time since the first instruction (boot.S), for the boot-time figures. */
@@ -263,7 +311,11 @@ void kvm_main(const void *start_info)
     int parsed = parse_cmdline(&cfg);
     if (parsed != 0)
         plat_exit(parsed < 0 ? 2 : 0);
+    cpu_random_probe();
+    virtio_rng_probe(kvm.platform_words);
     virtio_net_probe(kvm.platform_words, config_offload(&cfg));
+    if (entropy_check(&cfg, cfg.service_argv[0] ? cfg.service_argv[0] : "unic") < 0)
+        plat_exit(1);
     power_init();
     cpu_sti();
     crash_run();

@@ -17,6 +17,7 @@
 #define VIRTIO_RING_F_EVENT_IDX (1ull << 29)
 #define VIRTIO_F_VERSION_1 (1ull << 32)
 #define VIRTIO_ID_NET 1
+#define VIRTIO_ID_RNG 4
 
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
@@ -81,6 +82,8 @@ void virtq_irq(struct virtq *q, bool on);
 
 struct vtransport;
 
+#define VTRANSPORT_QUEUES 2 /* queues whose notify offset is kept (virtio-net's two) */
+
 struct vtransport_ops {
     uint64_t (*get_features)(struct vtransport *t);
     void (*set_features)(struct vtransport *t, uint64_t features);
@@ -109,18 +112,19 @@ struct vtransport {
     /* modern PCI */
     uintptr_t common, notify_base, isr, device;
     uint32_t notify_mult;
+    uint16_t notify_off[VTRANSPORT_QUEUES]; /* queue_notify_off of each queue, read at setup */
     uintptr_t msix_table;
     uint8_t msix_cap; /* config space offset of the MSI-X capability, 0 if none */
     bool msix;
     uint8_t pci_bus, pci_dev, pci_fn;
 };
 
-/* Find the virtio-mmio network devices. (cmdline): the raw kernel command line, whose
+/* Find the virtio-mmio devices of virtio ID (id). (cmdline): the raw kernel command line, whose
  * virtio_mmio.device= words name them on QEMU microvm. Calls (found) for each. */
-void virtio_mmio_probe(const char *cmdline, void (*found)(struct vtransport *t));
+void virtio_mmio_probe(const char *cmdline, uint32_t id, void (*found)(struct vtransport *t));
 /* Is there a PCI host bridge behind ports 0xcf8/0xcfc (q35, pc; not microvm)? */
 bool pci_present(void);
-/* Find the PCI network devices (bus 0), modern first, else legacy. */
-void virtio_pci_probe(void (*found)(struct vtransport *t));
+/* Find the PCI devices of virtio ID (id) on bus 0, modern first, else legacy. */
+void virtio_pci_probe(uint32_t id, void (*found)(struct vtransport *t));
 
 #endif

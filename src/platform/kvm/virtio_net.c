@@ -223,8 +223,8 @@ static void vnet_found(struct vtransport *t)
 void virtio_net_probe(const char *cmdline, bool offload)
 {
     vnet_offload = offload;
-    virtio_mmio_probe(cmdline, vnet_found);
-    virtio_pci_probe(vnet_found);
+    virtio_mmio_probe(cmdline, VIRTIO_ID_NET, vnet_found);
+    virtio_pci_probe(VIRTIO_ID_NET, vnet_found);
     if (vnet_count == 0)
         kprintf("kvm: no virtio-net device found\n");
 }
