@@ -294,6 +294,26 @@ static int parse_cmdline(struct unic_config *cfg)
     return 0;
 }
 
+/* Where boot time goes: the TSC at the end of each stage, printed at unic_main. */
+enum { STAGE_EARLY, STAGE_CLOCK, STAGE_APIC, STAGE_CMDLINE, STAGE_DEVICES, STAGE_REST, STAGES };
+static uint64_t stage_tsc[STAGES];
+
+static void report_stages(void)
+{
+    static const char *const names[STAGES] = {"early",   "clock",   "apic",
+                                              "cmdline", "devices", "rest"};
+    char line[160];
+    size_t used = (size_t)snprintf(line, sizeof(line), "kvm: boot stages (us):");
+    uint64_t prev = clock_tsc_at_boot();
+    for (int i = 0; i < STAGES && used < sizeof(line); i++) {
+        uint64_t us = (stage_tsc[i] - prev) * 1000000 / clock_tsc_hz();
+        used += (size_t)snprintf(line + used, sizeof(line) - used, " %s %llu", names[i],
+                                 (unsigned long long)us);
+        prev = stage_tsc[i];
+    }
+    kprintf("%s\n", line);
+}
+
 void kvm_main(const void *start_info)
 {
     static struct unic_config cfg;
@@ -301,8 +321,11 @@ void kvm_main(const void *start_info)
     mem_init(start_info);
     paging_init();
     trap_init();
+    stage_tsc[STAGE_EARLY] = rdtsc();
     clock_init();
+    stage_tsc[STAGE_CLOCK] = rdtsc();
     apic_init();
+    stage_tsc[STAGE_APIC] = rdtsc();
     cmdline_prepare(mem_cmdline());
     /* Whole (kprintf cuts at 256 bytes, and the newline with it): up to 2047 bytes. */
     serial_write("kvm: cmdline [", 14);
@@ -311,17 +334,21 @@ void kvm_main(const void *start_info)
     int parsed = parse_cmdline(&cfg);
     if (parsed != 0)
         plat_exit(parsed < 0 ? 2 : 0);
+    stage_tsc[STAGE_CMDLINE] = rdtsc();
     cpu_random_probe();
     virtio_rng_probe(kvm.platform_words);
     virtio_net_probe(kvm.platform_words, config_offload(&cfg));
     if (entropy_check(&cfg, cfg.service_argv[0] ? cfg.service_argv[0] : "unic") < 0)
         plat_exit(1);
+    stage_tsc[STAGE_DEVICES] = rdtsc();
     power_init();
     cpu_sti();
     crash_run();
     size_t heap;
     plat_heap(&heap);
     kprintf("kvm: heap %zu KiB\n", heap >> 10);
+    stage_tsc[STAGE_REST] = rdtsc();
+    report_stages();
     report_boot_time("unic_main");
     plat_exit(unic_main(&cfg));
 }
