@@ -170,6 +170,10 @@ static int vnet_init(struct vnet *n, uint8_t vector)
         return r;
     if ((r = vnet_queues(n, vector)) < 0)
         return r;
+    /* A super-packet must fit the transmit ring (a short test ring: VNET_TX_QUEUE_MAX). */
+    size_t ring = (size_t)n->tx.size * NET_BUF_SIZE - n->hdr_len - ETH_OVERHEAD;
+    if (n->info.tx_tso_max > ring)
+        n->info.tx_tso_max = ring > n->info.mtu ? (uint32_t)ring : 0;
     t->ops->set_status(t, status | VIRTIO_STATUS_DRIVER_OK);
     virtq_publish(&n->rx);
     (void)virtq_kick_prepare(&n->rx); /* told below, whatever the ring says */

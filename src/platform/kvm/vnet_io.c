@@ -144,6 +144,8 @@ int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat
     if (vnet_tx_header(n, hdr, len, tso) < 0)
         return -EINVAL;
     unsigned need = (unsigned)((n->hdr_len + len + NET_BUF_SIZE - 1) / NET_BUF_SIZE);
+    if (need > n->tx.size)
+        return -EINVAL; /* could never have room (tx_tso_max keeps super-packets below) */
     if (!vnet_tx_room(n, need)) {
         n->stats.tx_ring_full++;
         return -EAGAIN;
