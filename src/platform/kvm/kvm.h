@@ -100,8 +100,9 @@ void virtio_net_print_stats(void);
 /* virtio_rng.c: the entropy device, polled (no interrupt). */
 void virtio_rng_probe(const char *cmdline);
 bool virtio_rng_present(void);
-/* Fill (buf) with (n) bytes from the device: 0, or -EIO (none, or it stopped answering). */
-int virtio_rng_read(void *buf, size_t n);
+/* Up to (n) bytes from the device into (buf): those it has delivered, and with (wait) also
+ * those it delivers within a bounded time. Returns how many. */
+size_t virtio_rng_take(void *buf, size_t n, bool wait);
 
 /* power.c: the power button, as the shutdown request of plat_wait. */
 void power_init(void);

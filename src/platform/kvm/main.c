@@ -140,12 +140,13 @@ void plat_random(void *buf, size_t n)
     bool strong = cpu_random(out, n);
     uint8_t dev[64];
     for (size_t done = 0; virtio_rng_present() && done < n;) {
-        size_t k = n - done < sizeof(dev) ? n - done : sizeof(dev);
-        if (virtio_rng_read(dev, k) < 0)
-            break;
+        size_t want = n - done < sizeof(dev) ? n - done : sizeof(dev);
+        size_t k = virtio_rng_take(dev, want, !strong); /* waits only when it is the source */
         for (size_t i = 0; i < k; i++)
             out[done + i] ^= dev[i];
         done += k;
+        if (k < want)
+            break; /* no more now (with RDRAND: fine; without: weak, said below) */
         strong = strong || done == n;
     }
     memset(dev, 0, sizeof(dev));

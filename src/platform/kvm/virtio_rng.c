@@ -3,9 +3,11 @@
  * no RDRAND/RDSEED (QEMU's default CPU, some hypervisors). QEMU: -device virtio-rng-device
  * (microvm) or virtio-rng-pci (q35); Firecracker has one too ("entropy device").
  *
- * One queue, used synchronously and without interrupts: plat_random offers a buffer, kicks the
- * device and polls the used ring for a bounded time. It is asked rarely (the core's ChaCha20
- * generator reseeds from plat_random now and then), so the wait costs nothing that matters.
+ * One queue, one request of 64 bytes always outstanding, no interrupts: the answer is taken
+ * from the used ring when bytes are wanted, and the next request goes out at once. With
+ * RDRAND/RDSEED, plat_random XORs in what the device has already delivered, without waiting
+ * for it (under TCG on a busy host an answer can take tens of milliseconds); without them it
+ * waits (bounded) for the device.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -23,9 +25,13 @@
 static struct {
     struct vtransport *t;
     struct virtq q;
-    uint8_t buf[RNG_CHUNK];
+    uint8_t buf[RNG_CHUNK];    /* the device writes here; then it is the pool */
+    size_t pool_off, pool_len; /* bytes of buf not handed out yet: [pool_off, pool_len) */
+    bool pending;              /* buf is with the device */
     uint64_t bytes, timeouts;
 } rng;
+
+static void rng_post(void);
 
 static int rng_init(struct vtransport *t)
 {
@@ -65,6 +71,7 @@ static void rng_found(struct vtransport *t)
         return;
     }
     rng.t = t;
+    rng_post(); /* the first bytes arrive while the boot goes on */
     kprintf("kvm: virtio-rng %s\n", t->name);
 }
 
@@ -80,41 +87,55 @@ bool virtio_rng_present(void)
     return rng.t != NULL;
 }
 
-/* One request of up to RNG_CHUNK bytes: how many the device wrote, or -EIO (no answer). */
-static int rng_request(size_t want)
+/* Offer the buffer to the device for the next RNG_CHUNK bytes (one request at a time). */
+static void rng_post(void)
 {
     rng.q.desc[0] = (struct virtq_desc){
-        .addr = (uintptr_t)rng.buf, .len = (uint32_t)want, .flags = VIRTQ_DESC_F_WRITE};
+        .addr = (uintptr_t)rng.buf, .len = RNG_CHUNK, .flags = VIRTQ_DESC_F_WRITE};
     virtq_push(&rng.q, 0);
     virtq_publish(&rng.q);
     (void)virtq_kick_prepare(&rng.q);
     rng.t->ops->notify(rng.t, 0);
-    uint64_t end = plat_clock_monotonic() + RNG_WAIT_NS;
+    rng.pending = true;
+}
+
+/* Take the answer to the outstanding request if it is there (or, with (wait), once it comes,
+ * for a bounded time): its bytes become the pool. */
+static void rng_harvest(bool wait)
+{
+    uint64_t end = wait ? plat_clock_monotonic() + RNG_WAIT_NS : 0;
     uint16_t id;
     uint32_t len;
     while (!virtq_pop(&rng.q, &id, &len)) {
-        if (plat_clock_monotonic() > end) {
-            rng.timeouts++;
-            return -EIO; /* the descriptor stays with the device: no more requests */
+        if (!wait || plat_clock_monotonic() > end) {
+            rng.timeouts += wait;
+            return;
         }
         cpu_pause();
     }
-    return len > want ? (int)want : (int)len;
+    rng.pending = false;
+    rng.pool_len = len > RNG_CHUNK ? RNG_CHUNK : len;
+    rng.pool_off = 0;
 }
 
-int virtio_rng_read(void *buf, size_t n)
+size_t virtio_rng_take(void *buf, size_t n, bool wait)
 {
     uint8_t *out = buf;
     size_t got = 0;
-    for (int tries = 0; rng.t && !rng.timeouts && got < n && tries < 64; tries++) {
-        size_t want = n - got < RNG_CHUNK ? n - got : RNG_CHUNK;
-        int r = rng_request(want);
-        if (r < 0)
+    for (int turns = 0; rng.t && got < n && turns < 64; turns++) {
+        if (rng.pending)
+            rng_harvest(wait && !rng.timeouts);
+        size_t k = rng.pool_len - rng.pool_off;
+        k = k < n - got ? k : n - got;
+        memcpy(out + got, rng.buf + rng.pool_off, k);
+        memset(rng.buf + rng.pool_off, 0, k); /* each byte is handed out once */
+        rng.pool_off += k;
+        got += k;
+        if (rng.pool_off == rng.pool_len && !rng.pending)
+            rng_post(); /* the next bytes are on their way before they are needed */
+        if (rng.pending && (!wait || rng.timeouts))
             break;
-        memcpy(out + got, rng.buf, (size_t)r);
-        got += (size_t)r;
     }
-    memset(rng.buf, 0, sizeof(rng.buf));
     rng.bytes += got;
-    return got == n ? 0 : -EIO;
+    return got;
 }
