@@ -67,6 +67,11 @@ METRICS = {
     ("conns", "echoed_bytes_10000"): "memory per connection after echoing 16 KiB, 10,000 open",
     ("conns", "echo_p50_10000"): "echo round trip p50, 10,000 open",
     ("conns", "echo_p99_10000"): "echo round trip p99, 10,000 open",
+    ("exits", "exits_per_query_low_rate"): "VM exits per DNS query at 100 q/s (QEMU trace events)",
+    ("exits", "exits_per_query_saturation"): "VM exits per DNS query at saturation",
+    ("exits", "exits_per_mb_tcp_in"): "VM exits per MB of TCP into the image",
+    ("exits", "exits_per_mb_tcp_out"): "VM exits per MB of TCP out of the image",
+    ("exits", "exits_per_second_idle"): "VM exits per second idle",
     ("system", "image_size"): "stripped image size",
     ("system", "launch_to_ready"): "launch -> first ping reply (empty kernel: -> exit)",
     ("system", "guest_entry_to_unic_main"): "in-guest first instruction -> unic_main",
@@ -79,6 +84,7 @@ TITLES = {
     "tcp": "TCP throughput, the same iperf3 client: unic (examples/iperf3) against Linux iperf3 -s over a veth pair",
     "conns": "Many connections: memory per connection (unic: RSS growth / N) and echo latency",
     "system": "System: image size, boot, idle CPU",
+    "exits": "VM exits of the kvm image (bench/exits: QEMU trace events, microvm)",
 }
 
 # The plots: file suffix, title, bench, metric patterns (one bar colour per metric).

@@ -61,12 +61,13 @@ struct unic_config {
     const char *pcap;   /* hosted only */
     const char *replay; /* hosted only: a pcap fed in as a NIC */
     struct fault_config fault;
-    bool no_offload;  /* hosted: the TAP without receive offloads (one wire frame per read) */
+    bool no_offload;  /* NIC offloads off: frames as on a wire (hosted TAP, kvm virtio-net) */
     const char *user; /* hosted only: the user a root process becomes (NULL: nobody)      */
     bool no_sandbox;  /* hosted only: keep root and make any system call (docs/sandbox.md) */
     const char *sandbox_selftest; /* hosted only, tests: the forbidden call to make      */
-    int verbosity;                /* -1 quiet, 0 normal, 1 verbose */
-    uint32_t stats_interval_s;    /* --stats-interval: print every counter this often; 0 = never */
+    bool allow_weak_random; /* kvm: run on without an entropy source (RDRAND/RDSEED, virtio-rng) */
+    int verbosity;          /* -1 quiet, 0 normal, 1 verbose */
+    uint32_t stats_interval_s; /* --stats-interval: print every counter this often; 0 = never */
     bool help;
     /* The words after `--`: config_parse puts them here (service_argv[0] is the program name);
      * config_parse_service moves the declared options into (service) and leaves the program
@@ -89,9 +90,13 @@ int config_parse_ip4(const char *s, uint32_t *addr);
 /* The --help text of the OS options. */
 const char *config_usage(void);
 
-/* The first hosted-only option (--tap, --tap-create, --pcap, --replay, --no-offload, --user,
- * --no-sandbox, --sandbox-selftest) that
- * (cfg) has, or NULL: the kvm platform refuses them (status 2) rather than ignoring them. */
+/* May the NIC use offloads (checksums, TCP super-packets)? Not with --no-offload, nor with a
+ * fault option: faults are drawn per wire frame. */
+bool config_offload(const struct unic_config *cfg);
+
+/* The first hosted-only option (--tap, --tap-create, --pcap, --replay, --user, --no-sandbox,
+ * --sandbox-selftest) that (cfg) has, or NULL: the kvm platform refuses them (status 2) rather
+ * than ignoring them. */
 const char *config_hosted_only(const struct unic_config *cfg);
 
 /* After config_parse: check the service's words against its declared options (the service's

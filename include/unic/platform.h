@@ -73,7 +73,9 @@ void plat_console_write(const char *s, size_t n);
  * the platform prints them itself. */
 void plat_print_stats(void);
 
-/* Fill (buf) with (n) unpredictable bytes (hosted: getrandom(); kvm: RDSEED/RDRAND, mixed). */
+/* Fill (buf) with (n) unpredictable bytes (hosted: getrandom(); kvm: RDSEED/RDRAND and the
+ * virtio-rng device, XORed; an image with none of them stops at boot unless
+ * --allow-weak-random). */
 void plat_random(void *buf, size_t n);
 
 /* The command line the image was started with: argv joined by spaces (hosted) or the kernel
@@ -104,14 +106,15 @@ unsigned plat_net_count(void);
 int plat_net_info(unsigned nic, struct plat_net_info *out);
 
 /* Queue one Ethernet frame (no FCS) of (len) bytes for sending. The platform copies it or
- * is done with it on return. (tso) is NULL for a frame that goes on the wire as it is, or
- * describes a TCP super-packet (struct plat_net_tso) for a NIC that stated tx_tso_max.
- * Returns 0, -EAGAIN when the device queue is full, -EINVAL when len is out of range (or a
- * super-packet goes to a NIC without TSO), or -EIO. After -EAGAIN the caller keeps the frame (and
- * those after it) and tries again once plat_wait() reports the NIC: the platform must make
- * plat_wait() return, with the NIC's bit, as soon as the device can take frames again (kvm: the
- * virtio transmit interrupt is enabled until a completion is reclaimed; hosted: the TAP is polled
- * for writability). */
+ * is done with it on return. It may hold queued frames back until the next plat_wait() or a
+ * plat_net_recv() that finds nothing (kvm: one kick per batch), never longer. (tso) is NULL for a
+ * frame that goes on the wire as it is, or describes a TCP super-packet (struct plat_net_tso) for a
+ * NIC that stated tx_tso_max. Returns 0, -EAGAIN when the device queue is full, -EINVAL when len is
+ * out of range (or a super-packet goes to a NIC without TSO), or -EIO. After -EAGAIN the caller
+ * keeps the frame (and those after it) and tries again once plat_wait() reports the NIC: the
+ * platform must make plat_wait() return, with the NIC's bit, as soon as the device can take frames
+ * again (kvm: the virtio transmit interrupt is enabled until a completion is reclaimed; hosted: the
+ * TAP is polled for writability). */
 int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat_net_tso *tso);
 
 /* Set in plat_net_rx.flags by plat_net_recv. */

@@ -30,20 +30,23 @@ static const char usage_text[] =
     "  --replay FILE      feed the frames of a pcap FILE into the stack (hosted)\n"
     "  --loss P --duplicate P --reorder P --corrupt P   fault injection, 0 <= P <= 1\n"
     "  --seed N           seed of the fault injector (reproducible runs)\n"
-    "  --no-offload       no offloads on the TAP: frames as on a wire both ways, checksums\n"
-    "                     complete, no TCP super-packets (hosted; also off with --replay or\n"
-    "                     any fault option)\n"
+    "  --no-offload       no NIC offloads (hosted TAP, kvm virtio-net): frames as on a wire\n"
+    "                     both ways, checksums complete, no TCP super-packets (also off with\n"
+    "                     any fault option, and with --replay)\n"
     "  --user NAME        started as root: become NAME once the devices are open (default\n"
     "                     nobody; root keeps root, with a warning) (hosted)\n"
     "  --no-sandbox       keep the privileges and allow every system call (hosted; for\n"
     "                     debugging: by default a seccomp allowlist, docs/sandbox.md)\n"
     "  --sandbox-selftest CALL  tests: make the forbidden call CALL (execve, open or\n"
     "                     socket) once the sandbox is on, which must kill the process (hosted)\n"
+    "  --allow-weak-random  kvm: run on without an entropy source (no RDRAND/RDSEED, no\n"
+    "                     virtio-rng): TCP ISNs, SYN cookies, ports and DNS IDs then come from\n"
+    "                     weak seeds (otherwise an error, status 1)\n"
     "  --stats-interval S print every counter every S seconds (1..86400)\n"
     "  --verbose --quiet  more or less logging\n"
     "  --help             this text, then the service's own options\n"
-    "Hosted only (an error on kvm): --tap, --tap-create, --pcap, --replay, --no-offload,\n"
-    "--user, --no-sandbox, --sandbox-selftest.\n"
+    "Hosted only (an error on kvm): --tap, --tap-create, --pcap, --replay, --user,\n"
+    "--no-sandbox, --sandbox-selftest.\n"
     "Hosted: SIGUSR1 prints every counter; SIGINT/SIGTERM stop (counters printed).\n";
 
 const char *config_usage(void)
@@ -61,8 +64,6 @@ const char *config_hosted_only(const struct unic_config *cfg)
         return "--pcap";
     if (cfg->replay)
         return "--replay";
-    if (cfg->no_offload)
-        return "--no-offload";
     if (cfg->user)
         return "--user";
     if (cfg->no_sandbox)
@@ -70,6 +71,13 @@ const char *config_hosted_only(const struct unic_config *cfg)
     if (cfg->sandbox_selftest)
         return "--sandbox-selftest";
     return NULL;
+}
+
+bool config_offload(const struct unic_config *cfg)
+{
+    const struct fault_config *f = &cfg->fault;
+    bool faults = f->loss_ppb || f->duplicate_ppb || f->reorder_ppb || f->corrupt_ppb;
+    return !cfg->no_offload && !faults;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -271,6 +279,8 @@ static int parse_flag(struct unic_config *cfg, const char *opt)
         cfg->verbosity = -1;
     else if (!strcmp(opt, "--no-offload"))
         cfg->no_offload = true;
+    else if (!strcmp(opt, "--allow-weak-random"))
+        cfg->allow_weak_random = true;
     else if (!strcmp(opt, "--tap-create"))
         cfg->tap_create = true;
     else if (!strcmp(opt, "--no-ip6"))

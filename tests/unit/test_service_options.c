@@ -117,12 +117,7 @@ static void test_os_options_of_this_change(void **state)
     assert_non_null(strstr(err, "--stats-interval"));
     assert_int_equal(parse("svc --ip 10.0.0.1/24 --loss 0.1 -- x"), 0);
     assert_null(config_hosted_only(&cfg));
-    const char *each[] = {"--pcap x",
-                          "--replay x",
-                          "--no-offload",
-                          "--tap-create",
-                          "--user x",
-                          "--no-sandbox",
+    const char *each[] = {"--pcap x", "--replay x", "--tap-create", "--user x", "--no-sandbox",
                           "--sandbox-selftest execve"};
     for (size_t i = 0; i < sizeof(each) / sizeof(each[0]); i++) {
         char line[64];
@@ -132,6 +127,14 @@ static void test_os_options_of_this_change(void **state)
         assert_int_equal(
             strncmp(config_hosted_only(&cfg), each[i], strlen(config_hosted_only(&cfg))), 0);
     }
+    /* --no-offload is for both platforms; a fault option turns the offloads off too. */
+    assert_int_equal(parse("svc --no-offload -- x"), 0);
+    assert_null(config_hosted_only(&cfg));
+    assert_false(config_offload(&cfg));
+    assert_int_equal(parse("svc --loss 0.1 -- x"), 0);
+    assert_false(config_offload(&cfg));
+    assert_int_equal(parse("svc -- x"), 0);
+    assert_true(config_offload(&cfg));
 }
 
 static void on_stop(struct timer *t)

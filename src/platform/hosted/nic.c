@@ -21,15 +21,6 @@ static void nic_pick_mac(struct hosted_nic *nic, const struct unic_config *cfg)
     nic->info.mac[0] = (uint8_t)((nic->info.mac[0] & 0xfe) | 0x02);
 }
 
-/* Offloads hand up frames that stand for many wire frames, but faults are drawn per wire
- * frame: with any fault injected, or --no-offload, the TAP delivers frames as on a wire. */
-static bool nic_want_offload(const struct unic_config *cfg)
-{
-    const struct fault_config *f = &cfg->fault;
-    bool faults = f->loss_ppb || f->duplicate_ppb || f->reorder_ppb || f->corrupt_ppb;
-    return !cfg->no_offload && !faults;
-}
-
 int nic_open_all(const struct unic_config *cfg, char *err, size_t errlen, int *status)
 {
     *status = 2;
@@ -43,7 +34,7 @@ int nic_open_all(const struct unic_config *cfg, char *err, size_t errlen, int *s
     struct hosted_nic *nic = &nics[0];
     memset(nic, 0, sizeof(*nic));
     nic->fd = -1;
-    int r = cfg->tap ? tap_open(nic, cfg->tap, cfg->tap_create, nic_want_offload(cfg), err, errlen)
+    int r = cfg->tap ? tap_open(nic, cfg->tap, cfg->tap_create, config_offload(cfg), err, errlen)
                      : replay_open(nic, cfg->replay, err, errlen);
     if (r < 0)
         return r;

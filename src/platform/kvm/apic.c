@@ -42,6 +42,8 @@ struct ioapic {
 
 static struct {
     bool tsc_deadline;
+    bool lvt_one_shot;     /* the timer LVT is set for one-shot mode (after calibration) */
+    uint64_t armed;        /* the deadline the timer is set for; UINT64_MAX: none */
     uint64_t lapic_per_ms; /* one-shot mode: APIC timer ticks per ms */
     uint32_t apic_id;
     struct ioapic ioapic[2];
@@ -184,8 +186,18 @@ void apic_init(void)
             apic.nioapic);
 }
 
+void apic_timer_fired(void)
+{
+    apic.armed = 0; /* whatever it was set for has passed: the next arm writes it again */
+}
+
+/* One register write (a VM exit) only when the deadline changes: the loop asks for the same
+ * one again and again while it waits for a frame. */
 void apic_timer_arm(uint64_t deadline_ns)
 {
+    if (deadline_ns == apic.armed)
+        return;
+    apic.armed = deadline_ns;
     if (apic.tsc_deadline) {
         wrmsr(MSR_TSC_DEADLINE, deadline_ns == UINT64_MAX ? 0 : clock_ns_to_tsc(deadline_ns));
         return;
@@ -198,7 +210,10 @@ void apic_timer_arm(uint64_t deadline_ns)
         uint64_t ms = ns / 1000000 + 1;
         ticks = ms > ms_max ? 0xffffffffu : ns * apic.lapic_per_ms / 1000000 + 1;
     }
-    lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
+    if (!apic.lvt_one_shot) {
+        lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
+        apic.lvt_one_shot = true;
+    }
     lapic_write(LAPIC_TIMER_INIT, (uint32_t)ticks);
 }
 

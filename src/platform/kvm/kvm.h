@@ -64,7 +64,10 @@ uint64_t clock_tsc_at_boot(void);
 
 /* apic.c: local APIC one-shot timer and IOAPIC routing. */
 void apic_init(void);
+/* Set the timer for (deadline_ns) (UINT64_MAX: none); nothing is written when it is already
+ * set for that deadline and has not fired since (apic_timer_fired, from plat_wait). */
 void apic_timer_arm(uint64_t deadline_ns);
+void apic_timer_fired(void);
 /* Route (gsi) to (vector), active high, to this CPU: level-triggered for a PCI INTx line
  * (shared: it stays high while any device on it asserts), else edge. -ENODEV if no IOAPIC. A
  * level interrupt is delivered again after each EOI for as long as the line is high. */
@@ -78,14 +81,28 @@ unsigned ioapic_gsi_limit(void);
 /* MSI address/data that deliver (vector) to this CPU, edge-triggered. */
 void apic_msi(uint8_t vector, uint64_t *addr, uint32_t *data);
 
-/* virtio_net.c: probing (both transports) and the per-interrupt acknowledgement. */
-void virtio_net_probe(const char *cmdline);
+/* virtio_net.c: probing (both transports) and the per-interrupt acknowledgement. (offload):
+ * the offloads the device offers may be negotiated (off: frames as on a wire). */
+void virtio_net_probe(const char *cmdline, bool offload);
 /* Acknowledge NIC (nic) and every NIC on the same interrupt line (a shared PCI INTx line
  * carries one vector, whichever NIC set it up last); returns the bits of the NICs acknowledged,
  * all of which the event loop must then serve. */
 uint64_t virtio_net_irq_ack(unsigned nic);
+/* Kick every device that was not told of what was published (the end of the loop's turn). */
+void virtio_net_flush(void);
+/* Receive interrupts on (plat_wait is about to sleep) or off (the loop is busy: it reads the
+ * rings without them). Returns the NICs with used buffers waiting (frames to read, or
+ * transmit completions while the ring was full): plat_wait must not sleep on those. */
+uint64_t virtio_net_irqs(bool on);
 /* One "stats kvm.netN:" line per NIC (at exit). */
 void virtio_net_print_stats(void);
+
+/* virtio_rng.c: the entropy device, polled (no interrupt). */
+void virtio_rng_probe(const char *cmdline);
+bool virtio_rng_present(void);
+/* Up to (n) bytes from the device into (buf): those it has delivered, and with (wait) also
+ * those it delivers within a bounded time. Returns how many. */
+size_t virtio_rng_take(void *buf, size_t n, bool wait);
 
 /* power.c: the power button, as the shutdown request of plat_wait. */
 void power_init(void);

@@ -35,6 +35,7 @@ static struct {
     bool shutdown; /* the power button was pressed: reported by every plat_wait from then on */
     uint64_t rng_state;
     bool warned_weak_random;
+    bool have_rdrand, have_rdseed;
 } kvm;
 
 void kvm_main(const void *start_info);
@@ -98,8 +99,8 @@ static bool rdseed64(uint64_t *v)
     return false;
 }
 
-/* splitmix64 over the TSC: only when the CPU has neither RDSEED nor RDRAND (TCG's default
- * CPU). Not cryptographic; the boot log says so. */
+/* splitmix64 over the TSC: only with --allow-weak-random, when there is no entropy source
+ * (entropy_check). Not cryptographic; the boot log says so. */
 static uint64_t weak_random64(void)
 {
     uint64_t z = (kvm.rng_state += 0x9e3779b97f4a7c15ull ^ rdtsc());
@@ -108,32 +109,80 @@ static uint64_t weak_random64(void)
     return z ^ (z >> 31);
 }
 
-void plat_random(void *buf, size_t n)
+/* (n) bytes from the CPU's generators into (out): false when they gave none for a word. */
+static bool cpu_random(uint8_t *out, size_t n)
 {
-    static int have_rdrand = -1, have_rdseed = -1;
-    if (have_rdrand < 0) {
-        have_rdrand = (cpuid(1, 0).ecx >> 30) & 1;
-        have_rdseed = (cpuid(7, 0).ebx >> 18) & 1;
-    }
-    uint8_t *out = buf;
+    bool all = true;
     while (n) {
         uint64_t v = 0, s = 0;
-        bool got = have_rdrand && rdrand64(&v);
-        if (have_rdseed && rdseed64(&s)) {
+        bool got = kvm.have_rdrand && rdrand64(&v);
+        if (kvm.have_rdseed && rdseed64(&s)) {
             v ^= s;
             got = true;
         }
-        if (!got && !kvm.warned_weak_random) {
-            kvm.warned_weak_random = true;
-            kprintf("kvm: no RDRAND/RDSEED (use -cpu max or host): random numbers are weak\n");
-        }
-        if (!got)
+        if (!got) {
+            all = false;
             v = weak_random64();
+        }
         size_t k = n < 8 ? n : 8;
         memcpy(out, &v, k);
         out += k;
         n -= k;
     }
+    return all;
+}
+
+/* The CPU's generators (RDRAND, RDSEED) and the virtio-rng device, XORed: either alone is
+ * enough. Without both, weak bytes (TSC splitmix), which entropy_check allowed at boot. */
+void plat_random(void *buf, size_t n)
+{
+    uint8_t *out = buf;
+    bool strong = cpu_random(out, n);
+    uint8_t dev[64];
+    for (size_t done = 0; virtio_rng_present() && done < n;) {
+        size_t want = n - done < sizeof(dev) ? n - done : sizeof(dev);
+        size_t k = virtio_rng_take(dev, want, !strong); /* waits only when it is the source */
+        for (size_t i = 0; i < k; i++)
+            out[done + i] ^= dev[i];
+        done += k;
+        if (k < want)
+            break; /* no more now (with RDRAND: fine; without: weak, said below) */
+        strong = strong || done == n;
+    }
+    memset(dev, 0, sizeof(dev));
+    if (!strong && !kvm.warned_weak_random) {
+        kvm.warned_weak_random = true;
+        kprintf("kvm: no entropy source answered: random numbers are weak\n");
+    }
+}
+
+static void cpu_random_probe(void)
+{
+    kvm.have_rdrand = (cpuid(1, 0).ecx >> 30) & 1;
+    kvm.have_rdseed = (cpuid(7, 0).ebx >> 18) & 1;
+}
+
+/* At boot, after the devices: an entropy source, or the user's word that weak seeds will do.
+ * 0, or -1 after saying what to do. */
+static int entropy_check(const struct unic_config *cfg, const char *name)
+{
+    bool dev = virtio_rng_present();
+    if (kvm.have_rdrand || kvm.have_rdseed || dev) {
+        kprintf("kvm: entropy from%s%s%s\n", kvm.have_rdseed ? " rdseed" : "",
+                kvm.have_rdrand ? " rdrand" : "", dev ? " virtio-rng" : "");
+        return 0;
+    }
+    if (cfg->allow_weak_random) {
+        kprintf("kvm: no RDRAND/RDSEED and no virtio-rng: random numbers are weak "
+                "(--allow-weak-random)\n");
+        kvm.warned_weak_random = true;
+        return 0;
+    }
+    kprintf("%s: no entropy source (no RDRAND/RDSEED, no virtio-rng device): give QEMU "
+            "-device virtio-rng-device (microvm) or virtio-rng-pci (q35), as scripts/qemu-run "
+            "does, or run with --allow-weak-random\n",
+            name);
+    return -1;
 }
 
 /* Time since the first instruction (boot.S), for the boot-time figures. */
@@ -143,9 +192,14 @@ static void report_boot_time(const char *until)
     kprintf("kvm: booted in %llu us (entry to %s)\n", (unsigned long long)us, until);
 }
 
+/* Sleep until an interrupt or (deadline_ns). Fewer exits: the loop's queued frames reach the
+ * devices in one kick per queue here (virtio_net_flush); receive interrupts are on only while
+ * the CPU sleeps (the loop reads the rings while it is busy), so a flood costs no interrupt;
+ * the timer is written only when the deadline changes (apic_timer_arm). */
 uint64_t plat_wait(uint64_t deadline_ns)
 {
     uint64_t all_nics = (1ull << plat_net_count()) - 1;
+    virtio_net_flush();
     if (!kvm.waited) {
         /* Frames may have arrived before the interrupt was routed, leaving an edge-triggered
          * line high with no edge to come: acknowledge and report every NIC once. */
@@ -154,16 +208,20 @@ uint64_t plat_wait(uint64_t deadline_ns)
         for (unsigned i = 0; i < plat_net_count(); i++)
             virtio_net_irq_ack(i);
         apic_eoi();
+        virtio_net_irqs(false);
         return all_nics;
     }
     for (;;) {
         cpu_cli();
         uint64_t pending = __atomic_exchange_n(&irq_pending, 0, __ATOMIC_SEQ_CST);
         uint64_t nics = (pending >> (VEC_NIC_BASE - VEC_TIMER)) & all_nics;
+        if (pending & 1) /* bit 0: VEC_TIMER */
+            apic_timer_fired();
         if ((pending & (1ull << (VEC_POWER - VEC_TIMER))) && power_down_requested())
             kvm.shutdown = true;
         if (kvm.shutdown) {
             cpu_sti();
+            virtio_net_irqs(false);
             return PLAT_WAIT_SHUTDOWN | all_nics;
         }
         if (nics) {
@@ -173,11 +231,18 @@ uint64_t plat_wait(uint64_t deadline_ns)
                 if (nics & (1ull << i))
                     acked |= virtio_net_irq_ack(i);
             apic_eoi(); /* the NIC stub left it to us: the lines are low now */
+            virtio_net_irqs(false);
             return nics | acked;
         }
         if (plat_clock_monotonic() >= deadline_ns) {
             cpu_sti();
-            return 0;
+            return virtio_net_irqs(false); /* a poll still reports what the rings hold */
+        }
+        uint64_t ready = virtio_net_irqs(true); /* then look once more: nothing is missed */
+        if (ready) {
+            cpu_sti();
+            virtio_net_irqs(false);
+            return ready;
         }
         apic_timer_arm(deadline_ns);
         cpu_sti_hlt(); /* any interrupt, the timer's included, ends the hlt */
@@ -230,6 +295,26 @@ static int parse_cmdline(struct unic_config *cfg)
     return 0;
 }
 
+/* Where boot time goes: the TSC at the end of each stage, printed at unic_main. */
+enum { STAGE_EARLY, STAGE_CLOCK, STAGE_APIC, STAGE_CMDLINE, STAGE_DEVICES, STAGE_REST, STAGES };
+static uint64_t stage_tsc[STAGES];
+
+static void report_stages(void)
+{
+    static const char *const names[STAGES] = {"early",   "clock",   "apic",
+                                              "cmdline", "devices", "rest"};
+    char line[160];
+    size_t used = (size_t)snprintf(line, sizeof(line), "kvm: boot stages (us):");
+    uint64_t prev = clock_tsc_at_boot();
+    for (int i = 0; i < STAGES && used < sizeof(line); i++) {
+        uint64_t us = (stage_tsc[i] - prev) * 1000000 / clock_tsc_hz();
+        used += (size_t)snprintf(line + used, sizeof(line) - used, " %s %llu", names[i],
+                                 (unsigned long long)us);
+        prev = stage_tsc[i];
+    }
+    kprintf("%s\n", line);
+}
+
 void kvm_main(const void *start_info)
 {
     static struct unic_config cfg;
@@ -237,8 +322,11 @@ void kvm_main(const void *start_info)
     mem_init(start_info);
     paging_init();
     trap_init();
+    stage_tsc[STAGE_EARLY] = rdtsc();
     clock_init();
+    stage_tsc[STAGE_CLOCK] = rdtsc();
     apic_init();
+    stage_tsc[STAGE_APIC] = rdtsc();
     cmdline_prepare(mem_cmdline());
     /* Whole (kprintf cuts at 256 bytes, and the newline with it): up to 2047 bytes. */
     serial_write("kvm: cmdline [", 14);
@@ -247,13 +335,21 @@ void kvm_main(const void *start_info)
     int parsed = parse_cmdline(&cfg);
     if (parsed != 0)
         plat_exit(parsed < 0 ? 2 : 0);
-    virtio_net_probe(kvm.platform_words);
+    stage_tsc[STAGE_CMDLINE] = rdtsc();
+    cpu_random_probe();
+    virtio_rng_probe(kvm.platform_words);
+    virtio_net_probe(kvm.platform_words, config_offload(&cfg));
+    if (entropy_check(&cfg, cfg.service_argv[0] ? cfg.service_argv[0] : "unic") < 0)
+        plat_exit(1);
+    stage_tsc[STAGE_DEVICES] = rdtsc();
     power_init();
     cpu_sti();
     crash_run();
     size_t heap;
     plat_heap(&heap);
     kprintf("kvm: heap %zu KiB\n", heap >> 10);
+    stage_tsc[STAGE_REST] = rdtsc();
+    report_stages();
     report_boot_time("unic_main");
     plat_exit(unic_main(&cfg));
 }

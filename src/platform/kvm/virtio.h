@@ -14,9 +14,12 @@
 #define VIRTIO_STATUS_DRIVER_OK 4
 #define VIRTIO_STATUS_FEATURES_OK 8
 #define VIRTIO_STATUS_FAILED 128
+#define VIRTIO_RING_F_EVENT_IDX (1ull << 29)
 #define VIRTIO_F_VERSION_1 (1ull << 32)
 #define VIRTIO_ID_NET 1
+#define VIRTIO_ID_RNG 4
 
+#define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1
 #define VIRTQ_USED_F_NO_NOTIFY 1
@@ -49,9 +52,11 @@ struct virtq {
     struct virtq_avail *avail;
     struct virtq_used *used;
     uint16_t size;
-    uint16_t last_used; /* next used index to look at */
-    uint16_t avail_idx; /* our shadow of avail->idx */
-    void *mem;          /* what virtq_alloc malloc'd */
+    uint16_t last_used;  /* next used index to look at */
+    uint16_t avail_idx;  /* our shadow of avail->idx */
+    uint16_t kicked_idx; /* avail_idx when the device was last notified (or found not to need it) */
+    bool event_idx;      /* VIRTIO_RING_F_EVENT_IDX: used_event / avail_event instead of flags */
+    void *mem;           /* what virtq_alloc malloc'd */
 };
 
 /* Allocate (size) entries (a power of two <= VIRTQ_MAX_SIZE), zeroed. 0 or -ENOMEM. */
@@ -61,10 +66,23 @@ void virtq_push(struct virtq *q, uint16_t id);
 void virtq_publish(struct virtq *q);
 /* Take the next used element: true and its (id, len), or false when there is none. */
 bool virtq_pop(struct virtq *q, uint16_t *id, uint32_t *len);
-/* Does the device want a notification for what was just published? */
-bool virtq_needs_notify(const struct virtq *q);
+/* Used elements waiting to be popped. */
+uint16_t virtq_used_pending(const struct virtq *q);
+/* Does the device want a notification for what was published since the last one? (EVENT_IDX:
+ * has avail_idx passed the device's avail_event since then; else: is NO_NOTIFY clear.) True
+ * means the caller notifies now; either way the published entries count as told. */
+bool virtq_kick_prepare(struct virtq *q);
+/* Published entries the device was not yet told of (virtq_kick_prepare not called since). */
+uint16_t virtq_unkicked(const struct virtq *q);
+/* Interrupts for used buffers: on asks for one at the next used element (EVENT_IDX: used_event
+ * = last_used), off asks for none (the flag, or used_event half the index space behind; a
+ * device may still interrupt once in a while, which the driver must take as spurious). Then a
+ * full barrier, so the caller can look at the used ring again without missing an element. */
+void virtq_irq(struct virtq *q, bool on);
 
 struct vtransport;
+
+#define VTRANSPORT_QUEUES 2 /* queues whose notify offset is kept (virtio-net's two) */
 
 struct vtransport_ops {
     uint64_t (*get_features)(struct vtransport *t);
@@ -94,18 +112,19 @@ struct vtransport {
     /* modern PCI */
     uintptr_t common, notify_base, isr, device;
     uint32_t notify_mult;
+    uint16_t notify_off[VTRANSPORT_QUEUES]; /* queue_notify_off of each queue, read at setup */
     uintptr_t msix_table;
     uint8_t msix_cap; /* config space offset of the MSI-X capability, 0 if none */
     bool msix;
     uint8_t pci_bus, pci_dev, pci_fn;
 };
 
-/* Find the virtio-mmio network devices. (cmdline): the raw kernel command line, whose
+/* Find the virtio-mmio devices of virtio ID (id). (cmdline): the raw kernel command line, whose
  * virtio_mmio.device= words name them on QEMU microvm. Calls (found) for each. */
-void virtio_mmio_probe(const char *cmdline, void (*found)(struct vtransport *t));
+void virtio_mmio_probe(const char *cmdline, uint32_t id, void (*found)(struct vtransport *t));
 /* Is there a PCI host bridge behind ports 0xcf8/0xcfc (q35, pc; not microvm)? */
 bool pci_present(void);
-/* Find the PCI network devices (bus 0), modern first, else legacy. */
-void virtio_pci_probe(void (*found)(struct vtransport *t));
+/* Find the PCI devices of virtio ID (id) on bus 0, modern first, else legacy. */
+void virtio_pci_probe(uint32_t id, void (*found)(struct vtransport *t));
 
 #endif

@@ -139,11 +139,12 @@ static int mmio_irq_setup(struct vtransport *t, uint8_t vector)
     return t->gsi < 0 ? -ENODEV : ioapic_route((unsigned)t->gsi, vector, false);
 }
 
+/* Both causes (used buffer, configuration change) acknowledged without reading which: one
+ * exit instead of two, and acknowledging a cause that is not set changes nothing. The driver
+ * looks at every ring after an interrupt and ignores configuration changes. */
 static void mmio_irq_ack(struct vtransport *t)
 {
-    uint32_t s = rd(t, MMIO_INTERRUPT_STATUS);
-    if (s)
-        wr(t, MMIO_INTERRUPT_ACK, s);
+    wr(t, MMIO_INTERRUPT_ACK, 3);
 }
 
 static const struct vtransport_ops mmio_ops = {
@@ -159,13 +160,13 @@ static const struct vtransport_ops mmio_ops = {
     .irq_ack = mmio_irq_ack,
 };
 
-static void mmio_try(uint64_t base, int gsi, void (*found)(struct vtransport *t))
+static void mmio_try(uint64_t base, int gsi, uint32_t id, void (*found)(struct vtransport *t))
 {
     if (mmio_count == MMIO_MAX_DEVICES || paging_map_mmio(base, MMIO_SIZE) < 0)
         return;
     struct vtransport *t = &mmio_devs[mmio_count];
     *t = (struct vtransport){.ops = &mmio_ops, .name = "mmio", .base = base, .gsi = gsi};
-    if (rd(t, MMIO_MAGIC) != MMIO_MAGIC_VALUE || rd(t, MMIO_DEVICE_ID) != VIRTIO_ID_NET)
+    if (rd(t, MMIO_MAGIC) != MMIO_MAGIC_VALUE || rd(t, MMIO_DEVICE_ID) != id)
         return;
     uint32_t version = rd(t, MMIO_VERSION);
     if (version != 1 && version != 2)
@@ -179,7 +180,8 @@ static void mmio_try(uint64_t base, int gsi, void (*found)(struct vtransport *t)
 }
 
 /* Parse "virtio_mmio.device=<size>@<addr>:<gsi>" words. Returns how many were found. */
-static unsigned mmio_from_cmdline(const char *cmdline, void (*found)(struct vtransport *t))
+static unsigned mmio_from_cmdline(const char *cmdline, uint32_t id,
+                                  void (*found)(struct vtransport *t))
 {
     static const char key[] = "virtio_mmio.device=";
     unsigned n = 0;
@@ -195,16 +197,16 @@ static unsigned mmio_from_cmdline(const char *cmdline, void (*found)(struct vtra
         if (*end != ':')
             continue;
         long gsi = strtol(end + 1, &end, 0);
-        mmio_try(addr, (int)gsi, found);
+        mmio_try(addr, (int)gsi, id, found);
         n++;
         p = end;
     }
     return n;
 }
 
-void virtio_mmio_probe(const char *cmdline, void (*found)(struct vtransport *t))
+void virtio_mmio_probe(const char *cmdline, uint32_t id, void (*found)(struct vtransport *t))
 {
-    if (mmio_from_cmdline(cmdline, found))
+    if (mmio_from_cmdline(cmdline, id, found))
         return;
     /* No words: probe the microvm slots, but only on a machine without PCI, where nothing
      * else can live at those addresses. */
@@ -214,5 +216,5 @@ void virtio_mmio_probe(const char *cmdline, void (*found)(struct vtransport *t))
     unsigned slots = ioapic2 ? MMIO_IOAPIC2_SLOTS : MMIO_ACPI_SLOTS;
     int gsi = ioapic2 ? MMIO_IOAPIC2_GSI : MMIO_ACPI_GSI;
     for (unsigned i = 0; i < slots; i++)
-        mmio_try(MMIO_DEFAULT_BASE + i * MMIO_SIZE, gsi + (int)i, found);
+        mmio_try(MMIO_DEFAULT_BASE + i * MMIO_SIZE, gsi + (int)i, id, found);
 }

@@ -1,15 +1,22 @@
 /*
- * virtio-net driver and the plat_net_* functions, over any struct vtransport.
+ * virtio-net driver over any struct vtransport: setup, feature negotiation, probing, counters.
+ * The frames themselves go in and out in vnet_io.c.
  *
- * Queue 0 receives, queue 1 transmits. Every receive descriptor owns one fixed 2 KiB buffer
- * and goes back to the device as soon as its frame is copied out, so the receive ring stays
- * full. Transmit descriptors also own a buffer each: plat_net_send copies the frame behind a
- * zeroed virtio_net_hdr, and completed ones are reclaimed at the next send. Transmit
- * interrupts are suppressed while the ring has room; when a send finds it full (-EAGAIN) they
- * are enabled until a completion is reclaimed, so that plat_wait returns once the device can
- * take frames again (the platform contract) and the loop retries its backlog. Both queues share
- * the NIC's vector; the interrupt stub only marks the NIC pending, plat_wait acknowledges the
- * device and the loop reads and sends.
+ * Queue 0 receives, queue 1 transmits; both share the NIC's vector. The interrupt stub only
+ * marks the NIC pending, plat_wait acknowledges the device and the loop reads and sends.
+ *
+ * Offloads (unless --no-offload or a fault option, which need wire frames, as on hosted), each
+ * taken only when the device offers it and what it depends on:
+ *   HOST_TSO4 + HOST_TSO6          we send TCP super-packets of either family (tx_tso_max
+ *     (with CSUM)                  65535); both or neither, since tx_tso_max promises both
+ *   GUEST_CSUM                     frames may arrive with partial checksums (flagged
+ *                                  PLAT_NET_RX_CSUM_OK, as verified ones: left as they are)
+ *   GUEST_TSO4, GUEST_TSO6 (with   TCP super-packets of up to 64 KB arrive, spread over
+ *     GUEST_CSUM and MRG_RXBUF)    2 KiB receive buffers (rx_max_frame PLAT_NET_MAX_FRAME);
+ *                                  without MRG_RXBUF the device would need 64 KB buffers, so
+ *                                  they are then left off and frames stay wire-sized
+ * QEMU's virtio-net on a TAP backend (vnet_hdr) offers all of these; a device offering none gets
+ * the driver of before (10- or 12-byte zero headers).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,37 +27,26 @@
 #include "cpu.h"
 #include "kvm.h"
 #include "unic/platform.h"
+#include "unic/wire/vnet_hdr.h"
 #include "virtio.h"
+#include "vnet.h"
 
-#define VIRTIO_NET_F_MTU (1ull << 3)
-#define VIRTIO_NET_F_MAC (1ull << 5)
-#define NET_BUF_SIZE 2048u
-#define NET_QUEUE_SIZE 256u
-#define ETH_OVERHEAD 18u /* Ethernet header + one VLAN tag */
-#define RXQ 0
-#define TXQ 1
+#define VNET_OFFLOADS                                                                              \
+    (VIRTIO_NET_F_CSUM | VIRTIO_NET_F_HOST_TSO4 | VIRTIO_NET_F_HOST_TSO6 |                         \
+     VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6 |                 \
+     VIRTIO_NET_F_MRG_RXBUF)
+#define VNET_HOST_TSO (VIRTIO_NET_F_HOST_TSO4 | VIRTIO_NET_F_HOST_TSO6)
+#define VNET_GUEST_TSO (VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6)
 /* A shorter transmit ring (e.g. CMAKE_C_FLAGS=-DVNET_TX_QUEUE_MAX=16) fills at every burst:
  * a build for testing the full-ring path (-EAGAIN, transmit interrupt, the loop's backlog). */
 #ifndef VNET_TX_QUEUE_MAX
 #define VNET_TX_QUEUE_MAX NET_QUEUE_SIZE
 #endif
 
-struct vnet {
-    struct vtransport *t;
-    struct virtq rx, tx;
-    uint8_t *rx_bufs, *tx_bufs;
-    uint16_t tx_free[VIRTQ_MAX_SIZE]; /* stack of idle transmit descriptors */
-    uint16_t tx_nfree;
-    bool tx_irq;    /* transmit interrupts enabled: a send found the ring full */
-    size_t hdr_len; /* 12 for modern devices, 10 for legacy ones */
-    struct plat_net_info info;
-    struct vnet_stats {
-        uint64_t rx, tx, tx_ring_full, rx_too_big, rx_bad_length, bad_id;
-    } stats; /* every frame not delivered has its counter */
-};
-
-static struct vnet nics[PLAT_MAX_NICS];
-static unsigned nic_count;
+struct vnet vnet_nics[PLAT_MAX_NICS];
+unsigned vnet_count;
+static bool vnet_offload; /* offloads may be negotiated (virtio_net_probe) */
+static const char *const vnet_stat_names[] = {VNET_STATS(STATS_NAME)};
 
 static uint16_t queue_size(struct vtransport *t, unsigned index)
 {
@@ -86,7 +82,7 @@ static int vnet_tx_init(struct vnet *n)
         n->tx.desc[i].addr = (uintptr_t)(n->tx_bufs + (size_t)i * NET_BUF_SIZE);
         n->tx_free[n->tx_nfree++] = i;
     }
-    n->tx.avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+    virtq_irq(&n->tx, false); /* completions are reclaimed at the next send */
     return 0;
 }
 
@@ -100,6 +96,7 @@ static int vnet_queues(struct vnet *n, uint8_t vector)
     int r;
     if ((r = virtq_alloc(&n->rx, rs)) < 0 || (r = virtq_alloc(&n->tx, ts)) < 0)
         return r;
+    n->rx.event_idx = n->tx.event_idx = (n->features & VIRTIO_RING_F_EVENT_IDX) != 0;
     if ((r = vnet_rx_init(n)) < 0 || (r = vnet_tx_init(n)) < 0)
         return r;
     if ((r = t->ops->queue_setup(t, RXQ, &n->rx, vector)) < 0 ||
@@ -108,13 +105,36 @@ static int vnet_queues(struct vnet *n, uint8_t vector)
     return 0;
 }
 
+/* The features we take of those the device offers: each offload only with what it needs. */
+static uint64_t vnet_choose(uint64_t offered, bool modern)
+{
+    uint64_t want = VIRTIO_NET_F_MAC | VIRTIO_NET_F_MTU | VIRTIO_RING_F_EVENT_IDX |
+                    (modern ? VIRTIO_F_VERSION_1 : 0);
+    if (vnet_offload)
+        want |= VNET_OFFLOADS;
+    uint64_t f = offered & want;
+    if (!(f & VIRTIO_NET_F_CSUM) || (f & VNET_HOST_TSO) != VNET_HOST_TSO)
+        f &= ~VNET_HOST_TSO;
+    if (!(f & VIRTIO_NET_F_GUEST_CSUM) || !(f & VIRTIO_NET_F_MRG_RXBUF))
+        f &= ~VNET_GUEST_TSO;
+    return f;
+}
+
 static uint64_t vnet_negotiate(struct vnet *n)
 {
     struct vtransport *t = n->t;
-    uint64_t want = VIRTIO_NET_F_MAC | VIRTIO_NET_F_MTU | (t->modern ? VIRTIO_F_VERSION_1 : 0);
-    uint64_t features = t->ops->get_features(t) & want;
+    uint64_t features = vnet_choose(t->ops->get_features(t), t->modern);
     t->ops->set_features(t, features);
-    n->hdr_len = (features & VIRTIO_F_VERSION_1) ? 12 : 10;
+    n->features = features;
+    n->mrg_rxbuf = (features & VIRTIO_NET_F_MRG_RXBUF) != 0;
+    n->rx_gso_types =
+        ((features & VIRTIO_NET_F_GUEST_TSO4) ? VNET_HDR_GSO_BIT(VNET_HDR_GSO_TCPV4) : 0) |
+        ((features & VIRTIO_NET_F_GUEST_TSO6) ? VNET_HDR_GSO_BIT(VNET_HDR_GSO_TCPV6) : 0);
+    n->hdr_len = (features & (VIRTIO_F_VERSION_1 | VIRTIO_NET_F_MRG_RXBUF)) ? 12 : 10;
+    if (n->rx_gso_types)
+        n->info.rx_max_frame = PLAT_NET_MAX_FRAME;
+    if (features & VIRTIO_NET_F_HOST_TSO4)
+        n->info.tx_tso_max = 65535;
     return features;
 }
 
@@ -129,7 +149,9 @@ static void vnet_read_config(struct vnet *n, uint64_t features)
         plat_random(n->info.mac, 6), n->info.mac[0] = (n->info.mac[0] & 0xfe) | 0x02;
     if (features & VIRTIO_NET_F_MTU) {
         uint16_t mtu = (uint16_t)(t->ops->config8(t, 10) | t->ops->config8(t, 11) << 8);
-        uint16_t limit = (uint16_t)(NET_BUF_SIZE - n->hdr_len - ETH_OVERHEAD);
+        /* Without MRG_RXBUF a frame must fit one receive buffer; with it, any does. */
+        uint16_t limit =
+            (uint16_t)(n->mrg_rxbuf ? 65535 : NET_BUF_SIZE - n->hdr_len - ETH_OVERHEAD);
         n->info.mtu = mtu > limit ? limit : mtu;
     }
 }
@@ -155,8 +177,13 @@ static int vnet_init(struct vnet *n, uint8_t vector)
         return r;
     if ((r = vnet_queues(n, vector)) < 0)
         return r;
+    /* A super-packet must fit the transmit ring (a short test ring: VNET_TX_QUEUE_MAX). */
+    size_t ring = (size_t)n->tx.size * NET_BUF_SIZE - n->hdr_len - ETH_OVERHEAD;
+    if (n->info.tx_tso_max > ring)
+        n->info.tx_tso_max = ring > n->info.mtu ? (uint32_t)ring : 0;
     t->ops->set_status(t, status | VIRTIO_STATUS_DRIVER_OK);
     virtq_publish(&n->rx);
+    (void)virtq_kick_prepare(&n->rx); /* told below, whatever the ring says */
     t->ops->notify(t, RXQ);
     return 0;
 }
@@ -167,15 +194,29 @@ static bool vnet_on_line(const struct vtransport *t)
     return !t->msix && t->gsi >= 0;
 }
 
+/* " tx-tso4 rx-csum ..." for the boot line: what was negotiated, " none" without any. */
+static const char *vnet_offload_names(uint64_t f)
+{
+    static char buf[80];
+    snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s", (f & VIRTIO_NET_F_HOST_TSO4) ? " tx-tso4" : "",
+             (f & VIRTIO_NET_F_HOST_TSO6) ? " tx-tso6" : "",
+             (f & VIRTIO_NET_F_CSUM) ? " tx-csum" : "",
+             (f & VIRTIO_NET_F_GUEST_TSO4) ? " rx-tso4" : "",
+             (f & VIRTIO_NET_F_GUEST_TSO6) ? " rx-tso6" : "",
+             (f & VIRTIO_NET_F_GUEST_CSUM) ? " rx-csum" : "",
+             (f & VIRTIO_NET_F_MRG_RXBUF) ? " mrg-rxbuf" : "");
+    return buf[0] ? buf : " none";
+}
+
 static void vnet_found(struct vtransport *t)
 {
-    if (nic_count == PLAT_MAX_NICS) {
+    if (vnet_count == PLAT_MAX_NICS) {
         kprintf("kvm: virtio-net: more than %d NICs, ignoring one\n", PLAT_MAX_NICS);
         return;
     }
-    struct vnet *n = &nics[nic_count];
+    struct vnet *n = &vnet_nics[vnet_count];
     *n = (struct vnet){.t = t};
-    int r = vnet_init(n, (uint8_t)(VEC_NIC_BASE + nic_count));
+    int r = vnet_init(n, (uint8_t)(VEC_NIC_BASE + vnet_count));
     if (r < 0) {
         t->ops->set_status(t, VIRTIO_STATUS_FAILED);
         kprintf("kvm: virtio-net (%s) setup failed: %d\n", t->name, r);
@@ -185,28 +226,30 @@ static void vnet_found(struct vtransport *t)
     char line[16] = "";
     if (vnet_on_line(t))
         snprintf(line, sizeof(line), " gsi %d", t->gsi);
-    kprintf("kvm: net%u virtio-%s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u queues %u/%u%s\n",
-            nic_count, t->name, m[0], m[1], m[2], m[3], m[4], m[5], n->info.mtu, n->rx.size,
-            n->tx.size, line);
-    nic_count++;
+    kprintf("kvm: net%u virtio-%s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u queues %u/%u%s "
+            "offloads%s\n",
+            vnet_count, t->name, m[0], m[1], m[2], m[3], m[4], m[5], n->info.mtu, n->rx.size,
+            n->tx.size, line, vnet_offload_names(n->features));
+    vnet_count++;
 }
 
-void virtio_net_probe(const char *cmdline)
+void virtio_net_probe(const char *cmdline, bool offload)
 {
-    virtio_mmio_probe(cmdline, vnet_found);
-    virtio_pci_probe(vnet_found);
-    if (nic_count == 0)
+    vnet_offload = offload;
+    virtio_mmio_probe(cmdline, VIRTIO_ID_NET, vnet_found);
+    virtio_pci_probe(VIRTIO_ID_NET, vnet_found);
+    if (vnet_count == 0)
         kprintf("kvm: no virtio-net device found\n");
 }
 
 uint64_t virtio_net_irq_ack(unsigned nic)
 {
-    if (nic >= nic_count)
+    if (nic >= vnet_count)
         return 0;
-    const struct vtransport *t = nics[nic].t;
+    const struct vtransport *t = vnet_nics[nic].t;
     uint64_t acked = 0;
-    for (unsigned i = 0; i < nic_count; i++) {
-        struct vtransport *u = nics[i].t;
+    for (unsigned i = 0; i < vnet_count; i++) {
+        struct vtransport *u = vnet_nics[i].t;
         if (i == nic || (vnet_on_line(t) && vnet_on_line(u) && u->gsi == t->gsi)) {
             u->ops->irq_ack(u);
             acked |= 1ull << i;
@@ -215,118 +258,44 @@ uint64_t virtio_net_irq_ack(unsigned nic)
     return acked;
 }
 
+void virtio_net_flush(void)
+{
+    for (unsigned i = 0; i < vnet_count; i++) {
+        vnet_kick(&vnet_nics[i], TXQ);
+        vnet_kick(&vnet_nics[i], RXQ);
+    }
+}
+
+uint64_t virtio_net_irqs(bool on)
+{
+    uint64_t ready = 0;
+    for (unsigned i = 0; i < vnet_count; i++) {
+        struct vnet *n = &vnet_nics[i];
+        virtq_irq(&n->rx, on);
+        if (virtq_used_pending(&n->rx) || (n->tx_irq && virtq_used_pending(&n->tx)))
+            ready |= 1ull << i;
+    }
+    return ready;
+}
+
 void virtio_net_print_stats(void)
 {
-    for (unsigned i = 0; i < nic_count; i++) {
-        const struct vnet_stats *st = &nics[i].stats;
-        kprintf("stats kvm.net%u: rx=%llu tx=%llu tx_ring_full=%llu rx_too_big=%llu "
-                "rx_bad_length=%llu bad_id=%llu\n",
-                i, (unsigned long long)st->rx, (unsigned long long)st->tx,
-                (unsigned long long)st->tx_ring_full, (unsigned long long)st->rx_too_big,
-                (unsigned long long)st->rx_bad_length, (unsigned long long)st->bad_id);
+    for (unsigned i = 0; i < vnet_count; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "kvm.net%u", i);
+        stats_print(name, vnet_stat_names, &vnet_nics[i].stats, STATS_COUNT(vnet_stat_names), 1);
     }
 }
 
 unsigned plat_net_count(void)
 {
-    return nic_count;
+    return vnet_count;
 }
 
 int plat_net_info(unsigned nic, struct plat_net_info *out)
 {
-    if (nic >= nic_count)
+    if (nic >= vnet_count)
         return -ENODEV;
-    *out = nics[nic].info;
+    *out = vnet_nics[nic].info;
     return 0;
-}
-
-/* Ask the device for an interrupt per completed transmit buffer (on), or for none (off). */
-static void vnet_tx_irq(struct vnet *n, bool on)
-{
-    n->tx_irq = on;
-    *(volatile uint16_t *)&n->tx.avail->flags = on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
-    mb(); /* the flag before reading used->idx again: a completion in between is not missed */
-}
-
-static void vnet_tx_reclaim(struct vnet *n)
-{
-    uint16_t id;
-    uint32_t len;
-    while (virtq_pop(&n->tx, &id, &len)) {
-        if (id < n->tx.size && n->tx_nfree < n->tx.size)
-            n->tx_free[n->tx_nfree++] = id;
-        else
-            n->stats.bad_id++;
-    }
-    if (n->tx_irq && n->tx_nfree)
-        vnet_tx_irq(n, false); /* room again: back to interrupt-free sending */
-}
-
-/* A free transmit descriptor, reclaiming completions first. When the ring is full, transmit
- * interrupts are enabled and completions checked once more (one may have landed before the
- * flag was seen); false then means the device will interrupt when it frees one. */
-static bool vnet_tx_room(struct vnet *n)
-{
-    vnet_tx_reclaim(n);
-    if (n->tx_nfree || n->tx_irq)
-        return n->tx_nfree != 0;
-    vnet_tx_irq(n, true);
-    vnet_tx_reclaim(n);
-    return n->tx_nfree != 0;
-}
-
-int plat_net_send(unsigned nic, const void *frame, size_t len, const struct plat_net_tso *tso)
-{
-    if (nic >= nic_count)
-        return -ENODEV;
-    struct vnet *n = &nics[nic];
-    if (len == 0 || len > NET_BUF_SIZE - n->hdr_len || tso)
-        return -EINVAL; /* no TSO here (tx_tso_max 0): every frame fits the MTU */
-    if (!vnet_tx_room(n)) {
-        n->stats.tx_ring_full++;
-        return -EAGAIN;
-    }
-    uint16_t id = n->tx_free[--n->tx_nfree];
-    uint8_t *buf = n->tx_bufs + (size_t)id * NET_BUF_SIZE;
-    memset(buf, 0, n->hdr_len);
-    memcpy(buf + n->hdr_len, frame, len);
-    n->tx.desc[id].len = (uint32_t)(n->hdr_len + len);
-    n->tx.desc[id].flags = 0;
-    virtq_push(&n->tx, id);
-    virtq_publish(&n->tx);
-    if (virtq_needs_notify(&n->tx))
-        n->t->ops->notify(n->t, TXQ);
-    n->stats.tx++;
-    return 0;
-}
-
-int plat_net_recv(unsigned nic, struct plat_net_rx *rx)
-{
-    if (nic >= nic_count)
-        return -ENODEV;
-    struct vnet *n = &nics[nic];
-    uint16_t id;
-    uint32_t used_len;
-    if (!virtq_pop(&n->rx, &id, &used_len))
-        return -EAGAIN;
-    if (id >= n->rx.size) {
-        n->stats.bad_id++;
-        return -EIO;
-    }
-    int r = 0;
-    if (used_len < n->hdr_len || used_len > NET_BUF_SIZE) {
-        n->stats.rx_bad_length++;
-        r = -EIO;
-    } else if (plat_net_rx_copy(rx, n->rx_bufs + (size_t)id * NET_BUF_SIZE + n->hdr_len,
-                                used_len - n->hdr_len) < 0) {
-        n->stats.rx_too_big++;
-        r = -EMSGSIZE;
-    } else {
-        n->stats.rx++;
-    }
-    virtq_push(&n->rx, id); /* the buffer goes straight back: the ring stays full */
-    virtq_publish(&n->rx);
-    if (virtq_needs_notify(&n->rx))
-        n->t->ops->notify(n->t, RXQ);
-    return r;
 }

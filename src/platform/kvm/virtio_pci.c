@@ -17,8 +17,9 @@
 #include "virtio.h"
 
 #define PCI_VENDOR_VIRTIO 0x1af4
-#define PCI_DEV_NET_LEGACY 0x1000
-#define PCI_DEV_NET_MODERN 0x1041
+#define PCI_DEV_LEGACY_FIRST 0x1000 /* transitional devices: 0x1000-0x103f */
+#define PCI_DEV_LEGACY_LAST 0x103f
+#define PCI_DEV_MODERN_BASE 0x1040
 #define PCI_COMMAND 0x04
 #define PCI_CMD_IO 0x1
 #define PCI_CMD_MEM 0x2
@@ -159,14 +160,21 @@ static int modern_queue_setup(struct vtransport *t, unsigned index, struct virtq
     wr64(t->common + CC_Q_DESC, (uintptr_t)q->desc);
     wr64(t->common + CC_Q_DRIVER, (uintptr_t)q->avail);
     wr64(t->common + CC_Q_DEVICE, (uintptr_t)q->used);
+    if (index < VTRANSPORT_QUEUES) /* a kick is then one write, not select + read + write */
+        t->notify_off[index] = mmio_read16(t->common + CC_Q_NOTIFY_OFF);
     mmio_write16(t->common + CC_Q_ENABLE, 1);
     return 0;
 }
 
 static void modern_notify(struct vtransport *t, unsigned index)
 {
-    mmio_write16(t->common + CC_Q_SELECT, (uint16_t)index);
-    uint16_t off = mmio_read16(t->common + CC_Q_NOTIFY_OFF);
+    uint16_t off;
+    if (index < VTRANSPORT_QUEUES) {
+        off = t->notify_off[index];
+    } else {
+        mmio_write16(t->common + CC_Q_SELECT, (uint16_t)index);
+        off = mmio_read16(t->common + CC_Q_NOTIFY_OFF);
+    }
     mmio_write16(t->notify_base + (uintptr_t)off * t->notify_mult, (uint16_t)index);
 }
 
@@ -377,15 +385,17 @@ static bool setup_legacy(struct vtransport *t)
     return true;
 }
 
-static void pci_try(uint8_t dev, void (*found)(struct vtransport *t))
+static void pci_try(uint8_t dev, uint32_t want, void (*found)(struct vtransport *t))
 {
     struct vtransport probe = {.pci_dev = dev};
     uint32_t id = cfg_read32(&probe, 0);
     if ((id & 0xffff) != PCI_VENDOR_VIRTIO || pci_count == PCI_MAX_DEVICES)
         return;
     uint16_t device = (uint16_t)(id >> 16);
-    if (device != PCI_DEV_NET_MODERN &&
-        !(device == PCI_DEV_NET_LEGACY && cfg_read16(&probe, 0x2e) == VIRTIO_ID_NET))
+    /* modern: 0x1040 + the virtio ID; transitional: 0x1000 + n, the ID in the subsystem ID */
+    if (device != PCI_DEV_MODERN_BASE + want &&
+        !(device >= PCI_DEV_LEGACY_FIRST && device <= PCI_DEV_LEGACY_LAST &&
+          cfg_read16(&probe, 0x2e) == want))
         return;
     struct vtransport *t = &pci_devs[pci_count];
     *t = probe;
@@ -403,10 +413,10 @@ static void pci_try(uint8_t dev, void (*found)(struct vtransport *t))
     found(t);
 }
 
-void virtio_pci_probe(void (*found)(struct vtransport *t))
+void virtio_pci_probe(uint32_t id, void (*found)(struct vtransport *t))
 {
     if (!pci_present())
         return;
     for (uint8_t dev = 0; dev < 32; dev++)
-        pci_try(dev, found);
+        pci_try(dev, id, found);
 }

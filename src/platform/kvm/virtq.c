@@ -48,7 +48,7 @@ void virtq_publish(struct virtq *q)
 {
     barrier(); /* ring entries before the index (x86 keeps stores in order) */
     *(volatile uint16_t *)&q->avail->idx = q->avail_idx;
-    mb(); /* the index store before reading used->flags in virtq_needs_notify */
+    mb(); /* the index store before reading used->flags / avail_event in virtq_kick_prepare */
 }
 
 bool virtq_pop(struct virtq *q, uint16_t *id, uint32_t *len)
@@ -64,7 +64,41 @@ bool virtq_pop(struct virtq *q, uint16_t *id, uint32_t *len)
     return true;
 }
 
-bool virtq_needs_notify(const struct virtq *q)
+uint16_t virtq_used_pending(const struct virtq *q)
 {
+    return (uint16_t)(*(volatile uint16_t *)&q->used->idx - q->last_used);
+}
+
+/* virtio 1.x 2.7.10: notify when (new_idx - event - 1) < (new_idx - old_idx), mod 2^16. */
+static bool virtq_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+{
+    return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
+}
+
+bool virtq_kick_prepare(struct virtq *q)
+{
+    uint16_t old = q->kicked_idx, now = q->avail_idx;
+    q->kicked_idx = now;
+    if (old == now)
+        return false;
+    if (q->event_idx) { /* avail_event sits after the used ring's elements */
+        uint16_t event = *(volatile uint16_t *)&q->used->ring[q->size];
+        return virtq_need_event(event, now, old);
+    }
     return !(*(volatile uint16_t *)&q->used->flags & VIRTQ_USED_F_NO_NOTIFY);
+}
+
+uint16_t virtq_unkicked(const struct virtq *q)
+{
+    return (uint16_t)(q->avail_idx - q->kicked_idx);
+}
+
+void virtq_irq(struct virtq *q, bool on)
+{
+    if (q->event_idx) /* used_event sits after the available ring's entries */
+        *(volatile uint16_t *)&q->avail->ring[q->size] =
+            on ? q->last_used : (uint16_t)(q->last_used - 0x8000);
+    else
+        *(volatile uint16_t *)&q->avail->flags = on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
+    mb(); /* the request before the caller looks at used->idx again */
 }
