@@ -117,8 +117,8 @@ static void test_os_options_of_this_change(void **state)
     assert_non_null(strstr(err, "--stats-interval"));
     assert_int_equal(parse("svc --ip 10.0.0.1/24 --loss 0.1 -- x"), 0);
     assert_null(config_hosted_only(&cfg));
-    const char *each[] = {"--pcap x", "--replay x", "--tap-create", "--user x", "--no-sandbox",
-                          "--sandbox-selftest execve"};
+    const char *each[] = {"--pcap x", "--replay x",   "--tap-create",
+                          "--user x", "--no-sandbox", "--sandbox-selftest execve"};
     for (size_t i = 0; i < sizeof(each) / sizeof(each[0]); i++) {
         char line[64];
         snprintf(line, sizeof(line), "svc %s -- x", each[i]);
