@@ -75,8 +75,9 @@ for edns in +edns=0 +noedns; do
 done
 unic_pass "wide.example. ($wide A records): TC over UDP, whole over TCP after dig's own retry"
 
-# AXFR from the allowed address: SOA, all records, SOA.
-expected=$((file_records + 2 * (file_records == 0) + records + wide + 1))
+# AXFR from the allowed address: SOA, all records, SOA. Each synthetic host has an A and an
+# AAAA record.
+expected=$((file_records + 2 * (file_records == 0) + 2 * records + wide + 1))
 out=$(q axfr example.)
 size=$(grep -o 'XFR size: [0-9]* records' <<<"$out" | grep -o '[0-9][0-9]*')
 [ "$size" = "$expected" ] || unic_fail "AXFR gave ${size:-no} records, expected $expected: $(tail -5 <<<"$out")"

@@ -2,7 +2,8 @@
 # Every service over IPv6 against Linux's clients, in a namespace of its own: the service runs
 # dual-stack (--ip and --ip6 $UNIC_SVC_IP6/64) and each client speaks IPv6 only:
 #  - dns: dig -6 AAAA @$UNIC_SVC_IP6 host4242.example. is fd00:10:128::1092 (AA); A over IPv6
-#    too; the answer comes from the address asked;
+#    too; the answer comes from the address asked; the same over TCP (dig +tcp -6, RFC 7766),
+#    and a zone transfer over IPv6 from the address --axfr-allow names (by prefix);
 #  - http: curl -6 http://[$UNIC_SVC_IP6]/ is 200 with the page, and also over IPv4;
 #  - kv: SET/GET over nc -6, and the value is there over IPv4 (one listener, both families);
 #  - the services' TCP counted no checksum errors.
@@ -21,7 +22,7 @@ unic_netns6
 SVC6=$UNIC_SVC_IP6
 
 # dns
-unic_start dns --ip6 "$SVC6/64" -- --records 10000
+unic_start dns --ip6 "$SVC6/64" -- --records 10000 --axfr-allow "${UNIC_PREFIX6}/64"
 unic_wait_ping6 "$SVC6"
 out=$(unic_ns -t 10 dig -6 +norec +time=2 +tries=3 @"$SVC6" host4242.example. AAAA) ||
     unic_fail "dig -6 AAAA failed: $out"
@@ -29,6 +30,14 @@ grep -Eq '^host4242\.example\.\s+[0-9]+\s+IN\s+AAAA\s+fd00:10:128::1092$' <<<"$o
     unic_fail "wrong AAAA answer over IPv6: $out"
 grep -q 'flags: qr aa' <<<"$out" || unic_fail "AAAA answer without AA: $out"
 grep -q "SERVER: $SVC6#53" <<<"$out" || unic_fail "answer not from $SVC6: $out"
+out=$(unic_ns -t 10 dig -6 +tcp +norec +time=2 +tries=3 @"$SVC6" host4242.example. AAAA) ||
+    unic_fail "dig -6 +tcp AAAA failed: $out"
+grep -Eq '^host4242\.example\.\s+[0-9]+\s+IN\s+AAAA\s+fd00:10:128::1092$' <<<"$out" ||
+    unic_fail "wrong AAAA answer over TCP/IPv6: $out"
+grep -q "SERVER: $SVC6#53.*(TCP)" <<<"$out" || unic_fail "answer not over TCP from $SVC6: $out"
+out=$(unic_ns -t 30 dig -6 +time=5 +tries=1 @"$SVC6" axfr example.) || unic_fail "AXFR over IPv6 failed"
+size=$(grep -o 'XFR size: [0-9]* records' <<<"$out" | grep -o '[0-9][0-9]*')
+[ "$size" = 20003 ] || unic_fail "AXFR over IPv6 gave ${size:-no} records, expected 20003: $(tail -3 <<<"$out")"
 out=$(unic_ns -t 10 dig -6 +short +time=2 +tries=3 @"$SVC6" host17.example. A)
 [ "$out" = 10.128.0.17 ] || unic_fail "A over IPv6 gave '$out'"
 out=$(unic_ns -t 10 dig +short +time=2 +tries=3 @"$UNIC_SVC_IP" host17.example. AAAA)
