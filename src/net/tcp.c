@@ -135,6 +135,11 @@ static void conn_free(struct tcp_conn *c)
 void tcp_defer_ack(struct tcp_conn *c)
 {
     c->ack_deferred = true;
+    tcp_flush_later(c);
+}
+
+void tcp_flush_later(struct tcp_conn *c)
+{
     if (c->on_flush_list)
         return;
     c->on_flush_list = true;
@@ -398,9 +403,11 @@ void tcp_notify_writable(struct tcp_conn *c)
 {
     if (!c->want_writable || c->user_done || c->fin_queued || !c->snd.size)
         return;
-    /* Wait for a useful amount of room, so the service is not woken for every ACK. */
+    /* Wait for a useful amount of room, so the service is not woken for every ACK; one that
+     * holds a request and has nothing queued takes what it may borrow (tcp_snd_space). */
     uint32_t space = tcp_snd_space(c);
-    if (space < c->snd.size / 4 && space < 4u * c->mss) {
+    bool answer = space && c->rcv.len && !c->snd.first;
+    if (space < c->snd.size / 4 && space < 4u * c->mss && !answer) {
         if (space < c->snd.size - c->snd.len)
             tcp_mem_wait(c); /* the pool, not this connection's queue, holds it back */
         return;

@@ -98,10 +98,14 @@ void tcp_unlisten(struct tcp_listener *l)
     free(l);
 }
 
+/* Send now, or, when (c) is busy (in one of its callbacks, on the flush list, or waiting for
+ * memory), at the flush of this turn: a connection waiting for memory had its queued data sit
+ * until the wake, which may never come when what it sends is what would free memory. */
 static void start_output(struct tcp_conn *c)
 {
     if (c->busy) {
         c->need_output = true;
+        tcp_flush_later(c);
         return;
     }
     c->busy++;

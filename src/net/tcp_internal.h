@@ -250,6 +250,9 @@ void tcp_conn_closed(struct tcp_conn *c, int reason);
 void tcp_conn_put(struct tcp_conn *c);
 void tcp_notify_writable(struct tcp_conn *c);
 void tcp_defer_ack(struct tcp_conn *c);
+/* Put (c) on the flush list (holding a busy reference): tcp_flush sends what need_output or
+ * ack_deferred left, after the events of this turn. */
+void tcp_flush_later(struct tcp_conn *c);
 void tcp_deliver(struct tcp_conn *c);
 /* tcp_deliver() when the receive buffer was empty and (len) in-order bytes at (data) were just
  * counted in it (rcv.len == len) without being copied: the service reads them in place. */

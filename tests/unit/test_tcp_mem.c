@@ -249,6 +249,56 @@ static void test_sender_woken_when_memory_returns(void **state)
     harness_free(h);
 }
 
+static bool all_answered(void *arg)
+{
+    const struct server *srv = arg;
+    for (unsigned i = 0; i < srv->n; i++)
+        if (srv->apps[i].tx_done != 4000)
+            return false;
+    return true;
+}
+
+/* Idle connections' windows promise the budget (admission stops with less than 8 chunks
+ * free), then each gets a request that its service holds until it has answered (as echo does):
+ * every answer goes out, each connection borrowing a chunk past the promises. Before, the
+ * answers beyond the chunks left waited for memory and were woken only when 8 chunks were free
+ * again, which never came (issue 11: 10,000 echo connections deadlocked at 56..80 MB on kvm). */
+static void test_answers_when_windows_promise_all(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    const int64_t budget = 120000;
+    configure_a(h, (uint64_t)budget, 0);
+    static struct server srv;
+    static struct app cl[16];
+    memset(&srv, 0, sizeof(srv));
+    assert_non_null(tcp_listen(harness_a(h), PORT, server_on_accept, &srv, NULL));
+    srv.proto = (struct app){.rx_seed = 1, .hold = true};
+    for (unsigned i = 0; i < 16; i++) {
+        cl[i] = (struct app){.tx_seed = 1, .rx_seed = 2, .tx_total = 100};
+        app_connect(&cl[i], harness_b(h), ADDR_A, PORT);
+        harness_run(h, 20 * NSEC_PER_MSEC);
+    }
+    harness_run(h, NSEC_PER_SEC);
+    assert_true(stat_a(h, "conn_no_memory") >= 1); /* admitted until the budget was promised */
+    assert_true(srv.n >= 8);
+    for (unsigned i = 0; i < srv.n; i++) {
+        srv.apps[i].tx_seed = 2;
+        srv.apps[i].tx_total = 4000;
+        app_pump(&srv.apps[i]);
+    }
+    assert_true(harness_run_until(h, all_answered, &srv, 10 * NSEC_PER_SEC));
+    harness_run(h, NSEC_PER_SEC);
+    for (unsigned i = 0; i < 16; i++)
+        if (!cl[i].closed) {
+            assert_int_equal(cl[i].rx_done, 4000);
+            assert_int_equal(cl[i].rx_bad, 0);
+        }
+    assert_true(stat_a(h, "buf_peak") <= budget);
+    close_all(h, &srv, cl, 16);
+    harness_free(h);
+}
+
 /* A server that takes connections and discards what they send. */
 static void accept_silently(struct tcp_conn *c, void *user)
 {
@@ -291,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_refused_when_budget_promised),
         cmocka_unit_test(test_refused_past_max_conns),
         cmocka_unit_test(test_sender_woken_when_memory_returns),
+        cmocka_unit_test(test_answers_when_windows_promise_all),
         cmocka_unit_test(test_table_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
