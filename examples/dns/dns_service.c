@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "unic/wire/bytes.h"
@@ -106,6 +107,16 @@ static int add_synth_apex(struct dns_zone *z, const struct dns_name *origin)
 
 static int add_synth_hosts(struct dns_zone *z, const struct dns_name *origin, uint32_t count)
 {
+    /* Each host: its name (a label "host<i>", then the origin) and the rdata of A and AAAA. */
+    size_t digits = 1;
+    for (uint32_t last = count ? count - 1 : 0; last >= 10; last /= 10)
+        digits++;
+    size_t per_host = 1 + 4 + digits + origin->len + 4 + 16;
+    if (count > SIZE_MAX / per_host)
+        return -ENOMEM;
+    int reserved = zone_reserve(z, count, 2 * (size_t)count, count * per_host);
+    if (reserved)
+        return reserved;
     for (uint32_t i = 0; i < count; i++) {
         struct dns_name name;
         uint8_t addr[4], addr6[16];

@@ -32,15 +32,10 @@ void zone_destroy(struct dns_zone *z)
     memset(z, 0, sizeof(*z));
 }
 
-/* Make room for (need) elements of (elem) bytes in (*arr), doubling, within the budget. Both
- * the old and the new array count against the budget while the copy is made. */
-static int grow(struct dns_zone *z, void **arr, size_t *cap, size_t elem, size_t need)
+/* Make (*arr) of (elem)-byte elements (ncap) long, within the budget. Both the old and the
+ * new array count against the budget while the copy is made. */
+static int resize(struct dns_zone *z, void **arr, size_t *cap, size_t elem, size_t ncap)
 {
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap : 64;
-    while (ncap < need)
-        ncap *= 2;
     size_t old_bytes = *cap * elem, new_bytes = ncap * elem;
     if (new_bytes / elem != ncap || z->used + new_bytes > z->budget)
         return -ENOMEM;
@@ -54,6 +49,17 @@ static int grow(struct dns_zone *z, void **arr, size_t *cap, size_t elem, size_t
     *cap = ncap;
     z->used = z->used - old_bytes + new_bytes;
     return 0;
+}
+
+/* Make room for (need) elements of (elem) bytes in (*arr), doubling. */
+static int grow(struct dns_zone *z, void **arr, size_t *cap, size_t elem, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 64;
+    while (ncap < need)
+        ncap *= 2;
+    return resize(z, arr, cap, elem, ncap);
 }
 
 static uint64_t name_hash(const struct dns_zone *z, const uint8_t *wire, size_t len)
@@ -76,10 +82,9 @@ static void slot_insert(struct zone_slot *slots, size_t nslots, uint64_t hash, u
     slots[i].node = node;
 }
 
-/* Double the table (or create it) and re-insert every node. */
-static int rehash(struct dns_zone *z)
+/* A table of (nslots), a power of two, with every node inserted again. */
+static int rehash_to(struct dns_zone *z, size_t nslots)
 {
-    size_t nslots = z->nslots ? z->nslots * 2 : ZONE_MIN_SLOTS;
     size_t bytes = nslots * sizeof(struct zone_slot);
     if (z->used + bytes > z->budget)
         return -ENOMEM;
@@ -97,6 +102,32 @@ static int rehash(struct dns_zone *z)
     z->slots = slots;
     z->nslots = nslots;
     return 0;
+}
+
+/* Double the table (or create it). */
+static int rehash(struct dns_zone *z)
+{
+    return rehash_to(z, z->nslots ? z->nslots * 2 : ZONE_MIN_SLOTS);
+}
+
+int zone_reserve(struct dns_zone *z, size_t nodes, size_t rrs, size_t data)
+{
+    size_t want_nodes = z->nnodes + nodes, want_rrs = z->nrrs + rrs, want_data = z->data_len + data;
+    if (want_nodes >= UINT32_MAX / 2 || want_rrs >= UINT32_MAX || want_data > UINT32_MAX)
+        return -ENOMEM;
+    int err = 0;
+    if (want_nodes > z->cap_nodes)
+        err = resize(z, (void **)&z->nodes, &z->cap_nodes, sizeof(struct zone_node), want_nodes);
+    if (!err && want_rrs > z->cap_rrs)
+        err = resize(z, (void **)&z->rrs, &z->cap_rrs, sizeof(struct zone_rr), want_rrs);
+    if (!err && want_data > z->data_cap)
+        err = resize(z, (void **)&z->data, &z->data_cap, 1, want_data);
+    size_t nslots = z->nslots ? z->nslots : ZONE_MIN_SLOTS;
+    while (nslots < want_nodes * 2)
+        nslots *= 2;
+    if (!err && nslots > z->nslots)
+        err = rehash_to(z, nslots);
+    return err;
 }
 
 static uint32_t find_hashed(const struct dns_zone *z, const uint8_t *wire, size_t len,

@@ -86,6 +86,12 @@ int zone_add(struct dns_zone *z, const struct dns_name *owner, uint16_t type, ui
  * (bad_owner) (may be NULL) receives the offending name. */
 int zone_finalize(struct dns_zone *z, struct dns_name *bad_owner);
 
+/* Room for (nodes) more owner names, (rrs) more records and (data) more bytes of names and
+ * rdata, each array grown once to its exact size: a caller that knows what it will add (the
+ * synthetic records) holds the zone's size at its peak, where doubling could take up to three
+ * times it (old and new arrays during a copy, and half of each unused). 0 or -ENOMEM. */
+int zone_reserve(struct dns_zone *z, size_t nodes, size_t rrs, size_t data);
+
 /* The node owning (name), which must be lowercased; ZONE_NONE if none. */
 uint32_t zone_find(const struct dns_zone *z, const struct dns_name *name);
 

@@ -48,10 +48,22 @@ unsigned vnet_count;
 static bool vnet_offload; /* offloads may be negotiated (virtio_net_probe) */
 static const char *const vnet_stat_names[] = {VNET_STATS(STATS_NAME)};
 
+/* Each descriptor owns a 2 KiB buffer: 256 per queue take 1 MiB for both, a quarter of a
+ * 4 MiB guest. Below VNET_SMALL_HEAP the queues are VNET_SMALL_QUEUE long (where the transport
+ * lets the driver choose): 256 KiB, still 32 full-size frames in each direction. */
+#define VNET_SMALL_HEAP (16u << 20)
+#define VNET_SMALL_QUEUE 64u
+
 static uint16_t queue_size(struct vtransport *t, unsigned index)
 {
     uint16_t max = t->ops->queue_max(t, index);
-    uint16_t limit = index == TXQ ? VNET_TX_QUEUE_MAX : NET_QUEUE_SIZE;
+    size_t heap;
+    plat_heap(&heap);
+    uint16_t limit = heap < VNET_SMALL_HEAP ? VNET_SMALL_QUEUE
+                     : index == TXQ         ? VNET_TX_QUEUE_MAX
+                                            : NET_QUEUE_SIZE;
+    if (index == TXQ && limit > VNET_TX_QUEUE_MAX)
+        limit = VNET_TX_QUEUE_MAX;
     if (t->queue_size_fixed || max <= limit)
         return max;
     return limit;
