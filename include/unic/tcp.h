@@ -5,7 +5,7 @@
  * keepalive; over IPv4 and IPv6 alike (the MSS from the IPv6 path MTU, RFC 8201).
  *
  * Attaching: the first tcp_listen() or tcp_connect() on a stack allocates its TCP state and
- * sets inet->tcp_input; a service that never calls a tcp_ function links no TCP code.
+ * attaches it to the stack; a service that never calls a tcp_ function links no TCP code.
  *
  * Call order and ownership
  * ------------------------
@@ -155,9 +155,9 @@ struct tcp_params {
     uint32_t snd_buf, rcv_buf;           /* most bytes queued per connection (default 256 KiB each);
                                             memory is taken as data comes (docs/tcp-memory.md) */
     uint32_t max_conns;                  /* all connections incl. TIME_WAIT; 0 (default): one per
-                                            4 KiB of inet->mem_size (4096 when unknown), <= 1000000 */
+                                            4 KiB of the OS's memory (4096 when unknown), <= 1000000 */
     uint64_t mem_budget;                 /* data buffered by all connections together; 0 (default):
-                                            half of inet->mem_size (64 MiB when unknown). Windows never
+                                            half of the OS's memory (64 MiB when unknown). Windows never
                                             promise more than is free; new connections are refused
                                             when it is nearly all promised (conn_no_memory) */
     uint32_t syn_backlog;                /* half-open per listener before SYN cookies (128)   */
