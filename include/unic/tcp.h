@@ -182,6 +182,8 @@ void tcp_unlisten(struct tcp_listener *l);
 struct tcp_conn *tcp_connect(struct inet *inet, struct unic_addr addr, uint16_t port,
                              tcp_connected_fn on_connected, void *user, int *err);
 
+/* Set the connection's callbacks ((cb) is copied) and its (user) pointer, which tcp_user()
+ * returns; tcp_set_user() changes the pointer alone. */
 void tcp_set_callbacks(struct tcp_conn *conn, const struct tcp_callbacks *cb, void *user);
 void *tcp_user(const struct tcp_conn *conn);
 void tcp_set_user(struct tcp_conn *conn, void *user);
@@ -213,6 +215,7 @@ void tcp_set_nodelay(struct tcp_conn *conn, bool nodelay);
  * idle_s 0 turns it off. */
 void tcp_set_keepalive(struct tcp_conn *conn, uint32_t idle_s, uint32_t interval_s, uint32_t count);
 
+/* The connection's state, and its name for a log ("ESTABLISHED"; "?" outside the enum). */
 enum tcp_state tcp_state(const struct tcp_conn *conn);
 const char *tcp_state_name(enum tcp_state s);
 /* The peer's address and port, and ours (the address the peer reached). */
