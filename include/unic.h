@@ -2,7 +2,7 @@
  * The one header a service includes.
  *
  * A service defines service_start(); the OS calls it once the network stack is set up (before
- * any address is known when DHCP is used: see inet->on_up). Everything afterwards happens in
+ * any address is known when DHCP is used: see inet_on_up()). Everything afterwards happens in
  * callbacks from the single-threaded event loop: timers, UDP/TCP receive, ...
  *
  * A service that takes options declares them in a descriptor named unic_service (below); the

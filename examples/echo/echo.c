@@ -156,7 +156,7 @@ int service_start(int argc, char **argv)
         !tcp_listen(inet, PORT_ECHO, on_accept, (void *)&echo_cb, &err) ||
         !tcp_listen(inet, PORT_DISCARD, on_accept, (void *)&discard_cb, &err) ||
         !tcp_listen(inet, PORT_CHARGEN, on_accept, (void *)&chargen_cb, &err)) {
-        log_error("echo: cannot listen: %d", err);
+        log_error("echo: cannot listen: %s", unic_strerror(err));
         return 1;
     }
     unic_printf("echo: echo on udp+tcp 7, discard on tcp 9, chargen on tcp 19");

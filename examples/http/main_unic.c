@@ -46,7 +46,7 @@ int service_start(int argc, char **argv)
     cfg.tcp_rcv_buf = (uint32_t)options_uint(o, "--rcvbuf");
     int rc = http_server_start(&server, unic_inet(), unic_timers(), &cfg);
     if (rc) {
-        log_error("http: cannot listen on TCP port %u (%d)", cfg.port, rc);
+        log_error("http: cannot listen on TCP port %u: %s", cfg.port, unic_strerror(rc));
         return 2;
     }
     unic_printf("http: serving on TCP port %u (max %u connections, idle timeout %llu s)", cfg.port,

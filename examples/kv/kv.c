@@ -192,7 +192,7 @@ int service_start(int argc, char **argv)
     int err = 0;
     if (!tcp_listen(inet, port, kv_accept, NULL, &err) ||
         !udp_bind(inet, TIME_PORT, time_request, NULL, &err)) {
-        log_error("kv: cannot listen: %d", err);
+        log_error("kv: cannot listen: %s", unic_strerror(err));
         return 1;
     }
     unic_printf("kv: key-value on tcp %u (at most %u keys), time on udp %u", port, max_keys,

@@ -13,6 +13,9 @@
  * config_split() first. Both platforms do both steps before any device is opened. Bad input
  * gives a one-line message in (err) and a negative return; the platform prints "NAME: message"
  * and exits with status 2.
+ *
+ * A service reads the result through unic_config() and unic_options() (unic.h); the functions
+ * below are the platforms' (and the tests').
  */
 #ifndef UNIC_CONFIG_H
 #define UNIC_CONFIG_H

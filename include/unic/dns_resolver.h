@@ -1,8 +1,8 @@
 /*
  * A stub resolver in the stack (RFC 1035 7, RFC 2308 for negative caching): addresses by name
  * (A records by default; AAAA, RFC 3596, or AAAA then A with dns_resolve_type), asked over UDP of
- * the server in inet->dns (set by DHCP or --dns), or, without one, of the first DNS server an
- * IPv6 router announced (RDNSS, RFC 8106: slaac.h).
+ * the DNS server from --dns or DHCP, or, without one, of the first DNS server an IPv6 router
+ * announced (RDNSS, RFC 8106).
  *
  * Each query gets its own random source port and a random ID (RFC 5452), is retried
  * DNS_RESOLVER_TRIES times with a doubling timeout (1 s, 2 s, 4 s: 7 s in all), and follows a

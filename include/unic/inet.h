@@ -3,7 +3,8 @@
  * to udp_bind(), tcp_listen(), tcp_connect(), dns_resolve(), ...; its address; a callback for
  * when it gets one; its counters. The inside is the OS's (src/include/unic/inet_internal.h).
  *
- * Receive path:  NIC -> Ethernet -> ARP | IPv4 (reassembly) -> ICMP | UDP | TCP -> service.
+ * Receive path:  NIC -> Ethernet -> ARP | IPv4, IPv6 (each with reassembly) -> ICMP, ICMPv6 |
+ * UDP | TCP -> service.
  * UDP, TCP, DHCP and the resolver are attached on first use, so a service that never calls a
  * tcp_ function links no TCP code.
  */
@@ -18,10 +19,11 @@ struct inet;
 
 typedef void (*inet_up_fn)(struct inet *inet, void *arg);
 
-/* The stack's address; 0.0.0.0 while it has none (DHCP not bound yet, or the lease ended). */
+/* The stack's IPv4 address; 0.0.0.0 while it has none (DHCP not bound yet, or the lease ended,
+ * or IPv6 only). Its IPv6 addresses are logged as they become usable (docs/ipv6.md). */
 struct unic_addr inet_address(const struct inet *inet);
 
-/* Call (fn)(inet, arg) from the event loop each time the stack gets an address: with --ip
+/* Call (fn)(inet, arg) from the event loop each time the stack gets an IPv4 address: with --ip
  * during start-up (before service_start() is called, so check inet_address() there first), with
  * DHCP when a lease is bound or a renewal changed it. One callback per stack: a second call
  * replaces it; (fn) NULL removes it. */

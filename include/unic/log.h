@@ -23,6 +23,8 @@ enum log_level { UNIC_LOG_ERROR = 0, UNIC_LOG_WARN = 1, UNIC_LOG_INFO = 2, UNIC_
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 
+/* One line at (level), with its prefix, unless the level is above log_get_level(). The
+ * log_error() ... macros below are the usual way in. */
 void unic_log(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void unic_vlog(enum log_level level, const char *fmt, va_list ap);
 

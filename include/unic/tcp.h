@@ -5,7 +5,7 @@
  * keepalive; over IPv4 and IPv6 alike (the MSS from the IPv6 path MTU, RFC 8201).
  *
  * Attaching: the first tcp_listen() or tcp_connect() on a stack allocates its TCP state and
- * sets inet->tcp_input; a service that never calls a tcp_ function links no TCP code.
+ * attaches it to the stack; a service that never calls a tcp_ function links no TCP code.
  *
  * Call order and ownership
  * ------------------------
@@ -155,9 +155,9 @@ struct tcp_params {
     uint32_t snd_buf, rcv_buf;           /* most bytes queued per connection (default 256 KiB each);
                                             memory is taken as data comes (docs/tcp-memory.md) */
     uint32_t max_conns;                  /* all connections incl. TIME_WAIT; 0 (default): one per
-                                            4 KiB of inet->mem_size (4096 when unknown), <= 1000000 */
+                                            4 KiB of the OS's memory (4096 when unknown), <= 1000000 */
     uint64_t mem_budget;                 /* data buffered by all connections together; 0 (default):
-                                            half of inet->mem_size (64 MiB when unknown). Windows never
+                                            half of the OS's memory (64 MiB when unknown). Windows never
                                             promise more than is free; new connections are refused
                                             when it is nearly all promised (conn_no_memory) */
     uint32_t syn_backlog;                /* half-open per listener before SYN cookies (128)   */
@@ -182,6 +182,8 @@ void tcp_unlisten(struct tcp_listener *l);
 struct tcp_conn *tcp_connect(struct inet *inet, struct unic_addr addr, uint16_t port,
                              tcp_connected_fn on_connected, void *user, int *err);
 
+/* Set the connection's callbacks ((cb) is copied) and its (user) pointer, which tcp_user()
+ * returns; tcp_set_user() changes the pointer alone. */
 void tcp_set_callbacks(struct tcp_conn *conn, const struct tcp_callbacks *cb, void *user);
 void *tcp_user(const struct tcp_conn *conn);
 void tcp_set_user(struct tcp_conn *conn, void *user);
@@ -213,6 +215,7 @@ void tcp_set_nodelay(struct tcp_conn *conn, bool nodelay);
  * idle_s 0 turns it off. */
 void tcp_set_keepalive(struct tcp_conn *conn, uint32_t idle_s, uint32_t interval_s, uint32_t count);
 
+/* The connection's state, and its name for a log ("ESTABLISHED"; "?" outside the enum). */
 enum tcp_state tcp_state(const struct tcp_conn *conn);
 const char *tcp_state_name(enum tcp_state s);
 /* The peer's address and port, and ours (the address the peer reached). */

@@ -35,6 +35,8 @@ typedef void (*udp_recv_fn)(struct udp_sock *sock, const struct udp_meta *meta, 
  * socket (what arrives is dropped and counted). NULL with (*err) = -EADDRINUSE / -ENOMEM. */
 struct udp_sock *udp_bind(struct inet *inet, uint16_t port, udp_recv_fn on_recv, void *user,
                           int *err);
+/* Unbind and free (sock) (NULL is ignored); the handle is invalid on return. May be called from
+ * the socket's own receive callback. */
 void udp_close(struct udp_sock *sock);
 
 /* Copy (len) bytes into a datagram to (dst):(dport). 0 or -errno: -EMSGSIZE over 65507 bytes,
@@ -60,6 +62,7 @@ int udp_send_buf(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, st
 int udp_send_buf_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
                       uint16_t dport, struct netbuf *nb);
 
+/* The (user) given to udp_bind(), the port bound (the ephemeral one for 0) and the stack. */
 void *udp_sock_user(const struct udp_sock *sock);
 uint16_t udp_sock_port(const struct udp_sock *sock);
 struct inet *udp_sock_inet(const struct udp_sock *sock);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h> /* before unic.h: its LOG_INFO / LOG_DEBUG macros must not clash with unic's */
 #include <cmocka.h>
 
 #include "fake_platform.h"

@@ -111,10 +111,10 @@ int tcp_emit(uint8_t *p, size_t cap, const struct tcp_hdr *h);
 void tcp_set_checksum(uint8_t *p, size_t len, uint32_t src, uint32_t dst);
 void tcp_set_checksum_sum(uint8_t *p, size_t len, uint32_t pseudo);
 
-/* Leave the checksum of the (len)-byte segment at (p) partial, for a NIC that completes it
- * (segmentation offload): the field holds the folded pseudo-header sum only, not complemented,
- * so that summing the segment from its header on and complementing gives the checksum. */
-void tcp_set_partial_checksum(uint8_t *p, size_t len, uint32_t src, uint32_t dst);
+/* Leave the checksum of the segment at (p) partial, for a NIC that completes it (segmentation
+ * offload): the field holds the folded pseudo-header sum (pseudo) only (csum_pseudo_ip4 or
+ * csum_pseudo_ip6 with the segment's length), not complemented, so that summing the segment
+ * from its header on and complementing gives the checksum. */
 void tcp_set_partial_checksum_sum(uint8_t *p, uint32_t pseudo);
 
 #endif

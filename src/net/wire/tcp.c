@@ -221,8 +221,3 @@ void tcp_set_partial_checksum_sum(uint8_t *p, uint32_t pseudo)
 {
     wr16(p + 16, (uint16_t)~csum_fold(pseudo));
 }
-
-void tcp_set_partial_checksum(uint8_t *p, size_t len, uint32_t src, uint32_t dst)
-{
-    tcp_set_partial_checksum_sum(p, csum_pseudo_ip4(src, dst, IP4_PROTO_TCP, (uint16_t)len));
-}
