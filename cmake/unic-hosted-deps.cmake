@@ -1,4 +1,3 @@
-# The hosted platform's system libraries as the targets unic::libuv, unic::libpcap and
 # The hosted platform's system libraries as the targets unic::libuv, unic::libpcap,
 # unic::liburing (batched sends) and unic::libseccomp (the sandbox, docs/sandbox.md): found with
 # pkg-config, or without it (or its .pc files) by a plain library search. Included by the build

@@ -14,7 +14,7 @@
  * sandbox.c after init: drop root and capabilities, no_new_privs, a seccomp allowlist
  *           (docs/sandbox.md); entered by the first plat_wait(), before any frame is read
  *
- * Only this directory includes Linux, libuv, libpcap and liburing headers.
+ * Only this directory includes Linux, libuv, libpcap, liburing and libseccomp headers.
  */
 #ifndef UNIC_HOSTED_H
 #define UNIC_HOSTED_H
