@@ -18,7 +18,8 @@
 #    runnable tasks than CPUs);
 #  - a bad option: the one-line message and status 2; so is a kernel command line over 2047
 #    bytes; a quoted service argument reaches the service whole (blanks, unic.crash= inside);
-#  - nm: the UDP-only dns image has no tcp_ symbol (skipped, with a message, without dns.elf).
+#  - nm: the UDP-only resolve image has no tcp_ symbol (skipped, with a message, without
+#    resolve.elf).
 # Builds nothing: uses $UNIC_KVM_BIN (default build/kvm/bin). UNIC_ACCEL=tcg|kvm picks the
 # accelerator (default: scripts/qemu-run's choice). Usage: kvm_boot.sh hosted|kvm
 . "$(dirname "$0")/lib.sh"
@@ -183,16 +184,17 @@ grep -q "argument 'a   unic.crash=nx   b'" "$UNIC_LOG" ||
     unic_fail "quoted service argument: hello did not get 'a   unic.crash=nx   b' whole"
 unic_pass "kernel command line: over-long refused (status 2), quoted argument kept whole"
 
-# 7. Zero overhead: a UDP-only service carries no TCP code.
-dns=$UNIC_KVM_BIN/dns.elf
-if [ -f "$dns" ]; then
-    tcp=$(nm "$dns" | awk '$3 ~ /^tcp_/' | wc -l)
-    unic_figure "dns.elf: $tcp tcp_ symbols; hello.elf: $(nm "$hello" | awk '$3 ~ /^tcp_/' | wc -l)"
-    [ "$tcp" -eq 0 ] || unic_fail "dns.elf (UDP only) has $tcp tcp_ symbols: $(nm "$dns" | awk '$3 ~ /^tcp_/ {print $3}' | head -5 | tr '\n' ' ')"
-    udp=$(nm "$dns" | awk '$3 ~ /^udp_/' | wc -l)
-    [ "$udp" -gt 0 ] || unic_fail "dns.elf has no udp_ symbols either: is nm reading the right file?"
+# 7. Zero overhead: a UDP-only service carries no TCP code. resolve (a DNS client over UDP); not
+# dns, which serves TCP too since DNS over TCP.
+svc=$UNIC_KVM_BIN/resolve.elf
+if [ -f "$svc" ]; then
+    tcp=$(nm "$svc" | awk '$3 ~ /^tcp_/' | wc -l)
+    unic_figure "resolve.elf: $tcp tcp_ symbols; hello.elf: $(nm "$hello" | awk '$3 ~ /^tcp_/' | wc -l)"
+    [ "$tcp" -eq 0 ] || unic_fail "resolve.elf (UDP only) has $tcp tcp_ symbols: $(nm "$svc" | awk '$3 ~ /^tcp_/ {print $3}' | head -5 | tr '\n' ' ')"
+    udp=$(nm "$svc" | awk '$3 ~ /^udp_/' | wc -l)
+    [ "$udp" -gt 0 ] || unic_fail "resolve.elf has no udp_ symbols either: is nm reading the right file?"
 else
-    unic_log "no $dns yet: the nm check of a UDP-only service is skipped"
+    unic_log "no $svc yet: the nm check of a UDP-only service is skipped"
 fi
 
 unic_pass "kvm boot, ping, shutdown, faults, options and zero overhead (idle CPU $idle ms/10 s)"
