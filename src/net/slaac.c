@@ -265,7 +265,7 @@ void slaac_input_ra(struct inet *inet, const struct netbuf *nb, struct unic_addr
             slaac_address(inet, pi);
     }
     for (unsigned i = 0; i < o.rdnss_count; i++)
-        slaac_rdnss_update(inet, o.rdnss[i], o.rdnss_lifetime);
+        slaac_rdnss_update(inet, o.rdnss[i], o.rdnss_lifetime[i]);
     slaac_rearm(inet);
 }
 

@@ -3,7 +3,7 @@
 # A signal under a receive flood: the service must stop within 1 s of SIGTERM while a flood
 # from inside the namespace keeps its TAP from running dry. The event loop reads a full batch
 # after a full batch without sleeping; it must still ask the platform every few batches
-# (src/core/loop.c), or the signal waits for the flood to end.
+# (src/os/loop.c), or the signal waits for the flood to end.
 #  - 2 senders of 60000-byte UDP datagrams (41 IPv4 fragments each) to a closed port of hello,
 #    each bounded to FLOOD_SECS;
 #  - once the flood runs: SIGTERM, time until the process is gone <= 1 s, exit status 0, the
@@ -11,7 +11,7 @@
 # kvm is skipped: under QEMU TCG here the power button alone takes 3.8 s from QMP to QEMU's
 # exit on an idle guest, and 7.3 s under the flood (QEMU's main loop serves the flooded TAP and
 # the QMP socket alike; the guest polled 45 times), so the figure would measure QEMU. The
-# guest runs the same loop (src/core/loop.c), covered by tests/unit/test_loop_flood.c.
+# guest runs the same loop (src/os/loop.c), covered by tests/unit/test_loop_flood.c.
 # Usage: flood_signal.sh hosted|kvm
 . "$(dirname "$0")/lib.sh"
 unic_init "$1" flood_signal

@@ -98,7 +98,7 @@ damaged corrupt "$tmp/corrupt.pcap"
 # with status 0 and its statistics. The capture comes through a FIFO from a writer that stays
 # ahead of the service (up to 20,000,000 frames for another MAC, dropped at once, about 10 s of
 # replay), so the replay NIC never runs dry and the loop reads full batches back to back
-# (src/core/loop.c); the writer ends with the reader.
+# (src/os/loop.c); the writer ends with the reader.
 mkfifo "$tmp/long.pcap"
 python3 - "$tmp/long.pcap" <<'PY' &
 import struct, sys

@@ -355,6 +355,34 @@ static void test_slaac_short_lifetime_cut_to_two_hours(void **state)
     assert_true(ia->valid_until >= inet_now(harness_b(h)) + 7199 * NSEC_PER_SEC);
 }
 
+/* RFC 8106 5.1: each RDNSS option carries its own lifetime. After fd00:1::53 was learnt, one RA
+ * withdraws it (lifetime 0) and offers fd00:1::54 (600 s) in a second option. */
+static void test_rdnss_lifetime_per_option(void **state)
+{
+    struct harness *h = *state;
+    assert_true(ip6_test_up(h, false));
+    uint8_t f[200];
+    harness_inject(h, SIDE_B, f, frame_ra(f, 3600, 1800));
+    struct unic_addr src = ip6_test_addr("fe80::9"), dst = ip6_test_addr("ff02::1");
+    size_t body = 16 + 2 * 24, n = frame_ip6(f, (uint8_t[6]){0x33, 0x33, 0, 0, 0, 1}, src, dst, 58,
+                                             (uint16_t)body, 255);
+    uint8_t *m = f + n;
+    memset(m, 0, body);
+    m[0] = 134;
+    for (int i = 0; i < 2; i++) {
+        uint8_t *o = m + 16 + 24 * i;
+        o[0] = 25, o[1] = 3;
+        wr32(o + 4, i ? 600 : 0);
+        memcpy(o + 8, ip6_test_addr(i ? "fd00:1::54" : "fd00:1::53").bytes, 16);
+    }
+    frame_icmp6_sum(m, body, src, dst);
+    harness_inject(h, SIDE_B, f, n + body);
+    harness_run(h, NSEC_PER_MSEC);
+    struct unic_addr dns[3];
+    assert_int_equal(slaac_dns_servers(harness_b(h), dns, 3), 1);
+    assert_true(unic_addr_equal(dns[0], ip6_test_addr("fd00:1::54")));
+}
+
 /* Packet too big to A about a packet A sent to fd00::2, with (mtu). */
 static size_t frame_ptb(uint8_t *p, uint32_t mtu)
 {
@@ -561,6 +589,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redirect_changes_the_first_hop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slaac_short_lifetime_cut_to_two_hours, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_rdnss_lifetime_per_option, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packet_too_big_sets_path_mtu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_unreachable_not_for_multicast, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_reach_the_transport, setup, teardown),

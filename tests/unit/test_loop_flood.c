@@ -1,4 +1,4 @@
-/* The event loop (src/core/loop.c) under a receive flood, run through unic_main() on the fake
+/* The event loop (src/os/loop.c) under a receive flood, run through unic_main() on the fake
  * platform's NIC that never runs dry: the platform's shutdown request (a signal on hosted)
  * still stops the service within a bounded number of frames and a bounded time, and once the
  * service called unic_shutdown() no further frame reaches the stack. */

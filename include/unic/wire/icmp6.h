@@ -76,7 +76,7 @@ int icmp6_emit(uint8_t *p, size_t cap, const struct icmp6_hdr *h, size_t payload
 #define ND_PREFIX_FLAG_ONLINK 0x80
 #define ND_PREFIX_FLAG_AUTO 0x40
 
-#define ND_RDNSS_MAX 3 /* servers kept of one option */
+#define ND_RDNSS_MAX 3 /* servers kept of one message */
 
 #define ND_PREFIX_MAX 4 /* prefix options kept of one message */
 
@@ -93,7 +93,7 @@ struct nd_opts {
         uint8_t prefix[16];
     } prefix[ND_PREFIX_MAX];
     unsigned rdnss_count;
-    uint32_t rdnss_lifetime;
+    uint32_t rdnss_lifetime[ND_RDNSS_MAX]; /* each server's, from its own option (RFC 8106) */
     uint8_t rdnss[ND_RDNSS_MAX][16];
 };
 /* Parse the options at (p, len) (after the message's fixed part). A zero-length option or one

@@ -54,9 +54,10 @@ static void nd_opt_prefix(const uint8_t *o, struct nd_opts *out)
 
 static void nd_opt_rdnss(const uint8_t *o, size_t olen, struct nd_opts *out)
 {
-    out->rdnss_lifetime = rd32(o + 4);
-    for (size_t off = 8; off + 16 <= olen && out->rdnss_count < ND_RDNSS_MAX; off += 16)
+    for (size_t off = 8; off + 16 <= olen && out->rdnss_count < ND_RDNSS_MAX; off += 16) {
+        out->rdnss_lifetime[out->rdnss_count] = rd32(o + 4); /* this option's, not the last's */
         memcpy(out->rdnss[out->rdnss_count++], o + off, 16);
+    }
 }
 
 int nd_opts_parse(const uint8_t *p, size_t len, struct nd_opts *out)
