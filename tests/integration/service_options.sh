@@ -60,6 +60,8 @@ else
         --ip 10.9.0.2/24 --tap tap0
     expect_error 2 "dns: --pcap is a hosted option (on kvm QEMU attaches the NIC: scripts/qemu-run --tap)" \
         --ip 10.9.0.2/24 --pcap x.pcap
+    expect_error 2 "dns: --user is a hosted option (a kvm image has no users or system calls to sandbox)" \
+        --ip 10.9.0.2/24 --user nobody
 fi
 
 run --help
