@@ -1,6 +1,8 @@
 /* TCP against forged and malformed segments: RST handling and challenge ACKs (RFC 5961), SYN
  * on an established connection, ACKs for unsent data, PAWS, bad headers (one counter each),
- * SYN cookies and a SYN flood. White-box: reads sequence numbers from tcp_internal.h. */
+ * SYN cookies and a SYN flood; a RST at a closed window, SYNs rewritten (no MSS option, a
+ * window scale above 14), opens to broadcast addresses (rows of docs/tcp-requirements.md).
+ * White-box: reads sequence numbers from tcp_internal.h. */
 #include "../../src/net/tcp_internal.h"
 #include "test_tcp_util.h"
 
@@ -423,6 +425,122 @@ static void test_cookie_timestamps_not_ahead(void **state)
     harness_free(h);
 }
 
+/* RFC 9293 3.10.7.4, MUST-66: a closed receive window still lets a RST in (and the ACK of a
+ * zero-window probe): a segment at exactly rcv_nxt is acceptable at window zero. */
+static void test_rst_at_zero_window(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    struct tcp_params p;
+    tcp_default_params(&p);
+    p.rcv_buf = 4096;
+    assert_int_equal(tcp_configure(harness_a(h), &p), 0);
+    struct server srv = {.proto = {.rx_seed = 5, .hold = true}};
+    assert_non_null(tcp_listen(harness_a(h), 80, server_on_accept, &srv, NULL));
+    struct app cli = {.tx_seed = 5, .tx_total = 20000};
+    app_connect(&cli, harness_b(h), ADDR_A, 80);
+    harness_run(h, NSEC_PER_SEC);
+    assert_int_equal(srv.n, 1);
+    struct tcp_conn *s = srv.apps[0].conn;
+    assert_int_equal(tcp_rcv_window(s), 0);
+    struct raw_seg r = {.src = ADDR_B, .dst = ADDR_A};
+    r.h.sport = s->rport;
+    r.h.dport = s->lport;
+    r.h.seq = s->rcv_nxt;
+    r.h.flags = TCP_RST;
+    inject_segment(h, SIDE_A, &r);
+    harness_run(h, NSEC_PER_MSEC);
+    assert_true(srv.apps[0].closed);
+    assert_int_equal(srv.apps[0].close_reason, -ECONNRESET);
+    tcp_abort(cli.conn);
+    harness_run(h, NSEC_PER_SEC);
+    harness_free(h);
+}
+
+/* MUST-46: an active open to a broadcast or multicast address is refused. */
+static void test_connect_broadcast_refused(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    static const uint32_t bad[] = {0xffffffffu, 0x0a0000ffu /* 10.0.0.255: the /24's */,
+                                   0xe0000001u, 0xeffffffau};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int err = 0;
+        assert_null(
+            tcp_connect(harness_b(h), unic_addr_ip4(bad[i]), 80, app_on_connected, NULL, &err));
+        assert_int_equal(err, -EINVAL);
+    }
+    assert_int_equal(tcp_conn_count(harness_b(h)), 0);
+    harness_free(h);
+}
+
+/* The tap rewrites the client's SYN: without its MSS option (syn_edit 1), or with a window
+ * scale shift of 15 (syn_edit 2). */
+static int syn_edit;
+static uint32_t max_server_payload;
+static bool edit_client_syn(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    struct seen s;
+    if (!parse_seen(nb, &s))
+        return true;
+    if (from == SIDE_A && s.len > max_server_payload)
+        max_server_payload = s.len;
+    if (from != SIDE_B || (s.h.flags & (TCP_SYN | TCP_ACK)) != TCP_SYN)
+        return true;
+    if (syn_edit == 1)
+        s.h.opts.has_mss = false;
+    else
+        s.h.opts.wscale = 15;
+    resend_seen(h, from, &s);
+    return false;
+}
+
+static struct tcp_conn *edited_handshake(struct harness *h, struct server *srv, int edit)
+{
+    syn_edit = edit;
+    max_server_payload = 0;
+    h->tap = edit_client_syn;
+    assert_non_null(tcp_listen(harness_a(h), 80, server_on_accept, srv, NULL));
+    static struct app cli;
+    cli = (struct app){.rx_seed = 4};
+    app_connect(&cli, harness_b(h), ADDR_A, 80);
+    harness_run(h, NSEC_PER_SEC);
+    assert_int_equal(srv->n, 1);
+    return srv->apps[0].conn;
+}
+
+/* MUST-15: a peer that sends no MSS option gets segments of at most 536 bytes (less the
+ * timestamp option, RFC 6691), whatever our MTU. */
+static void test_no_mss_option_means_536(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    struct server srv = {.proto = {.tx_seed = 4, .tx_total = 20000}};
+    struct tcp_conn *s = edited_handshake(h, &srv, 1);
+    assert_true(s->ts_ok);
+    assert_int_equal(s->mss, 536 - 12);
+    assert_int_equal(max_server_payload, 536 - 12);
+    tcp_abort(s);
+    h->tap = NULL;
+    harness_run(h, NSEC_PER_SEC);
+    harness_free(h);
+}
+
+/* RFC 7323 2.3: a window scale shift above 14 is taken as 14. */
+static void test_wscale_above_14_is_14(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    struct server srv = {0};
+    struct tcp_conn *s = edited_handshake(h, &srv, 2);
+    assert_true(s->ws_ok);
+    assert_int_equal(s->snd_wscale, 14);
+    tcp_abort(s);
+    h->tap = NULL;
+    harness_run(h, NSEC_PER_SEC);
+    harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +559,10 @@ int main(void)
         cmocka_unit_test(test_syn_flood),
         cmocka_unit_test(test_unlisten_half_open),
         cmocka_unit_test(test_time_wait_ignores_rst),
+        cmocka_unit_test(test_rst_at_zero_window),
+        cmocka_unit_test(test_connect_broadcast_refused),
+        cmocka_unit_test(test_no_mss_option_means_536),
+        cmocka_unit_test(test_wscale_above_14_is_14),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
