@@ -416,6 +416,10 @@ static void test_packet_too_big_sets_path_mtu(void **state)
     harness_inject(h, SIDE_A, f, frame_ptb(f, 1300));
     harness_run(h, NSEC_PER_MSEC);
     assert_int_equal(ip6_path_mtu(harness_a(h), b), 1300);
+    harness_inject(h, SIDE_A, f, frame_ptb(f, 1400)); /* never raises it (RFC 8201 4) */
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(ip6_path_mtu(harness_a(h), b), 1300);
+    assert_int_equal(inet_stat(harness_a(h), "ip6.pmtu_ignored"), 2);
     assert_int_equal(ip6_path_mtu(harness_a(h), ip6_test_addr("fd00::3")), 1500);
     /* A 1400-byte echo to B now goes in fragments of at most 1300 bytes. */
     assert_int_equal(icmp6_send_echo(harness_a(h), b, 1, 1, 1400), 0);

@@ -3,8 +3,10 @@
  * clean and under loss and reordering, one listener for both families, the MSS from the IPv6
  * MTU and from a lowered path MTU, TSO (GSO TCPV6), SYN cookies, RFC 5961 (challenge ACK for an
  * in-window RST or a SYN), checksums (a bad one dropped, a good one to a closed port answered
- * with RST over IPv6). Raw segments are built here, with the IPv6 pseudo-header checksum.
+ * with RST over IPv6), ICMPv6 errors (packet too big). Raw segments are built here, with the
+ * IPv6 pseudo-header checksum.
  */
+#include "ip6_test.h"
 #include "test_tcp_util.h"
 #include "unic/ip6.h"
 #include "unic/ip6_stack.h"
@@ -346,6 +348,63 @@ static void test_tcp6_icmp_too_big(void **state)
     harness_free(h);
 }
 
+/* The same through the wire: a packet too big from a router (fd00::9) quoting the lost segment
+ * goes icmp6.c -> path MTU -> tcp_error6: the segment goes again at once, at the new size. */
+static void test_tcp6_icmp_too_big_frame(void **state)
+{
+    (void)state;
+    struct harness *h = harness6(NULL);
+    struct server srv = {0};
+    srv.proto = (struct app){.rx_seed = 5};
+    assert_non_null(tcp_listen(harness_a(h), PORT, server_on_accept, &srv, NULL));
+    struct app c = {.tx_seed = 5};
+    connect6(&c, harness_b(h), fd00(1), PORT);
+    harness_run(h, NSEC_PER_SEC);
+    assert_int_equal(srv.n, 1);
+    watch = (struct watch6){.from = SIDE_B};
+    h->tap = tap_drop;
+    drop_data = true;
+    dropped = 0;
+    c.tx_total = 20000;
+    app_pump(&c);
+    harness_run(h, NSEC_PER_MSEC);
+    assert_true(dropped > 0);
+    drop_data = false;
+    uint8_t f[200];
+    static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0, 0x02};
+    struct unic_addr router = fd00(9);
+    size_t body = 8 + 40 + 8;
+    size_t n = frame_ip6(f, mac_b, router, fd00(2), 58, (uint16_t)body, 64);
+    uint8_t *m = f + n;
+    memset(m, 0, body);
+    m[0] = ICMP6_PACKET_TOO_BIG;
+    wr32(m + 4, 1280);
+    struct ip6_hdr q = {.payload_len = 1400, .next_header = 6, .hop_limit = 64};
+    memcpy(q.src, fd00(2).bytes, 16);
+    memcpy(q.dst, fd00(1).bytes, 16);
+    ip6_emit(m + 8, 40, &q);
+    wr16(m + 48, tcp_local_port(c.conn));
+    wr16(m + 50, PORT);
+    wr32(m + 52, dropped_seq);
+    frame_icmp6_sum(m, body, router, fd00(2));
+    watch.max_payload = 0;
+    harness_inject(h, SIDE_B, f, n + body);
+    harness_run(h, NSEC_PER_MSEC); /* well before any retransmission timeout */
+    assert_int_equal(ip6_path_mtu(harness_b(h), fd00(1)), 1280);
+    assert_int_equal(tcp_stat(harness_b(h), "rx_icmp_too_big"), 1);
+    assert_int_equal(tcp_stat(harness_b(h), "tx_fast_retransmits"), 1);
+    assert_int_equal(tcp_stat(harness_b(h), "tx_rto"), 0);
+    assert_int_equal(watch.last.seq, dropped_seq);
+    assert_true(watch.max_payload <= 1280 - 40 - 20 - 12);
+    harness_run(h, 5 * NSEC_PER_SEC);
+    assert_int_equal(srv.apps[0].rx_done, 20000);
+    assert_int_equal(srv.apps[0].rx_bad, 0);
+    tcp_abort(c.conn);
+    tcp_abort(srv.apps[0].conn);
+    harness_run(h, NSEC_PER_SEC);
+    harness_free(h);
+}
+
 /* Backlog 0: every SYN over IPv6 gets a cookie, and the connections still carry data. */
 static void test_tcp6_syn_cookies(void **state)
 {
@@ -484,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_tcp6_listener_both_families),
         cmocka_unit_test(test_tcp6_path_mtu),
         cmocka_unit_test(test_tcp6_icmp_too_big),
+        cmocka_unit_test(test_tcp6_icmp_too_big_frame),
         cmocka_unit_test(test_tcp6_syn_cookies),
         cmocka_unit_test(test_tcp6_rfc5961),
         cmocka_unit_test(test_tcp6_checksum_and_rst),
