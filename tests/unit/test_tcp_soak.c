@@ -6,14 +6,19 @@
  * every seed: every byte delivered in order and intact, no stall (no byte delivered for STALL_NS
  * while a receiver waits and reads), both ends close cleanly, no connection or buffer left.
  *
- * CI runs TCP_SOAK_SEEDS (default 200) seeds from TCP_SOAK_FIRST (default 1); by hand, e.g.
- *     TCP_SOAK_SEEDS=20000 build/hosted/tests/test_tcp_soak
- * A failure names its seed: TCP_SOAK_FIRST=<seed> TCP_SOAK_SEEDS=1 TCP_DEBUG=1 reruns it. */
+ * CI runs TCP_SOAK_SEEDS (default 200) seeds over IPv4 and TCP_SOAK6_SEEDS (default 100) over
+ * IPv6, from TCP_SOAK_FIRST (default 1); by hand, e.g.
+ *     TCP_SOAK_SEEDS=20000 TCP_SOAK6_SEEDS=0 build/hosted/tests/test_tcp_soak
+ * A failure names its seed (" ip6" when over IPv6): TCP_SOAK_FIRST=<seed> TCP_SOAK_SEEDS=1
+ * TCP_SOAK6_SEEDS=0 TCP_DEBUG=1 reruns it (TCP_SOAK_TRACE=1 prints IPv4 segments). */
 #include <stdio.h>
 
 #include "test_tcp_util.h"
+#include "unic/ip6_stack.h"
 #include "unic/log.h"
 #include "unic/platform.h"
+#include "unic/wire/checksum.h"
+#include "unic/wire/eth.h"
 
 /* A stall: no byte delivered for this long. A working TCP under random loss may wait long: its
  * RTO doubles from 200 ms at least (3 s after a SYN timeout, RFC 6298 5.7) up to 60 s, so 300 s
@@ -45,6 +50,7 @@ static double rng_prob(uint64_t *s, double max)
 
 struct soak {
     struct bulk b;
+    bool ip6; /* the connection over IPv6 (fd00::2 to fd00::1) */
     uint64_t rng;
     uint64_t up, down;
     double shrink;         /* per segment: advertised window rewritten smaller (half: zero) */
@@ -70,9 +76,18 @@ static bool shrink_windows(struct harness *h, enum harness_side from, struct net
                       sn.h.window, sn.h.flags & TCP_SYN ? " SYN" : "",
                       sn.h.flags & TCP_FIN ? " FIN" : "", sn.h.flags & TCP_RST ? " RST" : "",
                       sn.h.flags & TCP_ACK ? "" : " noACK", sn.h.opts.sack_count);
-    if (s->shrink == 0 || nb->len < 14 + 20 + 20 || ip[9] != IP4_PROTO_TCP)
+    if (s->shrink == 0 || nb->len < 14 + 20 + 20)
         return true;
-    size_t ihl = (size_t)(ip[0] & 0x0f) * 4, total = rd16(ip + 2);
+    size_t ihl, total; /* IP header and IP packet lengths */
+    if (rd16(nb->data + 12) == ETH_TYPE_IP6) {
+        ihl = 40, total = 40u + rd16(ip + 4);
+        if (nb->len < 14 + 40 + 20 || ip[6] != IP4_PROTO_TCP) /* no extension headers here */
+            return true;
+    } else {
+        ihl = (size_t)(ip[0] & 0x0f) * 4, total = rd16(ip + 2);
+        if (ip[9] != IP4_PROTO_TCP)
+            return true;
+    }
     uint8_t *t = ip + ihl;
     if (total > nb->len - 14 || total < ihl + 20 || (t[13] & TCP_SYN) || !(t[13] & TCP_ACK) ||
         rng_prob(&s->rng, 1.0) >= s->shrink)
@@ -80,7 +95,12 @@ static bool shrink_windows(struct harness *h, enum harness_side from, struct net
     uint16_t wnd = rd16(t + 14);
     wr16(t + 14, (uint16_t)(rng_below(&s->rng, 2) ? 0 : rng_below(&s->rng, wnd + 1u)));
     wr16(t + 16, 0);
-    tcp_set_checksum(t, total - ihl, rd32(ip + 12), rd32(ip + 16));
+    if (ihl == 40)
+        tcp_set_checksum_sum(
+            t, total - ihl,
+            csum_pseudo_ip6(ip + 8, ip + 24, IP4_PROTO_TCP, (uint32_t)(total - ihl)));
+    else
+        tcp_set_checksum(t, total - ihl, rd32(ip + 12), rd32(ip + 16));
     s->shrunk++;
     return true;
 }
@@ -104,14 +124,52 @@ static void configure(struct soak *s, struct inet *inet, int side)
              p.window_scale ? "+ws" : "", p.rcv_buf, p.snd_buf);
 }
 
-static void soak_init(struct soak *s, uint64_t seed)
+static struct unic_addr fd00(uint8_t last)
+{
+    struct unic_addr a = {{0xfd, 0}};
+    a.bytes[15] = last;
+    return a;
+}
+
+/* IPv6 on both stacks: fd00::1 (A), fd00::2 (B), past duplicate address detection. */
+static void soak_ip6_up(struct harness *h)
+{
+    for (int i = 0; i < 2; i++) {
+        ip6_start(&h->stack[i], false);
+        assert_int_equal(ip6_addr_add(&h->stack[i], fd00((uint8_t)(i + 1)), 64, IP6_ORIGIN_STATIC,
+                                      TIMER_NEVER, TIMER_NEVER),
+                         0);
+    }
+    harness_run(h, 5 * NSEC_PER_SEC);
+}
+
+/* bulk_start, over IPv6 when the seed runs there. */
+static void soak_start(struct soak *s, uint32_t cli_seed, uint32_t srv_seed)
+{
+    if (!s->ip6) {
+        bulk_start(&s->b, s->up, s->down, cli_seed, srv_seed);
+        return;
+    }
+    struct bulk *b = &s->b;
+    assert_non_null(tcp_listen(harness_a(b->h), 9, server_on_accept, &b->srv, NULL));
+    b->srv.proto = (struct app){.tx_seed = srv_seed, .rx_seed = cli_seed, .tx_total = s->down};
+    b->cli = (struct app){.tx_seed = cli_seed, .rx_seed = srv_seed, .tx_total = s->up};
+    int err = 0;
+    b->cli.conn = tcp_connect(harness_b(b->h), fd00(1), 9, app_on_connected, &b->cli, &err);
+    assert_int_equal(err, 0);
+}
+
+static void soak_init(struct soak *s, uint64_t seed, bool ip6)
 {
     memset(s, 0, sizeof(*s));
+    s->ip6 = ip6;
     s->rng = seed * 0x2545F4914F6CDD1Dull;
     uint64_t *r = &s->rng;
     struct harness_opts o = {0};
     static const uint16_t mtus[] = {576, 1280, 1500, 1500, 9000};
     o.mtu = mtus[rng_below(r, 5)];
+    if (ip6 && o.mtu < 1280)
+        o.mtu = 1280; /* the IPv6 minimum (RFC 8200 5) */
     o.latency_ns = (1 + rng_below(r, 20000)) * NSEC_PER_USEC;
     double loss = rng_prob(r, 0.12), reorder = rng_prob(r, 0.1), dup = rng_prob(r, 0.05);
     for (int i = 0; i < 2; i++)
@@ -129,12 +187,14 @@ static void soak_init(struct soak *s, uint64_t seed)
         s->pause_ns[i] = rng_below(r, 3) == 0 ? (1 + rng_below(r, 3000)) * NSEC_PER_MSEC : 0;
     snprintf(s->desc, sizeof(s->desc),
              "seed %lu: up %lu down %lu mtu %u lat %lu us loss %.3f reo %.3f dup %.3f "
-             "shrink %.3f%s",
+             "shrink %.3f%s%s",
              (unsigned long)seed, (unsigned long)s->up, (unsigned long)s->down, o.mtu,
              (unsigned long)(o.latency_ns / NSEC_PER_USEC), loss, reorder, dup, s->shrink,
-             o.tso_max[0] ? " tso" : "");
+             o.tso_max[0] ? " tso" : "", ip6 ? " ip6" : "");
     s->b.h = harness_new(&o);
     s->b.h->user = s;
+    if (ip6)
+        soak_ip6_up(s->b.h);
     s->b.h->tap = shrink_windows;
     configure(s, harness_a(s->b.h), 0);
     configure(s, harness_b(s->b.h), 1);
@@ -218,7 +278,7 @@ struct totals {
     uint64_t seeds, bytes, shrunk, longest_stall, virtual_ns;
 };
 
-static void soak_one(uint64_t seed, struct totals *t)
+static void soak_one(uint64_t seed, bool ip6, struct totals *t)
 {
     struct soak *s = malloc(sizeof(*s));
     assert_non_null(s);
@@ -227,8 +287,8 @@ static void soak_one(uint64_t seed, struct totals *t)
      * clock never goes back, and seeds run in increasing order). */
     fake_random_seed(seed);
     fake_clock_set(seed << 42);
-    soak_init(s, seed);
-    bulk_start(&s->b, s->up, s->down, (uint32_t)seed, (uint32_t)seed + 1);
+    soak_init(s, seed, ip6);
+    soak_start(s, (uint32_t)seed, (uint32_t)seed + 1);
     s->b.srv.proto.close_when_sent = false; /* each end closes once it has read everything */
     s->b.srv.proto.close_on_eof = true;
     s->b.cli.close_when_sent = false;
@@ -264,27 +324,42 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
     return v && *v ? strtoull(v, NULL, 10) : dflt;
 }
 
-static void test_soak(void **state)
+/* (seeds_var) seeds (default n) from TCP_SOAK_FIRST, over IPv4 or IPv6. */
+static void soak_run(const char *seeds_var, uint64_t n, bool ip6)
 {
-    (void)state;
-    uint64_t first = env_u64("TCP_SOAK_FIRST", 1), n = env_u64("TCP_SOAK_SEEDS", 200);
+    uint64_t first = env_u64("TCP_SOAK_FIRST", 1);
+    n = env_u64(seeds_var, n);
     if (getenv("TCP_DEBUG"))
         log_set_level(UNIC_LOG_DEBUG);
     struct totals t = {0};
     for (uint64_t seed = first; seed < first + n; seed++)
-        soak_one(seed, &t);
-    print_message("soak: %lu seeds from %lu, %lu transfers, %lu bytes, %lu windows shrunk, "
+        soak_one(seed, ip6, &t);
+    print_message("soak%s: %lu seeds from %lu, %lu transfers, %lu bytes, %lu windows shrunk, "
                   "longest wait for a byte %lu ms, %lu s of virtual time\n",
-                  (unsigned long)t.seeds, (unsigned long)first, (unsigned long)(2 * t.seeds),
-                  (unsigned long)t.bytes, (unsigned long)t.shrunk,
+                  ip6 ? " (IPv6)" : "", (unsigned long)t.seeds, (unsigned long)first,
+                  (unsigned long)(2 * t.seeds), (unsigned long)t.bytes, (unsigned long)t.shrunk,
                   (unsigned long)(t.longest_stall / NSEC_PER_MSEC),
                   (unsigned long)(t.virtual_ns / NSEC_PER_SEC));
+}
+
+static void test_soak(void **state)
+{
+    (void)state;
+    soak_run("TCP_SOAK_SEEDS", 200, false);
+}
+
+/* The same seeds with the connection over IPv6 (an MTU of 576 becomes 1280). */
+static void test_soak6(void **state)
+{
+    (void)state;
+    soak_run("TCP_SOAK6_SEEDS", 100, true);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_soak),
+        cmocka_unit_test(test_soak6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
