@@ -161,6 +161,33 @@ static void test_paws(void **state)
 }
 
 /* Malformed headers: each has its own counter and nothing crashes or leaks. */
+/* RFC 7323 5.5: after more than 24 days without a segment, TS.Recent is no longer trusted: a
+ * segment with an older timestamp is taken (its sender's clock may have wrapped meanwhile). */
+static void test_paws_off_after_24_days_idle(void **state)
+{
+    (void)state;
+    struct est *e = est_new(NULL);
+    struct raw_seg r = {.src = ADDR_B, .dst = ADDR_A, .payload = (const uint8_t *)"new", .len = 3};
+    r.h.sport = e->s->rport;
+    r.h.dport = e->s->lport;
+    r.h.seq = e->s->rcv_nxt;
+    r.h.ack = e->s->snd_una;
+    r.h.flags = TCP_ACK;
+    r.h.window = 1000;
+    r.h.opts.has_ts = true;
+    r.h.opts.ts_val = e->s->ts_recent - 1000;
+    harness_run(e->h, 23ull * 24 * 3600 * NSEC_PER_SEC);
+    inject_segment(e->h, SIDE_A, &r); /* 23 days idle: still rejected */
+    harness_run(e->h, NSEC_PER_MSEC);
+    assert_int_equal(stat_a(e, "rx_paws_rejected"), 1);
+    harness_run(e->h, 2ull * 24 * 3600 * NSEC_PER_SEC);
+    inject_segment(e->h, SIDE_A, &r);
+    harness_run(e->h, NSEC_PER_MSEC);
+    assert_int_equal(stat_a(e, "rx_paws_rejected"), 1);
+    assert_int_equal(e->srv.apps[0].rx_done, 3);
+    est_free(e);
+}
+
 static void test_bad_segments_counted(void **state)
 {
     (void)state;
@@ -551,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_ack_for_unsent_data),
         cmocka_unit_test(test_challenge_ack_rate_limit),
         cmocka_unit_test(test_paws),
+        cmocka_unit_test(test_paws_off_after_24_days_idle),
         cmocka_unit_test(test_bad_segments_counted),
         cmocka_unit_test(test_no_listener_gets_rst),
         cmocka_unit_test(test_syn_cookies),
