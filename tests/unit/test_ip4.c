@@ -284,6 +284,25 @@ static void test_bad_icmp_checksum_counted(void **state)
     assert_int_equal(inet_stat(harness_b(h), "icmp.tx_echo_replies"), 0);
 }
 
+/* RFC 9293 MUST-55 (RFC 6633): a source quench is counted and dropped silently: nothing is sent
+ * back and nothing reaches a transport. */
+static void test_source_quench_discarded(void **state)
+{
+    struct harness *h = *state;
+    uint8_t f[128];
+    size_t n = ping_frame(f, IP_B);
+    uint8_t *icmp = f + 14 + 20;
+    icmp[0] = 4; /* source quench; its body would quote one of our datagrams */
+    wr16(icmp + 2, 0);
+    wr16(icmp + 2, ip_checksum(icmp, n - 14 - 20));
+    int64_t tx = inet_stat(harness_b(h), "ip4.tx");
+    harness_inject(h, SIDE_B, f, n);
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.rx"), 1);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.rx_other"), 1);
+    assert_int_equal(inet_stat(harness_b(h), "ip4.tx"), tx);
+}
+
 static void test_bogus_lengths_counted(void **state)
 {
     struct harness *h = *state;
@@ -433,6 +452,7 @@ int main(void)
         T(test_bad_ip_checksum_counted),
         T(test_bad_icmp_checksum_counted),
         T(test_bogus_lengths_counted),
+        T(test_source_quench_discarded),
         T(test_ip_options_are_skipped),
         T(test_not_for_us_and_broadcast_ping_ignored),
         T(test_closed_udp_port_unreachable_rate_limited),
