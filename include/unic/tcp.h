@@ -143,7 +143,11 @@ struct tcp_callbacks {
     X(syn_cookies_superseded) /* a cookie's ACK replaced a half-open connection (retried SYN) */ \
     X(rx_icmp_too_big)  /* ICMPv6 packet too big for a segment in flight: sent again at once */ \
     X(rx_icmp_soft)     /* other ICMPv6 errors about a connection: soft (RFC 5461), counted */ \
-    X(rx_icmp_ignored)  /* ICMPv6 errors for no connection or a sequence not in flight */
+    X(rx_icmp_ignored)  /* ICMPv6 errors for no connection or a sequence not in flight */ \
+    X(time_wait_entries) /* gauge: compact TIME_WAIT entries (also in conn_time_wait) */ \
+    X(time_wait_bytes)   /* sizeof one (conn_bytes: a control block's) */ \
+    X(time_wait_reclaimed) /* entries ended early to make room under max_conns (the oldest) */ \
+    X(time_wait_no_memory) /* no memory for an entry: the control block stayed (and ends) */
 /* clang-format on */
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)

@@ -48,7 +48,7 @@ void tcp_default_params(struct tcp_params *p)
 
 static void refresh_gauges(struct tcp *tcp)
 {
-    uint64_t open = 0, tw = 0;
+    uint64_t open = 0, tw = tcp->n_tw; /* and control blocks in TIME_WAIT not yet compacted */
     for (struct tcp_conn *c = tcp->all; c; c = c->all_next) {
         if (c->state == TCP_TIME_WAIT)
             tw++;
@@ -61,6 +61,8 @@ static void refresh_gauges(struct tcp *tcp)
     tcp->stats.buf_promised = tcp->pool.promised;
     tcp->stats.buf_peak = tcp->pool.peak;
     tcp->stats.conn_bytes = sizeof(struct tcp_conn); /* what an idle connection keeps */
+    tcp->stats.time_wait_entries = tcp->n_tw;
+    tcp->stats.time_wait_bytes = sizeof(struct tcp_tw); /* what TIME_WAIT keeps */
 }
 
 static void tcp_print_stats(struct inet *inet, int all)
@@ -79,15 +81,21 @@ int64_t tcp_stat(struct inet *inet, const char *name)
 
 unsigned tcp_conn_count(const struct inet *inet)
 {
-    return inet->tcp ? inet->tcp->n_conns : 0;
+    return inet->tcp ? inet->tcp->n_conns + inet->tcp->n_tw : 0;
+}
+
+uint32_t tcp_tuple_hash(const struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
+                        struct unic_addr raddr, uint16_t rport)
+{
+    uint8_t t[TCP_TUPLE_MAX];
+    size_t n = tcp_tuple(t, laddr, lport, raddr, rport);
+    return (uint32_t)siphash24(tcp->hash_key, t, n);
 }
 
 static uint32_t bucket_of(const struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
                           struct unic_addr raddr, uint16_t rport)
 {
-    uint8_t t[TCP_TUPLE_MAX];
-    size_t n = tcp_tuple(t, laddr, lport, raddr, rport);
-    return (uint32_t)siphash24(tcp->hash_key, t, n) & tcp->table_mask;
+    return tcp_tuple_hash(tcp, laddr, lport, raddr, rport) & tcp->table_mask;
 }
 
 static bool same_tuple(const struct tcp_conn *c, struct unic_addr laddr, uint16_t lport,
@@ -180,6 +188,7 @@ static void tcp_destroy(struct inet *inet)
         unhash(c);
         conn_free(c);
     }
+    tcp_tw_destroy(tcp);
     while (tcp->listeners) {
         struct tcp_listener *l = tcp->listeners;
         tcp->listeners = l->next;
@@ -211,6 +220,7 @@ struct tcp *tcp_attach(struct inet *inet)
     tcp_default_params(&tcp->params);
     tcp_resolve_params(inet, &tcp->params);
     tcp_pool_init(&tcp->pool, tcp->params.mem_budget);
+    tcp_tw_init(tcp);
     random_bytes(tcp->hash_key, sizeof(tcp->hash_key));
     random_bytes(tcp->isn_key, sizeof(tcp->isn_key));
     random_bytes(tcp->cookie_key, sizeof(tcp->cookie_key));
@@ -229,18 +239,34 @@ struct tcp *tcp_attach(struct inet *inet)
 
 /* ---------------------------------------------------------------------- connection table */
 
+static struct tcp_conn *lookup_hashed(struct tcp *tcp, uint32_t hash, struct unic_addr laddr,
+                                      uint16_t lport, struct unic_addr raddr, uint16_t rport)
+{
+    struct tcp_conn *c;
+    for (c = tcp->table[hash & tcp->table_mask]; c; c = c->hash_next)
+        if (same_tuple(c, laddr, lport, raddr, rport))
+            break;
+    if (c)
+        tcp->last_lookup = c;
+    return c;
+}
+
 struct tcp_conn *tcp_lookup(struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
                             struct unic_addr raddr, uint16_t rport)
 {
     struct tcp_conn *c = tcp->last_lookup;
     if (c && same_tuple(c, laddr, lport, raddr, rport))
         return c;
-    for (c = tcp->table[bucket_of(tcp, laddr, lport, raddr, rport)]; c; c = c->hash_next)
-        if (same_tuple(c, laddr, lport, raddr, rport))
-            break;
-    if (c)
-        tcp->last_lookup = c;
-    return c;
+    return lookup_hashed(tcp, tcp_tuple_hash(tcp, laddr, lport, raddr, rport), laddr, lport, raddr,
+                         rport);
+}
+
+bool tcp_tuple_in_use(struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
+                      struct unic_addr raddr, uint16_t rport)
+{
+    return tcp_lookup(tcp, laddr, lport, raddr, rport) ||
+           tcp_tw_lookup(tcp, tcp_tuple_hash(tcp, laddr, lport, raddr, rport), laddr, lport, raddr,
+                         rport);
 }
 
 struct tcp_listener *tcp_find_listener(struct tcp *tcp, uint16_t port)
@@ -277,24 +303,12 @@ static void table_grow(struct tcp *tcp)
     TCP_COUNT(tcp, table_resizes);
 }
 
-/* When the table is full, the TIME_WAIT connection closest to expiry makes room. */
-static bool reclaim_time_wait(struct tcp *tcp)
-{
-    struct tcp_conn *victim = NULL;
-    for (struct tcp_conn *c = tcp->all; c; c = c->all_next)
-        if (c->state == TCP_TIME_WAIT && c->busy == 0 &&
-            (!victim || c->keep_timer.deadline < victim->keep_timer.deadline))
-            victim = c;
-    if (!victim)
-        return false;
-    tcp_conn_closed(victim, 0);
-    return true;
-}
-
+/* max_conns counts TIME_WAIT entries too: when it is reached, the oldest entry makes room (the
+ * head of their FIFO list, O(1)). */
 struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
                                 struct unic_addr raddr, uint16_t rport)
 {
-    if (tcp->n_conns >= tcp->params.max_conns && !reclaim_time_wait(tcp)) {
+    if ((uint64_t)tcp->n_conns + tcp->n_tw >= tcp->params.max_conns && !tcp_tw_reclaim(tcp)) {
         TCP_COUNT(tcp, conn_limit);
         return NULL;
     }
@@ -326,9 +340,18 @@ struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, struct unic_addr laddr, uint16_
 
 /* ------------------------------------------------------------------------ life of a conn */
 
+/* Once nobody holds (c): freed when CLOSED, and in TIME_WAIT replaced by a compact entry (the
+ * service was told on_close on entering TIME_WAIT; busy covers the owed ACK, which went out
+ * from tcp_conn_input or the flush list before this). */
 void tcp_conn_put(struct tcp_conn *c)
 {
-    if (c->stack_done && c->user_done && c->busy == 0)
+    if (c->busy || !c->user_done)
+        return;
+    if (!c->stack_done && c->state == TCP_TIME_WAIT && tcp_tw_enter(c)) {
+        c->stack_done = true;
+        unhash(c);
+    }
+    if (c->stack_done)
         conn_free(c);
 }
 
@@ -540,9 +563,20 @@ static inline int parse_segment(struct tcp *tcp, struct netbuf *nb, size_t len, 
 /* Demultiplex a parsed segment: its connection, else a listener, else a RST. */
 static inline void tcp_dispatch(struct tcp *tcp, const struct tcp_seg *seg)
 {
-    struct tcp_conn *c = tcp_lookup(tcp, seg->dst, seg->h.dport, seg->src, seg->h.sport);
+    struct tcp_conn *c = tcp->last_lookup;
+    if (c && same_tuple(c, seg->dst, seg->h.dport, seg->src, seg->h.sport)) {
+        tcp_conn_input(c, seg);
+        return;
+    }
+    uint32_t hash = tcp_tuple_hash(tcp, seg->dst, seg->h.dport, seg->src, seg->h.sport);
+    c = lookup_hashed(tcp, hash, seg->dst, seg->h.dport, seg->src, seg->h.sport);
     if (c) {
         tcp_conn_input(c, seg);
+        return;
+    }
+    struct tcp_tw *tw = tcp_tw_lookup(tcp, hash, seg->dst, seg->h.dport, seg->src, seg->h.sport);
+    if (tw) {
+        tcp_tw_input(tcp, tw, seg);
         return;
     }
     struct tcp_listener *l = tcp_find_listener(tcp, seg->h.dport);

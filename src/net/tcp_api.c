@@ -146,7 +146,7 @@ struct tcp_conn *tcp_connect(struct inet *inet, struct unic_addr dst, uint16_t p
     if (!e && tcp->forced_port) {
         lport = tcp->forced_port;
         tcp->forced_port = 0;
-        if (tcp_lookup(tcp, src, lport, dst, port))
+        if (tcp_tuple_in_use(tcp, src, lport, dst, port))
             e = -EADDRINUSE;
     } else if (!e) {
         e = tcp_pick_port(tcp, src, dst, port, &lport);

@@ -181,6 +181,24 @@ struct tcp_conn {
     uint16_t busy; /* nesting of stack code working on this connection */
 };
 
+/* A connection in TIME_WAIT once its control block is freed (Linux's tcp_timewait_sock): what
+ * RFC 9293 3.10.7.4 (TIME-WAIT), RFC 1337 and RFC 6191 need to answer the peer, nothing else
+ * (tcp_tw.c). On tcp->tw_table by tuple and on the FIFO list from tw_head (oldest, expiring
+ * first) to tw_tail. The timestamp offset is recomputed from the tuple when one is sent. */
+struct tcp_tw {
+    struct tcp_tw *hash_next;
+    struct tcp_tw *older, *newer; /* the FIFO list */
+    struct unic_addr laddr, raddr;
+    uint16_t lport, rport;
+    uint32_t snd_nxt;     /* snd_max of the connection: the sequence number of our ACKs */
+    uint32_t rcv_nxt;     /* past the peer's FIN */
+    uint32_t ts_recent;   /* valid with ts_ok */
+    uint32_t max_snd_wnd; /* RFC 5961 5.2: how old an ACK may be */
+    uint16_t window;      /* the window field of our ACKs (scaled) */
+    bool ts_ok;
+    uint64_t expires; /* ns: end of 2*MSL */
+};
+
 struct tcp {
     struct inet *inet;
     struct inet_module module;
@@ -196,7 +214,12 @@ struct tcp {
     struct tcp_conn *flush_list;  /* connections owing an ACK when the batch ends */
     struct tcp_conn *mem_waiters; /* senders the pool's budget stopped (tcp_mem_wait) */
     struct tcp_listener *listeners;
-    uint64_t challenge_epoch; /* second the challenge count belongs to */
+    struct tcp_tw **tw_table; /* TIME_WAIT entries by tuple (same keyed hash), NULL until one */
+    uint32_t tw_mask;
+    uint32_t n_tw;
+    struct tcp_tw *tw_head, *tw_tail; /* oldest first: every entry lives time_wait_ms */
+    struct timer tw_timer;            /* at tw_head's expiry */
+    uint64_t challenge_epoch;         /* second the challenge count belongs to */
     uint32_t challenge_count;
     bool force_isn;
     uint32_t forced_isn;
@@ -224,6 +247,12 @@ struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, struct unic_addr laddr, uint16_
                                 struct unic_addr raddr, uint16_t rport);
 struct tcp_conn *tcp_lookup(struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
                             struct unic_addr raddr, uint16_t rport);
+/* The keyed hash of a tuple: both tables take their bucket from it. */
+uint32_t tcp_tuple_hash(const struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
+                        struct unic_addr raddr, uint16_t rport);
+/* A connection or a TIME_WAIT entry holds the tuple (a port is not free for it). */
+bool tcp_tuple_in_use(struct tcp *tcp, struct unic_addr laddr, uint16_t lport,
+                      struct unic_addr raddr, uint16_t rport);
 struct tcp_listener *tcp_find_listener(struct tcp *tcp, uint16_t port);
 
 /* tcp_mem.c (docs/tcp-memory.md) */
@@ -284,6 +313,9 @@ struct tcp_conn *tcp_conn_from_cookie(struct tcp *tcp, struct tcp_listener *l,
 void tcp_output(struct tcp_conn *c);
 void tcp_send_ack(struct tcp_conn *c);
 void tcp_send_challenge_ack(struct tcp_conn *c);
+/* RFC 5961 7: may one more challenge ACK go this second (counted either way)? */
+bool tcp_challenge_allowed(struct tcp *tcp);
+void tcp_send_tw_ack(struct tcp *tcp, const struct tcp_tw *tw);
 void tcp_send_probe(struct tcp_conn *c);
 void tcp_send_rst(struct tcp_conn *c);
 void tcp_send_syn(struct tcp_conn *c);
@@ -328,6 +360,18 @@ uint32_t tcp_sack_pipe(const struct tcp_conn *c);
 bool tcp_ooo_add(struct tcp_conn *c, uint32_t start, uint32_t end);
 uint32_t tcp_ooo_take(struct tcp_conn *c);
 unsigned tcp_ooo_blocks(const struct tcp_conn *c, struct tcp_sack_block *out, unsigned max);
+
+/* tcp_tw.c: compact TIME_WAIT (docs/tcp-memory.md, Tables) */
+void tcp_tw_init(struct tcp *tcp);
+void tcp_tw_destroy(struct tcp *tcp);
+/* (c), in TIME_WAIT and let go of by everyone, becomes an entry: true, and the caller frees
+ * (c); false without memory (c stays as it is, its own timer ends it). */
+bool tcp_tw_enter(struct tcp_conn *c);
+struct tcp_tw *tcp_tw_lookup(const struct tcp *tcp, uint32_t hash, struct unic_addr laddr,
+                             uint16_t lport, struct unic_addr raddr, uint16_t rport);
+void tcp_tw_input(struct tcp *tcp, struct tcp_tw *tw, const struct tcp_seg *seg);
+/* max_conns reached: the oldest entry makes room (O(1)). false: there is none. */
+bool tcp_tw_reclaim(struct tcp *tcp);
 
 /* tcp_isn.c */
 /* The bytes that name a connection (addresses then ports) for hashing: 12 for IPv4 (as the

@@ -67,7 +67,7 @@ int tcp_pick_port(struct tcp *tcp, struct unic_addr laddr, struct unic_addr radd
         uint16_t p = (uint16_t)(TCP_EPHEMERAL_LOW + (start + i) % range);
         if (tcp_find_listener(tcp, p))
             continue;
-        if (!tcp_lookup(tcp, laddr, p, raddr, rport)) {
+        if (!tcp_tuple_in_use(tcp, laddr, p, raddr, rport)) {
             *port = p;
             return 0;
         }

@@ -213,22 +213,49 @@ void tcp_send_ack(struct tcp_conn *c)
     acked_now(c, &h);
 }
 
-/* RFC 5961 challenge ACK, at most challenge_ack_per_s a second for the whole stack. */
-void tcp_send_challenge_ack(struct tcp_conn *c)
+/* RFC 5961 challenge ACKs: at most challenge_ack_per_s a second for the whole stack. */
+bool tcp_challenge_allowed(struct tcp *tcp)
 {
-    struct tcp *tcp = c->tcp;
-    uint64_t epoch = inet_now(c->inet) / NSEC_PER_SEC;
+    uint64_t epoch = inet_now(tcp->inet) / NSEC_PER_SEC;
     if (epoch != tcp->challenge_epoch) {
         tcp->challenge_epoch = epoch;
         tcp->challenge_count = 0;
     }
     if (tcp->challenge_count >= tcp->params.challenge_ack_per_s) {
         TCP_COUNT(tcp, tx_challenge_limited);
-        return;
+        return false;
     }
     tcp->challenge_count++;
     TCP_COUNT(tcp, tx_challenge_acks);
-    tcp_send_ack(c);
+    return true;
+}
+
+void tcp_send_challenge_ack(struct tcp_conn *c)
+{
+    if (tcp_challenge_allowed(c->tcp))
+        tcp_send_ack(c);
+}
+
+/* The ACK of a TIME_WAIT entry: what the connection's own tcp_send_ack() sent (the same
+ * sequence numbers, window and timestamp clock). */
+void tcp_send_tw_ack(struct tcp *tcp, const struct tcp_tw *tw)
+{
+    struct tcp_hdr h;
+    memset(&h, 0, sizeof(h));
+    h.sport = tw->lport;
+    h.dport = tw->rport;
+    h.seq = tw->snd_nxt;
+    h.ack = tw->rcv_nxt;
+    h.flags = TCP_ACK;
+    h.window = tw->window;
+    if (tw->ts_ok) {
+        h.opts.has_ts = true;
+        h.opts.ts_val = (uint32_t)(inet_now(tcp->inet) / NSEC_PER_MSEC) +
+                        tcp_ts_offset(tcp, tw->laddr, tw->lport, tw->raddr, tw->rport);
+        h.opts.ts_ecr = tw->ts_recent;
+    }
+    if (xmit(tcp, tw->laddr, tw->raddr, &h, NULL, 0, 0, 0) == 0)
+        TCP_COUNT(tcp, tx_acks);
 }
 
 /* A segment the peer must answer with an ACK: one below snd_una, no data (zero-window probe
