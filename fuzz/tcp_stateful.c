@@ -4,7 +4,10 @@
  * records, each turned into a TCP segment injected towards A "from B":
  *
  *   byte 0     target: bits 0-1 pick the tuple (0,1: the established connection, 2: a new port
- *              to the listener, 3: a closed port); bit 2: seq/ack relative to the connection
+ *              to the listener, 3: a closed port); bit 2: seq/ack relative to the connection;
+ *              bits 3 and 7 both set: A closes that connection first (B closes once it has
+ *              sent all), so that it ends in TIME_WAIT and the records that follow, on its
+ *              tuple, meet a TIME_WAIT entry
  *   byte 1     flags
  *   bytes 2-3  seq (relative: a signed offset from rcv_nxt)
  *   bytes 4-5  ack (relative: a signed offset from snd_una)
@@ -14,9 +17,9 @@
  *   byte       clock step (x 1 ms)
  *
  * After every step A's connections must keep their invariants (sequence variables ordered,
- * buffers and range lists in bounds, connection count bounded). At the end the listener must
- * still accept a fresh connection that moves data intact, and, once the stacks are torn down,
- * every packet buffer must be back in its pool.
+ * buffers and range lists in bounds, connection count bounded, TIME_WAIT entries in order). At the
+ * end the listener must still accept a fresh connection that moves data intact, and, once the
+ * stacks are torn down, every packet buffer must be back in its pool.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -39,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct peer {
     struct tcp_conn *conn;
     uint64_t sent, got;
-    bool bad, closed, connected;
+    bool bad, closed, connected, eof;
 };
 
 static struct tcp_conn *accepted;
@@ -96,6 +99,8 @@ static void cli_pump(struct peer *p)
             return;
         p->sent += (uint64_t)n;
     }
+    if (p->conn && p->eof && p->sent >= 60000)
+        tcp_close(p->conn);
 }
 
 static void cli_writable(struct tcp_conn *c)
@@ -111,7 +116,15 @@ static void cli_close(struct tcp_conn *c, int reason)
     p->conn = NULL;
 }
 
-static const struct tcp_callbacks cli_cb = {.on_writable = cli_writable, .on_close = cli_close};
+static void cli_eof(struct tcp_conn *c)
+{
+    struct peer *p = tcp_user(c);
+    p->eof = true;
+    cli_pump(p); /* closes once all is sent */
+}
+
+static const struct tcp_callbacks cli_cb = {
+    .on_writable = cli_writable, .on_eof = cli_eof, .on_close = cli_close};
 
 static void cli_connected(struct tcp_conn *c, int err)
 {
@@ -160,6 +173,15 @@ static void check_stack(struct inet *inet)
         check_conn(c);
     if (n != tcp->n_conns || n > tcp->params.max_conns)
         abort();
+    /* TIME_WAIT entries: on their list in order of expiry, counted, within max_conns. */
+    unsigned n_tw = 0;
+    for (const struct tcp_tw *tw = tcp->tw_head; tw; tw = tw->newer, n_tw++)
+        if ((tw->newer && tw->newer->expires < tw->expires) ||
+            tcp_tw_lookup(tcp, tcp_tuple_hash(tcp, tw->laddr, tw->lport, tw->raddr, tw->rport),
+                          tw->laddr, tw->lport, tw->raddr, tw->rport) != tw)
+            abort();
+    if (n_tw != tcp->n_tw || n + n_tw > tcp->params.max_conns)
+        abort();
 }
 
 static size_t inject(struct harness *h, const uint8_t *d, size_t size)
@@ -167,6 +189,8 @@ static size_t inject(struct harness *h, const uint8_t *d, size_t size)
     if (size < 8)
         return size;
     uint8_t target = d[0];
+    if ((target & 0x88) == 0x88 && accepted)
+        tcp_close(accepted);
     size_t at = 8, nopt = d[7] % 41;
     nopt &= ~(size_t)3;
     if (at + nopt + 1 > size)
