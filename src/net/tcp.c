@@ -5,7 +5,9 @@
  * A connection is freed by tcp_conn_put() once three things hold: the protocol is done with it
  * (stack_done: CLOSED), the service is done with it (user_done: on_close delivered, tcp_abort
  * called, or it was never handed over), and no stack code is working on it (busy == 0, so a
- * callback may call tcp_abort() on its own connection).
+ * callback may call tcp_abort() on its own connection). One in TIME_WAIT is let go of by the
+ * service on entering it (on_close); once nothing else holds it, a compact entry takes its place
+ * (tcp_tw.c) and the control block is freed the same way.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -391,7 +393,8 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
     c->state = s;
     if (s != TCP_TIME_WAIT)
         return;
-    /* Only the sequence numbers matter now: give the buffers back at once. */
+    /* Only the sequence numbers matter now: give the buffers back at once (and the control
+     * block at the last tcp_conn_put: tcp_tw_enter). */
     timer_cancel(c->inet->timers, &c->rtx_timer);
     tcp_cancel_delack(c);
     tcp_conn_free_buffers(c);
