@@ -1,8 +1,8 @@
 /* What TIME_WAIT costs (docs/tcp-memory.md, Tables): a connection that closed actively keeps a
  * compact entry, not its control block, and the entry still does TIME_WAIT's work (the ACK of
- * a retransmitted FIN, over IPv4 and IPv6); under max_conns the oldest entry makes room, and a
- * FIN that restarts 2*MSL makes its entry the youngest. White-box: counts the control blocks
- * (tcp->n_conns) beside the counters. */
+ * a retransmitted FIN, over IPv4 and IPv6); under max_conns the oldest entry makes room, a FIN
+ * that restarts 2*MSL makes its entry the youngest, and a lowered time_wait_ms is kept in order.
+ * White-box: counts the control blocks (tcp->n_conns) beside the counters. */
 #include "../../src/net/tcp_internal.h"
 #include "test_tcp_util.h"
 #include "unic/ip6.h"
@@ -154,6 +154,29 @@ static void test_max_conns_reclaims_oldest(void **state)
     twm_free(t);
 }
 
+/* time_wait_ms lowered while entries live: a new entry expires before the older ones (the
+ * list stays in order of expiry, the timer follows its head), and none outlives its own. */
+static void test_shorter_time_wait_expires_first(void **state)
+{
+    (void)state;
+    struct twm *t = twm_new(NULL);
+    twm_close_one(t); /* 60 s */
+    struct tcp_params p;
+    tcp_default_params(&p);
+    p.time_wait_ms = 10 * 1000;
+    assert_int_equal(tcp_configure(harness_b(t->h), &p), 0);
+    twm_close_one(t); /* 10 s */
+    struct inet *b = harness_b(t->h);
+    assert_int_equal(tcp_stat(b, "time_wait_entries"), 2);
+    harness_run(t->h, 11 * NSEC_PER_SEC);
+    assert_int_equal(tcp_stat(b, "time_wait_entries"), 1);
+    assert_true(fin_acked_again(t, 0));  /* the first is the one left (restarted: 10 s) */
+    assert_false(fin_acked_again(t, 1)); /* the second is gone */
+    harness_run(t->h, 11 * NSEC_PER_SEC);
+    assert_int_equal(tcp_stat(b, "time_wait_entries"), 0);
+    twm_free(t);
+}
+
 /* ---- IPv6 -------------------------------------------------------------------------------- */
 
 static struct unic_addr fd00(uint8_t last)
@@ -257,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time_wait_keeps_no_control_block),
         cmocka_unit_test(test_max_conns_reclaims_oldest),
+        cmocka_unit_test(test_shorter_time_wait_expires_first),
         cmocka_unit_test(test_time_wait_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
