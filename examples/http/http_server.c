@@ -14,8 +14,12 @@ struct http_conn {
     uint64_t last_progress; /* when session.progress last changed (ns)   */
     uint64_t seen_progress; /* session.progress at that time             */
     bool closing;           /* tcp_close was called: waiting for on_close */
+    bool awaiting_ack;      /* idle but for an unacknowledged answer (on_timer) */
     struct http_conn *prev, *next;
 };
+
+/* Idle timeouts a connection between requests may wait for its answer to be acknowledged. */
+#define HTTP_UNACKED_WAIT 4
 
 static const char *const server_stat_names[] = {HTTP_SERVER_STATS(STATS_NAME)};
 
@@ -89,6 +93,7 @@ static void note_progress(struct http_conn *c)
     if (c->session.progress != c->seen_progress) {
         c->seen_progress = c->session.progress;
         c->last_progress = now_ns(c);
+        c->awaiting_ack = false;
     }
 }
 
@@ -102,6 +107,19 @@ static void on_timer(struct timer *t)
         conn_abort(c);
     } else if (now < c->last_progress + limit) {
         timer_arm(srv->timers, t, c->last_progress + limit);
+    } else if (http_session_idle(&c->session) && tcp_send_queued(c->tcp) &&
+               now < c->last_progress + HTTP_UNACKED_WAIT * limit) {
+        /* Between requests, but our answer is not acknowledged yet: TCP is still sending it
+         * (its retransmission backoff under loss can pass a short idle timeout), and the peer
+         * may send its next request once it has it. Not idle, up to HTTP_UNACKED_WAIT
+         * timeouts; TCP's own retransmission limit ends a peer that is gone. Looked at again
+         * every eighth of the timeout, so the idle time counts from about the ACK. */
+        c->awaiting_ack = true;
+        timer_arm(srv->timers, t, now + limit / 8);
+    } else if (c->awaiting_ack) {
+        c->awaiting_ack = false;
+        c->last_progress = now; /* the answer was acknowledged: idle from here */
+        timer_arm(srv->timers, t, now + limit);
     } else if (http_session_idle(&c->session)) {
         srv->stats.idle_closed++;
         http_session_close(&c->session); /* io_close re-arms the timer for the close */
