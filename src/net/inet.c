@@ -128,10 +128,10 @@ int64_t inet_stat(struct inet *inet, const char *module_dot_name)
     LOOKUP("eth", eth_names, &inet->eth.stats)
     LOOKUP("arp", arp_names, &inet->arp.stats)
     LOOKUP("ip4", ip4_names, &inet->ip4.stats)
-    LOOKUP("reass", reass_names, &inet->ip4.reass.stats)
+    LOOKUP("reass", reass_names, &inet->ip4.reass_stats)
     LOOKUP("icmp", icmp_names, &inet->icmp.stats)
     LOOKUP("ip6", ip6_names, &inet->ip6.stats)
-    LOOKUP("reass6", reass6_names, &inet->ip6.reass.stats)
+    LOOKUP("reass6", reass6_names, &inet->ip6.reass_stats)
     LOOKUP("icmp6", icmp6_names, &inet->ip6.icmp6.stats)
     LOOKUP("nd6", nd6_names, &inet->ip6.nd.stats)
     LOOKUP("mld", mld_names, &inet->ip6.mld.stats)
@@ -160,7 +160,7 @@ void ip4_print_stats(struct inet *inet, int all)
 
 void ip4_reass_print_stats(struct inet *inet, int all)
 {
-    stats_print("reass", reass_names, &inet->ip4.reass.stats, STATS_COUNT(reass_names), all);
+    stats_print("reass", reass_names, &inet->ip4.reass_stats, STATS_COUNT(reass_names), all);
 }
 
 void icmp_print_stats(struct inet *inet, int all)

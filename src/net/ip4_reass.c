@@ -1,222 +1,117 @@
 /*
- * IPv4 reassembly, bounded (see include/unic/ip4_reass.h).
- * Call order: ip4_input -> ip4_reass_input -> (complete) ip4_reass_assemble -> back to ip4.
- * Fragments are kept sorted by offset; since overlaps are refused, a datagram is complete when
- * the sorted pieces tile [0, total_len) without gaps.
+ * IPv4 reassembly, bounded (see src/include/unic/ip4_reass.h): the IPv4 side of reass.c, which
+ * keeps the slots, places the fragments and builds the whole datagram.
+ * Call order: ip4_input -> ip4_reass_input -> reass_* -> (complete) ip4_reass_assemble -> ip4.
  */
 #include "unic/ip4_reass.h"
 
-#include <stddef.h>
 #include <string.h>
 
 #include "unic/inet_internal.h"
 #include "unic/wire/ip4.h"
 
-static void reass_timer_fire(struct timer *t);
+_Static_assert(IP4_REASS_MAX_DATAGRAMS == REASS_MAX_SLOTS, "one slot table for both families");
+_Static_assert(IP4_REASS_MAX_FRAGS == REASS_MAX_FRAGS, "one fragment array for both families");
+
+static void ip4_reass_expire(struct inet *inet, struct reass_slot *d)
+{
+    (void)d;
+    inet->ip4.reass_stats.timeout++;
+}
 
 void ip4_reass_init(struct inet *inet)
 {
-    struct ip4_reass *r = &inet->ip4.reass;
-    memset(r, 0, sizeof(*r));
-    timer_init(&r->timer, reass_timer_fire, inet);
-}
-
-static void reass_free_slot(struct ip4_reass *r, struct ip4_reass_datagram *d)
-{
-    for (unsigned i = 0; i < d->nfrags; i++)
-        netbuf_free(d->frags[i].nb);
-    r->bytes -= d->bytes;
-    d->in_use = 0;
-    d->nfrags = 0;
-    d->bytes = 0;
+    memset(&inet->ip4.reass_stats, 0, sizeof(inet->ip4.reass_stats));
+    reass_init(&inet->ip4.reass, inet, IP4_REASS_TIMEOUT_NS, ip4_reass_expire);
 }
 
 void ip4_reass_destroy(struct inet *inet)
 {
-    struct ip4_reass *r = &inet->ip4.reass;
-    timer_cancel(inet->timers, &r->timer);
-    for (int i = 0; i < IP4_REASS_MAX_DATAGRAMS; i++)
-        if (r->slots[i].in_use)
-            reass_free_slot(r, &r->slots[i]);
+    reass_destroy(&inet->ip4.reass);
 }
 
-static void reass_rearm(struct inet *inet)
+/* The datagram (h) belongs to, a new one (the oldest evicted, counted, when all are taken). */
+static struct reass_slot *ip4_reass_find(struct inet *inet, const struct ip4_hdr *h)
 {
-    struct ip4_reass *r = &inet->ip4.reass;
-    uint64_t next = TIMER_NEVER;
-    for (int i = 0; i < IP4_REASS_MAX_DATAGRAMS; i++)
-        if (r->slots[i].in_use && r->slots[i].expires < next)
-            next = r->slots[i].expires;
-    if (next == TIMER_NEVER)
-        timer_cancel(inet->timers, &r->timer);
-    else if (!timer_armed(&r->timer) || r->timer.deadline != next)
-        timer_arm(inet->timers, &r->timer, next);
+    struct reass_key k = {
+        .src = unic_addr_ip4(h->src), .dst = unic_addr_ip4(h->dst), .id = h->id, .proto = h->proto};
+    bool evicted;
+    struct reass_slot *d = reass_find(&inet->ip4.reass, &k, &evicted);
+    if (evicted)
+        inet->ip4.reass_stats.too_many_datagrams++;
+    return d;
 }
 
-static void reass_timer_fire(struct timer *t)
+static struct netbuf *ip4_reass_assemble(struct inet *inet, struct reass_slot *d,
+                                         struct ip4_hdr *out)
 {
-    struct inet *inet = t->arg;
-    struct ip4_reass *r = &inet->ip4.reass;
-    for (int i = 0; i < IP4_REASS_MAX_DATAGRAMS; i++) {
-        struct ip4_reass_datagram *d = &r->slots[i];
-        if (d->in_use && d->expires <= inet_now(inet)) {
-            r->stats.timeout++;
-            reass_free_slot(r, d);
-        }
-    }
-    reass_rearm(inet);
-}
-
-/* The datagram (h) belongs to, a new one, or NULL (counted) when no slot can be had. */
-static struct ip4_reass_datagram *reass_find(struct inet *inet, const struct ip4_hdr *h)
-{
-    struct ip4_reass *r = &inet->ip4.reass;
-    struct ip4_reass_datagram *free_slot = NULL, *oldest = NULL;
-    for (int i = 0; i < IP4_REASS_MAX_DATAGRAMS; i++) {
-        struct ip4_reass_datagram *d = &r->slots[i];
-        if (!d->in_use) {
-            free_slot = free_slot ? free_slot : d;
-            continue;
-        }
-        if (d->src == h->src && d->dst == h->dst && d->id == h->id && d->proto == h->proto)
-            return d;
-        if (!oldest || d->expires < oldest->expires)
-            oldest = d;
-    }
-    if (!free_slot) {
-        /* Evict the oldest, so a flood of never-completed datagrams cannot block new ones. */
-        r->stats.too_many_datagrams++;
-        reass_free_slot(r, oldest);
-        free_slot = oldest;
-    }
-    memset(free_slot, 0, offsetof(struct ip4_reass_datagram, frags));
-    free_slot->in_use = 1;
-    free_slot->src = h->src;
-    free_slot->dst = h->dst;
-    free_slot->id = h->id;
-    free_slot->proto = h->proto;
-    free_slot->expires = inet_now(inet) + IP4_REASS_TIMEOUT_NS;
-    reass_rearm(inet);
-    return free_slot;
-}
-
-/* Where a piece [off, off+len) goes in (d): its index, or -1 (overlap) / -2 (duplicate). */
-static int reass_position(const struct ip4_reass_datagram *d, uint16_t off, uint16_t len)
-{
-    unsigned i = 0;
-    while (i < d->nfrags && d->frags[i].offset < off)
-        i++;
-    if (i < d->nfrags && d->frags[i].offset == off && d->frags[i].len == len)
-        return -2;
-    if (i > 0 && d->frags[i - 1].offset + d->frags[i - 1].len > off)
-        return -1;
-    if (i < d->nfrags && (uint32_t)off + len > d->frags[i].offset)
-        return -1;
-    return (int)i;
-}
-
-static bool reass_complete(const struct ip4_reass_datagram *d)
-{
-    if (!d->total_len)
-        return false;
-    uint32_t end = 0;
-    for (unsigned i = 0; i < d->nfrags; i++) {
-        if (d->frags[i].offset != end)
-            return false;
-        end += d->frags[i].len;
-    }
-    return end == d->total_len;
-}
-
-static struct netbuf *reass_assemble(struct inet *inet, struct ip4_reass_datagram *d,
-                                     struct ip4_hdr *out)
-{
-    struct ip4_reass *r = &inet->ip4.reass;
-    struct netbuf *whole = netbuf_alloc_size(inet->pool, IP4_HDR_LEN + d->total_len);
+    struct ip4_reass_stats *st = &inet->ip4.reass_stats;
+    struct netbuf *whole = reass_gather(&inet->ip4.reass, d, IP4_HDR_LEN);
     if (!whole) {
-        r->stats.no_buffer++;
-        reass_free_slot(r, d);
-        reass_rearm(inet);
+        st->no_buffer++;
         return NULL;
     }
-    uint8_t *p = netbuf_put(whole, IP4_HDR_LEN + d->total_len);
-    for (unsigned i = 0; i < d->nfrags; i++)
-        memcpy(p + IP4_HDR_LEN + d->frags[i].offset, d->frags[i].nb->data, d->frags[i].len);
     /* The first fragment's header gives TOS and TTL; its options are not carried over. */
     struct ip4_hdr h = {.tos = d->first_hdr[1],
                         .total_len = (uint16_t)(IP4_HDR_LEN + d->total_len),
-                        .id = d->id,
+                        .id = (uint16_t)d->key.id,
                         .ttl = d->first_hdr[8],
-                        .proto = d->proto,
-                        .src = d->src,
-                        .dst = d->dst};
-    ip4_emit(p, IP4_HDR_LEN, &h);
-    ip4_parse(p, whole->len, out);
-    r->stats.reassembled++;
-    reass_free_slot(r, d);
-    reass_rearm(inet);
+                        .proto = d->key.proto,
+                        .src = unic_addr_to_ip4(d->key.src),
+                        .dst = unic_addr_to_ip4(d->key.dst)};
+    ip4_emit(whole->data, IP4_HDR_LEN, &h);
+    ip4_parse(whole->data, whole->len, out);
+    st->reassembled++;
+    reass_release(&inet->ip4.reass, d);
     return whole;
 }
 
-static void reass_drop(struct inet *inet, struct ip4_reass_datagram *d, struct netbuf *nb)
+/* A fragment reass_place refused: counted; a duplicate goes alone, else the whole datagram. */
+static void ip4_reass_refuse(struct inet *inet, struct reass_slot *d, int why, struct netbuf *nb)
 {
+    struct ip4_reass_stats *st = &inet->ip4.reass_stats;
     netbuf_free(nb);
-    reass_free_slot(&inet->ip4.reass, d);
-    reass_rearm(inet);
+    if (why == REASS_DUPLICATE) {
+        st->duplicate++;
+        return;
+    }
+    if (why == REASS_INCONSISTENT)
+        st->bad_fragment++; /* inconsistent ends: the datagram cannot be trusted */
+    else if (why == REASS_OVERLAP)
+        st->overlap++;
+    else
+        st->too_many_frags++;
+    reass_release(&inet->ip4.reass, d);
 }
 
 struct netbuf *ip4_reass_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *hdr,
                                struct ip4_hdr *out_hdr)
 {
-    struct ip4_reass *r = &inet->ip4.reass;
+    struct ip4_reass_stats *st = &inet->ip4.reass_stats;
     uint32_t len = (uint32_t)hdr->total_len - hdr->hdr_len, off = hdr->frag_offset;
-    r->stats.fragments++;
+    st->fragments++;
     if (len == 0 || (hdr->mf && (len & 7)) || off + len > 65535 - IP4_HDR_LEN) {
-        r->stats.bad_fragment++;
+        st->bad_fragment++;
         netbuf_free(nb);
         return NULL;
     }
-    if (r->bytes + len > IP4_REASS_MAX_BYTES) {
-        r->stats.memory_limit++;
+    if (inet->ip4.reass.bytes + len > IP4_REASS_MAX_BYTES) {
+        st->memory_limit++;
         netbuf_free(nb);
         return NULL;
     }
-    struct ip4_reass_datagram *d = reass_find(inet, hdr);
-    uint32_t end = off + len;
-    if ((!hdr->mf &&
-         ((d->total_len && d->total_len != end) ||
-          (d->nfrags && d->frags[d->nfrags - 1].offset + d->frags[d->nfrags - 1].len > end))) ||
-        (hdr->mf && d->total_len && end > d->total_len)) {
-        r->stats.bad_fragment++; /* inconsistent ends: the datagram cannot be trusted */
-        reass_drop(inet, d, nb);
-        return NULL;
-    }
-    int pos = reass_position(d, (uint16_t)off, (uint16_t)len);
-    if (pos == -2) {
-        r->stats.duplicate++;
-        netbuf_free(nb);
-        return NULL;
-    }
-    if (pos == -1 || d->nfrags >= IP4_REASS_MAX_FRAGS) {
-        if (pos == -1)
-            r->stats.overlap++;
-        else
-            r->stats.too_many_frags++;
-        reass_drop(inet, d, nb);
+    struct reass_slot *d = ip4_reass_find(inet, hdr);
+    int pos = reass_place(d, off, len, hdr->mf);
+    if (pos < 0) {
+        ip4_reass_refuse(inet, d, pos, nb);
         return NULL;
     }
     if (off == 0) {
         memcpy(d->first_hdr, nb->data, hdr->hdr_len);
         d->first_hdr_len = hdr->hdr_len;
+        d->have_first = true;
     }
-    if (!hdr->mf)
-        d->total_len = (uint16_t)end;
     netbuf_pull(nb, hdr->hdr_len);
-    memmove(&d->frags[pos + 1], &d->frags[pos], (d->nfrags - (unsigned)pos) * sizeof(d->frags[0]));
-    d->frags[pos] =
-        (struct ip4_reass_frag){.offset = (uint16_t)off, .len = (uint16_t)len, .nb = nb};
-    d->nfrags++;
-    d->bytes += len;
-    r->bytes += len;
-    return reass_complete(d) ? reass_assemble(inet, d, out_hdr) : NULL;
+    reass_insert(&inet->ip4.reass, d, pos, off, len, hdr->mf, nb);
+    return reass_complete(d) ? ip4_reass_assemble(inet, d, out_hdr) : NULL;
 }

@@ -117,6 +117,29 @@ static void test_check_gso(void **state)
     assert_int_equal(vnet_hdr_check(&h, 101, TCP_OK), WIRE_OK);
 }
 
+/* What both platforms send in front of a super-packet: the very bytes Linux's tun gives for
+ * one (so the kernel cuts ours as it cuts its own), TCPV6 for IPv6, and nothing the receiver's
+ * check would refuse. */
+static void test_tcp_gso_for_send(void **state)
+{
+    (void)state;
+    struct vnet_hdr h;
+    uint8_t out[VNET_HDR_LEN];
+    assert_int_equal(vnet_hdr_tcp_gso(&h, 65000, false, 1448, 66, 34, 16), WIRE_OK);
+    assert_int_equal(vnet_hdr_emit(out, sizeof(out), &h), VNET_HDR_LEN);
+    assert_memory_equal(out, linux_gso_hdr, VNET_HDR_LEN);
+    assert_int_equal(vnet_hdr_tcp_gso(&h, 65000, true, 1428, 86, 54, 16), WIRE_OK);
+    assert_int_equal(h.gso_type, VNET_HDR_GSO_TCPV6);
+    assert_int_equal(h.flags, VNET_HDR_F_NEEDS_CSUM);
+    assert_int_equal(h.gso_size, 1428);
+    assert_int_equal(h.hdr_len, 86);
+    assert_int_equal(vnet_hdr_tcp_gso(&h, 65000, false, 0, 66, 34, 16), WIRE_EMALFORMED);
+    assert_int_equal(vnet_hdr_tcp_gso(&h, 51, false, 1448, 50, 34, 16), WIRE_ELENGTH);
+    assert_int_equal(vnet_hdr_tcp_gso(&h, 52, false, 1448, 52, 34, 16), WIRE_OK);
+    assert_int_equal(vnet_hdr_tcp_gso(&h, 65000, false, 1448, 66, 34, 15), WIRE_EMALFORMED);
+    assert_int_equal(vnet_hdr_tcp_gso(&h, 65, false, 1448, 66, 34, 16), WIRE_ELENGTH);
+}
+
 /* An Ethernet + IPv4 + TCP frame with (payload) bytes of pseudo-random data, checksum right. */
 static uint8_t *tcp_frame(size_t payload, size_t *len)
 {
@@ -235,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_check_plain_frames),
         cmocka_unit_test(test_check_csum_bounds),
         cmocka_unit_test(test_check_gso),
+        cmocka_unit_test(test_tcp_gso_for_send),
         cmocka_unit_test(test_complete_tcp_checksum),
         cmocka_unit_test(test_complete_zero_becomes_ffff),
         cmocka_unit_test(test_complete_refuses_bad_offsets),

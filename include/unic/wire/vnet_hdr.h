@@ -12,10 +12,12 @@
  * Receiving: vnet_hdr_parse -> vnet_hdr_check (never trust the header: every offset is checked
  * against the frame) -> vnet_hdr_complete_csum (the frame then carries a checksum that
  * verifies, so the stack checks it as it checks every other frame).
+ * Sending (both platforms): vnet_hdr_tcp_gso for a super-packet (else all zero) -> vnet_hdr_emit.
  */
 #ifndef UNIC_WIRE_VNET_HDR_H
 #define UNIC_WIRE_VNET_HDR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +57,13 @@ int vnet_hdr_emit(uint8_t *p, size_t cap, const struct vnet_hdr *h);
  *   WIRE_EMALFORMED    an odd csum_offset (the field is not a 16-bit word of the summed
  *                      bytes), GSO without a partial checksum or with gso_size 0, ECN on NONE. */
 int vnet_hdr_check(const struct vnet_hdr *h, size_t frame_len, uint32_t gso_ok);
+
+/* The header a sender puts in front of a TCP super-packet of (frame_len) bytes, into (h): GSO
+ * TCPV6 (ip6) or TCPV4 of (gso_size)-byte segments, (hdr_len) bytes of headers, the checksum
+ * left partial at (csum_start + csum_offset). A plain frame's header is all zero. WIRE_OK, or
+ * what vnet_hdr_check says of such a header against the frame (the sender must not send it). */
+int vnet_hdr_tcp_gso(struct vnet_hdr *h, size_t frame_len, bool ip6, uint16_t gso_size,
+                     uint16_t hdr_len, uint16_t csum_start, uint16_t csum_offset);
 
 /* When (h) has NEEDS_CSUM: sum the (frame_len)-byte frame from csum_start to its end (the
  * field holds the sender's pseudo-header sum) and store the folded checksum in the field; a

@@ -36,7 +36,8 @@ struct ip4_stats {
 
 struct ip4 {
     uint16_t next_id;
-    struct ip4_reass reass;
+    struct reass reass;
+    struct ip4_reass_stats reass_stats;
     struct ip4_stats stats;
 };
 

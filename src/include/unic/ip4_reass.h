@@ -3,7 +3,8 @@
  * at most IP4_REASS_MAX_DATAGRAMS datagrams in progress, IP4_REASS_MAX_FRAGS fragments each,
  * IP4_REASS_MAX_BYTES buffered in all, each abandoned IP4_REASS_TIMEOUT_NS after its first
  * fragment. Overlapping fragments (RFC 5722 spirit, as for IPv6) drop the whole datagram.
- * Identical duplicates are dropped alone.
+ * Identical duplicates are dropped alone. The slots and the fragment logic are reass.h's, shared
+ * with IPv6; inet->ip4.reass is their table, inet->ip4.reass_stats the counters.
  */
 #ifndef UNIC_IP4_REASS_H
 #define UNIC_IP4_REASS_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "unic/netbuf.h"
+#include "unic/reass.h"
 #include "unic/stats.h"
 #include "unic/timer.h"
 #include "unic/wire/ip4.h"
@@ -31,32 +33,6 @@ struct inet;
 /* clang-format on */
 struct ip4_reass_stats {
     IP4_REASS_STATS(STATS_FIELD)
-};
-
-struct ip4_reass_frag {
-    uint16_t offset, len; /* payload bytes [offset, offset+len) */
-    struct netbuf *nb;    /* data at the fragment's payload */
-};
-
-struct ip4_reass_datagram {
-    uint32_t src, dst;
-    uint16_t id;
-    uint8_t proto;
-    uint8_t nfrags;
-    uint8_t in_use;
-    uint16_t total_len; /* payload length once the last fragment (MF=0) is seen, else 0 */
-    uint32_t bytes;     /* payload bytes held */
-    uint64_t expires;
-    uint8_t first_hdr[60]; /* IPv4 header of the offset-0 fragment (for ICMP errors) */
-    uint8_t first_hdr_len;
-    struct ip4_reass_frag frags[IP4_REASS_MAX_FRAGS]; /* sorted by offset */
-};
-
-struct ip4_reass {
-    struct ip4_reass_datagram slots[IP4_REASS_MAX_DATAGRAMS];
-    uint32_t bytes; /* payload held across all slots */
-    struct timer timer;
-    struct ip4_reass_stats stats;
 };
 
 void ip4_reass_init(struct inet *inet);

@@ -5,7 +5,9 @@
  * after its first fragment (with ICMPv6 time exceeded when the first fragment came, RFC 8200
  * 4.5). An overlap drops the whole packet and the fragments still to come (RFC 5722); exact
  * duplicates are dropped alone (RFC 8200 4.5 allows it). Atomic fragments (offset 0, M clear)
- * never enter here (RFC 6946): ip6_input delivers them at once.
+ * never enter here (RFC 6946): ip6_input delivers them at once. The slots and the fragment
+ * logic are reass.h's, shared with IPv4; inet->ip6.reass is their table, inet->ip6.reass_stats
+ * the counters.
  */
 #ifndef UNIC_IP6_REASS_H
 #define UNIC_IP6_REASS_H
@@ -15,6 +17,7 @@
 
 #include "unic/addr.h"
 #include "unic/netbuf.h"
+#include "unic/reass.h"
 #include "unic/stats.h"
 #include "unic/timer.h"
 #include "unic/wire/ip6.h"
@@ -33,35 +36,6 @@ struct inet;
 /* clang-format on */
 struct ip6_reass_stats {
     IP6_REASS_STATS(STATS_FIELD)
-};
-
-struct ip6_reass_frag {
-    uint16_t offset, len; /* fragmentable part bytes [offset, offset+len) */
-    struct netbuf *nb;    /* data at the fragment's payload */
-};
-
-struct ip6_reass_packet {
-    struct unic_addr src, dst;
-    uint32_t id;
-    bool in_use;
-    bool dead;           /* overlap seen: drop what still comes until it expires (RFC 5722) */
-    uint8_t next_header; /* of the offset-0 fragment */
-    uint8_t nfrags;
-    uint32_t total_len; /* fragmentable part length once the last fragment is seen, else 0 */
-    uint32_t bytes;
-    uint64_t expires;
-    struct netbuf *first; /* the offset-0 fragment whole (data at its IPv6 header), for the
-                           * time exceeded error; its payload is also frags[0]'s */
-    bool have_first;      /* the offset-0 fragment came: first_hdr is set */
-    uint8_t first_hdr[IP6_HDR_LEN]; /* its IPv6 header */
-    struct ip6_reass_frag frags[IP6_REASS_MAX_FRAGS];
-};
-
-struct ip6_reass {
-    struct ip6_reass_packet slots[IP6_REASS_MAX_PACKETS];
-    uint32_t bytes;
-    struct timer timer;
-    struct ip6_reass_stats stats;
 };
 
 void ip6_reass_init(struct inet *inet);

@@ -91,7 +91,8 @@ struct ip6_stack {
     struct ip6_pmtu_entry pmtu[IP6_PMTU_SIZE];
     struct ip6_redirect redirects[IP6_REDIRECTS];
     struct ip6_stats stats;
-    struct ip6_reass reass;
+    struct reass reass;
+    struct ip6_reass_stats reass_stats;
     struct icmp6 icmp6;
     struct nd6 nd;
     struct mld mld;

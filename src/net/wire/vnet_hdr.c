@@ -1,4 +1,5 @@
-/* The virtio-net header: parse, emit, check against its frame, complete a partial checksum. */
+/* The virtio-net header: parse, emit, check against its frame, complete a partial checksum,
+ * describe a TCP super-packet to send. */
 #include "unic/wire/vnet_hdr.h"
 
 #include <stdbool.h>
@@ -71,6 +72,18 @@ int vnet_hdr_check(const struct vnet_hdr *h, size_t frame_len, uint32_t gso_ok)
             return r;
     }
     return vnet_hdr_check_gso(h, frame_len, gso_ok);
+}
+
+int vnet_hdr_tcp_gso(struct vnet_hdr *h, size_t frame_len, bool ip6, uint16_t gso_size,
+                     uint16_t hdr_len, uint16_t csum_start, uint16_t csum_offset)
+{
+    *h = (struct vnet_hdr){.flags = VNET_HDR_F_NEEDS_CSUM,
+                           .gso_type = ip6 ? VNET_HDR_GSO_TCPV6 : VNET_HDR_GSO_TCPV4,
+                           .hdr_len = hdr_len,
+                           .gso_size = gso_size,
+                           .csum_start = csum_start,
+                           .csum_offset = csum_offset};
+    return vnet_hdr_check(h, frame_len, VNET_HDR_GSO_BIT(h->gso_type));
 }
 
 int vnet_hdr_complete_csum(uint8_t *frame, size_t frame_len, const struct vnet_hdr *h)

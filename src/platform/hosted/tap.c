@@ -223,16 +223,9 @@ static int tap_tx_header(const struct hosted_nic *nic, size_t len, const struct 
     size_t max = (tso ? nic->info.tx_tso_max : nic->info.mtu) + TAP_ETH_HLEN + TAP_VLAN_HLEN;
     if (len < TAP_ETH_HLEN || len > max || (tso && !nic->vnet_hdr))
         return -EINVAL;
-    if (tso) {
-        h.flags = VNET_HDR_F_NEEDS_CSUM;
-        h.gso_type = tso->ip6 ? VNET_HDR_GSO_TCPV6 : VNET_HDR_GSO_TCPV4;
-        h.hdr_len = tso->hdr_len;
-        h.gso_size = tso->gso_size;
-        h.csum_start = tso->csum_start;
-        h.csum_offset = tso->csum_offset;
-        if (vnet_hdr_check(&h, len, VNET_HDR_GSO_BIT(h.gso_type)) != WIRE_OK)
-            return -EINVAL;
-    }
+    if (tso && vnet_hdr_tcp_gso(&h, len, tso->ip6, tso->gso_size, tso->hdr_len, tso->csum_start,
+                                tso->csum_offset) != WIRE_OK)
+        return -EINVAL;
     vnet_hdr_emit(raw, VNET_HDR_LEN, &h);
     return 0;
 }

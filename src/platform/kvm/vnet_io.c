@@ -90,16 +90,9 @@ static int vnet_tx_header(const struct vnet *n, uint8_t *p, size_t len,
 {
     struct vnet_hdr h = {0};
     memset(p, 0, n->hdr_len); /* num_buffers (modern) is 0 on transmit */
-    if (tso) {
-        h.flags = VNET_HDR_F_NEEDS_CSUM;
-        h.gso_type = tso->ip6 ? VNET_HDR_GSO_TCPV6 : VNET_HDR_GSO_TCPV4;
-        h.hdr_len = tso->hdr_len;
-        h.gso_size = tso->gso_size;
-        h.csum_start = tso->csum_start;
-        h.csum_offset = tso->csum_offset;
-        if (vnet_hdr_check(&h, len, VNET_HDR_GSO_BIT(h.gso_type)) != WIRE_OK)
-            return -EINVAL;
-    }
+    if (tso && vnet_hdr_tcp_gso(&h, len, tso->ip6, tso->gso_size, tso->hdr_len, tso->csum_start,
+                                tso->csum_offset) != WIRE_OK)
+        return -EINVAL;
     vnet_hdr_emit(p, VNET_HDR_LEN, &h);
     return 0;
 }
