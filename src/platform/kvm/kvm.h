@@ -97,6 +97,11 @@ uint64_t virtio_net_irqs(bool on);
 /* One "stats kvm.netN:" line per NIC (at exit). */
 void virtio_net_print_stats(void);
 
+/* libc/malloc.c: bytes of the blocks malloc has handed out and not freed (headers included),
+ * and the "stats kvm.heap:" line (in_use, peak, carved, size, failed). */
+size_t kvm_heap_in_use(void);
+void kvm_heap_print_stats(void);
+
 /* virtio_rng.c: the entropy device, polled (no interrupt). */
 void virtio_rng_probe(const char *cmdline);
 bool virtio_rng_present(void);

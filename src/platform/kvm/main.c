@@ -43,8 +43,10 @@ void kvm_main(const void *start_info);
 _Noreturn void plat_exit(int status)
 {
     cpu_cli();
-    if (status != KVM_FAULT_STATUS) /* a fault report stays the last thing printed */
+    if (status != KVM_FAULT_STATUS) { /* a fault report stays the last thing printed */
         virtio_net_print_stats();
+        kvm_heap_print_stats();
+    }
     /* QEMU's isa-debug-exit makes QEMU exit with (status << 1) | 1. */
     outl(DEBUG_EXIT_PORT, (uint32_t)status);
     kprintf("kvm: exit status %d (no isa-debug-exit device: powering off)\n", status);
@@ -56,6 +58,7 @@ _Noreturn void plat_exit(int status)
 void plat_print_stats(void)
 {
     virtio_net_print_stats();
+    kvm_heap_print_stats();
 }
 
 const char *plat_cmdline(void)

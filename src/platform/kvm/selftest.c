@@ -96,6 +96,13 @@ static void test_malloc(void)
 {
     enum { N = 64 };
     void *p[N];
+    size_t before = kvm_heap_in_use();
+    void *one = malloc(100), *two = malloc(10000);
+    /* the gauge counts whole blocks: 128-byte class; 10000 + header in pages */
+    CHECK(kvm_heap_in_use() == before + 128 + 12288);
+    free(one);
+    free(two);
+    CHECK(kvm_heap_in_use() == before);
     for (unsigned i = 0; i < N; i++) {
         p[i] = malloc(i * 97 + 1);
         CHECK(p[i] && ((uintptr_t)p[i] & 15) == 0);
@@ -122,6 +129,7 @@ static void test_malloc(void)
     int *z = calloc(100, sizeof(int));
     CHECK(z && z[0] == 0 && z[99] == 0);
     free(z);
+    CHECK(kvm_heap_in_use() == before); /* realloc and the failed requests leak nothing */
 }
 
 /* plat_wait(now + 1 s) must return when the clock reaches the deadline. A busy host delays the

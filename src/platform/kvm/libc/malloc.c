@@ -11,6 +11,11 @@
  * The arena is a bump pointer with a hard end: when it is used up malloc returns NULL; it
  * never touches memory outside [start, end). Single-threaded, like the whole OS: interrupt
  * stubs never allocate.
+ *
+ * Gauges ("stats kvm.heap:", with the platform's counters): in_use, the bytes of the blocks
+ * handed out and not yet freed (headers and size-class rounding included: what the guest's
+ * RAM really pays per allocation), its peak, the arena carved so far (never given back: free
+ * blocks stay on their lists), the heap's size, and the requests refused (failed).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,6 +24,7 @@
 
 #include "../kvm.h"
 #include "unic/platform.h"
+#include "unic/stats.h"
 
 #define HDR 16u
 #define SMALL_MIN_SHIFT 5 /* 32-byte blocks */
@@ -38,8 +44,15 @@ static struct {
     uintptr_t next, end;
     struct block *small_free[SMALL_MAX_SHIFT + 1];
     struct block *large_free; /* sorted by address */
+    uintptr_t start;
     bool ready;
 } heap;
+
+#define HEAP_STATS(X) X(in_use) X(peak) X(carved) X(size) X(failed)
+static struct {
+    HEAP_STATS(STATS_FIELD)
+} heap_stats;
+static const char *const heap_stat_names[] = {HEAP_STATS(STATS_NAME)};
 
 static bool heap_init(void)
 {
@@ -49,6 +62,7 @@ static bool heap_init(void)
         return false;
     heap.next = (start + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
     heap.end = start + len;
+    heap.start = heap.next;
     heap.ready = heap.next < heap.end;
     return heap.ready;
 }
@@ -61,6 +75,7 @@ static struct block *carve(size_t size)
         return NULL;
     struct block *b = (struct block *)heap.next;
     heap.next += size;
+    heap_stats.carved += size;
     b->size = size;
     return b;
 }
@@ -113,14 +128,21 @@ static struct block *alloc_large(size_t total)
 
 void *malloc(size_t size)
 {
-    if (size > SIZE_MAX / 2)
+    if (size > SIZE_MAX / 2) {
+        heap_stats.failed++;
         return NULL;
+    }
     size_t total = size + HDR;
     struct block *b =
         total <= ((size_t)1 << SMALL_MAX_SHIFT) ? alloc_small(total) : alloc_large(total);
-    if (!b)
+    if (!b) {
+        heap_stats.failed++;
         return NULL;
+    }
     b->magic = MAGIC_USED;
+    heap_stats.in_use += b->size;
+    if (heap_stats.in_use > heap_stats.peak)
+        heap_stats.peak = heap_stats.in_use;
     return (char *)b + HDR;
 }
 
@@ -158,6 +180,7 @@ void free(void *ptr)
         return;
     struct block *b = block_of(ptr);
     b->magic = MAGIC_FREE;
+    heap_stats.in_use -= b->size;
     if (b->small) {
         unsigned shift = size_class(b->size);
         b->next = heap.small_free[shift];
@@ -191,4 +214,15 @@ void *realloc(void *ptr, size_t size)
     memcpy(n, ptr, have);
     free(ptr);
     return n;
+}
+
+size_t kvm_heap_in_use(void)
+{
+    return (size_t)heap_stats.in_use;
+}
+
+void kvm_heap_print_stats(void)
+{
+    heap_stats.size = heap.ready ? heap.end - heap.start : 0;
+    stats_print("kvm.heap", heap_stat_names, &heap_stats, STATS_COUNT(heap_stat_names), 1);
 }
