@@ -1,8 +1,8 @@
 #!/bin/bash
 # Counters on demand while a service runs (echo, which also prints its own "stats echo:" line):
 #  - both platforms: --stats-interval 1 prints every counter ("stats loop:", "stats pool:",
-#    "stats echo:", ..., one line per group) at least twice within the run, and the service
-#    keeps answering;
+#    "stats echo:", ..., one line per group; kvm also "stats kvm.net0:" and "stats kvm.heap:")
+#    at least twice within the run, and the service keeps answering;
 #  - hosted: SIGUSR1 prints them once more, at once, and the service keeps answering (ping and
 #    a TCP echo), then stops with status 0 and the counters at exit.
 # Usage: stats.sh hosted|kvm
@@ -41,7 +41,9 @@ limit=5
 [ "$UNIC_PLATFORM" = kvm ] && limit=30
 before=$(count loop)
 wait_count loop $((before + 2)) $limit
-for group in pool echo ip4 tcp; do
+groups="pool echo ip4 tcp"
+[ "$UNIC_PLATFORM" = kvm ] && groups="$groups kvm.net0 kvm.heap" # the platform's, with the rest
+for group in $groups; do
     [ "$(count $group)" -ge 2 ] || unic_fail "no periodic 'stats $group:' line"
 done
 unic_log "--stats-interval 1: $(count loop) 'stats loop:' lines while running"
