@@ -15,8 +15,8 @@ bench_median() {
         if (NR % 2) print v[(NR+1)/2]; else printf "%.6g\n", (v[NR/2] + v[NR/2+1]) / 2 }'
 }
 
-bench_result() { # bench metric system value unit [runs]
-    echo "RESULT bench=$1 metric=$2 system=$3 value=$4 unit=$5 runs=${6:-$BENCH_RUNS}"
+bench_result() { # bench metric system value unit [runs [vs]] (vs: see bench/report.py)
+    echo "RESULT bench=$1 metric=$2 system=$3 value=$4 unit=$5 runs=${6:-$BENCH_RUNS}${7:+ vs=$7}"
 }
 
 # The tests' helpers (namespaces, services, CPU time); the benchmarks source them too.

@@ -42,6 +42,8 @@ LABELS = {
     "nsd": "NSD (1 server process)",
     ("tcp", "linux"): "Linux iperf3 -s (veth)",
     ("conns", "linux"): "Linux over veth (slab / 2N)",
+    ("conns", "unic-kvm"): "unic kvm, heap / N (QEMU " + (ACCEL.upper() or "?") + ")",
+    ("conns", "nginx-veth"): "nginx 1 worker (veth)",
     "linux": "Linux",
 }
 
@@ -65,8 +67,15 @@ METRICS = {
     ("conns", "idle_bytes_10000"): "memory per idle connection, 10,000 open",
     ("conns", "echoed_bytes_1000"): "memory per connection after echoing 16 KiB, 1,000 open",
     ("conns", "echoed_bytes_10000"): "memory per connection after echoing 16 KiB, 10,000 open",
+    ("conns", "idle_bytes_100000"): "memory per idle connection, 100,000 open",
+    ("conns", "echoed_bytes_100000"): "memory per connection after echoing 16 KiB, 100,000 open",
+    ("conns", "failed_1000"): "connections of 1,000 that failed (refused, reset)",
+    ("conns", "failed_10000"): "connections of 10,000 that failed (refused, reset)",
+    ("conns", "failed_100000"): "connections of 100,000 that failed (refused, reset)",
     ("conns", "echo_p50_10000"): "echo round trip p50, 10,000 open",
     ("conns", "echo_p99_10000"): "echo round trip p99, 10,000 open",
+    ("conns", "wrk_requests_per_second_10000"): "HTTP requests/s, wrk -t1 -c 10000 (10 s)",
+    ("conns", "wrk_errors_10000"): "wrk -c 10000 errors (socket errors, non-2xx)",
     ("exits", "exits_per_query_low_rate"): "VM exits per DNS query at 100 q/s (QEMU trace events)",
     ("exits", "exits_per_query_saturation"): "VM exits per DNS query at saturation",
     ("exits", "exits_per_mb_tcp_in"): "VM exits per MB of TCP into the image",
@@ -82,7 +91,8 @@ TITLES = {
     "dns": "DNS: unic against the same service on Linux sockets and against NSD, UDP and TCP",
     "http": "HTTP: unic against nginx, 136-byte page",
     "tcp": "TCP throughput, the same iperf3 client: unic (examples/iperf3) against Linux iperf3 -s over a veth pair",
-    "conns": "Many connections: memory per connection (unic: RSS growth / N) and echo latency",
+    "conns": "Many connections: memory per connection (unic hosted: RSS growth / N; kvm: guest "
+             "heap in use growth / N), echo latency, wrk with 10,000 connections",
     "system": "System: image size, boot, idle CPU",
     "exits": "VM exits of the kvm image (bench/exits: QEMU trace events, microvm)",
 }
@@ -170,20 +180,28 @@ NOTES = {
 }
 
 
+# Benchmarks whose figure x system table may have gaps (a figure some systems do not have).
+GAPS = {"conns"}
+
+
 def bench_table(bench, rows):
-    """A figure x system table when every system has every figure, else one row per figure."""
+    """A figure x system table when every system has every figure (or the bench is in GAPS:
+    "-" for a missing one), else one row per figure."""
     systems = list(dict.fromkeys(r["system"] for r in rows))
     metrics = list(dict.fromkeys(r["metric"] for r in rows))
     cells = {(r["metric"], r["system"]): r for r in rows}
     runs = {r["runs"] for r in rows}
     out = [f"### {TITLES.get(bench, bench)}", ""]
-    if len(cells) == len(systems) * len(metrics) and len(systems) <= 5:
+    full = len(cells) == len(systems) * len(metrics)
+    if (full or bench in GAPS) and len(systems) <= 5:
         out.append("| figure | unit | " + " | ".join(label(bench, s) for s in systems) + " |")
         out.append("|---|---|" + "---:|" * len(systems))
         for m in metrics:
-            row = [cells[(m, s)] for s in systems]
-            values = [shown(r["value"]) + ("" if len(runs) == 1 else f" ({r['runs']})") for r in row]
-            out.append(f"| {describe(bench, m)} | {row[0]['unit']} | " + " | ".join(values) + " |")
+            row = [cells.get((m, s)) for s in systems]
+            values = ["-" if r is None else
+                      shown(r["value"]) + ("" if len(runs) == 1 else f" ({r['runs']})") for r in row]
+            unit = next(r for r in row if r is not None)["unit"]
+            out.append(f"| {describe(bench, m)} | {unit} | " + " | ".join(values) + " |")
         n = runs.pop() if len(runs) == 1 else None
         out += ["", "One run." if n == 1 else f"Median of {n} runs." if n else "(runs) after each figure."]
     else:
