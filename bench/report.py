@@ -42,7 +42,6 @@ LABELS = {
     "nsd": "NSD (1 server process)",
     ("tcp", "linux"): "Linux iperf3 -s (veth)",
     ("conns", "linux"): "Linux over veth (slab / 2N)",
-    ("conns", "unic-kvm"): "unic kvm, heap / N (QEMU " + (ACCEL.upper() or "?") + ")",
     ("conns", "nginx-veth"): "nginx 1 worker (veth)",
     "linux": "Linux",
 }
