@@ -290,29 +290,51 @@ static bool tap_drop(struct harness *h, enum harness_side from, struct netbuf *n
     return false;
 }
 
+/* The packet-too-big tests' start: B connects to A over IPv6 and sends 20,000 bytes whose
+ * first data segments the tap drops (their sequence in dropped_seq); it returns once they are
+ * sent and lost. */
+static struct harness *too_big_start(struct server *srv, struct app *c)
+{
+    struct harness *h = harness6(NULL);
+    *srv = (struct server){.proto = (struct app){.rx_seed = 5}};
+    assert_non_null(tcp_listen(harness_a(h), PORT, server_on_accept, srv, NULL));
+    *c = (struct app){.tx_seed = 5};
+    connect6(c, harness_b(h), fd00(1), PORT);
+    harness_run(h, NSEC_PER_SEC);
+    assert_int_equal(srv->n, 1);
+    watch = (struct watch6){.from = SIDE_B};
+    h->tap = tap_drop;
+    drop_data = true;
+    dropped = 0;
+    c->tx_total = 20000;
+    app_pump(c);
+    harness_run(h, NSEC_PER_MSEC); /* sent and dropped; the RTO is 200 ms away at least */
+    assert_true(dropped > 0);
+    drop_data = false;
+    return h;
+}
+
+/* ... and its end: every byte arrives, intact. */
+static void too_big_finish(struct harness *h, struct server *srv, struct app *c)
+{
+    harness_run(h, 5 * NSEC_PER_SEC);
+    assert_int_equal(srv->apps[0].rx_done, 20000);
+    assert_int_equal(srv->apps[0].rx_bad, 0);
+    tcp_abort(c->conn);
+    tcp_abort(srv->apps[0].conn);
+    harness_run(h, NSEC_PER_SEC);
+    harness_free(h);
+}
+
 /* An ICMPv6 packet too big quoting a segment in flight: the first unacknowledged segment goes
  * again at once, at the new size (RFC 8201 5.2); one quoting a sequence number not in flight,
  * or for no connection, is ignored; another error is soft. */
 static void test_tcp6_icmp_too_big(void **state)
 {
     (void)state;
-    struct harness *h = harness6(NULL);
-    struct server srv = {0};
-    srv.proto = (struct app){.rx_seed = 5};
-    assert_non_null(tcp_listen(harness_a(h), PORT, server_on_accept, &srv, NULL));
-    struct app c = {.tx_seed = 5};
-    connect6(&c, harness_b(h), fd00(1), PORT);
-    harness_run(h, NSEC_PER_SEC);
-    assert_int_equal(srv.n, 1);
-    watch = (struct watch6){.from = SIDE_B};
-    h->tap = tap_drop;
-    drop_data = true;
-    dropped = 0;
-    c.tx_total = 20000;
-    app_pump(&c);
-    harness_run(h, NSEC_PER_MSEC); /* sent and dropped; the RTO is 200 ms away at least */
-    assert_true(dropped > 0);
-    drop_data = false;
+    static struct server srv;
+    static struct app c;
+    struct harness *h = too_big_start(&srv, &c);
     ip6_pmtu_update(harness_b(h), fd00(1), 1280);
     uint8_t l4[8];
     wr16(l4, tcp_local_port(c.conn));
@@ -339,13 +361,7 @@ static void test_tcp6_icmp_too_big(void **state)
     assert_int_equal(watch.last.seq, dropped_seq); /* at once, from snd_una */
     assert_true(watch.max_payload <= 1280 - 40 - 20 - 12);
     assert_true(watch.max_payload > 1000);
-    harness_run(h, 5 * NSEC_PER_SEC);
-    assert_int_equal(srv.apps[0].rx_done, 20000);
-    assert_int_equal(srv.apps[0].rx_bad, 0);
-    tcp_abort(c.conn);
-    tcp_abort(srv.apps[0].conn);
-    harness_run(h, NSEC_PER_SEC);
-    harness_free(h);
+    too_big_finish(h, &srv, &c);
 }
 
 /* The same through the wire: a packet too big from a router (fd00::9) quoting the lost segment
@@ -353,23 +369,9 @@ static void test_tcp6_icmp_too_big(void **state)
 static void test_tcp6_icmp_too_big_frame(void **state)
 {
     (void)state;
-    struct harness *h = harness6(NULL);
-    struct server srv = {0};
-    srv.proto = (struct app){.rx_seed = 5};
-    assert_non_null(tcp_listen(harness_a(h), PORT, server_on_accept, &srv, NULL));
-    struct app c = {.tx_seed = 5};
-    connect6(&c, harness_b(h), fd00(1), PORT);
-    harness_run(h, NSEC_PER_SEC);
-    assert_int_equal(srv.n, 1);
-    watch = (struct watch6){.from = SIDE_B};
-    h->tap = tap_drop;
-    drop_data = true;
-    dropped = 0;
-    c.tx_total = 20000;
-    app_pump(&c);
-    harness_run(h, NSEC_PER_MSEC);
-    assert_true(dropped > 0);
-    drop_data = false;
+    static struct server srv;
+    static struct app c;
+    struct harness *h = too_big_start(&srv, &c);
     uint8_t f[200];
     static const uint8_t mac_b[6] = {0x02, 0, 0, 0, 0, 0x02};
     struct unic_addr router = fd00(9);
@@ -396,13 +398,7 @@ static void test_tcp6_icmp_too_big_frame(void **state)
     assert_int_equal(tcp_stat(harness_b(h), "tx_rto"), 0);
     assert_int_equal(watch.last.seq, dropped_seq);
     assert_true(watch.max_payload <= 1280 - 40 - 20 - 12);
-    harness_run(h, 5 * NSEC_PER_SEC);
-    assert_int_equal(srv.apps[0].rx_done, 20000);
-    assert_int_equal(srv.apps[0].rx_bad, 0);
-    tcp_abort(c.conn);
-    tcp_abort(srv.apps[0].conn);
-    harness_run(h, NSEC_PER_SEC);
-    harness_free(h);
+    too_big_finish(h, &srv, &c);
 }
 
 /* Backlog 0: every SYN over IPv6 gets a cookie, and the connections still carry data. */
