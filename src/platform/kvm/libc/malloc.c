@@ -223,6 +223,10 @@ size_t kvm_heap_in_use(void)
 
 void kvm_heap_print_stats(void)
 {
-    heap_stats.size = heap.ready ? heap.end - heap.start : 0;
+    /* Nothing before the heap exists: an image stopped by a bad option prints its one line,
+     * as the NICs' counters are not printed before the NICs are found. */
+    if (!heap.ready)
+        return;
+    heap_stats.size = heap.end - heap.start;
     stats_print("kvm.heap", heap_stat_names, &heap_stats, STATS_COUNT(heap_stat_names), 1);
 }
