@@ -2,7 +2,8 @@
 # ctest: heavy
 # TCP over IPv6 against the real Linux stack, with examples/echo, in a namespace of its own:
 #  - N MB through echo (port 7) with nc -6: sha256 of what came back equals what was sent
-#    (TCP6_ECHO_MB, default 100 on hosted, 10 on kvm: QEMU under TCG in CI);
+#    (TCP6_ECHO_MB, default 100 on hosted, 10 on kvm: QEMU under TCG in CI), in TCP/IPv6
+#    super-packets both ways through the NIC's offloads (hosted TAP, kvm virtio-net);
 #  - F MB the same with the service's NIC at --loss 0.02 --reorder 0.02 (a fresh service run;
 #    TCP6_ECHO_FAULT_MB, default 3: echo at 2% loss each way runs at ~6-10 Mbit/s against
 #    Linux's nc, over IPv4 as over IPv6, so 100 MB takes over 2 minutes: a manual run);
@@ -55,6 +56,16 @@ echo6 clean "$data" "$MB" "$want"
 udp=$(unic_ns -t 10 sh -c "echo ping-udp6 | nc -6 -u -w 1 $SVC6 7")
 [ "$udp" = ping-udp6 ] || unic_fail "UDP echo over IPv6 returned '$udp'"
 stop_check clean
+# The offloads carry IPv6 too: TCP/IPv6 super-packets both ways (TAP: TUN_F_TSO6 and GSO TCPV6;
+# virtio-net: GUEST_TSO6 and HOST_TSO6).
+nic=tap
+[ "$UNIC_PLATFORM" = kvm ] && nic=kvm.net0
+nic_stats=$(grep -o "stats $nic: .*" "$UNIC_LOG" | tail -n 1)
+tso=$(sed -n 's/.* tx_tso_frames=\([0-9]*\).*/\1/p' <<<"$nic_stats")
+gso=$(sed -n 's/.* rx_gso_frames=\([0-9]*\).*/\1/p' <<<"$nic_stats")
+unic_figure "clean: $nic sent $tso and received $gso TCP/IPv6 super-packets"
+[ "${tso:-0}" -gt 0 ] && [ "${gso:-0}" -gt 0 ] ||
+    unic_fail "no IPv6 super-packets through the NIC's offloads: $nic_stats"
 
 unic_start echo --ip6 "$SVC6/64" --loss 0.02 --reorder 0.02 --seed 7
 unic_wait_ping6 "$SVC6" 30
