@@ -119,6 +119,17 @@ struct vtransport {
     uint8_t pci_bus, pci_dev, pci_fn;
 };
 
+/* Reset the device, then ACKNOWLEDGE and DRIVER (virtio 1.x 3.1.1 steps 1-3). */
+void virtio_begin(struct vtransport *t);
+
+/* After the driver set its features: FEATURES_OK on a modern device, checked (steps 5-6).
+ * (*status) receives the status bits so far, for DRIVER_OK later. 0 or -EIO. */
+int virtio_features_ok(struct vtransport *t, uint8_t *status);
+
+/* The size of queue (index): the device's maximum, or (limit) when the transport lets the
+ * driver choose; 0 when that is not a power of two up to VIRTQ_MAX_SIZE. */
+uint16_t virtio_queue_size(struct vtransport *t, unsigned index, uint16_t limit);
+
 /* Find the virtio-mmio devices of virtio ID (id). (cmdline): the raw kernel command line, whose
  * virtio_mmio.device= words name them on QEMU microvm. Calls (found) for each. */
 void virtio_mmio_probe(const char *cmdline, uint32_t id, void (*found)(struct vtransport *t));

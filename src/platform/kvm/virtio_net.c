@@ -54,19 +54,15 @@ static const char *const vnet_stat_names[] = {VNET_STATS(STATS_NAME)};
 #define VNET_SMALL_HEAP (16u << 20)
 #define VNET_SMALL_QUEUE 64u
 
-static uint16_t queue_size(struct vtransport *t, unsigned index)
+/* The queue size this driver asks for (virtio_queue_size gives the device's say). */
+static uint16_t vnet_queue_limit(unsigned index)
 {
-    uint16_t max = t->ops->queue_max(t, index);
     size_t heap;
     plat_heap(&heap);
     uint16_t limit = heap < VNET_SMALL_HEAP ? VNET_SMALL_QUEUE
                      : index == TXQ         ? VNET_TX_QUEUE_MAX
                                             : NET_QUEUE_SIZE;
-    if (index == TXQ && limit > VNET_TX_QUEUE_MAX)
-        limit = VNET_TX_QUEUE_MAX;
-    if (t->queue_size_fixed || max <= limit)
-        return max;
-    return limit;
+    return index == TXQ && limit > VNET_TX_QUEUE_MAX ? VNET_TX_QUEUE_MAX : limit;
 }
 
 static int vnet_rx_init(struct vnet *n)
@@ -101,9 +97,9 @@ static int vnet_tx_init(struct vnet *n)
 static int vnet_queues(struct vnet *n, uint8_t vector)
 {
     struct vtransport *t = n->t;
-    uint16_t rs = queue_size(t, RXQ), ts = queue_size(t, TXQ);
-    if (!rs || !ts || rs > VIRTQ_MAX_SIZE || ts > VIRTQ_MAX_SIZE || (rs & (rs - 1)) ||
-        (ts & (ts - 1)))
+    uint16_t rs = virtio_queue_size(t, RXQ, vnet_queue_limit(RXQ));
+    uint16_t ts = virtio_queue_size(t, TXQ, vnet_queue_limit(TXQ));
+    if (!rs || !ts)
         return -EIO;
     int r;
     if ((r = virtq_alloc(&n->rx, rs)) < 0 || (r = virtq_alloc(&n->tx, ts)) < 0)
@@ -172,20 +168,14 @@ static void vnet_read_config(struct vnet *n, uint64_t features)
 static int vnet_init(struct vnet *n, uint8_t vector)
 {
     struct vtransport *t = n->t;
-    t->ops->set_status(t, 0);
-    t->ops->set_status(t, VIRTIO_STATUS_ACK);
-    t->ops->set_status(t, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER);
+    virtio_begin(t);
     uint64_t features = vnet_negotiate(n);
-    uint8_t status = VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER;
-    if (t->modern) {
-        status |= VIRTIO_STATUS_FEATURES_OK;
-        t->ops->set_status(t, status);
-        if (!(t->ops->get_status(t) & VIRTIO_STATUS_FEATURES_OK))
-            return -EIO;
-    }
-    vnet_read_config(n, features);
-    int r = t->ops->irq_setup(t, vector);
+    uint8_t status;
+    int r = virtio_features_ok(t, &status);
     if (r < 0)
+        return r;
+    vnet_read_config(n, features);
+    if ((r = t->ops->irq_setup(t, vector)) < 0)
         return r;
     if ((r = vnet_queues(n, vector)) < 0)
         return r;

@@ -35,22 +35,16 @@ static void rng_post(void);
 
 static int rng_init(struct vtransport *t)
 {
-    t->ops->set_status(t, 0);
-    t->ops->set_status(t, VIRTIO_STATUS_ACK);
-    t->ops->set_status(t, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER);
+    virtio_begin(t);
     t->ops->set_features(t, t->ops->get_features(t) & (t->modern ? VIRTIO_F_VERSION_1 : 0));
-    uint8_t status = VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER;
-    if (t->modern) {
-        status |= VIRTIO_STATUS_FEATURES_OK;
-        t->ops->set_status(t, status);
-        if (!(t->ops->get_status(t) & VIRTIO_STATUS_FEATURES_OK))
-            return -EIO;
-    }
-    uint16_t max = t->ops->queue_max(t, 0);
-    uint16_t size = t->queue_size_fixed || max <= RNG_QUEUE_SIZE ? max : RNG_QUEUE_SIZE;
-    if (!size || size > VIRTQ_MAX_SIZE || (size & (size - 1)))
+    uint8_t status;
+    int r = virtio_features_ok(t, &status);
+    if (r < 0)
+        return r;
+    uint16_t size = virtio_queue_size(t, 0, RNG_QUEUE_SIZE);
+    if (!size)
         return -EIO;
-    int r = virtq_alloc(&rng.q, size);
+    r = virtq_alloc(&rng.q, size);
     if (r < 0)
         return r;
     virtq_irq(&rng.q, false); /* polled */
