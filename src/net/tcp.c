@@ -432,8 +432,7 @@ void tcp_notify_writable(struct tcp_conn *c)
     /* Wait for a useful amount of room, so the service is not woken for every ACK; one that
      * holds a request and has nothing queued takes what it may borrow (tcp_snd_space). */
     uint32_t space = tcp_snd_space(c);
-    bool answer = space && c->rcv.len && !c->snd.first;
-    if (space < c->snd.size / 4 && space < 4u * c->mss && !answer) {
+    if (space < c->snd.size / 4 && space < 4u * c->mss && !(space && tcp_snd_may_borrow(c))) {
         if (space < c->snd.size - c->snd.len)
             tcp_mem_wait(c); /* the pool, not this connection's queue, holds it back */
         return;

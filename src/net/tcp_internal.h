@@ -266,6 +266,9 @@ void tcp_conn_ranges_trim(struct tcp_conn *c);
 /* Receive space the window may offer (per-connection room and the pool's free memory less
  * what other connections were promised), and send space tcp_send() may fill. */
 uint32_t tcp_rcv_space(const struct tcp_conn *c);
+/* A connection holding received bytes, with nothing queued, may borrow one chunk past the
+ * pool's promises to answer them (tcp_mem.c). */
+bool tcp_snd_may_borrow(const struct tcp_conn *c);
 uint32_t tcp_snd_space(const struct tcp_conn *c);
 /* rcv_adv or rcv_nxt moved: count the window promised in the pool again. */
 void tcp_rcv_promise_sync(struct tcp_conn *c);

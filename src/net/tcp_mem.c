@@ -164,7 +164,7 @@ uint32_t tcp_rcv_space(const struct tcp_conn *c)
  * on kvm at 56..80 MB). Bounded by one chunk per such connection and by the limit; the cost is
  * that a segment which later finds the pool full is dropped before it is acknowledged
  * (rx_no_memory) and sent again by its peer. */
-static bool snd_may_borrow(const struct tcp_conn *c)
+bool tcp_snd_may_borrow(const struct tcp_conn *c)
 {
     const struct tcp_pool *pool = &c->tcp->pool;
     return c->rcv.len && !c->snd.first && pool->used + TCP_CHUNK_DATA <= pool->limit;
@@ -174,7 +174,7 @@ uint32_t tcp_snd_space(const struct tcp_conn *c)
 {
     uint32_t space = c->snd.size - c->snd.len;
     int64_t avail = pool_free(&c->tcp->pool);
-    if (avail < (int64_t)TCP_CHUNK_DATA && snd_may_borrow(c))
+    if (avail < (int64_t)TCP_CHUNK_DATA && tcp_snd_may_borrow(c))
         avail = TCP_CHUNK_DATA;
     if (avail < (int64_t)space)
         space = avail > 0 ? (uint32_t)avail : 0;
