@@ -62,21 +62,33 @@ static struct arp_entry *arp_find(struct arp_cache *c, uint32_t ip)
     return NULL;
 }
 
-/* A free entry, or the resolved one expiring first (evicted); NULL if all are pending. */
+/* A pending entry older than (b): more requests sent, or its next one due sooner. */
+static bool arp_pending_older(const struct arp_entry *a, const struct arp_entry *b)
+{
+    return !b || a->tries > b->tries || (a->tries == b->tries && a->deadline < b->deadline);
+}
+
+/* A free entry, or the resolved one expiring first, or else the oldest pending one (its
+ * queue dropped): a flood towards addresses nobody answers (a SYN flood from spoofed
+ * neighbours) must not leave a real neighbour without an entry (lwIP recycles so too). */
 static struct arp_entry *arp_alloc(struct arp_cache *c)
 {
-    struct arp_entry *victim = NULL;
+    struct arp_entry *victim = NULL, *pending = NULL;
     for (int i = 0; i < ARP_CACHE_SIZE; i++) {
         struct arp_entry *e = &c->entries[i];
         if (e->state == ARP_FREE)
             return e;
         if (e->state == ARP_RESOLVED && (!victim || e->deadline < victim->deadline))
             victim = e;
+        if (e->state == ARP_PENDING && arp_pending_older(e, pending))
+            pending = e;
     }
-    if (victim) {
+    if (victim)
         c->stats.evicted++;
+    else if ((victim = pending))
+        c->stats.evicted_pending++;
+    if (victim)
         arp_entry_free(c, victim);
-    }
     return victim;
 }
 

@@ -90,25 +90,29 @@ const struct nd6_entry *nd6_lookup(const struct inet *inet, struct unic_addr ip)
     return nd6_find((struct nd6 *)&inet->ip6.nd, ip);
 }
 
-/* A free entry, or the least recently used resolved one (evicted); NULL if all resolve. */
+/* A free entry, or the least recently used resolved one, or else the oldest incomplete one
+ * (its queue dropped): solicitations nobody answers (a flood from spoofed neighbours) must not
+ * leave a real neighbour without an entry. */
 static struct nd6_entry *nd6_alloc(struct nd6 *nd, struct unic_addr ip)
 {
-    struct nd6_entry *victim = NULL;
+    struct nd6_entry *victim = NULL, *incomplete = NULL;
     for (int i = 0; i < ND6_CACHE_SIZE; i++) {
         struct nd6_entry *e = &nd->entries[i];
         if (e->state == ND6_FREE) {
-            victim = e;
-            break;
+            e->ip = ip;
+            return e;
         }
-        if (e->state != ND6_INCOMPLETE && (!victim || e->used < victim->used))
-            victim = e;
+        struct nd6_entry **best = e->state == ND6_INCOMPLETE ? &incomplete : &victim;
+        if (!*best || e->used < (*best)->used)
+            *best = e;
     }
-    if (!victim)
-        return NULL;
-    if (victim->state != ND6_FREE) {
+    if (victim)
         nd->stats.evicted++;
-        nd6_free(nd, victim);
-    }
+    else if ((victim = incomplete))
+        nd->stats.evicted_incomplete++;
+    else
+        return NULL;
+    nd6_free(nd, victim);
     victim->ip = ip;
     return victim;
 }

@@ -126,6 +126,30 @@ static void test_each_destination_keeps_one(void **state)
     assert_int_equal(a->arp.queued_total, 0);
 }
 
+/* Every entry pending for addresses nobody answers (a SYN flood from spoofed neighbours gets
+ * SYN-ACKs): a real neighbour still gets an entry, the oldest pending one giving way. Before,
+ * its packets were dropped until the flood's entries gave up (test_tcp_rst test_syn_flood). */
+static void test_pending_cache_makes_room(void **state)
+{
+    struct harness *h = *state;
+    struct inet *a = harness_a(h);
+    for (uint32_t d = 0; d < ARP_CACHE_SIZE; d++) { /* 10.0.0.100...: nobody answers */
+        icmp_send_echo(a, 0x0a000064 + d, 1, (uint16_t)d, NULL, 16);
+        harness_run(h, NSEC_PER_USEC);
+    }
+    assert_int_equal(icmp_send_echo(a, 0x0a000002, 1, 200, NULL, 16), 0);
+    assert_int_equal(inet_stat(a, "arp.evicted_pending"), 1);
+    assert_int_equal(inet_stat(a, "arp.queue_full"), 0);
+    assert_int_equal(inet_stat(a, "arp.queue_dropped"), 1); /* the oldest one's packet */
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(replies, 1);
+    assert_true(replied[200]);
+    uint8_t mac[6];
+    assert_false(arp_lookup(a, 0x0a000064, mac));
+    harness_run(h, 10 * NSEC_PER_SEC); /* the others give up */
+    assert_int_equal(a->arp.queued_total, 0);
+}
+
 static void test_unanswered_request_retries_then_drops(void **state)
 {
     struct harness *h = *state;
@@ -312,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_answers_only_for_own_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_arp_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_cache_evicts_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_cache_makes_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_detects_conflicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_defended_once_per_interval, setup, teardown),
     };

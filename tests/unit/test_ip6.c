@@ -106,6 +106,29 @@ static void test_nud_probes_a_stale_neighbour(void **state)
     assert_int_equal(replies, 2);
 }
 
+/* Every entry incomplete (solicitations nobody answers): a real neighbour still gets one, the
+ * oldest incomplete entry giving way; before, its packets were dropped. */
+static void test_incomplete_cache_makes_room(void **state)
+{
+    struct harness *h = *state;
+    struct inet *a = harness_a(h);
+    assert_true(ip6_test_up(h, true));
+    for (int d = 0; d < ND6_CACHE_SIZE; d++) {
+        struct unic_addr nobody = ip6_test_addr("fd00::1:0");
+        nobody.bytes[15] = (uint8_t)d;
+        icmp6_send_echo(a, nobody, 1, (uint16_t)d, 8);
+        harness_run(h, NSEC_PER_USEC);
+    }
+    assert_int_equal(icmp6_send_echo(a, ip6_test_addr("fd00::2"), 1, 200, 8), 0);
+    assert_int_equal(inet_stat(a, "nd6.evicted_incomplete"), 1);
+    assert_int_equal(inet_stat(a, "nd6.queue_full"), 0);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(replies, 1);
+    assert_null(nd6_lookup(a, ip6_test_addr("fd00::1:0")));
+    harness_run(h, 10 * NSEC_PER_SEC); /* the others give up */
+    assert_int_equal(a->ip6.nd.queued_total, 0);
+}
+
 static void test_unresolved_queue_is_bounded(void **state)
 {
     struct harness *h = *state;
@@ -584,6 +607,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_link_local_from_mac_and_dad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ping_resolves_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nud_probes_a_stale_neighbour, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incomplete_cache_makes_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unresolved_queue_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dad_conflict_makes_address_duplicate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simultaneous_dad_both_lose, setup, teardown),

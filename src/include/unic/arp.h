@@ -4,7 +4,9 @@
  *
  * Call order: eth_input -> arp_input (learn / reply); ip4_output -> arp_output (send now or queue
  * and request); the cache timer retries requests, drops queues of unanswered ones, expires
- * entries. The timer is armed only while some entry needs it: no periodic tick.
+ * entries. The timer is armed only while some entry needs it: no periodic tick. A full cache
+ * gives up its resolved entry expiring first, else its oldest pending one (evicted_pending),
+ * so addresses nobody answers cannot keep a real neighbour out.
  *
  * Address conflict detection (RFC 5227 2.1.1), for DHCP before it binds an offered address:
  * arp_probe_start(ip) -> arp_probe_send() a few times (the caller keeps the time) ->
@@ -61,7 +63,7 @@ struct arp_entry {
     X(rx_malformed) X(rx_requests) X(rx_replies) X(rx_not_for_us) X(tx_requests) X(tx_replies)     \
         X(tx_gratuitous) X(resolved) X(expired) X(evicted) X(unresolved) X(queue_full)             \
             X(queue_dropped) X(no_buffer) X(tx_probes) X(probe_conflicts) X(conflicts)     \
-                X(tx_defends) X(defend_suppressed)
+                X(tx_defends) X(defend_suppressed) X(evicted_pending)
 /* clang-format on */
 struct arp_stats {
     ARP_STATS(STATS_FIELD)

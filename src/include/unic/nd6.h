@@ -7,7 +7,8 @@
  * The cache timer runs only while an entry is INCOMPLETE, DELAY or PROBE; REACHABLE turns
  * STALE lazily when used after ReachableTime (no periodic tick).
  *
- * Bounds: ND6_CACHE_SIZE entries (least recently used resolved one evicted), at most
+ * Bounds: ND6_CACHE_SIZE entries (least recently used resolved one evicted, else the oldest
+ * incomplete one: evicted_incomplete), at most
  * ND6_QUEUE_PER_ENTRY packets per unresolved neighbour and ND6_QUEUE_TOTAL in all.
  */
 #ifndef UNIC_ND6_H
@@ -53,7 +54,7 @@ struct nd6_entry {
 #define ND6_STATS(X)                                                                               \
     X(rx_ns) X(rx_na) X(rx_bad) X(tx_ns) X(tx_na) X(resolved) X(unresolved) X(evicted)             \
     X(queue_full) X(queue_dropped) X(to_stale) X(to_delay) X(to_probe) X(confirmed) X(no_buffer)   \
-    X(rx_na_unsolicited)
+    X(rx_na_unsolicited) X(evicted_incomplete)
 /* clang-format on */
 struct nd6_stats {
     ND6_STATS(STATS_FIELD)
