@@ -147,11 +147,14 @@ struct tcp_callbacks {
     X(time_wait_entries) /* gauge: compact TIME_WAIT entries (also in conn_time_wait) */ \
     X(time_wait_bytes)   /* sizeof one (conn_bytes: a control block's) */ \
     X(time_wait_reclaimed) /* entries ended early to make room under max_conns (the oldest) */ \
-    X(time_wait_no_memory) /* no memory for an entry: the control block stayed (and ends) */
+    X(time_wait_no_memory) /* no memory for an entry: the control block stayed (and ends) */ \
+    X(syn_cookies_data_dropped) /* data failing the cookie while cookies live: dropped, no RST */
 /* clang-format on */
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)
 };
+
+#define TCP_SYN_BACKLOG_AUTO UINT32_MAX
 
 /* Stack-wide limits and defaults (tcp_configure() before the first listen/connect, or later:
  * new connections use the new values). */
@@ -164,7 +167,9 @@ struct tcp_params {
                                             half of the OS's memory (64 MiB when unknown). Windows never
                                             promise more than is free; new connections are refused
                                             when it is nearly all promised (conn_no_memory) */
-    uint32_t syn_backlog;                /* half-open per listener before SYN cookies (128)   */
+    uint32_t syn_backlog;                /* half-open per listener before SYN cookies (0: every
+                                            SYN gets a cookie); TCP_SYN_BACKLOG_AUTO (default):
+                                            max_conns / 16 within 128..2048 (Linux's 2048 here) */
     uint32_t time_wait_ms;               /* 2*MSL (default 60 s)                              */
     uint32_t challenge_ack_per_s;        /* RFC 5961 rate limit (default 1000)             */
     bool cubic;                          /* CUBIC (default) or NewReno                       */

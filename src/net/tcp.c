@@ -36,9 +36,9 @@ void tcp_default_params(struct tcp_params *p)
     memset(p, 0, sizeof(*p));
     p->snd_buf = 256 * 1024;
     p->rcv_buf = 256 * 1024;
-    p->max_conns = 0;  /* from memory: tcp_resolve_params */
-    p->mem_budget = 0; /* from memory */
-    p->syn_backlog = 128;
+    p->max_conns = 0;                      /* from memory: tcp_resolve_params */
+    p->mem_budget = 0;                     /* from memory */
+    p->syn_backlog = TCP_SYN_BACKLOG_AUTO; /* from max_conns */
     p->time_wait_ms = 60 * 1000;
     p->challenge_ack_per_s = 1000;
     p->cubic = true;

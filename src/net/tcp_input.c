@@ -121,6 +121,14 @@ void tcp_listen_input(struct tcp *tcp, struct tcp_listener *l, const struct tcp_
             tcp_conn_input(c, seg); /* any data riding on the ACK */
             return;
         }
+        /* Data whose handshake ACK and first segment were both lost fails the cookie (its seq
+         * is not ISN + 1): a RST would kill a connection the peer already has (Linux's does).
+         * While our cookies may still come back, drop it; the peer's retransmission from ISN
+         * + 1 passes the check. Pure ACKs and data when no cookie is live are reset. */
+        if (seg->len && !(f & TCP_SYN) && tcp->params.syn_cookies && tcp_syncookie_live(tcp)) {
+            TCP_COUNT(tcp, syn_cookies_data_dropped);
+            return;
+        }
         TCP_COUNT(tcp, rx_listen_bad);
         tcp_reply_rst(tcp, seg);
         return;

@@ -219,6 +219,7 @@ struct tcp {
     uint32_t n_tw;
     struct tcp_tw *tw_head, *tw_tail; /* oldest first: every entry lives time_wait_ms */
     struct timer tw_timer;            /* at tw_head's expiry */
+    uint64_t cookie_sent_at;          /* ns of the last SYN cookie sent (0: never) */
     uint64_t challenge_epoch;         /* second the challenge count belongs to */
     uint32_t challenge_count;
     bool force_isn;
@@ -394,6 +395,8 @@ struct tcp_conn *tcp_syncookie_accept(struct tcp *tcp, struct tcp_listener *l,
                                       const struct tcp_seg *seg);
 /* (seg) is an ACK that completes a handshake we answered with a cookie (not counted). */
 bool tcp_syncookie_valid(struct tcp *tcp, const struct tcp_seg *seg);
+/* A cookie sent within a cookie's life may still come back. */
+bool tcp_syncookie_live(const struct tcp *tcp);
 
 /* tcp_buf.c */
 void tcp_pool_init(struct tcp_pool *p, uint64_t limit);

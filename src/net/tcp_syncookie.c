@@ -86,7 +86,8 @@ void tcp_syncookie_send(struct tcp *tcp, struct tcp_listener *l, const struct tc
         o.wscale = tcp_pick_wscale(tcp->params.rcv_buf);
     }
     uint32_t wnd = tcp->params.rcv_buf > 0xffff ? 0xffff : tcp->params.rcv_buf;
-    TCP_COUNT(tcp, syn_cookies_sent); /* a failure to transmit counts as tx_ip_error */
+    TCP_COUNT(tcp, syn_cookies_sent);              /* a failure to transmit counts as tx_ip_error */
+    tcp->cookie_sent_at = inet_now(tcp->inet) + 1; /* 0 stays "never" at time 0 */
     tcp_send_synack_stateless(tcp, seg, iss, &o, (uint16_t)wnd);
 }
 
@@ -100,6 +101,12 @@ bool tcp_syncookie_valid(struct tcp *tcp, const struct tcp_seg *seg)
         return false;
     return age <= COOKIE_AGES &&
            cookie_hash(tcp, seg, irs, now_t - age, idx) == (cookie & 0xffffff);
+}
+
+bool tcp_syncookie_live(const struct tcp *tcp)
+{
+    return tcp->cookie_sent_at &&
+           inet_now(tcp->inet) + 1 - tcp->cookie_sent_at <= (COOKIE_AGES + 1) * COOKIE_PERIOD_NS;
 }
 
 struct tcp_conn *tcp_syncookie_accept(struct tcp *tcp, struct tcp_listener *l,
