@@ -148,7 +148,9 @@ struct tcp_callbacks {
     X(time_wait_bytes)   /* sizeof one (conn_bytes: a control block's) */ \
     X(time_wait_reclaimed) /* entries ended early to make room under max_conns (the oldest) */ \
     X(time_wait_no_memory) /* no memory for an entry: the control block stayed (and ends) */ \
-    X(syn_cookies_data_dropped) /* data failing the cookie while cookies live: dropped, no RST */
+    X(syn_cookies_data_dropped) /* data failing the cookie while cookies live: dropped, no RST */ \
+    X(rcv_mem_waits)   /* a window the pool held back waited for memory */ \
+    X(rcv_mem_updates) /* such a window reopened by an update when memory returned */
 /* clang-format on */
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)

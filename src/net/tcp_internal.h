@@ -102,6 +102,7 @@ struct tcp_conn {
     struct tcp_conn *all_prev, *all_next; /* every connection of the stack */
     struct tcp_conn *flush_next;          /* on tcp->flush_list (holds a busy reference) */
     struct tcp_conn *mem_wait_next;       /* on tcp->mem_waiters (holds a busy reference) */
+    struct tcp_conn *rcv_wait_next;       /* on tcp->rcv_waiters (holds a busy reference) */
     struct tcp_listener *listener;        /* while SYN_RECEIVED from a listener */
     enum tcp_state state;
     struct unic_addr laddr, raddr; /* both IPv4 (::ffff:a.b.c.d) or both IPv6 */
@@ -176,6 +177,7 @@ struct tcp_conn {
     bool ack_now, need_output, force_send;
     bool ack_deferred; /* an ACK is owed at the end of this batch of frames */
     bool on_flush_list, on_mem_wait;
+    bool rcv_mem_wait; /* on tcp->rcv_waiters: the pool held its window back */
     bool user_done, stack_done;
     bool cookie;   /* made from a SYN cookie */
     uint16_t busy; /* nesting of stack code working on this connection */
@@ -213,6 +215,7 @@ struct tcp {
     struct tcp_pool pool;         /* send + receive chunks of all connections */
     struct tcp_conn *flush_list;  /* connections owing an ACK when the batch ends */
     struct tcp_conn *mem_waiters; /* senders the pool's budget stopped (tcp_mem_wait) */
+    struct tcp_conn *rcv_waiters, *rcv_waiters_tail; /* windows it held back, oldest first */
     struct tcp_listener *listeners;
     struct tcp_tw **tw_table; /* TIME_WAIT entries by tuple (same keyed hash), NULL until one */
     uint32_t tw_mask;
@@ -267,6 +270,14 @@ void tcp_conn_ranges_trim(struct tcp_conn *c);
 /* Receive space the window may offer (per-connection room and the pool's free memory less
  * what other connections were promised), and send space tcp_send() may fill. */
 uint32_t tcp_rcv_space(const struct tcp_conn *c);
+/* The window a new connection starts with, from how full the pool is. */
+uint32_t tcp_initial_wnd(const struct tcp_pool *p);
+/* The smallest useful move of the window's right edge (receiver-side SWS avoidance). */
+uint32_t tcp_rcv_step(const struct tcp_conn *c);
+/* An ACK advertised (wnd): wait for memory if the pool held the window back. */
+void tcp_rcv_check_pool(struct tcp_conn *c, uint32_t wnd);
+/* The window of a cookie's SYN-ACK (the cookie cannot remember another): two segments. */
+#define TCP_COOKIE_WND (2u * TCP_CHUNK_DATA)
 /* A connection holding received bytes, with nothing queued, may borrow one chunk past the
  * pool's promises to answer them (tcp_mem.c). */
 bool tcp_snd_may_borrow(const struct tcp_conn *c);

@@ -28,10 +28,9 @@ uint8_t tcp_pick_wscale(uint32_t rcv_buf)
  * right edge only by useful amounts (receiver-side SWS avoidance, RFC 9293 3.8.6.2.2). */
 uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
-    uint32_t size = c->rcv.size ? c->rcv.size : c->tcp->params.rcv_buf;
     uint32_t space = tcp_rcv_space(c); /* within the pool's budget: docs/tcp-memory.md */
     uint32_t promised = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-    uint32_t step = size / 2 < c->rcv_mss ? size / 2 : c->rcv_mss;
+    uint32_t step = tcp_rcv_step(c);
     uint32_t max = 0xffffu << c->rcv_wscale;
     if (space < promised || space - promised < step)
         space = promised;
@@ -140,6 +139,7 @@ static void acked_now(struct tcp_conn *c, const struct tcp_hdr *h)
     if (seq_gt(edge, c->rcv_adv))
         c->rcv_adv = edge;
     tcp_rcv_promise_sync(c);
+    tcp_rcv_check_pool(c, wnd);
     c->rcv_unacked = 0;
     c->ack_now = false;
     c->ack_deferred = false; /* stays on the flush list; flushing it then does nothing */
