@@ -162,8 +162,29 @@ static void watch(struct conn *c, unsigned i, uint32_t events, int op)
     }
 }
 
-static void fail(struct conn *c)
+/* Why connections failed, printed after the summary when any did. */
+enum why {
+    WHY_SOCKET,
+    WHY_CONNECT,
+    WHY_HELD_RESET,
+    WHY_HELD_EOF,
+    WHY_HELD,
+    WHY_LINGER,
+    WHY_SEND,
+    WHY_EOF,
+    WHY_RESET,
+    WHY_DATA,
+    WHY_TIMEOUT,
+    WHY_N
+};
+static const char *const why_name[WHY_N] = {"socket",    "connect", "held_reset", "held_eof",
+                                            "held_data", "linger",  "send",       "eof",
+                                            "reset",     "data",    "timeout"};
+static unsigned why_count[WHY_N];
+
+static void fail_why(struct conn *c, enum why why)
 {
+    why_count[why]++;
     if (c->phase == CONNECTING)
         connecting--;
     if (c->phase == SENDING)
@@ -182,7 +203,7 @@ static void open_one(unsigned i)
     c->phase = CONNECTING;
     connecting++;
     if (c->fd < 0) {
-        fail(c);
+        fail_why(c, WHY_SOCKET);
         return;
     }
     if (opt.n_src) {
@@ -190,12 +211,12 @@ static void open_one(unsigned i)
         struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr = opt.src[i % opt.n_src]};
         setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
         if (bind(c->fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
-            fail(c);
+            fail_why(c, WHY_SOCKET);
             return;
         }
     }
     if (connect(c->fd, (struct sockaddr *)&opt.dst, sizeof(opt.dst)) < 0 && errno != EINPROGRESS) {
-        fail(c);
+        fail_why(c, WHY_CONNECT);
         return;
     }
     watch(c, i, EPOLLOUT, EPOLL_CTL_ADD);
@@ -209,7 +230,7 @@ static void send_some(struct conn *c, unsigned i)
         buf[k] = pattern(i, c->sent + k);
     ssize_t w = send(c->fd, buf, n, MSG_NOSIGNAL);
     if (w < 0 && errno != EAGAIN) {
-        fail(c);
+        fail_why(c, WHY_SEND);
         return;
     }
     if (w > 0)
@@ -235,12 +256,12 @@ static void receive(struct conn *c, unsigned i)
     if (r < 0 && errno == EAGAIN)
         return;
     if (r <= 0 || c->got + (uint32_t)r > opt.bytes) {
-        fail(c);
+        fail_why(c, r == 0 ? WHY_EOF : r < 0 ? WHY_RESET : WHY_DATA);
         return;
     }
     for (ssize_t k = 0; k < r; k++)
         if (buf[k] != pattern(i, c->got + (uint32_t)k)) {
-            fail(c);
+            fail_why(c, WHY_DATA);
             return;
         }
     c->got += (uint32_t)r;
@@ -265,7 +286,7 @@ static void event(unsigned i, uint32_t ev)
         socklen_t len = sizeof(err);
         getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err || (ev & (EPOLLERR | EPOLLHUP))) {
-            fail(c);
+            fail_why(c, WHY_CONNECT);
             return;
         }
         c->phase = OPEN;
@@ -273,9 +294,12 @@ static void event(unsigned i, uint32_t ev)
         established++;
         watch(c, i, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_MOD);
     } else if (c->phase == OPEN) {
-        fail(c); /* anything on a held connection (data, FIN, RST) is wrong */
+        /* anything on a held connection (data, FIN, RST) is wrong */
+        fail_why(c, ev & (EPOLLERR | EPOLLHUP) ? WHY_HELD_RESET
+                    : ev & EPOLLRDHUP          ? WHY_HELD_EOF
+                                               : WHY_HELD);
     } else if (c->phase == DONE) {
-        fail(c); /* lingering: the peer closed or sent more */
+        fail_why(c, WHY_LINGER); /* lingering: the peer closed or sent more */
         echoed--;
     } else if (c->phase == SENDING) {
         if (ev & EPOLLOUT && c->sent < opt.bytes)
@@ -376,7 +400,7 @@ int main(int argc, char **argv)
     }
     for (unsigned i = 0; i < opt.conns; i++) {
         if (conns[i].fd >= 0 && conns[i].phase != DONE)
-            fail(&conns[i]);
+            fail_why(&conns[i], WHY_TIMEOUT);
         else if (conns[i].fd >= 0)
             close(conns[i].fd);
     }
@@ -386,5 +410,12 @@ int main(int argc, char **argv)
            "echo_p50_ms=%.3f echo_p99_ms=%.3f\n",
            opt.conns, established, echoed, failed, t_open ? t_open - t0 : -1.0, p50 * 1e3,
            p99 * 1e3);
+    if (failed) {
+        fprintf(stderr, "conn_flood: failed:");
+        for (int w = 0; w < WHY_N; w++)
+            if (why_count[w])
+                fprintf(stderr, " %s=%u", why_name[w], why_count[w]);
+        fprintf(stderr, "\n");
+    }
     return echoed == opt.conns ? 0 : 1;
 }
