@@ -150,7 +150,8 @@ struct tcp_callbacks {
     X(time_wait_no_memory) /* no memory for an entry: the control block stayed (and ends) */ \
     X(syn_cookies_data_dropped) /* data failing the cookie while cookies live: dropped, no RST */ \
     X(rcv_mem_waits)   /* a window the pool held back waited for memory */ \
-    X(rcv_mem_updates) /* such a window reopened by an update when memory returned */
+    X(rcv_mem_updates) /* such a window reopened by an update when memory returned */ \
+    X(conn_ranges)     /* gauge: connections holding out-of-order / SACK ranges (384 B) */
 /* clang-format on */
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)

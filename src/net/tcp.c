@@ -50,8 +50,9 @@ void tcp_default_params(struct tcp_params *p)
 
 static void refresh_gauges(struct tcp *tcp)
 {
-    uint64_t open = 0, tw = tcp->n_tw; /* and control blocks in TIME_WAIT not yet compacted */
+    uint64_t open = 0, ranges = 0, tw = tcp->n_tw; /* + control blocks in TIME_WAIT */
     for (struct tcp_conn *c = tcp->all; c; c = c->all_next) {
+        ranges += c->ooo != NULL;
         if (c->state == TCP_TIME_WAIT)
             tw++;
         else if (c->state != TCP_CLOSED)
@@ -59,6 +60,7 @@ static void refresh_gauges(struct tcp *tcp)
     }
     tcp->stats.conn_open = open;
     tcp->stats.conn_time_wait = tw;
+    tcp->stats.conn_ranges = ranges;
     tcp->stats.buf_used = tcp->pool.used;
     tcp->stats.buf_promised = tcp->pool.promised;
     tcp->stats.buf_peak = tcp->pool.peak;

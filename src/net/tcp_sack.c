@@ -93,12 +93,14 @@ void tcp_sack_advance(struct tcp_conn *c)
         c->rtx_nxt = c->snd_una; /* every hole is due again */
     }
     scoreboard_sums(c);
+    tcp_conn_ranges_trim(c);
 }
 
 void tcp_sack_clear(struct tcp_conn *c)
 {
     c->n_sacked = 0;
     scoreboard_sums(c);
+    tcp_conn_ranges_trim(c);
 }
 
 bool tcp_sack_is_sacked(const struct tcp_conn *c, uint32_t seq, uint32_t *run_end)
@@ -178,6 +180,7 @@ uint32_t tcp_ooo_take(struct tcp_conn *c)
         c->n_ooo--;
     }
     c->ooo_recent = 0;
+    tcp_conn_ranges_trim(c);
     return gained;
 }
 

@@ -51,6 +51,11 @@ void nic_flush_all(void) {}
 
 void capture_flush(void) {}
 
+uint64_t heap_trim_before_sleep(uint64_t deadline_ns)
+{
+    return deadline_ns;
+}
+
 void sandbox_enter(void) {}
 
 int hosted_fail(char *err, size_t errlen, const char *fmt, ...)

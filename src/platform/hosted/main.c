@@ -44,6 +44,7 @@ static void main_join_argv(int argc, char **argv)
 void plat_print_stats(void)
 {
     nic_print_stats();
+    heap_print_stats();
 }
 
 static const char *main_program_name(int argc, char **argv)

@@ -12,6 +12,8 @@
  * After a send found the TAP full (-EAGAIN), its poll also watches for writability, once: the
  * wake-up reports the NIC ready, so the core retries its transmit backlog, and the poll goes
  * back to readable only (level-triggered writability would otherwise wake every call).
+ *
+ * Before it sleeps, the heap may give back what glibc keeps free (heap.c).
  */
 #include <signal.h>
 #include <string.h>
@@ -165,9 +167,9 @@ uint64_t plat_wait(uint64_t deadline_ns)
         wait_shutdown = true;
     capture_flush();
     nic_flush_all(); /* answers queued in this iteration go out before the sleep */
-    if (!wait_shutdown && !replay)
-        wait_sleep(deadline_ns);
-    else if (!wait_shutdown)
+    if (!wait_shutdown && !replay) {
+        wait_sleep(heap_trim_before_sleep(deadline_ns));
+    } else if (!wait_shutdown)
         uv_run(&wait_loop, UV_RUN_NOWAIT); /* still notice signals while replaying */
     uint64_t ready = wait_ready | replay;
     if (wait_shutdown || nic_any_failed())
