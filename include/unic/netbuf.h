@@ -42,6 +42,9 @@ struct netbuf {
     uint8_t nic;              /* NIC it arrived on                        */
     bool csum_ok;             /* received: the NIC vouched for the TCP/UDP
                                * checksum (PLAT_NET_RX_CSUM_OK): not summed */
+    bool l2_group;            /* received as a link-layer broadcast or multicast:
+                               * no ICMP error answers it (RFC 1122 3.2.2,
+                               * RFC 4443 2.4 e)                               */
     uint16_t tso_mss;         /* sending: 0, or a TCP/IPv4 super-packet for the
                                * NIC to cut into segments of this many payload
                                * bytes, its TCP checksum partial (platform.h)  */

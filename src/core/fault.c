@@ -67,6 +67,7 @@ static struct netbuf *fault_copy(struct fault_injector *fi, const struct netbuf 
     memcpy(netbuf_put(copy, nb->len), nb->data, nb->len);
     copy->nic = nb->nic;
     copy->csum_ok = nb->csum_ok;
+    copy->l2_group = nb->l2_group;
     return copy;
 }
 

@@ -50,6 +50,7 @@ static void netbuf_prepare(struct netbuf *nb)
     nb->nic = 0;
     nb->tso_mss = 0;
     nb->csum_ok = false;
+    nb->l2_group = false;
 }
 
 struct netbuf *netbuf_alloc(struct netbuf_pool *pool)

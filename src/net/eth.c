@@ -30,6 +30,7 @@ void eth_input(struct inet *inet, struct netbuf *nb)
         netbuf_free(nb);
         return;
     }
+    nb->l2_group = (h.dst[0] & 1) != 0; /* the group bit: broadcast or multicast */
     netbuf_pull(nb, ETH_HDR_LEN);
     switch (h.type) {
     case ETH_TYPE_IP4:

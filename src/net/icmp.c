@@ -93,13 +93,23 @@ static bool icmp_take_token(struct inet *inet)
     return true;
 }
 
-/* RFC 1122 3.2.2: never answer an error, a non-first fragment, or a broadcast. */
-static bool icmp_may_answer(struct inet *inet, const struct ip4_hdr *h, const uint8_t *l4,
-                            size_t l4_len)
+/* A source that is no single host (RFC 1122 3.2.2): "this network" (0/8), loopback (127/8),
+ * a broadcast, multicast (224/4) or class E (240/4) address. */
+static bool icmp_src_is_host(struct inet *inet, uint32_t src)
 {
-    if (h->frag_offset != 0 || ip4_is_broadcast(inet, h->dst) || (h->dst >> 28) == 0xe)
+    uint8_t first = (uint8_t)(src >> 24);
+    return first != 0 && first != 127 && first < 224 && !ip4_is_broadcast(inet, src);
+}
+
+/* RFC 1122 3.2.2 (MUST NOT): no error about an ICMP error, a datagram to an IP or link-layer
+ * broadcast or multicast, a non-first fragment, or one whose source is no single host. */
+static bool icmp_may_answer(struct inet *inet, const struct netbuf *orig, const struct ip4_hdr *h,
+                            const uint8_t *l4, size_t l4_len)
+{
+    if (h->frag_offset != 0 || ip4_is_broadcast(inet, h->dst) || (h->dst >> 28) == 0xe ||
+        orig->l2_group)
         return false;
-    if (h->src == 0 || ip4_is_broadcast(inet, h->src) || (h->src >> 28) == 0xe)
+    if (!icmp_src_is_host(inet, h->src))
         return false;
     if (h->proto == IP4_PROTO_ICMP) {
         if (l4_len < 1)
@@ -116,8 +126,10 @@ void icmp_send_unreachable(struct inet *inet, uint8_t code, const struct netbuf 
     struct ip4_hdr h;
     if (ip4_parse(orig->data, orig->len, &h) < 0)
         return;
-    if (!icmp_may_answer(inet, &h, orig->data + h.hdr_len, orig->len - h.hdr_len))
+    if (!icmp_may_answer(inet, orig, &h, orig->data + h.hdr_len, orig->len - h.hdr_len)) {
+        st->not_answered++;
         return;
+    }
     if (!icmp_take_token(inet)) {
         st->rate_limited++;
         return;

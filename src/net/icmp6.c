@@ -234,7 +234,9 @@ static bool icmp6_take_token(struct inet *inet)
 static bool icmp6_may_answer(struct inet *inet, const struct netbuf *orig, const struct ip6_hdr *h,
                              bool allow_multicast)
 {
-    if (ip6_addr_is_multicast(h->dst) && !allow_multicast)
+    /* e.3..e.5: to a multicast address, or as a link-layer multicast or broadcast (packet too
+     * big and unrecognized options, allow_multicast, are the exceptions). */
+    if ((ip6_addr_is_multicast(h->dst) || orig->l2_group) && !allow_multicast)
         return false;
     struct unic_addr src = unic_addr_ip6(h->src);
     if (unic_addr_is_unspecified(src) || ip6_addr_is_multicast(h->src))

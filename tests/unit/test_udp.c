@@ -188,6 +188,44 @@ static void test_broadcast_to_closed_port_is_silent(void **state)
     /* the sockets are freed by harness_destroy (the UDP module's destroy) */
 }
 
+/* A UDP datagram (no checksum) from (src) to B's closed port 9999, in a frame to (dst_mac). */
+static void inject_udp_to_b(struct harness *h, const uint8_t dst_mac[6], uint32_t src)
+{
+    uint8_t f[64] = {0};
+    size_t n = frame_eth(f, dst_mac, 0x0800);
+    n += frame_ip4(f + n, src, ADDR_B, IP4_PROTO_UDP, 20 + 8 + 1, 1, 0, 0);
+    wr16(f + n, 7000);
+    wr16(f + n + 2, 9999);
+    wr16(f + n + 4, 8 + 1);
+    wr16(f + n + 6, 0); /* no checksum (RFC 768) */
+    f[n + 8] = 'x';
+    harness_inject(h, SIDE_B, f, n + 9);
+    harness_run(h, NSEC_PER_MSEC);
+}
+
+/* RFC 1122 3.2.2 (MUST NOT): no port unreachable for a datagram that came as a link-layer
+ * broadcast (to our unicast IP address), nor for one whose source is no single host
+ * (loopback, "this network", class E); a unicast frame from a host gets one. */
+static void test_unreachable_only_to_a_host(void **state)
+{
+    struct harness *h = *state;
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t mcast[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+    udp_bind(harness_b(h), 7001, on_recv, &(struct rx_log){0}, NULL); /* attach UDP on B */
+    inject_udp_to_b(h, bcast, THIRD_IP);
+    inject_udp_to_b(h, mcast, THIRD_IP);
+    inject_udp_to_b(h, harness_b(h)->mac, 0x7f000001u);
+    inject_udp_to_b(h, harness_b(h)->mac, 0x00000009u);
+    inject_udp_to_b(h, harness_b(h)->mac, 0xf0000009u);
+    /* The multicast MAC is not one of B's groups, and IP drops the loopback source. */
+    assert_int_equal(udp_stat(harness_b(h), "rx_no_port"), 3);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.tx_unreachable"), 0);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.not_answered"), 3);
+    inject_udp_to_b(h, harness_b(h)->mac, THIRD_IP);
+    assert_int_equal(udp_stat(harness_b(h), "rx_no_port"), 4);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.tx_unreachable"), 1);
+}
+
 /* The tap rewrites the UDP checksum field of frames A sends. */
 static int tap_checksum_mode; /* 0: leave, 1: corrupt, 2: zero */
 static bool tap_checksum(struct harness *h, enum harness_side from, struct netbuf *nb)
@@ -473,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_send_receive_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closed_port_sends_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broadcast_to_closed_port_is_silent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unreachable_only_to_a_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_checksum_dropped_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_lengths_dropped_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ephemeral_ports_random_and_unique, setup, teardown),

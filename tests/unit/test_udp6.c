@@ -125,10 +125,14 @@ static void test_udp6_fragmented(void **state)
 }
 
 /* A raw UDP/IPv6 datagram from B (fd00::2) to (dst) port (dport), checksum as told. */
+static const uint8_t *inject_mac; /* the frame's destination when set: a link-layer group */
+
 static void inject_udp6(struct harness *h, struct unic_addr dst, uint16_t dport, int checksum)
 {
     uint8_t f[14 + 40 + 8 + 4] = {0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02};
-    if (dst.bytes[0] == 0xff) { /* multicast: 33:33 + the low 32 bits */
+    if (inject_mac)
+        memcpy(f, inject_mac, 6);
+    else if (dst.bytes[0] == 0xff) { /* multicast: 33:33 + the low 32 bits */
         f[0] = 0x33, f[1] = 0x33;
         memcpy(f + 2, dst.bytes + 12, 4);
     }
@@ -196,6 +200,19 @@ static void test_udp6_closed_port(void **state)
     inject_udp6(h, all_nodes, 4444, 1);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_int_equal(udp_stat(harness_a(h), "rx_no_port"), 2);
+    assert_int_equal(unreach_seen, 1);
+    assert_int_equal(inet_stat(harness_a(h), "icmp6.tx_unreachable"), 1);
+    /* RFC 4443 2.4 (e.4, e.5): to our unicast address but as a link-layer broadcast or
+     * multicast frame: no error either. */
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
+    inject_mac = bcast;
+    inject_udp6(h, fd00(1), 4444, 1);
+    inject_mac = all_nodes_mac;
+    inject_udp6(h, fd00(1), 4444, 1);
+    inject_mac = NULL;
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(udp_stat(harness_a(h), "rx_no_port"), 4);
     assert_int_equal(unreach_seen, 1);
     assert_int_equal(inet_stat(harness_a(h), "icmp6.tx_unreachable"), 1);
     h->tap = NULL;

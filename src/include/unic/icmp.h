@@ -1,7 +1,10 @@
 /*
  * ICMP: echo reply (also for pings that arrived fragmented: ip4 reassembles first), and
  * destination unreachable for other modules, rate limited by a token bucket
- * (ICMP_RATE_PER_SEC, burst ICMP_RATE_BURST) as RFC 1812 4.3.2.8 asks.
+ * (ICMP_RATE_PER_SEC, burst ICMP_RATE_BURST) as RFC 1812 4.3.2.8 asks. RFC 1122 3.2.2: no
+ * error answers an ICMP error, an IP or link-layer broadcast or multicast, a non-first
+ * fragment, or a source that is no single host (0/8, 127/8, 224/4, 240/4, a broadcast):
+ * counted as not_answered.
  */
 #ifndef UNIC_ICMP_H
 #define UNIC_ICMP_H
@@ -23,7 +26,8 @@ struct inet;
 #define ICMP_STATS(X)                                                                              \
     X(rx)                                                                                          \
     X(rx_bad_checksum) X(rx_truncated) X(rx_echo_requests) X(rx_echo_replies) X(rx_unreachable)    \
-        X(rx_other) X(tx_echo_replies) X(tx_unreachable) X(tx_too_big) X(rate_limited) X(no_buffer)
+        X(rx_other) X(tx_echo_replies) X(tx_unreachable) X(tx_too_big) X(rate_limited) X(no_buffer)     \
+            X(not_answered)
 /* clang-format on */
 struct icmp_stats {
     ICMP_STATS(STATS_FIELD)

@@ -53,8 +53,9 @@ void icmp6_input(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx);
 
 /* Send an ICMPv6 error (type, code, and the 32-bit field after them: MTU or pointer) about
  * (orig), whose data is at the offending packet's IPv6 header. Does not take ownership.
- * Skipped (counted) when rate limited or not allowed (RFC 4443 2.4 (e)); (allow_multicast)
- * is for packet too big and the unknown-option parameter problem, which may answer one. */
+ * Skipped (counted) when rate limited or not allowed (RFC 4443 2.4 (e): also a packet that
+ * came as a link-layer multicast or broadcast); (allow_multicast) is for packet too big and
+ * the unknown-option parameter problem, which may answer one. */
 void icmp6_send_error(struct inet *inet, uint8_t type, uint8_t code, uint32_t param,
                       const struct netbuf *orig, bool allow_multicast);
 
