@@ -142,8 +142,9 @@ struct tcp_callbacks {
     X(rx_old_seq_ack)   /* a segment below rcv_nxt whose ACK was still taken (old_ack) */ \
     X(syn_cookies_superseded) /* a cookie's ACK replaced a half-open connection (retried SYN) */ \
     X(rx_icmp_too_big)  /* ICMPv6 packet too big for a segment in flight: sent again at once */ \
-    X(rx_icmp_soft)     /* other ICMPv6 errors about a connection: soft (RFC 5461), counted */ \
-    X(rx_icmp_ignored)  /* ICMPv6 errors for no connection or a sequence not in flight */ \
+    X(rx_icmp_soft)     /* other ICMP(v6) errors about a connection: soft, kept for a timeout */ \
+    X(rx_icmp_ignored)  /* ICMP(v6) errors for no connection or a sequence not in flight */ \
+    X(rx_icmp_hard)     /* port/protocol unreachable ended a connect (SYN_SENT) */ \
     X(time_wait_entries) /* gauge: compact TIME_WAIT entries (also in conn_time_wait) */ \
     X(time_wait_bytes)   /* sizeof one (conn_bytes: a control block's) */ \
     X(time_wait_reclaimed) /* entries ended early to make room under max_conns (the oldest) */ \

@@ -43,6 +43,56 @@ static void icmp_echo_reply(struct inet *inet, struct netbuf *nb, const struct i
     ip4_output(inet, nb, &out);
 }
 
+/* What an error means to a socket, as RFC 1122 4.2.3.9 sorts them: protocol and port
+ * unreachable are hard (they end a connection being opened); the rest are soft. Fragmentation
+ * needed is soft too: our datagrams do not set DF (no path MTU discovery over IPv4). */
+static void icmp_classify(const struct icmp_hdr *h, struct ip_error *e)
+{
+    if (h->type == ICMP_DEST_UNREACH) {
+        e->hard = h->code == ICMP_UNREACH_PROTOCOL || h->code == ICMP_UNREACH_PORT;
+        e->err = h->code == ICMP_UNREACH_PORT       ? -ECONNREFUSED
+                 : h->code == ICMP_UNREACH_PROTOCOL ? -ENOPROTOOPT
+                 : h->code == ICMP_UNREACH_NET      ? -ENETUNREACH
+                 : h->code == ICMP_UNREACH_NEEDFRAG ? -EMSGSIZE
+                                                    : -EHOSTUNREACH;
+    } else if (h->type == ICMP_PARAM_PROBLEM) {
+        e->err = -EPROTO;
+    } else { /* time exceeded */
+        e->err = -EHOSTUNREACH;
+    }
+}
+
+/* RFC 1122 3.2.2 (MUST): an error about a datagram we sent goes to its transport (TCP: RFC
+ * 9293 MUST-54). The quote is the datagram's IP header and at least 8 bytes after it (its
+ * length field counts the whole datagram, so it is not checked against the quote); the
+ * datagram must be from our address, and a first fragment or whole (the ports are there). */
+static void icmp_error_to_transport(struct inet *inet, const struct netbuf *nb,
+                                    const struct icmp_hdr *h)
+{
+    const uint8_t *q = nb->data + ICMP_HDR_LEN;
+    size_t qlen = nb->len - ICMP_HDR_LEN, hl = qlen ? (size_t)(q[0] & 0x0f) * 4 : 0;
+    if (qlen < IP4_HDR_LEN || (q[0] >> 4) != 4 || hl < IP4_HDR_LEN || qlen < hl + 8)
+        return;
+    uint32_t src = rd32(q + 12), dst = rd32(q + 16);
+    if (!inet->addr || src != inet->addr || (rd16(q + 6) & IP4_FRAG_OFFSET_MASK) != 0)
+        return;
+    ip_error_fn fn = q[9] == IP4_PROTO_UDP   ? inet->udp_error
+                     : q[9] == IP4_PROTO_TCP ? inet->tcp_error
+                                             : NULL;
+    if (!fn)
+        return;
+    struct ip_error err = {.type = h->type,
+                           .code = h->code,
+                           .param = h->rest,
+                           .src = unic_addr_ip4(src),
+                           .dst = unic_addr_ip4(dst),
+                           .l4 = q + hl,
+                           .l4_len = qlen - hl};
+    icmp_classify(h, &err);
+    inet->icmp.stats.errors_to_transport++;
+    fn(inet, &err);
+}
+
 void icmp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip)
 {
     struct icmp_stats *st = &inet->icmp.stats;
@@ -70,6 +120,12 @@ void icmp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip)
         break;
     case ICMP_DEST_UNREACH:
         st->rx_unreachable++;
+        icmp_error_to_transport(inet, nb, &h);
+        break;
+    case ICMP_TIME_EXCEEDED:
+    case ICMP_PARAM_PROBLEM:
+        st->rx_other++;
+        icmp_error_to_transport(inet, nb, &h);
         break;
     default:
         st->rx_other++;

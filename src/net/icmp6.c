@@ -58,6 +58,31 @@ static void icmp6_too_big(struct inet *inet, const struct netbuf *nb, uint32_t m
     ip6_pmtu_update(inet, unic_addr_ip6(q.dst), mtu);
 }
 
+/* What an error means to a socket (Linux's icmpv6_err_convert, in RFC 1122's hard and soft
+ * terms): port unreachable and an unrecognized next header end a connection being opened; the
+ * rest are soft. */
+static void icmp6_classify(const struct icmp6_hdr *h, struct ip_error *e)
+{
+    switch (h->type) {
+    case ICMP6_DEST_UNREACH:
+        e->hard = h->code == ICMP6_UNREACH_PORT;
+        e->err = h->code == ICMP6_UNREACH_PORT ? -ECONNREFUSED
+                 : h->code == 0                ? -ENETUNREACH
+                 : h->code == 1                ? -EACCES
+                                               : -EHOSTUNREACH;
+        break;
+    case ICMP6_PACKET_TOO_BIG:
+        e->err = -EMSGSIZE;
+        break;
+    case ICMP6_PARAM_PROBLEM:
+        e->hard = h->code == 1; /* unrecognized next header: the protocol is unreachable */
+        e->err = h->code == 1 ? -ENOPROTOOPT : -EPROTO;
+        break;
+    default: /* time exceeded */
+        e->err = -EHOSTUNREACH;
+    }
+}
+
 /* RFC 4443 2.4 (d): an error about a packet we sent goes to its transport. The quoted packet
  * (after the 8-byte header) must come from one of our addresses; its extension headers are
  * walked to the transport header (a non-first fragment carries none: dropped). */
@@ -86,20 +111,20 @@ static void icmp6_error_to_transport(struct inet *inet, const struct netbuf *nb,
             break;
         }
     }
-    ip6_error_fn fn = nh == IP6_NH_UDP   ? inet->udp_error6
-                      : nh == IP6_NH_TCP ? inet->tcp_error6
-                                         : NULL;
+    ip_error_fn fn = nh == IP6_NH_UDP ? inet->udp_error : nh == IP6_NH_TCP ? inet->tcp_error : NULL;
     if (!fn || off > qlen || qlen - off < 8)
         return;
-    struct ip6_error err = {
+    struct ip_error err = {
         .type = h->type,
         .code = h->code,
         .param = h->rest,
+        .too_big = h->type == ICMP6_PACKET_TOO_BIG,
         .src = unic_addr_ip6(ih.src),
         .dst = unic_addr_ip6(ih.dst),
         .l4 = q + off,
         .l4_len = qlen - off,
     };
+    icmp6_classify(h, &err);
     inet->ip6.icmp6.stats.errors_to_transport++;
     fn(inet, &err);
 }

@@ -29,7 +29,7 @@ static const char *const tcp_stat_names[] = {TCP_STATS(STATS_NAME)};
 
 static void tcp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip);
 static void tcp_input6(struct inet *inet, struct netbuf *nb, const struct ip6_rx *rx);
-static void tcp_error6(struct inet *inet, const struct ip6_error *err);
+static void tcp_error(struct inet *inet, const struct ip_error *err);
 
 void tcp_default_params(struct tcp_params *p)
 {
@@ -204,7 +204,7 @@ static void tcp_destroy(struct inet *inet)
     inet->tcp = NULL;
     inet->tcp_input = NULL;
     inet->tcp_input6 = NULL;
-    inet->tcp_error6 = NULL;
+    inet->tcp_error = NULL;
 }
 
 struct tcp *tcp_attach(struct inet *inet)
@@ -236,7 +236,7 @@ struct tcp *tcp_attach(struct inet *inet)
     inet->tcp = tcp;
     inet->tcp_input = tcp_input;
     inet->tcp_input6 = tcp_input6;
-    inet->tcp_error6 = tcp_error6;
+    inet->tcp_error = tcp_error;
     inet_add_module(inet, &tcp->module);
     return tcp;
 }
@@ -653,7 +653,13 @@ static void tcp_input6(struct inet *inet, struct netbuf *nb, const struct ip6_rx
  * the new size, without waiting for the retransmission timer (RFC 8201 5.2). The quoted sequence
  * number must be in flight (RFC 5927 4.1), else the error is forged or stale. Other errors are
  * soft (RFC 5461): counted, the connection goes on. */
-static void tcp_error6(struct inet *inet, const struct ip6_error *err)
+/* An ICMP or ICMPv6 error about a segment of ours (RFC 9293 MUST-54, RFC 5461): only about a
+ * sequence number in flight (RFC 5927 4.1: a blind attacker must guess one). A hard error
+ * (port or protocol unreachable) ends a connect (SYN_SENT) at once; any other error, and a
+ * hard one once synchronized, is soft: remembered, and reported instead of -ETIMEDOUT if the
+ * connection times out (RFC 1122 4.2.3.9). Packet too big: the segments go again at the new
+ * size (the path MTU is lowered already). */
+static void tcp_error(struct inet *inet, const struct ip_error *err)
 {
     struct tcp *tcp = inet->tcp;
     struct tcp_conn *c = NULL;
@@ -666,7 +672,13 @@ static void tcp_error6(struct inet *inet, const struct ip6_error *err)
         TCP_COUNT(tcp, rx_icmp_ignored);
         return;
     }
-    if (err->type != ICMP6_PACKET_TOO_BIG) {
+    if (err->hard && c->state == TCP_SYN_SENT) {
+        TCP_COUNT(tcp, rx_icmp_hard);
+        tcp_conn_closed(c, err->err);
+        return;
+    }
+    if (!err->too_big) {
+        c->soft_err = err->err;
         TCP_COUNT(tcp, rx_icmp_soft);
         return;
     }

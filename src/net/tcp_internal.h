@@ -21,6 +21,7 @@
 #ifndef UNIC_TCP_INTERNAL_H
 #define UNIC_TCP_INTERNAL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -178,6 +179,7 @@ struct tcp_conn {
     bool ack_deferred; /* an ACK is owed at the end of this batch of frames */
     bool on_flush_list, on_mem_wait;
     bool rcv_mem_wait; /* on tcp->rcv_waiters: the pool held its window back */
+    int soft_err;      /* the last soft ICMP error about it (RFC 1122 4.2.3.9), 0: none */
     bool user_done, stack_done;
     bool cookie;   /* made from a SYN cookie */
     uint16_t busy; /* nesting of stack code working on this connection */
@@ -237,6 +239,12 @@ struct tcp_seg {
     uint32_t len; /* payload bytes */
     struct unic_addr src, dst;
 };
+
+/* What a connection that timed out reports: the last soft ICMP error it had, else -ETIMEDOUT. */
+static inline int tcp_timeout_err(const struct tcp_conn *c)
+{
+    return c->soft_err ? c->soft_err : -ETIMEDOUT;
+}
 
 static inline uint32_t seg_seqlen(const struct tcp_seg *s)
 {

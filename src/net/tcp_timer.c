@@ -187,7 +187,7 @@ static void handshake_timeout(struct tcp_conn *c)
     unsigned limit = c->state == TCP_SYN_SENT ? TCP_SYN_RETRIES : TCP_SYNACK_RETRIES;
     if (c->backoff >= limit) {
         TCP_COUNT(c->tcp, conn_timeout);
-        tcp_conn_closed(c, -ETIMEDOUT);
+        tcp_conn_closed(c, tcp_timeout_err(c));
         return;
     }
     back_off(c);
@@ -205,7 +205,7 @@ static void persist_timeout(struct tcp_conn *c)
     if (c->probes >= TCP_DATA_RETRIES || (c->snd_wnd && c->backoff >= TCP_DATA_RETRIES)) {
         TCP_COUNT(c->tcp, conn_timeout);
         tcp_send_rst(c);
-        tcp_conn_closed(c, -ETIMEDOUT);
+        tcp_conn_closed(c, tcp_timeout_err(c));
         return;
     }
     back_off(c);
@@ -231,7 +231,7 @@ static void retransmit_timeout(struct tcp_conn *c)
     if (c->backoff >= TCP_DATA_RETRIES) {
         TCP_COUNT(c->tcp, conn_timeout);
         tcp_send_rst(c);
-        tcp_conn_closed(c, -ETIMEDOUT);
+        tcp_conn_closed(c, tcp_timeout_err(c));
         return;
     }
     TCP_COUNT(c->tcp, tx_rto);
@@ -307,7 +307,7 @@ static void keepalive(struct tcp_conn *c)
     if (c->probes >= c->keep_count) {
         TCP_COUNT(c->tcp, conn_timeout);
         tcp_send_rst(c);
-        tcp_conn_closed(c, -ETIMEDOUT);
+        tcp_conn_closed(c, tcp_timeout_err(c));
         return;
     }
     c->probes++;
@@ -328,7 +328,7 @@ static void on_keep(struct timer *t)
             timer_arm(c->inet->timers, &c->keep_timer, c->last_rx + TCP_FIN_WAIT_2_NS);
         } else {
             TCP_COUNT(c->tcp, conn_timeout);
-            tcp_conn_closed(c, -ETIMEDOUT);
+            tcp_conn_closed(c, tcp_timeout_err(c));
         }
     } else if (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT) {
         keepalive(c);

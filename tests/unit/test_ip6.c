@@ -481,10 +481,10 @@ static void test_port_unreachable_not_for_multicast(void **state)
     assert_int_equal(inet_stat(harness_b(h), "icmp6.not_answered"), 1);
 }
 
-static struct ip6_error last_error;
+static struct ip_error last_error;
 static int errors_seen;
 static uint16_t error_dport;
-static void on_udp_error(struct inet *inet, const struct ip6_error *err)
+static void on_udp_error(struct inet *inet, const struct ip_error *err)
 {
     (void)inet;
     last_error = *err;
@@ -498,7 +498,7 @@ static void test_errors_reach_the_transport(void **state)
 {
     struct harness *h = *state;
     assert_true(ip6_test_up(h, true));
-    harness_b(h)->udp_error6 = on_udp_error;
+    harness_b(h)->udp_error = on_udp_error;
     errors_seen = 0;
     const char *quoted_src[2] = {"fd00::2", "fd00::5"};
     for (int i = 0; i < 2; i++) {

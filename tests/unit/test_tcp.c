@@ -1,5 +1,6 @@
 /* TCP over the virtual wire: handshakes, state transitions, closes, half-close, TIME_WAIT,
  * simultaneous open and close, Nagle, delayed ACKs, keepalive, timeouts, no state left. */
+#include "frames.h"
 #include "test_tcp_util.h"
 
 /* A listening on 80, B connects, both send (tx) bytes, the client closes after sending and the
@@ -83,15 +84,68 @@ static void test_refused(void **state)
     harness_free(h);
 }
 
+/* A has no TCP at all: it answers the SYN with an ICMP port unreachable, a hard error that
+ * ends the connect at once (RFC 1122 4.2.3.9, RFC 9293 MUST-54). Before, the error was
+ * ignored and the connect retried for minutes, then said -ETIMEDOUT. */
 static void test_refused_without_tcp(void **state)
 {
     (void)state;
-    struct harness *h = harness_new(NULL); /* A has no TCP at all: SYNs go unanswered */
+    struct harness *h = harness_new(NULL);
     struct app a = {0};
     app_connect(&a, harness_b(h), ADDR_A, 80);
+    assert_true(harness_run_until(h, app_done, &a, 100 * NSEC_PER_MSEC));
+    assert_int_equal(a.connect_err, -ECONNREFUSED);
+    assert_int_equal(tcp_stat(harness_b(h), "tx_retransmits"), 0);
+    assert_int_equal(tcp_stat(harness_b(h), "rx_icmp_hard"), 1);
+    assert_int_equal(inet_stat(harness_a(h), "icmp.tx_unreachable"), 1);
+    assert_int_equal(tcp_conn_count(harness_b(h)), 0);
+    harness_free(h);
+}
+
+/* A tap turns every SYN A sends into an ICMP error from a router (10.0.0.9) about it. */
+static uint8_t icmp_type, icmp_code;
+static bool syn_to_icmp(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    struct seen s;
+    if (from != SIDE_B || !parse_seen(nb, &s) || s.h.flags != TCP_SYN)
+        return true;
+    uint8_t f[128] = {0};
+    size_t n = frame_eth(f, harness_b(h)->mac, 0x0800);
+    size_t quote = 20 + 8, body = 8 + quote;
+    n += frame_ip4(f + n, THIRD_IP, ADDR_B, 1, (uint16_t)(20 + body), 7, 0, 0);
+    f[n] = icmp_type, f[n + 1] = icmp_code;
+    memcpy(f + n + 8, nb->data + 14, quote);
+    wr16(f + n + 2, ip_checksum(f + n, body));
+    harness_inject(h, SIDE_B, f, n + body);
+    return false;
+}
+
+/* Soft errors (host unreachable, time exceeded) do not end a connect, which keeps trying, and
+ * are what it reports when it times out (RFC 1122 4.2.3.9); a port unreachable from anywhere
+ * (quoting our SYN) ends it at once; one quoting a sequence not in flight is ignored. */
+static void test_icmp_errors_reach_tcp(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    h->tap = syn_to_icmp;
+    icmp_type = 3, icmp_code = 1; /* host unreachable */
+    struct app a = {0};
+    app_connect(&a, harness_b(h), ADDR_A, 80);
+    harness_run(h, 10 * NSEC_PER_SEC);
+    assert_false(a.closed);
+    assert_true(tcp_stat(harness_b(h), "rx_icmp_soft") >= 2);
+    assert_true(tcp_stat(harness_b(h), "tx_retransmits") >= 2);
+    icmp_type = 11, icmp_code = 0; /* time exceeded: soft too */
     assert_true(harness_run_until(h, app_done, &a, 300 * NSEC_PER_SEC));
-    assert_int_equal(a.connect_err, -ETIMEDOUT);
-    assert_true(tcp_stat(harness_b(h), "tx_retransmits") >= 6);
+    assert_int_equal(a.connect_err, -EHOSTUNREACH); /* the last soft error, not -ETIMEDOUT */
+    assert_int_equal(inet_stat(harness_b(h), "icmp.errors_to_transport"),
+                     tcp_stat(harness_b(h), "rx_icmp_soft"));
+    struct app b = {0};
+    icmp_type = 3, icmp_code = 3; /* port unreachable */
+    app_connect(&b, harness_b(h), ADDR_A, 80);
+    assert_true(harness_run_until(h, app_done, &b, 100 * NSEC_PER_MSEC));
+    assert_int_equal(b.connect_err, -ECONNREFUSED);
+    assert_int_equal(tcp_stat(harness_b(h), "rx_icmp_hard"), 1);
     assert_int_equal(tcp_conn_count(harness_b(h)), 0);
     harness_free(h);
 }
@@ -426,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_handshake_data_close),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_refused_without_tcp),
+        cmocka_unit_test(test_icmp_errors_reach_tcp),
         cmocka_unit_test(test_half_close),
         cmocka_unit_test(test_abort_resets_peer),
         cmocka_unit_test(test_abort_inside_callback),

@@ -340,22 +340,28 @@ static void test_tcp6_icmp_too_big(void **state)
     wr16(l4, tcp_local_port(c.conn));
     wr16(l4 + 2, PORT);
     wr32(l4 + 4, dropped_seq - 100000); /* not in flight */
-    struct ip6_error e = {.type = ICMP6_PACKET_TOO_BIG,
-                          .param = 1280,
-                          .src = fd00(2),
-                          .dst = fd00(1),
-                          .l4 = l4,
-                          .l4_len = sizeof(l4)};
-    harness_b(h)->tcp_error6(harness_b(h), &e);
+    struct ip_error e = {.type = ICMP6_PACKET_TOO_BIG,
+                         .too_big = true,
+                         .err = -EMSGSIZE,
+                         .param = 1280,
+                         .src = fd00(2),
+                         .dst = fd00(1),
+                         .l4 = l4,
+                         .l4_len = sizeof(l4)};
+    harness_b(h)->tcp_error(harness_b(h), &e);
     assert_int_equal(tcp_stat(harness_b(h), "rx_icmp_ignored"), 1);
     assert_int_equal(tcp_stat(harness_b(h), "tx_fast_retransmits"), 0);
     wr32(l4 + 4, dropped_seq);
     e.type = 1; /* destination unreachable: soft */
-    harness_b(h)->tcp_error6(harness_b(h), &e);
+    e.too_big = false;
+    e.err = -EHOSTUNREACH;
+    harness_b(h)->tcp_error(harness_b(h), &e);
     assert_int_equal(tcp_stat(harness_b(h), "rx_icmp_soft"), 1);
     e.type = ICMP6_PACKET_TOO_BIG;
+    e.too_big = true;
+    e.err = -EMSGSIZE;
     watch.max_payload = 0;
-    harness_b(h)->tcp_error6(harness_b(h), &e);
+    harness_b(h)->tcp_error(harness_b(h), &e);
     assert_int_equal(tcp_stat(harness_b(h), "rx_icmp_too_big"), 1);
     assert_int_equal(tcp_stat(harness_b(h), "tx_fast_retransmits"), 1);
     assert_int_equal(watch.last.seq, dropped_seq); /* at once, from snd_una */

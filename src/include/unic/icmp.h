@@ -27,7 +27,7 @@ struct inet;
     X(rx)                                                                                          \
     X(rx_bad_checksum) X(rx_truncated) X(rx_echo_requests) X(rx_echo_replies) X(rx_unreachable)    \
         X(rx_other) X(tx_echo_replies) X(tx_unreachable) X(tx_too_big) X(rate_limited) X(no_buffer)     \
-            X(not_answered)
+            X(not_answered) X(errors_to_transport)
 /* clang-format on */
 struct icmp_stats {
     ICMP_STATS(STATS_FIELD)

@@ -81,8 +81,8 @@ struct inet {
     ip4_proto_input_fn tcp_input;  /* NULL: RST is not sent, counted as no_proto */
     ip6_proto_input_fn udp_input6; /* the same transports over IPv6 (ip6.h) */
     ip6_proto_input_fn tcp_input6;
-    ip6_error_fn udp_error6; /* ICMPv6 errors about their packets (ip6.h); NULL: counted only */
-    ip6_error_fn tcp_error6;
+    ip_error_fn udp_error; /* ICMP(v6) errors about their packets (ip6.h); NULL: counted only */
+    ip_error_fn tcp_error;
     struct udp *udp;
     struct tcp *tcp;
     struct dhcp_client *dhcp;
