@@ -6,7 +6,8 @@
  * sends, udp_alloc() gives a buffer with room for all headers, the caller writes the payload
  * (netbuf_put) and udp_send_buf() takes it.
  * Sockets receive both families on their port (one port space); sends go over IPv4 or IPv6 as
- * the destination is. Closed ports answer ICMP port unreachable (rate limited). Checksums are
+ * the destination is. Closed ports answer ICMP port unreachable (rate limited); an ICMP(v6)
+ * error about a datagram a socket sent reaches it if it asked (udp_set_on_error). Checksums are
  * verified on input (a zero checksum is accepted over IPv4, RFC 768, and refused over IPv6, RFC
  * 8200 8.1) and always computed on output. Ephemeral ports are random
  * (RFC 6056, algorithm 1) in 49152..65535.
@@ -30,6 +31,13 @@ struct udp_meta {
 
 typedef void (*udp_recv_fn)(struct udp_sock *sock, const struct udp_meta *meta, const uint8_t *data,
                             size_t len);
+
+/* An ICMP or ICMPv6 error about a datagram (sock) sent to (peer):(peer_port) (RFC 1122
+ * 4.1.3.3): (err) -ECONNREFUSED (port unreachable), -EHOSTUNREACH, -ENETUNREACH, -EPROTO, ...
+ * Errors are unauthenticated: a client may give up on that peer, a server should not act on
+ * them beyond counting. */
+typedef void (*udp_error_fn)(struct udp_sock *sock, struct unic_addr peer, uint16_t peer_port,
+                             int err);
 
 /* Bind (port) (0: a random ephemeral port) on every local address. (on_recv) NULL makes a send-only
  * socket (what arrives is dropped and counted). NULL with (*err) = -EADDRINUSE / -ENOMEM. */
@@ -61,6 +69,10 @@ int udp_send_buf(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, st
  * (meta->dst), which matters with several IPv6 addresses (link-local, SLAAC, static). */
 int udp_send_buf_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
                       uint16_t dport, struct netbuf *nb);
+
+/* Receive the ICMP(v6) errors about (sock)'s datagrams (NULL: stop; the default: counted by
+ * UDP as rx_icmp_unclaimed). */
+void udp_set_on_error(struct udp_sock *sock, udp_error_fn on_error);
 
 /* The (user) given to udp_bind(), the port bound (the ephemeral one for 0) and the stack. */
 void *udp_sock_user(const struct udp_sock *sock);

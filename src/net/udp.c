@@ -39,7 +39,8 @@
 #define UDP_STATS(X)                                                                               \
     X(rx) X(rx_delivered) X(rx_truncated) X(rx_bad_length) X(rx_bad_checksum)                      \
     X(rx_zero_checksum) X(rx_no_port) X(tx) X(tx_too_big) X(tx_no_buffer) X(tx_no_headroom)        \
-    X(tx_bad_dest) X(tx_errors) X(bind_in_use) X(bind_no_memory) X(rx_unread)
+    X(tx_bad_dest) X(tx_errors) X(bind_in_use) X(bind_no_memory) X(rx_unread) X(rx_icmp_errors) \
+    X(rx_icmp_unclaimed)
 /* clang-format on */
 struct udp_stats {
     UDP_STATS(STATS_FIELD)
@@ -50,6 +51,7 @@ struct udp_sock {
     struct inet *inet;
     struct udp_sock *next; /* in its bucket */
     udp_recv_fn on_recv;
+    udp_error_fn on_error;
     void *user;
     uint16_t port;
 };
@@ -112,6 +114,7 @@ static void udp_destroy(struct inet *inet)
     inet->udp = NULL;
     inet->udp_input = NULL;
     inet->udp_input6 = NULL;
+    inet->udp_error = NULL;
     free(u);
 }
 
@@ -197,6 +200,20 @@ static void udp_input6(struct inet *inet, struct netbuf *nb, const struct ip6_rx
     netbuf_free(nb);
 }
 
+/* RFC 1122 4.1.3.3 (MUST): an ICMP(v6) error about a datagram we sent goes to the socket of
+ * its source port, if it still exists and asked for them (udp_set_on_error); else counted. */
+static void udp_error(struct inet *inet, const struct ip_error *err)
+{
+    struct udp *u = inet->udp;
+    u->stats.rx_icmp_errors++;
+    struct udp_sock *s = udp_lookup(u, rd16(err->l4));
+    if (!s || !s->on_error) {
+        u->stats.rx_icmp_unclaimed++;
+        return;
+    }
+    s->on_error(s, err->dst, rd16(err->l4 + 2), err->err);
+}
+
 static struct udp *udp_attach(struct inet *inet)
 {
     if (inet->udp)
@@ -211,6 +228,7 @@ static struct udp *udp_attach(struct inet *inet)
     inet->udp = u;
     inet->udp_input = udp_input;
     inet->udp_input6 = udp_input6;
+    inet->udp_error = udp_error;
     inet_add_module(inet, &u->module);
     return u;
 }
@@ -375,6 +393,11 @@ int udp_sendto(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, cons
                size_t len)
 {
     return udp_sendto_from(sock, unic_addr_ip4(0), dst, dport, data, len);
+}
+
+void udp_set_on_error(struct udp_sock *sock, udp_error_fn on_error)
+{
+    sock->on_error = on_error;
 }
 
 void *udp_sock_user(const struct udp_sock *sock)

@@ -176,6 +176,41 @@ static void test_closed_port_sends_unreachable(void **state)
     udp_close(sa);
 }
 
+static int error_seen, error_err;
+static uint16_t error_port;
+static struct unic_addr error_peer;
+static void on_error(struct udp_sock *sock, struct unic_addr peer, uint16_t peer_port, int err)
+{
+    (void)sock;
+    error_seen++;
+    error_err = err;
+    error_peer = peer;
+    error_port = peer_port;
+}
+
+/* RFC 1122 4.1.3.3 (MUST): the port unreachable B answers reaches the socket on A that sent
+ * the datagram, with the peer and the error; a socket that did not ask has it counted. */
+static void test_icmp_error_reaches_the_socket(void **state)
+{
+    struct harness *h = *state;
+    struct udp_sock *sa = udp_bind(harness_a(h), 7000, on_recv, &(struct rx_log){0}, NULL);
+    udp_bind(harness_b(h), 7001, on_recv, &(struct rx_log){0}, NULL); /* attach UDP on B */
+    error_seen = 0;
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 9999, "x", 1), 0);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(error_seen, 0);
+    assert_int_equal(udp_stat(harness_a(h), "rx_icmp_unclaimed"), 1);
+    udp_set_on_error(sa, on_error);
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 9998, "x", 1), 0);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(error_seen, 1);
+    assert_int_equal(error_err, -ECONNREFUSED);
+    assert_true(unic_addr_equal(error_peer, unic_addr_ip4(ADDR_B)));
+    assert_int_equal(error_port, 9998);
+    assert_int_equal(udp_stat(harness_a(h), "rx_icmp_errors"), 2);
+    assert_int_equal(inet_stat(harness_a(h), "icmp.errors_to_transport"), 2);
+}
+
 static void test_broadcast_to_closed_port_is_silent(void **state)
 {
     struct harness *h = *state;
@@ -512,6 +547,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_closed_port_sends_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broadcast_to_closed_port_is_silent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_only_to_a_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_icmp_error_reaches_the_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_checksum_dropped_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_lengths_dropped_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ephemeral_ports_random_and_unique, setup, teardown),
