@@ -176,6 +176,11 @@ struct tcp_params {
                                             max_conns / 16 within 128..2048 (Linux's 2048 here) */
     uint32_t time_wait_ms;               /* 2*MSL (default 60 s)                              */
     uint32_t challenge_ack_per_s;        /* RFC 5961 rate limit (default 1000)             */
+    uint8_t data_retries;                /* R2: retransmissions of data before -ETIMEDOUT; 0
+                                            (default): 15 (about 9 to 11 minutes); per
+                                            connection: tcp_set_data_retries (RFC 9293 MUST-21) */
+    uint8_t ttl;                         /* IPv4 TTL / IPv6 hop limit of every segment; 0
+                                            (default): the stack's (RFC 1122 4.2.2.19, MUST-49) */
     bool cubic;                          /* CUBIC (default) or NewReno                       */
     bool syn_cookies;                    /* under backlog pressure (default on)              */
     bool sack, timestamps, window_scale; /* offered options (default all on)        */
@@ -227,6 +232,13 @@ void tcp_set_nodelay(struct tcp_conn *conn, bool nodelay);
 /* Keepalive probes after (idle_s) seconds of silence, every (interval_s), (count) times;
  * idle_s 0 turns it off. */
 void tcp_set_keepalive(struct tcp_conn *conn, uint32_t idle_s, uint32_t interval_s, uint32_t count);
+/* The Differentiated Services codepoint (0..63, RFC 2474) of this connection's segments (RFC
+ * 9293 MUST-48): IPv4 TOS / IPv6 traffic class (dscp << 2; the ECN bits stay 0). Default 0. */
+void tcp_set_dscp(struct tcp_conn *conn, uint8_t dscp);
+/* R2 of this connection (RFC 9293 MUST-21): after (retries) unanswered retransmissions or
+ * zero-window probes it is reset and closed with -ETIMEDOUT (or the last soft ICMP error);
+ * 0: the stack's (tcp_params.data_retries). */
+void tcp_set_data_retries(struct tcp_conn *conn, uint8_t retries);
 
 /* The connection's state, and its name for a log ("ESTABLISHED"; "?" outside the enum). */
 enum tcp_state tcp_state(const struct tcp_conn *conn);

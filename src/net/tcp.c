@@ -329,6 +329,7 @@ struct tcp_conn *tcp_conn_alloc(struct tcp *tcp, struct unic_addr laddr, uint16_
     c->ts_offset = tcp_ts_offset(tcp, laddr, lport, raddr, rport);
     c->rcv_wscale = tcp->params.window_scale ? tcp_pick_wscale(tcp->params.rcv_buf) : 0;
     c->rcv_wnd_cap = tcp_initial_wnd(&tcp->pool); /* fixed by the first window it offers */
+    c->r2 = tcp_data_retries(tcp);
     tcp_timers_init(c);
     uint32_t b = bucket_of(tcp, laddr, lport, raddr, rport);
     c->hash_next = tcp->table[b];

@@ -304,6 +304,16 @@ void tcp_set_keepalive(struct tcp_conn *conn, uint32_t idle_s, uint32_t interval
     tcp_arm_keepalive(conn);
 }
 
+void tcp_set_dscp(struct tcp_conn *conn, uint8_t dscp)
+{
+    conn->tos = (uint8_t)((dscp & 0x3f) << 2);
+}
+
+void tcp_set_data_retries(struct tcp_conn *conn, uint8_t retries)
+{
+    conn->r2 = retries ? retries : tcp_data_retries(conn->tcp);
+}
+
 enum tcp_state tcp_state(const struct tcp_conn *conn)
 {
     return conn->state;

@@ -43,7 +43,7 @@
 #define TCP_DELACK_NS (40 * NSEC_PER_MSEC)
 #define TCP_DELACK_MAX_NS (200 * NSEC_PER_MSEC) /* what a peer may delay an ACK by */
 #define TCP_TLP_MIN_NS (10 * NSEC_PER_MSEC)
-#define TCP_SYN_RETRIES 6
+#define TCP_SYN_RETRIES 7 /* 1+2+...+128 = 255 s: MUST-23 asks at least 3 minutes */
 #define TCP_SYNACK_RETRIES 5
 #define TCP_DATA_RETRIES 15
 #define TCP_FIN_WAIT_2_NS (60 * NSEC_PER_SEC)
@@ -180,6 +180,8 @@ struct tcp_conn {
     bool on_flush_list, on_mem_wait;
     bool rcv_mem_wait; /* on tcp->rcv_waiters: the pool held its window back */
     int soft_err;      /* the last soft ICMP error about it (RFC 1122 4.2.3.9), 0: none */
+    uint8_t tos;       /* IPv4 TOS / IPv6 traffic class of its segments (tcp_set_dscp) */
+    uint8_t r2;        /* retransmissions before it gives up (tcp_set_data_retries) */
     bool user_done, stack_done;
     bool cookie;   /* made from a SYN cookie */
     uint16_t busy; /* nesting of stack code working on this connection */
@@ -239,6 +241,12 @@ struct tcp_seg {
     uint32_t len; /* payload bytes */
     struct unic_addr src, dst;
 };
+
+/* The stack's R2 (tcp_params.data_retries, 0: TCP_DATA_RETRIES). */
+static inline uint8_t tcp_data_retries(const struct tcp *tcp)
+{
+    return tcp->params.data_retries ? tcp->params.data_retries : TCP_DATA_RETRIES;
+}
 
 /* What a connection that timed out reports: the last soft ICMP error it had, else -ETIMEDOUT. */
 static inline int tcp_timeout_err(const struct tcp_conn *c)

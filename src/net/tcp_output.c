@@ -49,9 +49,10 @@ static uint16_t segment_size(const struct inet *inet, struct unic_addr raddr, si
 
 /* Hand the segment at nb->data (TCP header emitted) to IPv4 or IPv6 with its checksum: whole, or
  * partial for the NIC to complete per segment (tso). */
-static int xmit_ip(struct inet *inet, struct unic_addr src, struct unic_addr dst, struct netbuf *nb,
-                   bool tso)
+static int xmit_ip(struct tcp *tcp, struct unic_addr src, struct unic_addr dst, struct netbuf *nb,
+                   bool tso, uint8_t tos)
 {
+    struct inet *inet = tcp->inet;
     uint32_t pseudo;
     bool v4 = unic_addr_is_ip4(dst);
     uint32_t src4 = rd32(src.bytes + 12), dst4 = rd32(dst.bytes + 12); /* used when v4 */
@@ -63,14 +64,21 @@ static int xmit_ip(struct inet *inet, struct unic_addr src, struct unic_addr dst
         tcp_set_partial_checksum_sum(nb->data, pseudo);
     else
         tcp_set_checksum_sum(nb->data, nb->len, pseudo);
+    uint8_t ttl = tcp->params.ttl; /* 0: the IP layer's default */
     if (v4)
-        return ip4_output(inet, nb,
-                          &(struct ip4_out){.src = src4, .dst = dst4, .proto = IP4_PROTO_TCP});
+        return ip4_output(
+            inet, nb,
+            &(struct ip4_out){
+                .src = src4, .dst = dst4, .proto = IP4_PROTO_TCP, .tos = tos, .ttl = ttl});
     /* Sized to the path MTU (segment_size): a packet that no longer fits, because a
      * packet-too-big lowered it meanwhile, is refused rather than fragmented. */
-    return ip6_output(
-        inet, nb,
-        &(struct ip6_out){.src = src, .dst = dst, .proto = IP4_PROTO_TCP, .dont_frag = true});
+    return ip6_output(inet, nb,
+                      &(struct ip6_out){.src = src,
+                                        .dst = dst,
+                                        .proto = IP4_PROTO_TCP,
+                                        .hop_limit = ttl,
+                                        .traffic_class = tos,
+                                        .dont_frag = true});
 }
 
 /* Send one segment with header (h) and (len) payload bytes from (ring) at (off); with
@@ -78,7 +86,7 @@ static int xmit_ip(struct inet *inet, struct unic_addr src, struct unic_addr dst
  * checksum it completes (platform.h, struct plat_net_tso). */
 static int xmit(struct tcp *tcp, struct unic_addr src, struct unic_addr dst,
                 const struct tcp_hdr *h, const struct tcp_ring *ring, uint32_t off, uint32_t len,
-                uint16_t tso_mss)
+                uint16_t tso_mss, uint8_t tos)
 {
     struct inet *inet = tcp->inet;
     struct netbuf *nb = netbuf_alloc_size(inet->pool, len);
@@ -102,7 +110,7 @@ static int xmit(struct tcp *tcp, struct unic_addr src, struct unic_addr dst,
         TCP_COUNT(tcp, tx_tso_frames);
     }
     TCP_COUNT(tcp, tx_segments);
-    int err = xmit_ip(inet, src, dst, nb, tso_mss != 0);
+    int err = xmit_ip(tcp, src, dst, nb, tso_mss != 0, tos);
     if (err < 0)
         TCP_COUNT(tcp, tx_ip_error);
     return err;
@@ -168,7 +176,7 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
         flags |= TCP_PSH;
     h.flags = flags;
     uint16_t tso_mss = len > c->mss ? c->mss : 0;
-    if (xmit(c->tcp, c->laddr, c->raddr, &h, &c->snd, off, len, tso_mss) < 0)
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, &c->snd, off, len, tso_mss, c->tos) < 0)
         return 0;
     acked_now(c, &h);
     if (len)
@@ -208,7 +216,7 @@ void tcp_send_ack(struct tcp_conn *c)
 {
     struct tcp_hdr h;
     fill_header(c, &h, ack_seq(c), TCP_ACK);
-    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0) == 0)
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0, c->tos) == 0)
         TCP_COUNT(c->tcp, tx_acks);
     acked_now(c, &h);
 }
@@ -254,7 +262,7 @@ void tcp_send_tw_ack(struct tcp *tcp, const struct tcp_tw *tw)
                         tcp_ts_offset(tcp, tw->laddr, tw->lport, tw->raddr, tw->rport);
         h.opts.ts_ecr = tw->ts_recent;
     }
-    if (xmit(tcp, tw->laddr, tw->raddr, &h, NULL, 0, 0, 0) == 0)
+    if (xmit(tcp, tw->laddr, tw->raddr, &h, NULL, 0, 0, 0, 0) == 0)
         TCP_COUNT(tcp, tx_acks);
 }
 
@@ -264,7 +272,7 @@ void tcp_send_probe(struct tcp_conn *c)
 {
     struct tcp_hdr h;
     fill_header(c, &h, c->snd_una - 1, TCP_ACK);
-    xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0);
+    xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0, c->tos);
 }
 
 void tcp_send_rst(struct tcp_conn *c)
@@ -273,7 +281,7 @@ void tcp_send_rst(struct tcp_conn *c)
     fill_header(c, &h, c->snd_max, TCP_RST | TCP_ACK);
     h.window = 0;
     h.opts.sack_count = 0;
-    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0) == 0)
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0, c->tos) == 0)
         TCP_COUNT(c->tcp, tx_rst);
 }
 
@@ -293,7 +301,7 @@ void tcp_reply_rst(struct tcp *tcp, const struct tcp_seg *seg)
         h.ack = seg->h.seq + seg_seqlen(seg);
         h.flags = TCP_RST | TCP_ACK;
     }
-    if (xmit(tcp, seg->dst, seg->src, &h, NULL, 0, 0, 0) == 0)
+    if (xmit(tcp, seg->dst, seg->src, &h, NULL, 0, 0, 0, 0) == 0)
         TCP_COUNT(tcp, tx_rst);
 }
 
@@ -310,7 +318,7 @@ int tcp_send_synack_stateless(struct tcp *tcp, const struct tcp_seg *seg, uint32
     h.flags = TCP_SYN | TCP_ACK;
     h.window = window;
     h.opts = *o;
-    return xmit(tcp, seg->dst, seg->src, &h, NULL, 0, 0, 0);
+    return xmit(tcp, seg->dst, seg->src, &h, NULL, 0, 0, 0, 0);
 }
 
 /* SYN (active open) or SYN-ACK (passive or simultaneous open), first time or again. */
@@ -330,7 +338,7 @@ void tcp_send_syn(struct tcp_conn *c)
         h.opts.ts_val = tcp_ts_now(c);
         h.opts.ts_ecr = 0;
     }
-    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0) == 0 && synack)
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, NULL, 0, 0, 0, c->tos) == 0 && synack)
         acked_now(c, &h);
     if (c->snd_nxt == c->iss)
         c->snd_nxt = c->snd_max = c->iss + 1;

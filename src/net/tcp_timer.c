@@ -202,7 +202,7 @@ static void handshake_timeout(struct tcp_conn *c)
  * is sent now; the backoff bounds how long a link that refuses every segment is tried. */
 static void persist_timeout(struct tcp_conn *c)
 {
-    if (c->probes >= TCP_DATA_RETRIES || (c->snd_wnd && c->backoff >= TCP_DATA_RETRIES)) {
+    if (c->probes >= c->r2 || (c->snd_wnd && c->backoff >= c->r2)) {
         TCP_COUNT(c->tcp, conn_timeout);
         tcp_send_rst(c);
         tcp_conn_closed(c, tcp_timeout_err(c));
@@ -228,7 +228,7 @@ static void persist_timeout(struct tcp_conn *c)
 /* RFC 6298 5.4-5.7 and RFC 5681 3.1: shrink to one segment and go back to snd_una. */
 static void retransmit_timeout(struct tcp_conn *c)
 {
-    if (c->backoff >= TCP_DATA_RETRIES) {
+    if (c->backoff >= c->r2) {
         TCP_COUNT(c->tcp, conn_timeout);
         tcp_send_rst(c);
         tcp_conn_closed(c, tcp_timeout_err(c));

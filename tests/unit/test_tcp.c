@@ -347,6 +347,82 @@ static void test_data_timeout(void **state)
     pair_free(p);
 }
 
+/* RFC 9293 MUST-21: R2 is settable per connection; 3 retransmissions end it in seconds (RTOs of 1,
+ * 2, 4, 8 s), not the 9..11 minutes of the default 15. */
+static void test_data_retries_settable(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL);
+    app_connect(&p->cli, harness_b(p->h), ADDR_A, 80);
+    harness_run(p->h, 10 * NSEC_PER_MSEC);
+    tcp_set_data_retries(p->cli.conn, 3);
+    p->h->tap = drop_all;
+    p->cli.tx_total = 10000;
+    app_pump(&p->cli);
+    uint64_t t0 = inet_now(harness_b(p->h));
+    assert_true(harness_run_until(p->h, app_done, &p->cli, 60 * NSEC_PER_SEC));
+    assert_int_equal(p->cli.close_reason, -ETIMEDOUT);
+    assert_true(inet_now(harness_b(p->h)) - t0 < 30 * NSEC_PER_SEC);
+    assert_true(tcp_stat(harness_b(p->h), "tx_rto") <= 4);
+    p->h->tap = NULL;
+    tcp_abort(p->srv.apps[0].conn);
+    pair_free(p);
+}
+
+/* RFC 9293 MUST-23: a connect whose SYNs go unanswered is tried for at least 3 minutes. */
+static void test_syn_tried_three_minutes(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new(NULL);
+    h->tap = drop_all;
+    struct app a = {0};
+    uint64_t t0 = inet_now(harness_b(h));
+    app_connect(&a, harness_b(h), ADDR_A, 80);
+    assert_true(harness_run_until(h, app_done, &a, 600 * NSEC_PER_SEC));
+    assert_int_equal(a.connect_err, -ETIMEDOUT);
+    uint64_t took = inet_now(harness_b(h)) - t0;
+    assert_true(took >= 180 * NSEC_PER_SEC && took < 300 * NSEC_PER_SEC);
+    harness_free(h);
+}
+
+/* The TOS / TTL of IPv4 segments B sends (the last data segment seen). */
+static uint8_t seen_tos, seen_ttl;
+static bool watch_b_ip(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h;
+    if (from == SIDE_B && nb->len > 14 + 20 + 20 && nb->data[14 + 9] == IP4_PROTO_TCP) {
+        seen_tos = nb->data[14 + 1];
+        seen_ttl = nb->data[14 + 8];
+    }
+    return true;
+}
+
+/* RFC 9293 MUST-48 (the Differentiated Services field, per connection) and MUST-49 (the TTL,
+ * for the stack): both reach the IP header of every segment. */
+static void test_dscp_and_ttl(void **state)
+{
+    (void)state;
+    struct pair *p = pair_new(NULL);
+    struct tcp_params tp;
+    tcp_default_params(&tp);
+    tp.ttl = 33;
+    assert_int_equal(tcp_configure(harness_b(p->h), &tp), 0);
+    p->h->tap = watch_b_ip;
+    app_connect(&p->cli, harness_b(p->h), ADDR_A, 80);
+    harness_run(p->h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(seen_ttl, 33);
+    assert_int_equal(seen_tos, 0);
+    tcp_set_dscp(p->cli.conn, 46); /* EF */
+    p->cli.tx_total = 3000;
+    app_pump(&p->cli);
+    harness_run(p->h, 10 * NSEC_PER_MSEC);
+    assert_int_equal(seen_tos, 46 << 2);
+    assert_int_equal(seen_ttl, 33);
+    p->h->tap = NULL;
+    tcp_abort(p->cli.conn);
+    pair_free(p);
+}
+
 /* Counts data segments B sends. */
 static unsigned b_data_frames;
 static bool count_b_data(struct harness *h, enum harness_side from, struct netbuf *nb)
@@ -490,6 +566,9 @@ int main(void)
         cmocka_unit_test(test_fin_wait_2_timeout),
         cmocka_unit_test(test_keepalive_timeout),
         cmocka_unit_test(test_data_timeout),
+        cmocka_unit_test(test_data_retries_settable),
+        cmocka_unit_test(test_syn_tried_three_minutes),
+        cmocka_unit_test(test_dscp_and_ttl),
         cmocka_unit_test(test_nagle),
         cmocka_unit_test(test_delayed_ack),
         cmocka_unit_test(test_delayed_ack_owed_again),
