@@ -145,6 +145,7 @@ struct tcp_callbacks {
     X(rx_icmp_soft)     /* other ICMP(v6) errors about a connection: soft, kept for a timeout */ \
     X(rx_icmp_ignored)  /* ICMP(v6) errors for no connection or a sequence not in flight */ \
     X(rx_icmp_hard)     /* port/protocol unreachable ended a connect (SYN_SENT) */ \
+    X(rx_urgent)        /* segments with an urgent pointer taken */ \
     X(time_wait_entries) /* gauge: compact TIME_WAIT entries (also in conn_time_wait) */ \
     X(time_wait_bytes)   /* sizeof one (conn_bytes: a control block's) */ \
     X(time_wait_reclaimed) /* entries ended early to make room under max_conns (the oldest) */ \
@@ -209,6 +210,16 @@ void tcp_set_user(struct tcp_conn *conn, void *user);
 /* Copy up to (len) bytes into the send buffer; returns the count accepted (0 when full or after
  * tcp_close(), -ENOTCONN when the connection is reset). */
 long tcp_send(struct tcp_conn *conn, const void *buf, size_t len);
+/* As tcp_send, and the bytes queued are urgent data (RFC 9293 3.8.5; RFC 6093 asks new
+ * protocols not to rely on it): segments carry URG and the urgent pointer until they are
+ * acknowledged. */
+long tcp_send_urgent(struct tcp_conn *conn, const void *buf, size_t len);
+/* Urgent bytes not yet consumed, counted from the first byte on_data offers (0: none). */
+size_t tcp_urgent_pending(const struct tcp_conn *conn);
+/* (fn) is called when the peer sent urgent data and none was pending (RFC 9293 MUST-32):
+ * once per run of it, before on_data offers it (in line). NULL (the default): not told. */
+typedef void (*tcp_urgent_fn)(struct tcp_conn *conn);
+void tcp_set_on_urgent(struct tcp_conn *conn, tcp_urgent_fn fn);
 /* Bytes tcp_send() would accept now. Less than the whole send buffer also asks for on_writable
  * once space frees (so a service that holds back until it has room is woken). */
 size_t tcp_send_space(struct tcp_conn *conn);

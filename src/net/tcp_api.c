@@ -211,7 +211,8 @@ size_t tcp_send_queued(const struct tcp_conn *conn)
     return conn->snd.len;
 }
 
-long tcp_send(struct tcp_conn *conn, const void *buf, size_t len)
+/* Queue what fits of (buf); the caller starts the output. */
+static long queue_send(struct tcp_conn *conn, const void *buf, size_t len)
 {
     if (conn->stack_done)
         return -ENOTCONN;
@@ -231,9 +232,40 @@ long tcp_send(struct tcp_conn *conn, const void *buf, size_t len)
         conn->want_writable = true;
         tcp_mem_wait(conn);
     }
+    return (long)n;
+}
+
+long tcp_send(struct tcp_conn *conn, const void *buf, size_t len)
+{
+    long n = queue_send(conn, buf, len);
+    if (n > 0 && conn->state != TCP_SYN_SENT)
+        start_output(conn);
+    return n;
+}
+
+/* RFC 9293 3.8.5 with MUST-62: SND.UP is the sequence number after the last urgent byte;
+ * segments before it carry URG (tcp_output.c), until it is acknowledged. */
+long tcp_send_urgent(struct tcp_conn *conn, const void *buf, size_t len)
+{
+    long n = queue_send(conn, buf, len);
+    if (n <= 0)
+        return n;
+    conn->snd_up = conn->snd_buf_seq + conn->snd.len;
+    conn->snd_urgent = true;
     if (conn->state != TCP_SYN_SENT)
         start_output(conn);
-    return (long)n;
+    return n;
+}
+
+void tcp_set_on_urgent(struct tcp_conn *conn, tcp_urgent_fn fn)
+{
+    conn->on_urgent = fn;
+}
+
+size_t tcp_urgent_pending(const struct tcp_conn *conn)
+{
+    uint32_t unread = conn->rcv_nxt - conn->rcv.len; /* the first byte not consumed */
+    return conn->rcv_urgent && seq_gt(conn->rcv_up, unread) ? conn->rcv_up - unread : 0;
 }
 
 void tcp_recv_pause(struct tcp_conn *conn)

@@ -556,9 +556,12 @@ static void synchronized_input(struct tcp_conn *c, const struct tcp_seg *in)
     }
     if (!ack_input(c, seg, seg != in))
         return;
-    if (c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2)
-        tcp_data_input(c, seg);
-    else if (seg->len || (f & TCP_FIN))
+    if (c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2) {
+        if (seg->h.flags & TCP_URG)
+            tcp_urgent_input(c, seg);
+        if (!c->stack_done)
+            tcp_data_input(c, seg);
+    } else if (seg->len || (f & TCP_FIN))
         TCP_COUNT(c->tcp, rx_data_after_fin);
 }
 
@@ -631,6 +634,29 @@ static void in_order(struct tcp_conn *c, uint32_t len)
         tcp_defer_ack(c); /* at least every second segment: at the end of this batch */
     else
         tcp_arm_delack(c);
+}
+
+/* RCV.UP <- max(RCV.UP, SEG.UP), the sequence after the last urgent byte (MUST-62), and the
+ * service is told once per run of urgent data (MUST-32): when none was pending. The data
+ * itself stays in line (RFC 6093: what every stack does); tcp_urgent_pending says how much of
+ * it is urgent (MUST-33). */
+void tcp_urgent_input(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+    /* The pointer may lie beyond the window (a long run, or data not sent yet): it is only
+     * reported, at most 65535 bytes ahead of an acceptable segment. */
+    uint32_t up = seg->h.seq + seg->h.urgent;
+    if (!seg->h.urgent)
+        return;
+    bool pending = tcp_urgent_pending(c) > 0;
+    if (!c->rcv_urgent || seq_gt(up, c->rcv_up))
+        c->rcv_up = up;
+    c->rcv_urgent = true;
+    TCP_COUNT(c->tcp, rx_urgent);
+    if (pending || !tcp_urgent_pending(c) || c->user_done || !c->on_urgent)
+        return;
+    c->busy++;
+    c->on_urgent(c);
+    c->busy--;
 }
 
 void tcp_data_input(struct tcp_conn *c, const struct tcp_seg *seg)

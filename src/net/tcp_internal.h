@@ -116,23 +116,27 @@ struct tcp_conn {
     uint16_t mss;         /* payload bytes we send per segment */
     uint16_t rcv_mss;     /* what we announced */
     uint8_t snd_wscale, rcv_wscale;
+    uint8_t tos; /* IPv4 TOS / IPv6 traffic class of its segments (tcp_set_dscp) */
+    uint8_t r2;  /* retransmissions before it gives up (tcp_set_data_retries) */
 
     /* Receive sequence space. */
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
     uint32_t rcv_fin_seq;           /* the peer's FIN when it arrived out of order */
     struct tcp_ring snd, rcv;
-    struct tcp_sack_block *ooo; /* [TCP_MAX_OOO_RANGES] sorted, disjoint (tcp_conn_ranges) */
-    uint8_t n_ooo, ooo_recent;  /* index of the newest, for SACK order */
-    uint32_t rcv_promised;      /* window promised and not filled, as counted in the pool */
-    uint32_t rcv_wnd_cap;       /* receive buffer in use: grows while the peer fills it */
-    uint32_t rcv_tune_seq;      /* rcv_nxt when the current measuring interval began */
-    uint64_t rcv_tune_at;       /* and when */
-    uint32_t rcv_unacked;       /* bytes received since our last ACK */
-    uint32_t rcv_seg_max;       /* largest payload received (<= rcv_mss) */
+    struct tcp_sack_block *ooo;  /* [TCP_MAX_OOO_RANGES] sorted, disjoint (tcp_conn_ranges) */
+    uint8_t n_ooo, ooo_recent;   /* index of the newest, for SACK order */
+    bool snd_urgent, rcv_urgent; /* urgent mode: snd_up / rcv_up are valid */
+    uint32_t rcv_promised;       /* window promised and not filled, as counted in the pool */
+    uint32_t rcv_wnd_cap;        /* receive buffer in use: grows while the peer fills it */
+    uint32_t rcv_tune_seq;       /* rcv_nxt when the current measuring interval began */
+    uint64_t rcv_tune_at;        /* and when */
+    uint32_t rcv_unacked;        /* bytes received since our last ACK */
+    uint32_t rcv_seg_max;        /* largest payload received (<= rcv_mss) */
 
     /* Options. */
     bool ts_ok, sack_ok, ws_ok;
     uint32_t ts_recent, ts_offset;
+    uint32_t snd_up; /* after the last urgent byte we send (RFC 9293 MUST-62) */
     uint64_t ts_recent_at;
 
     /* RTT and retransmission (RFC 6298). */
@@ -140,6 +144,7 @@ struct tcp_conn {
     uint64_t rtt_start;
     uint32_t rtt_seq;
     bool rtt_timing;
+    int16_t soft_err;   /* the last soft ICMP error about it (RFC 1122 4.2.3.9), 0: none */
     uint32_t rtx_tsval; /* TSval of our last retransmission */
     uint8_t backoff;    /* consecutive timeouts */
     uint8_t probes;     /* unanswered window / keepalive probes */
@@ -157,6 +162,7 @@ struct tcp_conn {
     struct tcp_sack_block *sacked; /* [TCP_MAX_SCOREBOARD] (tcp_conn_ranges) */
     uint8_t n_sacked;
     uint32_t sacked_bytes, high_sack;
+    uint32_t rcv_up; /* after the last urgent byte received (MUST-62) */
 
     struct timer rtx_timer;    /* retransmission or persist; may sit in the queue early: */
     uint64_t rtx_due;          /* when it is really due (tcp_timer.c rtx_arm_in) */
@@ -165,23 +171,21 @@ struct tcp_conn {
     struct timer keep_timer;   /* keepalive, TIME_WAIT, FIN_WAIT_2 */
     struct timer event_timer;  /* deferred callbacks (zero delay) */
     uint32_t keep_idle_s, keep_intvl_s, keep_count;
-    uint64_t last_rx; /* when the last segment arrived (keepalive, FIN_WAIT_2) */
+    uint32_t rcv_seen; /* held bytes on_data was offered and left (from the ring's head) */
+    uint64_t last_rx;  /* when the last segment arrived (keepalive, FIN_WAIT_2) */
 
     struct tcp_callbacks cb;
     tcp_connected_fn on_connected;
     void *user;
+    tcp_urgent_fn on_urgent; /* tcp_set_on_urgent */
 
     bool fin_queued, fin_sent, fin_acked, fin_received, rcv_fin_pending;
     bool nodelay, want_writable, rcv_paused, eof_pending, eof_delivered;
-    bool rcv_reoffer;  /* tcp_recv_resume(): offer held bytes again, seen or not */
-    uint32_t rcv_seen; /* held bytes on_data was offered and left (from the ring's head) */
+    bool rcv_reoffer; /* tcp_recv_resume(): offer held bytes again, seen or not */
     bool ack_now, need_output, force_send;
     bool ack_deferred; /* an ACK is owed at the end of this batch of frames */
     bool on_flush_list, on_mem_wait;
     bool rcv_mem_wait; /* on tcp->rcv_waiters: the pool held its window back */
-    int soft_err;      /* the last soft ICMP error about it (RFC 1122 4.2.3.9), 0: none */
-    uint8_t tos;       /* IPv4 TOS / IPv6 traffic class of its segments (tcp_set_dscp) */
-    uint8_t r2;        /* retransmissions before it gives up (tcp_set_data_retries) */
     bool user_done, stack_done;
     bool cookie;   /* made from a SYN cookie */
     uint16_t busy; /* nesting of stack code working on this connection */
@@ -336,6 +340,8 @@ static inline uint32_t tcp_path_payload(const struct inet *inet, struct unic_add
 void tcp_conn_input(struct tcp_conn *c, const struct tcp_seg *seg);
 void tcp_listen_input(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg);
 void tcp_data_input(struct tcp_conn *c, const struct tcp_seg *seg);
+/* The URG bit of an acceptable segment (RFC 9293 3.10.7.4, sixth). */
+void tcp_urgent_input(struct tcp_conn *c, const struct tcp_seg *seg);
 struct tcp_conn *tcp_conn_from_cookie(struct tcp *tcp, struct tcp_listener *l,
                                       const struct tcp_seg *seg, uint32_t iss, uint16_t mss,
                                       const struct tcp_opts *syn_opts);
