@@ -4,7 +4,8 @@
  * unic_main: set up pool, timers, the stack on NIC 0 (through the fault injector), call
  * service_start(), then loop:
  *   retry the transmit backlog -> run due timers -> plat_wait(next deadline) -> retry the
- *   backlog -> drain each ready NIC into the stack (bounded batch) -> module flush hooks -> again.
+ *   backlog -> drain each ready NIC into the stack (bounded batch; before the timers due
+ *   meanwhile) -> module flush hooks -> again.
  * No periodic tick: when nothing is armed, plat_wait() gets no deadline and the process sleeps.
  * After a full batch the NIC is read again without sleeping; a flood that never lets the NIC run
  * dry still gets a non-blocking plat_wait() every few batches (loop_consult_platform), so a
@@ -333,7 +334,11 @@ static void loop_run(void)
         if (ready & PLAT_WAIT_STATS)
             loop_print_all_stats();
         loop_tx_backlog_flush(); /* the device may have signalled room (see plat_wait) */
-        timer_queue_run(&os.timers, plat_clock_monotonic());
+        /* Frames before timers: what arrived while the process waited (or was not run) is
+         * taken in before the timers due meanwhile, as a kernel handles packets before a
+         * timeout: an idle timeout must not abort a connection whose request is queued, nor a
+         * retransmission go for data the queued ACK acknowledges. The timers run at the top
+         * of the next turn. */
         more = (ready & (1ull << os.nic)) && loop_drain(os.nic);
         loop_flush_modules();
     }

@@ -49,6 +49,7 @@ static struct {
     uint64_t shutdown_after; /* flood frames before the shutdown request; 0: none */
     uint64_t shutdown_at;    /* the clock when it came; 0: not yet                */
     uint64_t wait_calls, wait_polls;
+    uint64_t late_ns; /* fake_wait_late: the next wake that reports frames comes this late */
 } fake_flood;
 
 void fake_clock_set(uint64_t now)
@@ -111,6 +112,11 @@ void fake_net_rx_flood(const void *frame, size_t len, uint64_t count, uint64_t n
 uint64_t fake_net_rx_flood_left(void)
 {
     return fake_flood.left;
+}
+
+void fake_wait_late(uint64_t late_ns)
+{
+    fake_flood.late_ns = late_ns;
 }
 
 void fake_shutdown_after_rx(uint64_t frames)
@@ -269,8 +275,11 @@ uint64_t plat_wait(uint64_t deadline_ns)
         fake_flood.wait_polls++;
     if (fake_flood.shutdown_at)
         return PLAT_WAIT_SHUTDOWN | (fake_nic.enabled ? 1 : 0);
-    if (fake_nic.enabled && (fake_rx.count || fake_flood.left))
+    if (fake_nic.enabled && (fake_rx.count || fake_flood.left)) {
+        fake_clock_set(fake_now + fake_flood.late_ns);
+        fake_flood.late_ns = 0;
         return 1;
+    }
     if (fake_nic.enabled && fake_nic.refused_since_wait && fake_nic.tx_full_until <= deadline_ns) {
         fake_nic.refused_since_wait = false;
         fake_clock_set(fake_nic.tx_full_until);

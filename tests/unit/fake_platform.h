@@ -57,6 +57,9 @@ uint64_t fake_net_rx_flood_left(void);
  * frames were delivered (0: never); every plat_wait reports it from then on, a poll (past
  * deadline) included. fake_shutdown_requested_at() is the clock then (0 before). */
 void fake_shutdown_after_rx(uint64_t frames);
+/* The next plat_wait that reports received frames returns (late_ns) later (the clock moves):
+ * a process the host did not run while the frames waited. */
+void fake_wait_late(uint64_t late_ns);
 uint64_t fake_shutdown_requested_at(void);
 /* plat_wait calls since fake_net_enable, and those of them with a deadline already past. */
 uint64_t fake_wait_calls(void);
