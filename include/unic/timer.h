@@ -68,5 +68,8 @@ uint64_t timer_queue_next(const struct timer_queue *tq);
  * plat_wait() then only polls (and a timer armed in the past may let other due timers wait for
  * that call too). Returns the number fired. */
 unsigned timer_queue_run(struct timer_queue *tq, uint64_t now);
+/* Set tq->now = (now) (never backwards) without firing anything: the clock the stack reads
+ * while the OS hands it what arrived before the timers due meanwhile run. */
+void timer_queue_set_now(struct timer_queue *tq, uint64_t now);
 
 #endif

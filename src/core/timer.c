@@ -127,6 +127,12 @@ uint64_t timer_queue_next(const struct timer_queue *tq)
     return tq->root ? tq->root->deadline : TIMER_NEVER;
 }
 
+void timer_queue_set_now(struct timer_queue *tq, uint64_t now)
+{
+    if (now > tq->now)
+        tq->now = now;
+}
+
 unsigned timer_queue_run(struct timer_queue *tq, uint64_t now)
 {
     unsigned fired = 0;

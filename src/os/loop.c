@@ -338,7 +338,8 @@ static void loop_run(void)
          * taken in before the timers due meanwhile, as a kernel handles packets before a
          * timeout: an idle timeout must not abort a connection whose request is queued, nor a
          * retransmission go for data the queued ACK acknowledges. The timers run at the top
-         * of the next turn. */
+         * of the next turn. The clock the stack reads moves on now, though. */
+        timer_queue_set_now(&os.timers, plat_clock_monotonic());
         more = (ready & (1ull << os.nic)) && loop_drain(os.nic);
         loop_flush_modules();
     }

@@ -32,6 +32,7 @@ static struct udp_sock *sock;
 static char console[16384];
 static size_t got_len[MAX_DATAGRAMS];
 static unsigned got;
+static uint64_t got_now, got_clock; /* the stack's clock, and the platform's, then */
 
 static uint8_t pattern(size_t i, size_t len)
 {
@@ -46,6 +47,8 @@ static void on_datagram(struct udp_sock *s, const struct udp_meta *meta, const u
     for (size_t i = 0; i < len; i++)
         assert_int_equal(data[i], pattern(i, len));
     assert_true(got < MAX_DATAGRAMS);
+    got_now = unic_timers()->now;
+    got_clock = plat_clock_monotonic();
     got_len[got++] = len;
 }
 
@@ -225,6 +228,10 @@ static void test_frames_before_due_timers(void **state)
     arm_idle_timer = false;
     assert_int_equal(got, 1);
     assert_int_equal(got_at_idle, 1);
+    /* ... and the stack read the clock of the wake, not the one before the wait (ICMP's rate
+     * limit and every RTT and timer the input arms depend on it). */
+    assert_true(got_now >= 20 * NSEC_PER_MSEC);
+    assert_int_equal(got_now, got_clock);
 }
 
 int main(void)
