@@ -649,17 +649,13 @@ static void tcp_input6(struct inet *inet, struct netbuf *nb, const struct ip6_rx
     netbuf_free(nb);
 }
 
-/* An ICMPv6 error about a segment we sent (ip6.h). Packet too big has already lowered the path
- * MTU and the segment it quotes is lost: the first unacknowledged one goes again at once, cut to
- * the new size, without waiting for the retransmission timer (RFC 8201 5.2). The quoted sequence
- * number must be in flight (RFC 5927 4.1), else the error is forged or stale. Other errors are
- * soft (RFC 5461): counted, the connection goes on. */
-/* An ICMP or ICMPv6 error about a segment of ours (RFC 9293 MUST-54, RFC 5461): only about a
- * sequence number in flight (RFC 5927 4.1: a blind attacker must guess one). A hard error
- * (port or protocol unreachable) ends a connect (SYN_SENT) at once; any other error, and a
- * hard one once synchronized, is soft: remembered, and reported instead of -ETIMEDOUT if the
- * connection times out (RFC 1122 4.2.3.9). Packet too big: the segments go again at the new
- * size (the path MTU is lowered already). */
+/* An ICMP or ICMPv6 error about a segment of ours (RFC 9293 MUST-54, RFC 5461). The quoted
+ * sequence number must be in flight (RFC 5927 4.1), else the error is forged or stale. A hard
+ * error (port or protocol unreachable) ends a connect (SYN_SENT) at once; any other error, and
+ * a hard one once synchronized, is soft: remembered, and reported instead of -ETIMEDOUT if the
+ * connection times out (RFC 1122 4.2.3.9). Packet too big has already lowered the path MTU and
+ * the segment it quotes is lost: the first unacknowledged one goes again at once, cut to the
+ * new size, without waiting for the retransmission timer (RFC 8201 5.2). */
 static void tcp_error(struct inet *inet, const struct ip_error *err)
 {
     struct tcp *tcp = inet->tcp;

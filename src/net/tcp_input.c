@@ -169,8 +169,7 @@ struct tcp_conn *tcp_conn_from_cookie(struct tcp *tcp, struct tcp_listener *l,
     c->iss = c->snd_una = iss;
     c->snd_nxt = c->snd_max = iss + 1;
     /* The window the cookie's SYN-ACK offered (tcp_syncookie_send): promised like any other. */
-    c->rcv_adv =
-        c->rcv_nxt + (tcp->params.rcv_buf < TCP_COOKIE_WND ? tcp->params.rcv_buf : TCP_COOKIE_WND);
+    c->rcv_adv = c->rcv_nxt + tcp_cookie_wnd(tcp);
     c->snd_buf_seq = iss + 1;
     c->listener = l;
     l->half_open++; /* given back when it is accepted, like any handshake */

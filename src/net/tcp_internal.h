@@ -296,8 +296,12 @@ uint32_t tcp_initial_wnd(const struct tcp_pool *p);
 uint32_t tcp_rcv_step(const struct tcp_conn *c);
 /* An ACK advertised (wnd): wait for memory if the pool held the window back. */
 void tcp_rcv_check_pool(struct tcp_conn *c, uint32_t wnd);
-/* The window of a cookie's SYN-ACK (the cookie cannot remember another): two segments. */
-#define TCP_COOKIE_WND (2u * TCP_CHUNK_DATA)
+/* The window of a cookie's SYN-ACK, which the connection made from the cookie counts as its
+ * promise (the cookie cannot remember another): two chunks, or rcv_buf when less. */
+static inline uint32_t tcp_cookie_wnd(const struct tcp *tcp)
+{
+    return tcp->params.rcv_buf < 2u * TCP_CHUNK_DATA ? tcp->params.rcv_buf : 2u * TCP_CHUNK_DATA;
+}
 /* A connection holding received bytes, with nothing queued, may borrow one chunk past the
  * pool's promises to answer them (tcp_mem.c). */
 bool tcp_snd_may_borrow(const struct tcp_conn *c);

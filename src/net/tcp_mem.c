@@ -63,9 +63,10 @@ static uint64_t pool_reserve(const struct tcp_pool *p)
 /* Free memory that wakes waiting senders: enough to be worth their on_writable. */
 static int64_t wake_bytes(const struct tcp_pool *p)
 {
-    uint64_t b = p->limit / 16;
-    return (int64_t)(b < TCP_ADMIT_BYTES ? (b < TCP_CHUNK_DATA ? TCP_CHUNK_DATA : b)
-                                         : TCP_ADMIT_BYTES);
+    uint64_t b = p->limit / 16; /* within one chunk .. TCP_ADMIT_BYTES */
+    if (b > TCP_ADMIT_BYTES)
+        b = TCP_ADMIT_BYTES;
+    return (int64_t)(b < TCP_CHUNK_DATA ? TCP_CHUNK_DATA : b);
 }
 
 static bool pool_pressure(const struct tcp_pool *p)
@@ -202,9 +203,7 @@ int tcp_conn_alloc_buffers(struct tcp_conn *c)
     }
     tcp_ring_alloc(&c->snd, &tcp->pool, p->snd_buf);
     tcp_ring_alloc(&c->rcv, &tcp->pool, p->rcv_buf);
-    if (!c->rcv_wnd_cap) /* a passive open has it from its SYN-ACK */
-        c->rcv_wnd_cap = tcp_initial_wnd(&tcp->pool);
-    tcp_rcv_promise_sync(c);
+    tcp_rcv_promise_sync(c); /* rcv_wnd_cap: from the pool when the connection was made */
     return 0;
 }
 
@@ -257,7 +256,7 @@ static uint32_t promise_cost(const struct tcp_ring *r, uint32_t open)
 static uint32_t rcv_space_own(const struct tcp_conn *c)
 {
     const struct tcp_pool *pool = &c->tcp->pool;
-    uint32_t cap = c->rcv_wnd_cap ? c->rcv_wnd_cap : tcp_initial_wnd(pool);
+    uint32_t cap = c->rcv_wnd_cap;
     /* A passive open's SYN-ACK goes before its buffers exist: rcv_buf bounds it too. */
     uint32_t size = c->rcv.size ? c->rcv.size : c->tcp->params.rcv_buf;
     if (cap > size)

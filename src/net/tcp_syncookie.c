@@ -85,10 +85,9 @@ void tcp_syncookie_send(struct tcp *tcp, struct tcp_listener *l, const struct tc
         o.has_wscale = ws != TS_NO_WSCALE;
         o.wscale = tcp_pick_wscale(tcp->params.rcv_buf);
     }
-    uint32_t wnd = tcp->params.rcv_buf < TCP_COOKIE_WND ? tcp->params.rcv_buf : TCP_COOKIE_WND;
     TCP_COUNT(tcp, syn_cookies_sent);              /* a failure to transmit counts as tx_ip_error */
     tcp->cookie_sent_at = inet_now(tcp->inet) + 1; /* 0 stays "never" at time 0 */
-    tcp_send_synack_stateless(tcp, seg, iss, &o, (uint16_t)wnd);
+    tcp_send_synack_stateless(tcp, seg, iss, &o, (uint16_t)tcp_cookie_wnd(tcp));
 }
 
 bool tcp_syncookie_valid(struct tcp *tcp, const struct tcp_seg *seg)
