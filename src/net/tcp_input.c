@@ -378,6 +378,8 @@ static uint32_t take_ack(struct tcp_conn *c, const struct tcp_seg *seg)
     c->probes = 0;
     if (!unic_addr_is_ip4(c->raddr)) /* forward progress: no NUD probe needed (RFC 4861 7.3.1) */
         ip6_confirm_reachable(c->inet, c->raddr);
+    if (c->snd_urgent && !seq_lt(c->snd_una, c->snd_up))
+        c->snd_urgent = false; /* all urgent data acknowledged: urgent mode ends */
     tcp_sack_advance(c);
     tcp_rearm_rtx(c);
     return acked;
@@ -643,9 +645,9 @@ void tcp_urgent_input(struct tcp_conn *c, const struct tcp_seg *seg)
 {
     /* The pointer may lie beyond the window (a long run, or data not sent yet): it is only
      * reported, at most 65535 bytes ahead of an acceptable segment. */
-    uint32_t up = seg->h.seq + seg->h.urgent;
     if (!seg->h.urgent)
         return;
+    uint32_t up = seg->h.seq + seg->h.urgent;
     bool pending = tcp_urgent_pending(c) > 0;
     if (!c->rcv_urgent || seq_gt(up, c->rcv_up))
         c->rcv_up = up;

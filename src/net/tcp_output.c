@@ -137,8 +137,6 @@ static void fill_header(struct tcp_conn *c, struct tcp_hdr *h, uint32_t seq, uin
     }
     if (c->sack_ok && c->n_ooo && !(flags & TCP_SYN))
         h->opts.sack_count = (uint8_t)tcp_ooo_blocks(c, h->opts.sack, TCP_MAX_SACK_BLOCKS);
-    if (c->snd_urgent && !seq_lt(c->snd_una, c->snd_up))
-        c->snd_urgent = false; /* all of it acknowledged: urgent mode ends */
     if (c->snd_urgent && seq_lt(seq, c->snd_up) && !(flags & TCP_SYN)) {
         /* The offset from this segment, at most 65535: a longer run is pointed at in steps as
          * the segments advance (MUST-31, any length). */
@@ -176,18 +174,18 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
     uint32_t fit = segment_size(c->inet, c->raddr, TCP_HDR_LEN + tcp_opts_len(&h.opts), c->mss);
     if (len <= c->mss && len > fit)
         len = fit; /* SACK blocks take room from the data (a super-packet's segments too) */
-    uint8_t flags = TCP_ACK;
+    /* A super-packet's segments would all carry this segment's urgent offset: one MSS at a
+     * time while the data is urgent (decided before FIN and PSH, which depend on the end). */
+    if ((h.flags & TCP_URG) && len > c->mss)
+        len = c->mss;
+    uint8_t flags = TCP_ACK | (h.flags & TCP_URG);
     if (c->fin_queued && seq + len == c->fin_seq)
         flags |= TCP_FIN;
     if (len == 0 && !(flags & TCP_FIN))
         return 0;
     if (len && off + len == c->snd.len)
         flags |= TCP_PSH;
-    h.flags = flags | (h.flags & TCP_URG);
-    /* A super-packet's segments would all carry this segment's urgent offset: none while
-     * urgent data is unacknowledged. */
-    if (c->snd_urgent && len > c->mss)
-        len = c->mss;
+    h.flags = flags;
     uint16_t tso_mss = len > c->mss ? c->mss : 0;
     if (xmit(c->tcp, c->laddr, c->raddr, &h, &c->snd, off, len, tso_mss, c->tos) < 0)
         return 0;

@@ -13,9 +13,9 @@ struct sink {
     uint8_t data[200000];
     size_t len;
     unsigned urgent_calls;
-    size_t pending_at_signal;  /* tcp_urgent_pending in on_urgent */
-    size_t pending_first_data; /* ... in the first on_data that had urgent bytes */
-    size_t urgent_seen;        /* bytes on_data was told were urgent, counted once each */
+    size_t pending_at_signal; /* tcp_urgent_pending in on_urgent */
+    bool eof;
+    size_t urgent_seen; /* bytes on_data was told were urgent, counted once each */
 };
 static struct sink sink;
 
@@ -28,8 +28,6 @@ static void sink_on_urgent(struct tcp_conn *c)
 static size_t sink_on_data(struct tcp_conn *c, const uint8_t *data, size_t len)
 {
     size_t pending = tcp_urgent_pending(c);
-    if (pending && !sink.pending_first_data)
-        sink.pending_first_data = pending;
     sink.urgent_seen += pending < len ? pending : len;
     assert_true(sink.len + len <= sizeof(sink.data));
     memcpy(sink.data + sink.len, data, len);
@@ -37,12 +35,18 @@ static size_t sink_on_data(struct tcp_conn *c, const uint8_t *data, size_t len)
     return len;
 }
 
+static void sink_on_eof(struct tcp_conn *c)
+{
+    (void)c;
+    sink.eof = true;
+}
+
 static void sink_on_close(struct tcp_conn *c, int reason)
 {
     (void)c, (void)reason;
 }
 
-static const struct tcp_callbacks sink_cb = {sink_on_data, NULL, NULL, sink_on_close};
+static const struct tcp_callbacks sink_cb = {sink_on_data, NULL, sink_on_eof, sink_on_close};
 
 static void sink_accept(struct tcp_conn *c, void *user)
 {
@@ -143,11 +147,34 @@ static void test_urgent_of_any_length(void **state)
     harness_free(h);
 }
 
+/* Urgent data, then the FIN, from a sender that may send TSO super-packets: the urgent
+ * segments go one MSS at a time, and the FIN still rides on the last byte (it was put on the
+ * first segment, whose length was cut to one MSS after the FIN was chosen). */
+static void test_urgent_then_close_with_tso(void **state)
+{
+    (void)state;
+    struct harness_opts o = {.tso_max = {65535, 65535}};
+    struct harness *h = harness_new(&o);
+    struct app *cli = connect_pair(h);
+    static uint8_t buf[20000];
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)(i * 13);
+    assert_int_equal(tcp_send_urgent(cli->conn, buf, sizeof(buf)), (long)sizeof(buf));
+    tcp_close(cli->conn);
+    harness_run(h, NSEC_PER_SEC);
+    assert_int_equal(sink.len, sizeof(buf));
+    assert_memory_equal(sink.data, buf, sizeof(buf));
+    assert_int_equal(sink.urgent_seen, sizeof(buf));
+    assert_true(sink.eof);
+    harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_urgent_in_line),
         cmocka_unit_test(test_urgent_of_any_length),
+        cmocka_unit_test(test_urgent_then_close_with_tso),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
