@@ -66,12 +66,13 @@ static void icmp6_classify(const struct icmp6_hdr *h, struct ip_error *e)
     switch (h->type) {
     case ICMP6_DEST_UNREACH:
         e->hard = h->code == ICMP6_UNREACH_PORT;
-        e->err = h->code == ICMP6_UNREACH_PORT ? -ECONNREFUSED
-                 : h->code == 0                ? -ENETUNREACH
-                 : h->code == 1                ? -EACCES
-                                               : -EHOSTUNREACH;
+        e->err = h->code == ICMP6_UNREACH_PORT                    ? -ECONNREFUSED
+                 : h->code == ICMP6_UNREACH_NOROUTE               ? -ENETUNREACH
+                 : h->code == 1 /* administratively prohibited */ ? -EACCES
+                                                                  : -EHOSTUNREACH;
         break;
     case ICMP6_PACKET_TOO_BIG:
+        e->too_big = true;
         e->err = -EMSGSIZE;
         break;
     case ICMP6_PARAM_PROBLEM:
@@ -118,7 +119,6 @@ static void icmp6_error_to_transport(struct inet *inet, const struct netbuf *nb,
         .type = h->type,
         .code = h->code,
         .param = h->rest,
-        .too_big = h->type == ICMP6_PACKET_TOO_BIG,
         .src = unic_addr_ip6(ih.src),
         .dst = unic_addr_ip6(ih.dst),
         .l4 = q + off,

@@ -55,6 +55,24 @@ struct inet_config {
     uint32_t addr, prefix_len, gateway, dns; /* host order; addr 0 = unconfigured */
 };
 
+/* An ICMP or ICMPv6 error about a packet we sent (RFC 1122 3.2.2, RFC 4443 2.4 (d): errors go
+ * to the upper layer), handed to the transport of the quoted packet through inet->udp_error /
+ * inet->tcp_error (NULL: the error is only counted). ICMPv6 packet too big has already lowered
+ * the path MTU. The ICMP layer classifies it, so a transport need not know either type space:
+ * (err) is what it means to a socket, (hard) whether it ends a connection not yet synchronized
+ * (RFC 1122 4.2.3.9: protocol and port unreachable; RFC 5461 4), (too_big) a smaller MTU. */
+struct ip_error {
+    uint8_t type, code; /* the ICMP(v6) type and code (wire/icmp.h, wire/icmp6.h) */
+    uint32_t param;     /* the MTU (packet too big) or the pointer (parameter problem) */
+    int err;            /* -ECONNREFUSED, -EHOSTUNREACH, -ENETUNREACH, -EPROTO, ... */
+    bool hard, too_big;
+    struct unic_addr src, dst; /* of the quoted packet: our address, the peer's */
+    const uint8_t *l4;         /* the quoted transport header (ports first), valid during the
+                                * call; perhaps cut short: l4_len >= 8 */
+    size_t l4_len;
+};
+typedef void (*ip_error_fn)(struct inet *inet, const struct ip_error *err);
+
 struct inet {
     struct timer_queue *timers; /* clock and timers (shared with the loop) */
     struct netbuf_pool *pool;
