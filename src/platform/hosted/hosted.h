@@ -76,14 +76,14 @@ int nic_open_all(const struct unic_config *cfg, char *err, size_t errlen, int *s
 struct hosted_nic *nic_get(unsigned nic);
 bool nic_any_failed(void);
 void nic_print_stats(void);
+void nic_flush_all(void); /* frames queued for sending go to the devices (before sleeping) */
+void nic_close_all(void);
 
 /* heap.c: on the way to sleep (until deadline_ns), give free heap memory back (at most once a
  * second); returns when to wake (earlier, once, when a trim was due too soon); the heap's
  * gauges for plat_print_stats (hosted.heap). */
 uint64_t heap_trim_before_sleep(uint64_t deadline_ns);
 void heap_print_stats(void);
-void nic_flush_all(void); /* frames queued for sending go to the devices (before sleeping) */
-void nic_close_all(void);
 
 /* tap.c */
 /* Open TAP (ifname), which must exist unless (create) (--tap-create); with (offload), with

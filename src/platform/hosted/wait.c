@@ -167,9 +167,9 @@ uint64_t plat_wait(uint64_t deadline_ns)
         wait_shutdown = true;
     capture_flush();
     nic_flush_all(); /* answers queued in this iteration go out before the sleep */
-    if (!wait_shutdown && !replay) {
+    if (!wait_shutdown && !replay)
         wait_sleep(heap_trim_before_sleep(deadline_ns));
-    } else if (!wait_shutdown)
+    else if (!wait_shutdown)
         uv_run(&wait_loop, UV_RUN_NOWAIT); /* still notice signals while replaying */
     uint64_t ready = wait_ready | replay;
     if (wait_shutdown || nic_any_failed())
