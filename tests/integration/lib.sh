@@ -44,12 +44,26 @@ unic_skip() {
     exit 77
 }
 
-# Fail the test: say why and show the end of the service's log.
+# Fail the test: say why and show the end of the service's log. A service still running is
+# asked to stop first (bounded 5 s), so the log ends with its statistics: a failure seen once
+# in CI must be explainable from what it printed.
 unic_fail() {
+    local i
     unic_log "FAIL: $*"
+    if [ -n "${UNIC_PID:-}" ] && unic_alive; then
+        if [ "$UNIC_PLATFORM" = kvm ] && [ -S "${UNIC_QMP:-}" ]; then
+            "$UNIC_QEMU_RUN" --powerdown "$UNIC_QMP" >/dev/null 2>&1
+        else
+            kill -TERM "$UNIC_PID" 2>/dev/null
+        fi
+        for ((i = 0; i < 50; i++)); do
+            unic_alive || break
+            sleep 0.1
+        done
+    fi
     if [ -n "$UNIC_LOG" ] && [ -s "$UNIC_LOG" ]; then
         unic_log "last lines of the service log ($UNIC_LOG):"
-        tail -n 30 "$UNIC_LOG" | sed 's/^/    /'
+        tail -n 80 "$UNIC_LOG" | sed 's/^/    /'
     fi
     exit 1
 }
