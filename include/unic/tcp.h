@@ -200,6 +200,16 @@ void tcp_unlisten(struct tcp_listener *l);
  * broadcast or multicast address). */
 struct tcp_conn *tcp_connect(struct inet *inet, struct unic_addr addr, uint16_t port,
                              tcp_connected_fn on_connected, void *user, int *err);
+/* As tcp_connect, from the local address (src) (RFC 9293 MUST-43): one of the stack's, of the
+ * family of (addr). Over IPv6 a stack has several (link-local, SLAAC, configured) and
+ * tcp_connect picks by RFC 6724; a service that must be seen as a given one names it here.
+ * An unspecified (src) is tcp_connect. Errors as tcp_connect, and -EADDRNOTAVAIL when (src)
+ * is not a usable address of ours (still tentative, expired, or another host's; a deprecated
+ * one may still be named, RFC 4862 5.5.4), -EINVAL when it is of the other family, or
+ * link-local towards a destination that is not on the link. */
+struct tcp_conn *tcp_connect_from(struct inet *inet, struct unic_addr src, struct unic_addr addr,
+                                  uint16_t port, tcp_connected_fn on_connected, void *user,
+                                  int *err);
 
 /* Set the connection's callbacks ((cb) is copied) and its (user) pointer, which tcp_user()
  * returns; tcp_set_user() changes the pointer alone. */

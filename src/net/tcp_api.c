@@ -114,20 +114,44 @@ static void start_output(struct tcp_conn *c)
     tcp_conn_put(c);
 }
 
-/* Our address towards (dst) in (*src): 0 or -errno as tcp_connect says. */
-static int connect_check(struct inet *inet, struct tcp *tcp, struct unic_addr dst, uint16_t port,
-                         struct unic_addr *src)
+/* (want) as the source towards (dst): one of our usable IPv6 unicast addresses, and a
+ * link-local one only towards a destination on the link (RFC 4007 9: routers never forward
+ * it, so the SYN would go nowhere). */
+static int connect_check_src6(struct inet *inet, struct unic_addr want, struct unic_addr dst)
 {
+    if (unic_addr_is_ip4(want))
+        return -EINVAL;
+    if (ip6_addr_is_multicast(want.bytes) || !ip6_is_local(inet, want))
+        return -EADDRNOTAVAIL;
+    struct unic_addr hop;
+    if (ip6_addr_is_link_local(want.bytes) && !ip6_addr_is_link_local(dst.bytes) &&
+        (ip6_next_hop(inet, dst, &hop) < 0 || !unic_addr_equal(hop, dst)))
+        return -EINVAL;
+    return 0;
+}
+
+/* Our address towards (dst) in (*src): (want), or the stack's choice when (want) is
+ * unspecified; 0 or -errno as tcp_connect_from says. */
+static int connect_check(struct inet *inet, struct tcp *tcp, struct unic_addr want,
+                         struct unic_addr dst, uint16_t port, struct unic_addr *src)
+{
+    bool chosen = !unic_addr_is_unspecified(want);
     if (!tcp)
         return -ENOMEM;
     if (!unic_addr_is_ip4(dst)) {
         if (port == 0 || unic_addr_is_unspecified(dst) || dst.bytes[0] == 0xff) /* multicast */
             return -EINVAL;
+        if (chosen) {
+            *src = want;
+            return connect_check_src6(inet, want, dst);
+        }
         return ip6_select_src(inet, dst, src) < 0 ? -EADDRNOTAVAIL : 0;
     }
     uint32_t addr = unic_addr_to_ip4(dst);
-    if (!inet->addr)
-        return -EADDRNOTAVAIL;
+    if (chosen && !unic_addr_is_ip4(want))
+        return -EINVAL;
+    if (!inet->addr || (chosen && unic_addr_to_ip4(want) != inet->addr))
+        return -EADDRNOTAVAIL; /* an IPv4 stack has one address, the interface's */
     if (port == 0 || addr == 0 || ip4_is_broadcast(inet, addr) || (addr >> 28) == 0xe)
         return -EINVAL;
     if (!ip4_next_hop(inet, addr))
@@ -139,9 +163,15 @@ static int connect_check(struct inet *inet, struct tcp *tcp, struct unic_addr ds
 struct tcp_conn *tcp_connect(struct inet *inet, struct unic_addr dst, uint16_t port,
                              tcp_connected_fn on_connected, void *user, int *err)
 {
+    return tcp_connect_from(inet, (struct unic_addr){{0}}, dst, port, on_connected, user, err);
+}
+
+struct tcp_conn *tcp_connect_from(struct inet *inet, struct unic_addr src, struct unic_addr dst,
+                                  uint16_t port, tcp_connected_fn on_connected, void *user,
+                                  int *err)
+{
     struct tcp *tcp = tcp_attach(inet);
-    struct unic_addr src;
-    int e = connect_check(inet, tcp, dst, port, &src);
+    int e = connect_check(inet, tcp, src, dst, port, &src);
     uint16_t lport = 0;
     if (!e && tcp->forced_port) {
         lport = tcp->forced_port;

@@ -536,6 +536,78 @@ static void test_tcp6_connect_checks(void **state)
     harness_free(h);
 }
 
+/* RFC 9293 MUST-43: an active open from a local address the service names. B has fd00::2 and
+ * a second address, fd00::12: a connection from each reaches A's listener with that source,
+ * and its data arrives; one from B's link-local address to fd00::1 (on the link) too. Not ours,
+ * still tentative, of the other family, or link-local towards a destination off the link:
+ * refused. Over IPv4 the stack's one address is accepted, any other refused. */
+static void test_tcp6_connect_from(void **state)
+{
+    (void)state;
+    struct harness *h = harness6(NULL);
+    struct inet *b = harness_b(h);
+    assert_int_equal(ip6_addr_add(b, fd00(0x12), 64, IP6_ORIGIN_STATIC, TIMER_NEVER, TIMER_NEVER),
+                     0);
+    harness_run(h, 5 * NSEC_PER_SEC); /* DAD */
+    struct server srv = {0};
+    srv.proto = (struct app){.rx_seed = 3};
+    assert_non_null(tcp_listen(harness_a(h), PORT, server_on_accept, &srv, NULL));
+    struct unic_addr link_local;
+    assert_int_equal(ip6_select_src(b, ip6_test_addr("fe80::1"), &link_local), 0);
+    assert_true(ip6_addr_is_link_local(link_local.bytes));
+    struct unic_addr from[3] = {fd00(0x12), fd00(2), link_local};
+    struct app c[4] = {{0}};
+    int err = 1;
+    for (int i = 0; i < 3; i++) {
+        c[i] = (struct app){.tx_seed = 3, .tx_total = 3000};
+        c[i].conn = tcp_connect_from(b, from[i], fd00(1), PORT, app_on_connected, &c[i], &err);
+        assert_int_equal(err, 0);
+        assert_true(unic_addr_equal(tcp_local_addr(c[i].conn), from[i]));
+    }
+    c[3] = (struct app){.tx_seed = 3, .tx_total = 3000};
+    c[3].conn = tcp_connect_from(b, unic_addr_ip4(ADDR_B), unic_addr_ip4(ADDR_A), PORT,
+                                 app_on_connected, &c[3], &err);
+    assert_int_equal(err, 0);
+    harness_run(h, 2 * NSEC_PER_SEC);
+    assert_int_equal(srv.n, 4);
+    for (int i = 0; i < 4; i++) {
+        struct app *a = &srv.apps[i];
+        assert_int_equal(a->rx_done, 3000);
+        assert_int_equal(a->rx_bad, 0);
+        bool found = false;
+        for (int j = 0; j < 4; j++)
+            found |= unic_addr_equal(tcp_peer_addr(a->conn), tcp_local_addr(c[j].conn)) &&
+                     tcp_peer_port(a->conn) == tcp_local_port(c[j].conn);
+        assert_true(found);
+        tcp_abort(a->conn);
+        tcp_abort(c[i].conn);
+    }
+
+    struct unic_addr far = ip6_test_addr("2001:db8::1"), tentative = fd00(0x13);
+    assert_int_equal(ip6_addr_add(b, tentative, 64, IP6_ORIGIN_STATIC, TIMER_NEVER, TIMER_NEVER),
+                     0);
+    const struct {
+        struct unic_addr src, dst;
+        int err;
+    } bad[] = {
+        {fd00(0x99), fd00(1), -EADDRNOTAVAIL},     /* another host's */
+        {fd00(1), fd00(2), -EADDRNOTAVAIL},        /* A's, not B's */
+        {tentative, fd00(1), -EADDRNOTAVAIL},      /* DAD still running */
+        {unic_addr_ip4(ADDR_B), fd00(1), -EINVAL}, /* the other family */
+        {fd00(2), unic_addr_ip4(ADDR_A), -EINVAL},
+        {link_local, far, -EINVAL}, /* would leave the link */
+        {unic_addr_ip4(ADDR_A), unic_addr_ip4(ADDR_A), -EADDRNOTAVAIL},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err = 0;
+        assert_null(
+            tcp_connect_from(b, bad[i].src, bad[i].dst, PORT, app_on_connected, NULL, &err));
+        assert_int_equal(err, bad[i].err);
+    }
+    harness_run(h, NSEC_PER_SEC);
+    harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_tcp6_rfc5961),
         cmocka_unit_test(test_tcp6_checksum_and_rst),
         cmocka_unit_test(test_tcp6_connect_checks),
+        cmocka_unit_test(test_tcp6_connect_from),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
