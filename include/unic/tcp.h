@@ -153,7 +153,8 @@ struct tcp_callbacks {
     X(syn_cookies_data_dropped) /* data failing the cookie while cookies live: dropped, no RST */ \
     X(rcv_mem_waits)   /* a window the pool held back waited for memory */ \
     X(rcv_mem_updates) /* such a window reopened by an update when memory returned */ \
-    X(conn_ranges)     /* gauge: connections holding out-of-order / SACK ranges (384 B) */
+    X(conn_ranges)     /* gauge: connections holding out-of-order / SACK ranges (384 B) */ \
+    X(cwnd_restarts)   /* cwnd back to the initial window after an idle RTO (idle_restart) */
 /* clang-format on */
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)
@@ -183,6 +184,9 @@ struct tcp_params {
     uint8_t ttl;                         /* IPv4 TTL / IPv6 hop limit of every segment; 0
                                             (default): the stack's (RFC 1122 4.2.2.19, MUST-49) */
     bool cubic;                          /* CUBIC (default) or NewReno                       */
+    bool idle_restart;                   /* cwnd back to the initial window when a connection
+                                            sends after an RTO of sending nothing (RFC 5681 4.1;
+                                            default on, as Linux's tcp_slow_start_after_idle) */
     bool syn_cookies;                    /* under backlog pressure (default on)              */
     bool sack, timestamps, window_scale; /* offered options (default all on)        */
 };

@@ -42,6 +42,7 @@ void tcp_default_params(struct tcp_params *p)
     p->time_wait_ms = 60 * 1000;
     p->challenge_ack_per_s = 1000;
     p->cubic = true;
+    p->idle_restart = true;
     p->syn_cookies = true;
     p->sack = p->timestamps = p->window_scale = true;
 }

@@ -21,15 +21,37 @@ uint32_t tcp_flight(const struct tcp_conn *c)
     return c->snd_max - c->snd_una;
 }
 
-void tcp_cc_init(struct tcp_conn *c)
+static uint32_t initial_window(const struct tcp_conn *c)
 {
     uint32_t mss = c->mss;
     uint32_t w = 2 * mss > 14600 ? 2 * mss : 14600; /* RFC 6928 */
-    c->cwnd = TCP_INIT_CWND_SEGS * mss < w ? TCP_INIT_CWND_SEGS * mss : w;
+    return TCP_INIT_CWND_SEGS * mss < w ? TCP_INIT_CWND_SEGS * mss : w;
+}
+
+void tcp_cc_init(struct tcp_conn *c)
+{
+    c->cwnd = initial_window(c);
     c->ssthresh = UINT32_MAX / 2;
     c->recover = c->iss;
     c->cubic.epoch_start = 0;
     c->cubic.w_max = 0;
+}
+
+/* RFC 5681 4.1: after an RTO without sending, no ACK clock paces a burst of cwnd and what cwnd
+ * learnt of the path may be stale: start again from RW = min(IW, cwnd). ssthresh keeps 3/4 of
+ * the old cwnd (RFC 2861 3.1, as Linux) so slow start climbs back to near it in a few RTTs;
+ * CUBIC starts a new epoch once it is there. Called with nothing in flight. */
+void tcp_cc_after_idle(struct tcp_conn *c, uint64_t now)
+{
+    uint32_t iw = initial_window(c);
+    if (!c->last_data_tx || now - c->last_data_tx <= c->rto_ns || c->cwnd <= iw)
+        return;
+    uint32_t keep = c->cwnd / 4 * 3;
+    if (c->ssthresh < keep)
+        c->ssthresh = keep;
+    c->cwnd = iw;
+    c->cubic.epoch_start = 0;
+    TCP_COUNT(c->tcp, cwnd_restarts);
 }
 
 static uint32_t icbrt(uint64_t x)

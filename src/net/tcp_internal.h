@@ -142,6 +142,7 @@ struct tcp_conn {
     /* RTT and retransmission (RFC 6298). */
     uint64_t srtt_ns, rttvar_ns, rto_ns;
     uint64_t rtt_start;
+    uint64_t last_data_tx; /* when data last went out (RFC 5681 4.1 restart after idle) */
     uint32_t rtt_seq;
     bool rtt_timing;
     int16_t soft_err;   /* the last soft ICMP error about it (RFC 1122 4.2.3.9), 0: none */
@@ -385,6 +386,7 @@ void tcp_rto_reset(struct tcp_conn *c);
 
 /* tcp_cc.c */
 void tcp_cc_init(struct tcp_conn *c);
+void tcp_cc_after_idle(struct tcp_conn *c, uint64_t now);
 void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, uint32_t prior_flight);
 void tcp_cc_on_loss(struct tcp_conn *c);
 void tcp_cc_on_rto(struct tcp_conn *c);

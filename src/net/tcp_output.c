@@ -190,8 +190,10 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
     if (xmit(c->tcp, c->laddr, c->raddr, &h, &c->snd, off, len, tso_mss, c->tos) < 0)
         return 0;
     acked_now(c, &h);
-    if (len)
+    if (len) {
         TCP_COUNT(c->tcp, tx_data_segments);
+        c->last_data_tx = inet_now(c->inet);
+    }
     if (seq_lt(seq, c->snd_max)) {
         TCP_COUNT(c->tcp, tx_retransmits);
         c->rtt_timing = false; /* Karn: no samples from retransmitted data */
@@ -467,6 +469,8 @@ static uint32_t next_len(const struct tcp_conn *c, uint32_t unsent, uint32_t roo
 static bool send_new_data(struct tcp_conn *c)
 {
     bool sent = false;
+    if (c->snd_una == c->snd_max && c->tcp->params.idle_restart)
+        tcp_cc_after_idle(c, inet_now(c->inet));
     for (int guard = 0; guard < 1024; guard++) {
         uint32_t run_end;
         if (seq_lt(c->snd_nxt, c->snd_max) && tcp_sack_is_sacked(c, c->snd_nxt, &run_end)) {
