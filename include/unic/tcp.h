@@ -1,7 +1,7 @@
 /*
  * TCP (RFC 9293) with RFC 7323 (window scale, timestamps), RFC 2018/6675 (SACK and SACK-based
  * recovery), RFC 6298 (RTO), RFC 6582 (NewReno), RFC 9438 (CUBIC, the default), RFC 5961
- * (challenge ACKs), RFC 6528 (ISNs), SYN cookies, delayed ACKs, Nagle, zero-window probes and
+ * (challenge ACKs), RFC 6528 (ISNs), RFC 3168 (ECN), SYN cookies, delayed ACKs, Nagle, zero-window probes and
  * keepalive; over IPv4 and IPv6 alike (the MSS from the IPv6 path MTU, RFC 8201).
  *
  * Attaching: the first tcp_listen() or tcp_connect() on a stack allocates its TCP state and
@@ -154,7 +154,10 @@ struct tcp_callbacks {
     X(rcv_mem_waits)   /* a window the pool held back waited for memory */ \
     X(rcv_mem_updates) /* such a window reopened by an update when memory returned */ \
     X(conn_ranges)     /* gauge: connections holding out-of-order / SACK ranges (384 B) */ \
-    X(cwnd_restarts)   /* cwnd back to the initial window after an idle RTO (idle_restart) */
+    X(cwnd_restarts)   /* cwnd back to the initial window after an idle RTO (idle_restart) */ \
+    X(ecn_conns)       /* connections that agreed on ECN in their handshake (RFC 3168) */ \
+    X(rx_ecn_ce)       /* segments that came marked Congestion Experienced (echoed with ECE) */ \
+    X(ecn_reductions)  /* cwnd reductions for an ECE from the peer (at most one per window) */
 /* clang-format on */
 struct tcp_stats {
     TCP_STATS(STATS_FIELD)
@@ -164,6 +167,13 @@ struct tcp_stats {
 
 /* Stack-wide limits and defaults (tcp_configure() before the first listen/connect, or later:
  * new connections use the new values). */
+/* tcp_params.ecn: Explicit Congestion Notification (RFC 3168). */
+enum tcp_ecn_mode {
+    TCP_ECN_OFF,     /* neither asked for nor agreed to */
+    TCP_ECN_ON,      /* asked for in our SYNs, agreed to when a peer asks */
+    TCP_ECN_PASSIVE, /* agreed to when a peer asks (default; Linux's tcp_ecn = 2) */
+};
+
 struct tcp_params {
     uint32_t snd_buf, rcv_buf;           /* most bytes queued per connection (default 256 KiB each);
                                             memory is taken as data comes (docs/tcp-memory.md) */
@@ -183,6 +193,7 @@ struct tcp_params {
                                             connection: tcp_set_data_retries (RFC 9293 MUST-21) */
     uint8_t ttl;                         /* IPv4 TTL / IPv6 hop limit of every segment; 0
                                             (default): the stack's (RFC 1122 4.2.2.19, MUST-49) */
+    uint8_t ecn;                         /* enum tcp_ecn_mode (default TCP_ECN_PASSIVE)       */
     bool cubic;                          /* CUBIC (default) or NewReno                       */
     bool idle_restart;                   /* cwnd back to the initial window when a connection
                                             sends after an RTO of sending nothing (RFC 5681 4.1;
@@ -258,7 +269,7 @@ void tcp_set_nodelay(struct tcp_conn *conn, bool nodelay);
  * idle_s 0 turns it off. */
 void tcp_set_keepalive(struct tcp_conn *conn, uint32_t idle_s, uint32_t interval_s, uint32_t count);
 /* The Differentiated Services codepoint (0..63, RFC 2474) of this connection's segments (RFC
- * 9293 MUST-48): IPv4 TOS / IPv6 traffic class (dscp << 2; the ECN bits stay 0). Default 0. */
+ * 9293 MUST-48): IPv4 TOS / IPv6 traffic class (dscp << 2; the ECN bits are the stack's, RFC 3168). Default 0. */
 void tcp_set_dscp(struct tcp_conn *conn, uint8_t dscp);
 /* R2 of this connection (RFC 9293 MUST-21): after (retries) unanswered retransmissions or
  * zero-window probes it is reset and closed with -ETIMEDOUT (or the last soft ICMP error);

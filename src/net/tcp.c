@@ -43,6 +43,7 @@ void tcp_default_params(struct tcp_params *p)
     p->challenge_ack_per_s = 1000;
     p->cubic = true;
     p->idle_restart = true;
+    p->ecn = TCP_ECN_PASSIVE;
     p->syn_cookies = true;
     p->sack = p->timestamps = p->window_scale = true;
 }
@@ -618,6 +619,7 @@ static void tcp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr
                              &seg) == 0) {
         seg.src = unic_addr_ip4(ip->src);
         seg.dst = unic_addr_ip4(ip->dst);
+        seg.ecn = ip->tos & 3;
         tcp_dispatch(tcp, &seg);
     }
     netbuf_free(nb);
@@ -645,6 +647,7 @@ static void tcp_input6(struct inet *inet, struct netbuf *nb, const struct ip6_rx
                    &seg) == 0) {
         seg.src = rx->src;
         seg.dst = rx->dst;
+        seg.ecn = rx->traffic_class & 3;
         tcp_dispatch(tcp, &seg);
     }
     netbuf_free(nb);

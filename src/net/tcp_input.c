@@ -49,6 +49,7 @@ static void take_syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
     c->irs = seg->h.seq;
     c->rcv_nxt = seg->h.seq + 1;
     c->rcv_adv = c->rcv_nxt;
+    tcp_ecn_syn_input(c, seg);
 }
 
 /* Both sides synchronized: buffers, windows, congestion control. 0 or -ENOMEM. */
@@ -430,6 +431,7 @@ static bool ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool syn)
     bool dup = !acked && ack == c->snd_una && c->snd_max != c->snd_una && (pure || new_sack);
     if (c->snd.size)
         tcp_recovery_ack(c, acked, dup, prior_flight);
+    tcp_ecn_ack_input(c, seg);
     if (!fin_acked_transition(c))
         return false;
     if (acked)
@@ -557,6 +559,7 @@ static void synchronized_input(struct tcp_conn *c, const struct tcp_seg *in)
     }
     if (!ack_input(c, seg, seg != in))
         return;
+    tcp_ecn_input(c, seg);
     if (c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2) {
         if (seg->h.flags & TCP_URG)
             tcp_urgent_input(c, seg);

@@ -189,6 +189,11 @@ struct tcp_conn {
     bool rcv_mem_wait; /* on tcp->rcv_waiters: the pool held its window back */
     bool user_done, stack_done;
     bool cookie;   /* made from a SYN cookie */
+    bool ecn_ok;   /* ECN agreed (in SYN_SENT: asked for) (tcp_ecn.c) */
+    bool ecn_ece;  /* CE seen: ECE on our ACKs until the peer's CWR */
+    bool ecn_cwr;  /* reduced for an ECE: CWR on the next new data */
+    bool ecn_reduced;     /* reduced for an ECE, and snd_una not past ecn_recover yet */
+    uint32_t ecn_recover; /* snd_max at that reduction: one per window */
     uint16_t busy; /* nesting of stack code working on this connection */
 };
 
@@ -245,6 +250,7 @@ struct tcp_seg {
     const uint8_t *data;
     uint32_t len; /* payload bytes */
     struct unic_addr src, dst;
+    uint8_t ecn; /* the IP header's ECN field (RFC 3168 5) */
 };
 
 /* The stack's R2 (tcp_params.data_retries, 0: TCP_DATA_RETRIES). */
@@ -345,6 +351,13 @@ static inline uint32_t tcp_path_payload(const struct inet *inet, struct unic_add
 void tcp_conn_input(struct tcp_conn *c, const struct tcp_seg *seg);
 void tcp_listen_input(struct tcp *tcp, struct tcp_listener *l, const struct tcp_seg *seg);
 void tcp_data_input(struct tcp_conn *c, const struct tcp_seg *seg);
+
+/* tcp_ecn.c: RFC 3168. */
+void tcp_ecn_syn_flags(struct tcp_conn *c, bool synack, uint8_t *flags);
+void tcp_ecn_syn_input(struct tcp_conn *c, const struct tcp_seg *seg);
+uint8_t tcp_ecn_tos(const struct tcp_conn *c, bool new_data);
+void tcp_ecn_input(struct tcp_conn *c, const struct tcp_seg *seg);
+void tcp_ecn_ack_input(struct tcp_conn *c, const struct tcp_seg *seg);
 /* The URG bit of an acceptable segment (RFC 9293 3.10.7.4, sixth). */
 void tcp_urgent_input(struct tcp_conn *c, const struct tcp_seg *seg);
 struct tcp_conn *tcp_conn_from_cookie(struct tcp *tcp, struct tcp_listener *l,

@@ -137,6 +137,8 @@ static void fill_header(struct tcp_conn *c, struct tcp_hdr *h, uint32_t seq, uin
     }
     if (c->sack_ok && c->n_ooo && !(flags & TCP_SYN))
         h->opts.sack_count = (uint8_t)tcp_ooo_blocks(c, h->opts.sack, TCP_MAX_SACK_BLOCKS);
+    if (c->ecn_ece && (flags & TCP_ACK) && !(flags & (TCP_SYN | TCP_RST)))
+        h->flags |= TCP_ECE; /* RFC 3168 6.1.3: until the peer's CWR */
     if (c->snd_urgent && seq_lt(seq, c->snd_up) && !(flags & TCP_SYN)) {
         /* The offset from this segment, at most 65535: a longer run is pointed at in steps as
          * the segments advance (MUST-31, any length). */
@@ -176,9 +178,10 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
         len = fit; /* SACK blocks take room from the data (a super-packet's segments too) */
     /* A super-packet's segments would all carry this segment's urgent offset: one MSS at a
      * time while the data is urgent (decided before FIN and PSH, which depend on the end). */
-    if ((h.flags & TCP_URG) && len > c->mss)
-        len = c->mss;
-    uint8_t flags = TCP_ACK | (h.flags & TCP_URG);
+    bool fresh = len && !seq_lt(seq, c->snd_max), cwr = fresh && c->ecn_cwr;
+    if (((h.flags & TCP_URG) || cwr) && len > c->mss)
+        len = c->mss; /* CWR too: the NIC's segmentation would copy it to every segment */
+    uint8_t flags = TCP_ACK | (h.flags & (TCP_URG | TCP_ECE)) | (cwr ? TCP_CWR : 0);
     if (c->fin_queued && seq + len == c->fin_seq)
         flags |= TCP_FIN;
     if (len == 0 && !(flags & TCP_FIN))
@@ -187,8 +190,10 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
         flags |= TCP_PSH;
     h.flags = flags;
     uint16_t tso_mss = len > c->mss ? c->mss : 0;
-    if (xmit(c->tcp, c->laddr, c->raddr, &h, &c->snd, off, len, tso_mss, c->tos) < 0)
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, &c->snd, off, len, tso_mss, tcp_ecn_tos(c, fresh)) < 0)
         return 0;
+    if (cwr)
+        c->ecn_cwr = false;
     acked_now(c, &h);
     if (len) {
         TCP_COUNT(c->tcp, tx_data_segments);
@@ -341,6 +346,7 @@ void tcp_send_syn(struct tcp_conn *c)
     bool synack = c->state == TCP_SYN_RECEIVED;
     struct tcp_hdr h;
     fill_header(c, &h, c->iss, synack ? TCP_SYN | TCP_ACK : TCP_SYN);
+    tcp_ecn_syn_flags(c, synack, &h.flags);
     h.opts.has_mss = true;
     h.opts.mss = c->rcv_mss;
     h.opts.has_wscale = synack ? c->ws_ok : p->window_scale;
