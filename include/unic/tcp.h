@@ -1,8 +1,8 @@
 /*
  * TCP (RFC 9293) with RFC 7323 (window scale, timestamps), RFC 2018/6675 (SACK and SACK-based
  * recovery), RFC 6298 (RTO), RFC 6582 (NewReno), RFC 9438 (CUBIC, the default), RFC 5961
- * (challenge ACKs), RFC 6528 (ISNs), RFC 3168 (ECN), SYN cookies, delayed ACKs, Nagle, zero-window probes and
- * keepalive; over IPv4 and IPv6 alike (the MSS from the IPv6 path MTU, RFC 8201).
+ * (challenge ACKs), RFC 6528 (ISNs), RFC 3168 (ECN), SYN cookies, delayed ACKs, Nagle, zero-window
+ * probes and keepalive; over IPv4 and IPv6 alike (the MSS from the IPv6 path MTU, RFC 8201).
  *
  * Attaching: the first tcp_listen() or tcp_connect() on a stack allocates its TCP state and
  * attaches it to the stack; a service that never calls a tcp_ function links no TCP code.
@@ -269,7 +269,8 @@ void tcp_set_nodelay(struct tcp_conn *conn, bool nodelay);
  * idle_s 0 turns it off. */
 void tcp_set_keepalive(struct tcp_conn *conn, uint32_t idle_s, uint32_t interval_s, uint32_t count);
 /* The Differentiated Services codepoint (0..63, RFC 2474) of this connection's segments (RFC
- * 9293 MUST-48): IPv4 TOS / IPv6 traffic class (dscp << 2; the ECN bits are the stack's, RFC 3168). Default 0. */
+ * 9293 MUST-48): IPv4 TOS / IPv6 traffic class (dscp << 2; the ECN bits are the stack's, RFC 3168).
+ * Default 0. */
 void tcp_set_dscp(struct tcp_conn *conn, uint8_t dscp);
 /* R2 of this connection (RFC 9293 MUST-21): after (retries) unanswered retransmissions or
  * zero-window probes it is reset and closed with -ETIMEDOUT (or the last soft ICMP error);

@@ -44,7 +44,7 @@ void tcp_cc_init(struct tcp_conn *c)
 void tcp_cc_after_idle(struct tcp_conn *c, uint64_t now)
 {
     uint32_t iw = initial_window(c);
-    if (!c->last_data_tx || now - c->last_data_tx <= c->rto_ns || c->cwnd <= iw)
+    if (c->cwnd <= iw || tcp_coarse_time(now) - c->last_data_tx <= tcp_coarse_time(c->rto_ns))
         return;
     uint32_t keep = c->cwnd / 4 * 3;
     if (c->ssthresh < keep)

@@ -142,13 +142,16 @@ struct tcp_conn {
     /* RTT and retransmission (RFC 6298). */
     uint64_t srtt_ns, rttvar_ns, rto_ns;
     uint64_t rtt_start;
-    uint64_t last_data_tx; /* when data last went out (RFC 5681 4.1 restart after idle) */
+    uint32_t last_data_tx; /* tcp_coarse_time() data last went out (restart after idle) */
+    uint32_t ecn_recover;  /* snd_max at the last ECE reduction: one per window (tcp_ecn.c) */
     uint32_t rtt_seq;
     bool rtt_timing;
     int16_t soft_err;   /* the last soft ICMP error about it (RFC 1122 4.2.3.9), 0: none */
     uint32_t rtx_tsval; /* TSval of our last retransmission */
     uint8_t backoff;    /* consecutive timeouts */
     uint8_t probes;     /* unanswered window / keepalive probes */
+    bool ecn_ok;        /* ECN agreed (in SYN_SENT: asked for) (tcp_ecn.c) */
+    bool ecn_ece;       /* CE seen: ECE on our ACKs until the peer's CWR */
 
     /* Congestion control. */
     uint32_t cwnd, ssthresh, recover, rtx_nxt;
@@ -162,6 +165,8 @@ struct tcp_conn {
     /* SACK scoreboard (send side): sorted, disjoint, within [snd_una, snd_max]. */
     struct tcp_sack_block *sacked; /* [TCP_MAX_SCOREBOARD] (tcp_conn_ranges) */
     uint8_t n_sacked;
+    bool ecn_cwr;     /* reduced for an ECE: CWR on the next new data */
+    bool ecn_reduced; /* reduced for an ECE, and snd_una not past ecn_recover yet */
     uint32_t sacked_bytes, high_sack;
     uint32_t rcv_up; /* after the last urgent byte received (MUST-62) */
 
@@ -189,11 +194,6 @@ struct tcp_conn {
     bool rcv_mem_wait; /* on tcp->rcv_waiters: the pool held its window back */
     bool user_done, stack_done;
     bool cookie;   /* made from a SYN cookie */
-    bool ecn_ok;   /* ECN agreed (in SYN_SENT: asked for) (tcp_ecn.c) */
-    bool ecn_ece;  /* CE seen: ECE on our ACKs until the peer's CWR */
-    bool ecn_cwr;  /* reduced for an ECE: CWR on the next new data */
-    bool ecn_reduced;     /* reduced for an ECE, and snd_una not past ecn_recover yet */
-    uint32_t ecn_recover; /* snd_max at that reduction: one per window */
     uint16_t busy; /* nesting of stack code working on this connection */
 };
 
@@ -263,6 +263,13 @@ static inline uint8_t tcp_data_retries(const struct tcp *tcp)
 static inline int tcp_timeout_err(const struct tcp_conn *c)
 {
     return c->soft_err ? c->soft_err : -ETIMEDOUT;
+}
+
+/* Time in units of 2^20 ns (about a millisecond): 32 bits of it last 52 days, and a field of
+ * it is half a uint64_t of ns in the control block. Compare differences, never values. */
+static inline uint32_t tcp_coarse_time(uint64_t ns)
+{
+    return (uint32_t)(ns >> 20);
 }
 
 static inline uint32_t seg_seqlen(const struct tcp_seg *s)

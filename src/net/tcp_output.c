@@ -197,7 +197,7 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
     acked_now(c, &h);
     if (len) {
         TCP_COUNT(c->tcp, tx_data_segments);
-        c->last_data_tx = inet_now(c->inet);
+        c->last_data_tx = tcp_coarse_time(inet_now(c->inet));
     }
     if (seq_lt(seq, c->snd_max)) {
         TCP_COUNT(c->tcp, tx_retransmits);

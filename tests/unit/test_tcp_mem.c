@@ -66,7 +66,9 @@ static void idle_after_transfer(const struct harness_opts *o, uint64_t bytes, ui
     assert_int_equal(stat_a(h, "conn_open"), 8);
     assert_int_equal(stat_a(h, "buf_used"), 0);
     assert_true(stat_a(h, "buf_peak") > 0);
-    assert_true(stat_a(h, "conn_bytes") <= 1024 - 64); /* room for malloc and table entry */
+    /* With the kvm allocator's 16-byte header it must fit its 896-byte class, not the next
+     * (1 KiB): that is what an idle connection costs there (docs/tcp-memory.md). */
+    assert_true(stat_a(h, "conn_bytes") + 16 <= 896);
     if (o) /* the faults made both sides keep out-of-order ranges and SACK scoreboards */
         assert_true(stat_a(h, "rx_ooo") > 0 && tcp_stat(harness_b(h), "rx_ooo") > 0);
     assert_int_equal(stat_a(h, "conn_ranges"), 0);
