@@ -4,7 +4,7 @@
  *   NAME [--ip A.B.C.D/N] [--gw A.B.C.D] [--dns A.B.C.D] [--ip6 ADDR/N]... [--gw6 ADDR]
  *        [--no-ip6] [--no-dhcp] [--mac M] [--tap IF] [--tap-create]
  *        [--pcap FILE] [--replay FILE] [--loss P] [--duplicate P] [--reorder P] [--corrupt P]
- *        [--seed N] [--no-offload] [--user NAME] [--no-sandbox] [--stats-interval S]
+ *        [--ce P] [--seed N] [--no-offload] [--user NAME] [--no-sandbox] [--stats-interval S]
  *        [--verbose] [--quiet] [--help] [-- service options and arguments]
  *
  * The words after `--` belong to the service: config_parse collects them, and
@@ -39,6 +39,7 @@
 
 struct fault_config {
     uint32_t loss_ppb, duplicate_ppb, reorder_ppb, corrupt_ppb; /* each direction */
+    uint32_t ce_ppb; /* ECN-capable IP packets marked Congestion Experienced (--ce) */
     uint64_t seed;
     bool seeded; /* --seed given: reproducible; else seeded from plat_random */
 };

@@ -29,6 +29,8 @@ static const char usage_text[] =
     "  --pcap FILE        write every frame in and out to FILE (hosted)\n"
     "  --replay FILE      feed the frames of a pcap FILE into the stack (hosted)\n"
     "  --loss P --duplicate P --reorder P --corrupt P   fault injection, 0 <= P <= 1\n"
+    "  --ce P             mark that share of ECN-capable IP packets Congestion Experienced,\n"
+    "                     each way, as an AQM router does (RFC 3168)\n"
     "  --seed N           seed of the fault injector (reproducible runs)\n"
     "  --no-offload       no NIC offloads (hosted TAP, kvm virtio-net): frames as on a wire\n"
     "                     both ways, checksums complete, no TCP super-packets (also off with\n"
@@ -76,7 +78,7 @@ const char *config_hosted_only(const struct unic_config *cfg)
 bool config_offload(const struct unic_config *cfg)
 {
     const struct fault_config *f = &cfg->fault;
-    bool faults = f->loss_ppb || f->duplicate_ppb || f->reorder_ppb || f->corrupt_ppb;
+    bool faults = f->loss_ppb || f->duplicate_ppb || f->reorder_ppb || f->corrupt_ppb || f->ce_ppb;
     return !cfg->no_offload && !faults;
 }
 
@@ -207,6 +209,8 @@ static uint32_t *fault_field(struct fault_config *f, const char *opt)
         return &f->reorder_ppb;
     if (!strcmp(opt, "--corrupt"))
         return &f->corrupt_ppb;
+    if (!strcmp(opt, "--ce"))
+        return &f->ce_ppb;
     return NULL;
 }
 

@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "unic/random.h"
+#include "unic/wire/bytes.h"
+#include "unic/wire/checksum.h"
+#include "unic/wire/eth.h"
 
 static const char *const fault_stat_names[] = {FAULT_STATS(STATS_NAME)};
 
@@ -43,7 +46,8 @@ void fault_init(struct fault_injector *fi, const struct fault_config *cfg, struc
     fi->rng = cfg->seeded ? cfg->seed : random_u64();
     if (fi->rng == 0)
         fi->rng = 0x9e3779b97f4a7c15ull; /* xorshift must not start at 0 */
-    fi->active = cfg->loss_ppb || cfg->duplicate_ppb || cfg->reorder_ppb || cfg->corrupt_ppb;
+    fi->active =
+        cfg->loss_ppb || cfg->duplicate_ppb || cfg->reorder_ppb || cfg->corrupt_ppb || cfg->ce_ppb;
     fi->pool = pool;
     fi->timers = timers;
     for (int d = 0; d < 2; d++) {
@@ -83,6 +87,42 @@ static void fault_deliver(struct fault_path *path, struct netbuf *nb)
         path->deliver(path->ctx, held);
 }
 
+/* The IP header of an ECN-capable packet (ECT(0) or ECT(1), RFC 3168 5) in an untagged
+ * Ethernet frame, and its version; NULL for anything else (Not-ECT, already CE, not IP). */
+static uint8_t *fault_ect_header(struct netbuf *nb, int *version)
+{
+    uint8_t *ip = nb->data + ETH_HDR_LEN;
+    if (nb->len >= ETH_HDR_LEN + 20 && rd16(nb->data + 12) == ETH_TYPE_IP4 && (ip[0] >> 4) == 4 &&
+        (ip[0] & 15) >= 5 && nb->len >= ETH_HDR_LEN + (ip[0] & 15) * 4u) {
+        *version = 4;
+        return (ip[1] & 3) == 1 || (ip[1] & 3) == 2 ? ip : NULL;
+    }
+    if (nb->len >= ETH_HDR_LEN + 40 && rd16(nb->data + 12) == ETH_TYPE_IP6 && (ip[0] >> 4) == 6) {
+        *version = 6;
+        uint8_t ecn = (ip[1] >> 4) & 3; /* the low bits of the traffic class */
+        return ecn == 1 || ecn == 2 ? ip : NULL;
+    }
+    return NULL;
+}
+
+/* What an AQM router does instead of dropping: ECT becomes CE. Not-ECT packets pass (a
+ * router would drop those, which --loss is for). */
+static bool fault_mark_ce(struct fault_injector *fi, struct netbuf *nb)
+{
+    int version = 0;
+    uint8_t *ip = fi->cfg.ce_ppb ? fault_ect_header(nb, &version) : NULL;
+    if (!ip || !fault_roll(fi, fi->cfg.ce_ppb))
+        return false;
+    if (version == 6) {
+        ip[1] |= 0x30;
+        return true;
+    }
+    ip[1] |= 3;
+    wr16(ip + 10, 0);
+    wr16(ip + 10, ip_checksum(ip, (size_t)(ip[0] & 15) * 4));
+    return true;
+}
+
 void fault_process(struct fault_injector *fi, enum fault_direction dir, struct netbuf *nb)
 {
     struct fault_path *path = &fi->path[dir];
@@ -102,6 +142,8 @@ void fault_process(struct fault_injector *fi, enum fault_direction dir, struct n
         nb->csum_ok = false; /* the NIC vouched for the bytes before the flip */
         path->stats.corrupted++;
     }
+    if (fault_mark_ce(fi, nb))
+        path->stats.ce_marked++;
     if (fault_roll(fi, fi->cfg.duplicate_ppb)) {
         struct netbuf *dup = fault_copy(fi, nb);
         if (dup) {

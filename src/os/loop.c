@@ -405,7 +405,7 @@ static int loop_setup_stack(struct unic_config *cfg)
     os.inet.mem_size = heap; /* TCP sizes its buffer budget and connection limit from it */
     /* Faults are drawn per wire frame: with any, TCP sends wire-sized segments. */
     const struct fault_config *f = &cfg->fault;
-    bool faults = f->loss_ppb || f->duplicate_ppb || f->reorder_ppb || f->corrupt_ppb;
+    bool faults = f->loss_ppb || f->duplicate_ppb || f->reorder_ppb || f->corrupt_ppb || f->ce_ppb;
     if (!faults && info.tx_tso_max > os.inet.mtu)
         os.inet.tso_max = info.tx_tso_max < 65535 ? info.tx_tso_max : 65535;
     fault_init(&os.fault, &cfg->fault, &os.pool, &os.timers);

@@ -9,6 +9,7 @@
 
 #include "unic/fault.h"
 #include "unic/wire/arp.h"
+#include "unic/wire/bytes.h"
 #include "unic/wire/checksum.h"
 #include "unic/wire/eth.h"
 #include "unic/wire/icmp.h"
@@ -199,6 +200,57 @@ static void test_fault_injector(void **state)
     netbuf_pool_destroy(&pool);
 }
 
+/* --ce: an ECN-capable IPv4 or IPv6 packet becomes CE (IPv4 header checksum still right);
+ * Not-ECT, non-IP and already-CE frames pass as they are. */
+static struct netbuf *ce_frame;
+static void keep_delivery(void *ctx, struct netbuf *nb)
+{
+    (void)ctx;
+    ce_frame = nb;
+}
+
+static uint8_t ce_through(struct fault_injector *fi, struct netbuf_pool *pool, uint16_t type,
+                          uint8_t ver_ihl, uint8_t second)
+{
+    struct netbuf *nb = netbuf_alloc(pool);
+    uint8_t *f = memset(netbuf_put(nb, 14 + 40), 0, 14 + 40), *ip = f + 14;
+    wr16(f + 12, type);
+    ip[0] = ver_ihl, ip[1] = second;
+    if (type == ETH_TYPE_IP4)
+        wr16(ip + 10, ip_checksum(ip, 20));
+    fault_process(fi, FAULT_TX, nb);
+    assert_non_null(ce_frame);
+    if (type == ETH_TYPE_IP4)
+        assert_int_equal(ip_checksum(ce_frame->data + 14, 20), 0);
+    uint8_t out = ce_frame->data[15];
+    netbuf_free(ce_frame);
+    ce_frame = NULL;
+    return out;
+}
+
+static void test_fault_ce_marks(void **state)
+{
+    (void)state;
+    struct netbuf_pool pool;
+    assert_int_equal(netbuf_pool_init(&pool, 8, 0), 0);
+    struct timer_queue tq;
+    timer_queue_init(&tq, 0);
+    struct fault_injector fi;
+    struct fault_config cfg = {.ce_ppb = FAULT_PPB_ONE, .seeded = true, .seed = 1};
+    fault_init(&fi, &cfg, &pool, &tq);
+    fault_set_output(&fi, FAULT_TX, keep_delivery, NULL);
+    assert_int_equal(ce_through(&fi, &pool, ETH_TYPE_IP4, 0x45, 0xb8 | 2), 0xb8 | 3); /* ECT(0) */
+    assert_int_equal(ce_through(&fi, &pool, ETH_TYPE_IP4, 0x45, 1), 3);               /* ECT(1) */
+    assert_int_equal(ce_through(&fi, &pool, ETH_TYPE_IP4, 0x45, 0xb8), 0xb8);         /* Not-ECT */
+    assert_int_equal(ce_through(&fi, &pool, ETH_TYPE_IP6, 0x60, 0x20), 0x30); /* IPv6 ECT(0) */
+    assert_int_equal(ce_through(&fi, &pool, ETH_TYPE_IP6, 0x60, 0x05), 0x05); /* Not-ECT */
+    assert_int_equal(ce_through(&fi, &pool, ETH_TYPE_ARP, 0x45, 0x02), 0x02); /* not IP */
+    assert_int_equal(fi.path[FAULT_TX].stats.ce_marked, 3);
+    fault_destroy(&fi);
+    assert_int_equal(pool.in_use, 0);
+    netbuf_pool_destroy(&pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_arp_round_trip_and_rejects),
         cmocka_unit_test(test_eth_and_icmp),
         cmocka_unit_test(test_fault_injector),
+        cmocka_unit_test(test_fault_ce_marks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
  * Fault injection around a NIC, in both directions, seeded and reproducible (as smoltcp's
  * FaultInjector): loss, duplication, reordering (a frame is held back and released after the
- * next one, or after FAULT_REORDER_HOLD_NS if none comes), corruption (one bit flipped). It is
+ * next one, or after FAULT_REORDER_HOLD_NS if none comes), corruption (one bit flipped), and
+ * ECN marks (an ECN-capable IP packet made Congestion Experienced, as an AQM router does). It is
  * platform-neutral, so the same options work on hosted and kvm. Used by the event loop, and by
  * unit tests on their virtual wire.
  */
@@ -21,7 +22,8 @@
 /* Where a frame goes after the injector: takes ownership of (nb). */
 typedef void (*fault_deliver_fn)(void *ctx, struct netbuf *nb);
 
-#define FAULT_STATS(X) X(passed) X(lost) X(duplicated) X(reordered) X(corrupted) X(no_buffer)
+#define FAULT_STATS(X)                                                                             \
+    X(passed) X(lost) X(duplicated) X(reordered) X(corrupted) X(ce_marked) X(no_buffer)
 struct fault_stats {
     FAULT_STATS(STATS_FIELD)
 };
