@@ -165,13 +165,16 @@ static int ip4_fragment(struct inet *inet, struct netbuf *nb, struct ip4_hdr *h,
     st->tx_fragmented++;
     for (size_t off = 0; off < nb->len && r == 0; off += chunk) {
         size_t n = nb->len - off < chunk ? nb->len - off : chunk;
-        struct netbuf *frag = netbuf_alloc(inet->pool);
-        if (!frag) {
+        /* Sized: on a jumbo link a fragment is larger than a pool buffer. */
+        struct netbuf *frag = netbuf_alloc_size(inet->pool, n);
+        uint8_t *room = frag ? netbuf_put(frag, n) : NULL;
+        if (!room) {
+            netbuf_free(frag);
             st->tx_no_buffer++;
             r = -ENOBUFS;
             break;
         }
-        memcpy(netbuf_put(frag, n), nb->data + off, n);
+        memcpy(room, nb->data + off, n);
         struct ip4_hdr fh = *h;
         fh.frag_offset = (uint16_t)off;
         fh.mf = off + n < nb->len;

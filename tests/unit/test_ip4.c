@@ -123,6 +123,24 @@ static void test_ping_with_small_mtu(void **state)
     free(h);
 }
 
+/* On a jumbo link a fragment is bigger than a pool buffer (1584 bytes of room): each one came
+ * from netbuf_alloc and the copy went through the NULL netbuf_put returned (a ping -s 20000
+ * from anywhere on a 9000-byte link crashed the service). */
+static void test_ping_fragments_on_jumbo_link(void **state)
+{
+    (void)state;
+    struct harness_opts o = {.mtu = 9000};
+    struct harness *h = new_harness(&o);
+    assert_int_equal(icmp_send_echo(harness_a(h), IP_B, 7, 1, NULL, 20000), 0);
+    harness_run(h, 20 * NSEC_PER_MSEC);
+    assert_int_equal(replies.count, 1);
+    assert_int_equal(replies.last_len, 20000);
+    assert_int_equal(inet_stat(harness_a(h), "ip4.tx_fragments"), 3); /* 20028 / 8976 */
+    assert_int_equal(inet_stat(harness_b(h), "ip4.tx_fragments"), 3);
+    assert_int_equal(harness_destroy(h), 0);
+    free(h);
+}
+
 /* An echo request of (payload) bytes from the third host, cut into fragments of (chunk). */
 static size_t build_fragments(uint8_t frames[][1600], size_t *lens, size_t payload, size_t chunk,
                               uint16_t id)
@@ -442,6 +460,7 @@ int main(void)
         T(test_ping_round_trip),
         T(test_ping_8000_fragments_both_ways),
         cmocka_unit_test(test_ping_with_small_mtu),
+        cmocka_unit_test(test_ping_fragments_on_jumbo_link),
         T(test_reassembles_out_of_order),
         T(test_overlapping_fragments_drop_datagram),
         T(test_duplicate_fragment_ignored),
