@@ -211,8 +211,8 @@ void tcp_unlisten(struct tcp_listener *l);
 
 /* Open a connection to (addr):(port) from a random ephemeral port, over IPv4 or IPv6 as (addr)
  * is (from the address the stack selects for it). NULL with (*err) = -ENOMEM, -EADDRNOTAVAIL (no
- * address of that family, or no free port), -EHOSTUNREACH, -EINVAL (port 0, an unspecified,
- * broadcast or multicast address). */
+ * address of that family, or no free port), -EHOSTUNREACH, -ENETUNREACH (0/8, 127/8: unic
+ * has no loopback), -EINVAL (port 0, an unspecified, broadcast or multicast address). */
 struct tcp_conn *tcp_connect(struct inet *inet, struct unic_addr addr, uint16_t port,
                              tcp_connected_fn on_connected, void *user, int *err);
 /* As tcp_connect, from the local address (src) (RFC 9293 MUST-43): one of the stack's, of the

@@ -38,9 +38,9 @@ static void icmp_echo_reply(struct inet *inet, struct netbuf *nb, const struct i
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
     wr16(nb->data + 2, (uint16_t)~sum);
-    ic->stats.tx_echo_replies++;
     struct ip4_out out = {.src = ip->dst, .dst = ip->src, .proto = IP4_PROTO_ICMP, .tos = ip->tos};
-    ip4_output(inet, nb, &out);
+    if (ip4_output(inet, nb, &out) == 0) /* 0.0.0.0 (a host configuring) cannot be answered */
+        ic->stats.tx_echo_replies++;
 }
 
 /* What an error means to a socket, as RFC 1122 4.2.3.9 sorts them: protocol and port

@@ -71,8 +71,9 @@ static void ip4_count_parse_error(struct ip4_stats *st, int err)
 
 static bool ip4_bad_source(const struct inet *inet, uint32_t src)
 {
+    /* 0.0.0.0 stays: a host that is still configuring (RFC 1122 3.2.1.3 (a)). */
     return src == IP4_BROADCAST || (src >> 28) == 0xe || ip4_is_broadcast(inet, src) ||
-           (inet->addr && src == inet->addr) || (src >> 24) == 127;
+           (inet->addr && src == inet->addr) || (ip4_never_sent_to(src) && src != 0);
 }
 
 /* Hand the datagram (data at its IP header) to its transport; takes ownership. */
@@ -188,6 +189,11 @@ static int ip4_fragment(struct inet *inet, struct netbuf *nb, struct ip4_hdr *h,
 int ip4_output(struct inet *inet, struct netbuf *nb, const struct ip4_out *out)
 {
     struct ip4_stats *st = &inet->ip4.stats;
+    if (ip4_never_sent_to(out->dst)) {
+        st->tx_bad_dst++;
+        netbuf_free(nb);
+        return -ENETUNREACH;
+    }
     uint32_t hop = ip4_next_hop(inet, out->dst);
     if (!hop) {
         st->tx_no_route++;

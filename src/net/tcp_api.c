@@ -154,6 +154,8 @@ static int connect_check(struct inet *inet, struct tcp *tcp, struct unic_addr wa
         return -EADDRNOTAVAIL; /* an IPv4 stack has one address, the interface's */
     if (port == 0 || addr == 0 || ip4_is_broadcast(inet, addr) || (addr >> 28) == 0xe)
         return -EINVAL;
+    if (ip4_never_sent_to(addr))
+        return -ENETUNREACH; /* 0/8, 127/8: no loopback interface here */
     if (!ip4_next_hop(inet, addr))
         return -EHOSTUNREACH;
     *src = unic_addr_ip4(inet->addr);

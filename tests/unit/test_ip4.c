@@ -413,6 +413,36 @@ static void test_routes_through_gateway(void **state)
     assert_int_equal(inet_stat(harness_a(h), "ip4.tx_no_route"), 1);
 }
 
+/* RFC 1122 3.2.1.3: {0, host} and {127, any} never leave the host. Sending to them is refused
+ * (tx_bad_dst), not handed to the gateway; an echo request from 0.0.0.9 is not answered (it
+ * would go to 0.0.0.9 through the gateway); one from 0.0.0.0 (a host still configuring) is
+ * taken, but its answer cannot be sent. */
+static void test_this_network_and_loopback_stay_in(void **state)
+{
+    struct harness *h = *state;
+    inet_set_addr(harness_a(h), IP_A, 24, IP_B); /* B is A's gateway */
+    inet_set_addr(harness_b(h), IP_B, 24, IP_A); /* and A is B's */
+    const uint32_t never[] = {0x7f000001, 0x7fffffff, 0x00000009, 0x00ffffff, 0};
+    for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+        assert_int_equal(icmp_send_echo(harness_a(h), never[i], 1, 1, NULL, 16), -ENETUNREACH);
+    assert_int_equal(inet_stat(harness_a(h), "ip4.tx_bad_dst"), 5);
+    harness_run(h, 5 * NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "ip4.rx"), 0);
+
+    uint8_t f[128];
+    size_t n = ping_frame(f, IP_B);
+    frame_ip4(f + 14, 0x00000009, IP_B, 1, (uint16_t)(n - 14), 1, 0, 0);
+    harness_inject(h, SIDE_B, f, n);
+    harness_run(h, 5 * NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "ip4.rx_bad_source"), 1);
+    frame_ip4(f + 14, 0, IP_B, 1, (uint16_t)(n - 14), 1, 0, 0);
+    harness_inject(h, SIDE_B, f, n);
+    harness_run(h, 5 * NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.tx_echo_replies"), 0);
+    assert_int_equal(inet_stat(harness_b(h), "ip4.tx_bad_dst"), 1);
+    assert_int_equal(inet_stat(harness_a(h), "ip4.rx"), 0); /* nothing reached the gateway */
+}
+
 static void test_pool_exhaustion_drops_without_crash(void **state)
 {
     (void)state;
@@ -476,6 +506,7 @@ int main(void)
         T(test_not_for_us_and_broadcast_ping_ignored),
         T(test_closed_udp_port_unreachable_rate_limited),
         T(test_routes_through_gateway),
+        T(test_this_network_and_loopback_stay_in),
         cmocka_unit_test(test_pool_exhaustion_drops_without_crash),
         T(test_echo_size_boundaries),
     };

@@ -28,7 +28,7 @@ struct inet;
     X(rx_delivered) X(rx_truncated) X(rx_bad_version) X(rx_bad_length) X(rx_bad_checksum)          \
         X(rx_not_for_us) X(rx_bad_source) X(rx_no_proto) X(rx_fragments) X(rx_reassembled) X(tx)   \
             X(tx_fragmented) X(tx_fragments) X(tx_no_route) X(tx_no_buffer) X(tx_too_big)          \
-                X(tx_no_headroom)
+                X(tx_no_headroom) X(tx_bad_dst)
 /* clang-format on */
 struct ip4_stats {
     IP4_STATS(STATS_FIELD)
@@ -58,7 +58,8 @@ void ip4_destroy(struct inet *inet);
 void ip4_input(struct inet *inet, struct netbuf *nb);
 
 /* Prepend an IPv4 header to the transport packet at nb->data and send it, fragmenting when it
- * exceeds the MTU. Takes ownership. 0 or -EHOSTUNREACH / -ENOBUFS / -EMSGSIZE (counted). */
+ * exceeds the MTU. Takes ownership. 0 or -EHOSTUNREACH / -ENETUNREACH (0/8, 127/8: never sent)
+ * / -ENOBUFS / -EMSGSIZE (counted). */
 int ip4_output(struct inet *inet, struct netbuf *nb, const struct ip4_out *out);
 
 /* Next hop for (dst): dst itself on the local subnet or for broadcast, else the gateway; 0 if
@@ -68,6 +69,13 @@ uint32_t ip4_next_hop(const struct inet *inet, uint32_t dst);
 /* Is (addr) ours, the subnet broadcast or the limited broadcast? */
 bool ip4_is_local(const struct inet *inet, uint32_t addr);
 bool ip4_is_broadcast(const struct inet *inet, uint32_t addr);
+
+/* "This network" (0/8) or loopback (127/8): RFC 1122 3.2.1.3 (a), (g) say such a destination
+ * MUST NOT be sent to; unic has no loopback interface to keep them on. */
+static inline bool ip4_never_sent_to(uint32_t addr)
+{
+    return (addr >> 24) == 0 || (addr >> 24) == 127;
+}
 
 /* Largest transport payload that fits in one unfragmented packet. */
 static inline uint16_t ip4_max_payload(uint16_t mtu)
