@@ -169,8 +169,12 @@ struct netbuf *reass_gather(struct reass *r, struct reass_slot *d, size_t hdr_le
         return NULL;
     }
     uint8_t *p = netbuf_put(whole, hdr_len + d->total_len);
-    for (unsigned i = 0; i < d->nfrags; i++)
+    for (unsigned i = 0; i < d->nfrags; i++) {
         memcpy(p + hdr_len + d->frags[i].offset, d->frags[i].nb->data, d->frags[i].len);
+        /* A datagram that came, even in part, as a link-layer broadcast or multicast gets no
+         * ICMP error (RFC 1122 3.2.2, RFC 4443 2.4 e.3): the whole keeps the mark. */
+        whole->l2_group |= d->frags[i].nb->l2_group;
+    }
     return whole;
 }
 

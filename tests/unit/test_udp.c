@@ -238,6 +238,33 @@ static void inject_udp_to_b(struct harness *h, const uint8_t dst_mac[6], uint32_
     harness_run(h, NSEC_PER_MSEC);
 }
 
+/* The same datagram to the closed port in two fragments, each in a broadcast frame: the
+ * reassembled whole must keep the mark (it was answered: reassembly made a new buffer). */
+static void test_fragmented_broadcast_is_silent(void **state)
+{
+    struct harness *h = *state;
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    udp_bind(harness_b(h), 7001, on_recv, &(struct rx_log){0}, NULL); /* attach UDP on B */
+    for (int part = 0; part < 2; part++) {
+        uint8_t f[64] = {0};
+        size_t n = frame_eth(f, bcast, 0x0800);
+        n += frame_ip4(f + n, THIRD_IP, ADDR_B, IP4_PROTO_UDP, 20 + 16, 0x4242,
+                       (uint16_t)(part * 16), part == 0);
+        if (part == 0) {
+            wr16(f + n, 7000);
+            wr16(f + n + 2, 9999);
+            wr16(f + n + 4, 8 + 24);
+            wr16(f + n + 6, 0); /* no checksum */
+        }
+        harness_inject(h, SIDE_B, f, n + 16);
+        harness_run(h, NSEC_PER_MSEC);
+    }
+    assert_int_equal(inet_stat(harness_b(h), "reass.reassembled"), 1);
+    assert_int_equal(udp_stat(harness_b(h), "rx_no_port"), 1);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.tx_unreachable"), 0);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.not_answered"), 1);
+}
+
 /* RFC 1122 3.2.2 (MUST NOT): no port unreachable for a datagram that came as a link-layer
  * broadcast (to our unicast IP address), nor for one whose source is no single host
  * (loopback, "this network", class E); a unicast frame from a host gets one. */
@@ -548,6 +575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_closed_port_sends_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broadcast_to_closed_port_is_silent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_only_to_a_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fragmented_broadcast_is_silent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_icmp_error_reaches_the_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_checksum_dropped_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_lengths_dropped_and_counted, setup, teardown),
