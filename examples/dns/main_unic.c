@@ -49,12 +49,9 @@ static void on_query(struct udp_sock *s, const struct udp_meta *meta, const uint
         return;
     }
     netbuf_put(nb, n);
-    /* From the address the query was sent to (an IPv6 stack has several), unless that was a
-     * broadcast or multicast: then the stack picks. */
-    struct unic_addr from = meta->dst;
-    if (unic_addr_is_ip4(from) || from.bytes[0] == 0xff)
-        from = unic_addr_ip4(0);
-    if (udp_send_buf_from(s, from, meta->src, meta->sport, nb) != 0)
+    /* From the address the query was sent to (an IPv6 stack has several; a broadcast or
+     * multicast one means our unicast address). */
+    if (udp_send_buf_from(s, meta->dst, meta->src, meta->sport, nb) != 0)
         service_stats.send_failed++;
 }
 

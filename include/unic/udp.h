@@ -55,6 +55,8 @@ int udp_sendto(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, cons
 
 /* From a specific source address (e.g. 0.0.0.0 for DHCP before an address is set; an
  * unspecified (src) means the interface's address, or for IPv6 the one the stack selects).
+ * It must be one of ours (RFC 1122 4.1.3.6): -EADDRNOTAVAIL for another host's; a broadcast
+ * or multicast (src), as the meta->dst of a datagram sent to one, means our unicast address.
  * -EINVAL when (src) and (dst) are of different families. */
 int udp_sendto_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
                     uint16_t dport, const void *data, size_t len);

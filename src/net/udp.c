@@ -40,7 +40,7 @@
     X(rx) X(rx_delivered) X(rx_truncated) X(rx_bad_length) X(rx_bad_checksum)                      \
     X(rx_zero_checksum) X(rx_no_port) X(tx) X(tx_too_big) X(tx_no_buffer) X(tx_no_headroom)        \
     X(tx_bad_dest) X(tx_errors) X(bind_in_use) X(bind_no_memory) X(rx_unread) X(rx_icmp_errors) \
-    X(rx_icmp_unclaimed)
+    X(rx_icmp_unclaimed) X(tx_bad_source)
 /* clang-format on */
 struct udp_stats {
     UDP_STATS(STATS_FIELD)
@@ -314,6 +314,30 @@ static int udp_output6(struct inet *inet, struct udp_hdr *h, struct unic_addr sr
     return r;
 }
 
+/* The caller's source made one of ours (RFC 1122 4.1.3.6, MUST; 3.2.1.3): unspecified stays
+ * (the stack's choice, 0.0.0.0 before IPv4 is configured), a broadcast or multicast one (the
+ * meta->dst of a datagram that came to a group, which udp.h says to answer from) becomes
+ * unspecified, so the reply goes from our unicast address. -EADDRNOTAVAIL for another host's.
+ * A source of the other family is left to udp_output's own check (-EINVAL). */
+static int udp_check_source(struct inet *inet, struct unic_addr *src, struct unic_addr dst)
+{
+    if (unic_addr_is_unspecified(*src) || unic_addr_is_ip4(*src) != unic_addr_is_ip4(dst))
+        return 0;
+    if (unic_addr_is_ip4(*src)) {
+        uint32_t s4 = unic_addr_to_ip4(*src);
+        if (ip4_is_broadcast(inet, s4) || (s4 >> 28) == 0xe)
+            *src = unic_addr_ip4(0);
+        else if (!inet->addr || s4 != inet->addr)
+            return -EADDRNOTAVAIL;
+        return 0;
+    }
+    if (src->bytes[0] == 0xff)
+        *src = unic_addr_ip4(0);
+    else if (!ip6_is_local(inet, *src))
+        return -EADDRNOTAVAIL;
+    return 0;
+}
+
 /* Prepend the header to the payload at nb->data and hand it to IP. Takes ownership. */
 static int udp_output(struct udp_sock *sock, struct unic_addr src_addr, struct unic_addr dst_addr,
                       uint16_t dport, struct netbuf *nb)
@@ -323,10 +347,12 @@ static int udp_output(struct udp_sock *sock, struct unic_addr src_addr, struct u
     struct udp_hdr h = {.sport = sock->port, .dport = dport};
     size_t plen = nb->len;
     bool v4 = unic_addr_is_ip4(dst_addr);
+    int err = udp_check_source(inet, &src_addr, dst_addr);
     uint32_t s4 = rd32(src_addr.bytes + 12), d4 = rd32(dst_addr.bytes + 12); /* when v4 */
-    int err = 0;
     uint8_t *p = NULL;
-    if (plen > UDP_MAX_PAYLOAD)
+    if (err)
+        st->tx_bad_source++;
+    else if (plen > UDP_MAX_PAYLOAD)
         st->tx_too_big++, err = -EMSGSIZE;
     else if (dport == 0 || (v4 && d4 == 0))
         st->tx_bad_dest++, err = -EINVAL;

@@ -190,6 +190,32 @@ static void on_error(struct udp_sock *sock, struct unic_addr peer, uint16_t peer
 
 /* RFC 1122 4.1.3.3 (MUST): the port unreachable B answers reaches the socket on A that sent
  * the datagram, with the peer and the error; a socket that did not ask has it counted. */
+/* RFC 1122 4.1.3.6 (MUST) and 3.2.1.3: a datagram's source is one of our addresses. Another
+ * host's is refused; a broadcast or multicast one (the meta->dst of a datagram that came to
+ * a group, which udp.h says to answer from) becomes our unicast address. */
+static void test_source_is_ours(void **state)
+{
+    struct harness *h = *state;
+    struct rx_log lb = {0};
+    struct udp_sock *sa = udp_bind(harness_a(h), 7000, on_recv, &(struct rx_log){0}, NULL);
+    assert_non_null(udp_bind(harness_b(h), 7001, on_recv, &lb, NULL));
+    struct unic_addr b = unic_addr_ip4(ADDR_B);
+    assert_int_equal(udp_sendto_from(sa, unic_addr_ip4(0x0a000063), b, 7001, "x", 1),
+                     -EADDRNOTAVAIL);
+    assert_int_equal(udp_stat(harness_a(h), "tx_bad_source"), 1);
+    const uint32_t groups[] = {0xffffffffu, 0x0a0000ffu, 0xe0000001u};
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+        assert_int_equal(udp_sendto_from(sa, unic_addr_ip4(groups[i]), b, 7001, "x", 1), 0);
+        harness_run(h, NSEC_PER_MSEC);
+        assert_int_equal(lb.count, i + 1);
+        assert_true(unic_addr_equal(lb.meta.src, unic_addr_ip4(ADDR_A)));
+    }
+    assert_int_equal(udp_sendto_from(sa, unic_addr_ip4(ADDR_A), b, 7001, "x", 1), 0);
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(lb.count, 4);
+    assert_int_equal(inet_stat(harness_b(h), "ip4.rx_bad_source"), 0);
+}
+
 static void test_icmp_error_reaches_the_socket(void **state)
 {
     struct harness *h = *state;
@@ -576,6 +602,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_broadcast_to_closed_port_is_silent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_only_to_a_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fragmented_broadcast_is_silent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_is_ours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_icmp_error_reaches_the_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_checksum_dropped_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_lengths_dropped_and_counted, setup, teardown),
