@@ -89,13 +89,14 @@ struct dhcp_client {
     struct timer timer;
     enum dhcp_state state;
     uint32_t xid;
-    unsigned tries;      /* transmissions in this state */
-    uint64_t retry_ns;   /* next backoff step in SELECTING/REQUESTING */
-    uint64_t started_at; /* start of this exchange: the `secs` field */
-    uint64_t sent_at;    /* last REQUEST: the lease counts from there (RFC 2131 4.4.1) */
-    uint32_t offered;    /* yiaddr of the OFFER we took */
-    uint32_t server_id;  /* the server that made it */
-    bool dns_configured; /* --dns given: keep it */
+    unsigned tries;         /* transmissions in this state */
+    uint64_t retry_ns;      /* next backoff step in SELECTING/REQUESTING */
+    uint64_t started_at;    /* start of this exchange: the `secs` field */
+    uint16_t discover_secs; /* of the last DISCOVER: its REQUESTs repeat it (RFC 2131 3.1) */
+    uint64_t sent_at;       /* last REQUEST: the lease counts from there (RFC 2131 4.4.1) */
+    uint32_t offered;       /* yiaddr of the OFFER we took */
+    uint32_t server_id;     /* the server that made it */
+    bool dns_configured;    /* --dns given: keep it */
     struct dhcp_lease lease;
     struct dhcp_lease acked; /* PROBING: what the ACK gave, bound once no one else has it */
     struct dhcp_stats stats;
@@ -156,6 +157,7 @@ static void dhcp_send_discover(struct dhcp_client *c)
     struct dhcp_msg m;
     dhcp_fill_common(c, &m, DHCP_DISCOVER);
     m.requested_ip = c->lease.addr; /* a hint: the address we had, if any */
+    c->discover_secs = m.secs;
     c->stats.tx_discover++;
     dhcp_send(c, &m, IP4_BROADCAST);
 }
@@ -168,6 +170,7 @@ static void dhcp_send_request(struct dhcp_client *c)
     dhcp_fill_common(c, &m, DHCP_REQUEST);
     uint32_t dst = IP4_BROADCAST;
     if (c->state == DHCP_REQUESTING) {
+        m.secs = c->discover_secs; /* RFC 2131 3.1 (3), MUST: the DISCOVER's value */
         m.requested_ip = c->offered;
         m.server_id = c->server_id;
         c->stats.tx_request++;
@@ -190,6 +193,7 @@ static void dhcp_send_decline(struct dhcp_client *c)
     dhcp_fill_common(c, &m, DHCP_DECLINE);
     m.requested_ip = c->acked.addr;
     m.server_id = c->acked.server_id;
+    m.secs = 0; /* RFC 2131 table 5 */
     m.param_count = 0;
     m.max_size = 0;
     c->stats.tx_decline++;
@@ -361,7 +365,7 @@ static void dhcp_lease_from_ack(struct dhcp_client *c, const struct dhcp_msg *m,
     uint64_t lease_ns = (uint64_t)m->lease_time * NSEC_PER_SEC;
     uint64_t t1 = m->t1 ? (uint64_t)m->t1 * NSEC_PER_SEC : lease_ns / 2;
     uint64_t t2 = m->t2 ? (uint64_t)m->t2 * NSEC_PER_SEC : lease_ns / 8 * 7;
-    if (t2 > lease_ns || t1 > t2) { /* inconsistent times from the server: use the defaults */
+    if (t2 >= lease_ns || t1 >= t2) { /* inconsistent (RFC 2131 4.4.5, MUST): the defaults */
         t1 = lease_ns / 2;
         t2 = lease_ns / 8 * 7;
     }

@@ -32,6 +32,7 @@ struct seen {
     uint64_t at;
     uint32_t xid, dst, ciaddr, requested_ip, server_id;
     uint8_t param_count;
+    uint16_t secs;
 };
 
 struct server {
@@ -153,7 +154,8 @@ static void server_recv(struct udp_sock *sock, const struct udp_meta *meta, cons
                                     .ciaddr = q.ciaddr,
                                     .requested_ip = q.requested_ip,
                                     .server_id = q.server_id,
-                                    .param_count = q.param_count};
+                                    .param_count = q.param_count,
+                                    .secs = q.secs};
     if (s->silent || (s->ignore_unicast && unic_addr_to_ip4(meta->dst) != 0xffffffffu))
         return;
     if (q.type == DHCP_DISCOVER && s->ignore_discovers)
@@ -506,6 +508,30 @@ static void test_conflict_declines_and_rediscovers(void **state)
     assert_int_equal(inet_stat(b, "arp.probe_conflicts"), 1);
 }
 
+/* RFC 2131 3.1 (3), MUST: the REQUESTs after an OFFER carry the `secs` of the DISCOVER they
+ * answer, retransmitted or not; table 5: a DECLINE's `secs` is 0. The server ignores the
+ * first DISCOVER (so the exchange is seconds old) and the first two REQUESTs. */
+static void test_secs_of_requests_and_decline(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    f->s.ignore_discovers = 1;
+    f->s.ignore_requests = 2;
+    f->s.conflicting = 1;
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 120 * SEC);
+    struct server *s = &f->s;
+    assert_int_equal(s->seen[0].type, DHCP_DISCOVER);
+    assert_int_equal(s->seen[1].type, DHCP_DISCOVER);
+    assert_true(s->seen[1].secs >= 3);
+    unsigned i = 2;
+    for (; s->seen[i].type == DHCP_REQUEST; i++)
+        assert_int_equal(s->seen[i].secs, s->seen[1].secs);
+    assert_int_equal(i, 5); /* three REQUESTs, then */
+    assert_int_equal(s->seen[i].type, DHCP_DECLINE);
+    assert_int_equal(s->seen[i].secs, 0);
+}
+
 /* Another host probes for the same address at the same time (RFC 5227 2.1.1): also declined. */
 static void test_simultaneous_probe_declines(void **state)
 {
@@ -663,6 +689,27 @@ static void test_rebinds_at_t2(void **state)
     assert_int_equal(b->addr, LEASED);
 }
 
+/* RFC 2131 4.4.5: T1 MUST be earlier than T2, and T2 earlier than the end of the lease. A
+ * server's T2 equal to the lease (100 s) left no time to rebind: the timer found the lease
+ * over first and the address was dropped though a broadcast REBIND would have kept it. Such
+ * times are inconsistent: the defaults (50 s, 87.5 s) are used. */
+static void test_t2_at_lease_end_uses_defaults(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    f->s.ignore_unicast = true;
+    f->s.t1_s = 50;
+    f->s.t2_s = 100;
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 30 * SEC);
+    uint64_t requested_at = f->s.seen[1].at;
+    harness_run(&f->h, 110 * SEC);
+    assert_int_equal(dhcp_stat(b, "tx_rebind"), 1);
+    assert_true(f->s.n >= 4);
+    assert_near(f->s.seen[3].at - requested_at, 87500 * NSEC_PER_MSEC, 10 * NSEC_PER_MSEC);
+    assert_int_equal(b->addr, LEASED);
+}
+
 static void test_lease_expires(void **state)
 {
     struct fixture *f = *state;
@@ -800,6 +847,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unanswered_requests_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_renews_at_t1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rebinds_at_t2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_t2_at_lease_end_uses_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secs_of_requests_and_decline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lease_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ignores_foreign_replies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_from_another_server_ignored, setup, teardown),
