@@ -107,10 +107,27 @@ static int arp_send(struct inet *inet, uint16_t op, const uint8_t *eth_dst, cons
     return eth_output(inet, nb, eth_dst, ETH_TYPE_ARP);
 }
 
+/* RFC 1122 2.3.2.1 (MUST): no flood of requests for one address, a second between them at
+ * the most (the recommended rate). Evicting pending entries would otherwise resend as fast as
+ * packets come. The ring holds the last ARP_SENT_WINDOW requests and no more go in a second,
+ * so every address asked for in the last second is in it. 0: (ip) may be asked for now; else
+ * the time from which it may. */
+static uint64_t arp_request_due(const struct arp_cache *c, uint32_t ip, uint64_t now)
+{
+    uint64_t due = c->sent[c->sent_next].until; /* the ring's window is full until then */
+    for (int i = 0; i < ARP_SENT_WINDOW; i++)
+        if (c->sent[i].ip == ip && c->sent[i].until > due)
+            due = c->sent[i].until;
+    return due > now ? due : 0;
+}
+
 int arp_request(struct inet *inet, uint32_t ip, uint32_t spa)
 {
     static const uint8_t zero[6];
-    inet->arp.stats.tx_requests++;
+    struct arp_cache *c = &inet->arp;
+    c->sent[c->sent_next] = (struct arp_sent){.ip = ip, .until = inet_now(inet) + ARP_RETRY_NS};
+    c->sent_next = (c->sent_next + 1) % ARP_SENT_WINDOW;
+    c->stats.tx_requests++;
     return arp_send(inet, ARP_OP_REQUEST, eth_broadcast, zero, spa, ip);
 }
 
@@ -152,6 +169,12 @@ static void arp_timer_fire(struct timer *t)
         if (e->tries >= ARP_MAX_TRIES) {
             c->stats.unresolved++;
             arp_entry_free(c, e);
+            continue;
+        }
+        uint64_t due = arp_request_due(c, e->ip, now);
+        if (due) { /* held back by the flood limit: not a try */
+            c->stats.tx_limited++;
+            e->deadline = due;
             continue;
         }
         e->tries++;
@@ -359,12 +382,16 @@ int arp_output(struct inet *inet, struct netbuf *nb, uint32_t next_hop)
         netbuf_free(nb);
         return -ENOBUFS;
     }
+    uint64_t now = inet_now(inet), due = arp_request_due(c, next_hop, now);
     e->ip = next_hop;
     e->state = ARP_PENDING;
-    e->tries = 1;
-    e->deadline = inet_now(inet) + ARP_RETRY_NS;
+    e->tries = due ? 0 : 1; /* held back: the timer asks at (due) */
+    e->deadline = due ? due : now + ARP_RETRY_NS;
     int r = arp_enqueue(inet, e, nb);
-    arp_request(inet, next_hop, inet->addr);
+    if (due)
+        c->stats.tx_limited++;
+    else
+        arp_request(inet, next_hop, inet->addr);
     arp_rearm(inet);
     return r;
 }

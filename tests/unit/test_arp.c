@@ -150,6 +150,35 @@ static void test_pending_cache_makes_room(void **state)
     assert_int_equal(a->arp.queued_total, 0);
 }
 
+/* RFC 1122 2.3.2.1 (MUST): no ARP flooding, at most a request a second per address. With the
+ * cache all pending, each new destination evicts the oldest: 65 destinations nobody answers,
+ * sent to twice in a row, made 130 requests within a millisecond (each eviction a fresh
+ * entry and an immediate request). Now the second round waits for its second; a packet to
+ * each still goes, its entry's timer asking again once a second has passed. */
+static void test_eviction_does_not_flood_requests(void **state)
+{
+    struct harness *h = *state;
+    struct inet *a = harness_a(h);
+    for (int round = 0; round < 2; round++)
+        for (uint32_t d = 0; d <= ARP_CACHE_SIZE; d++) {
+            icmp_send_echo(a, 0x0a000064 + d, 1, (uint16_t)d, NULL, 16);
+            harness_run(h, NSEC_PER_USEC);
+        }
+    assert_int_equal(inet_stat(a, "arp.tx_requests"), ARP_CACHE_SIZE + 1);
+    assert_true(inet_stat(a, "arp.tx_limited") > 0);
+    /* A real neighbour is not held back by it. */
+    assert_int_equal(icmp_send_echo(a, 0x0a000002, 1, 200, NULL, 16), 0);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    assert_true(replied[200]);
+    /* The others give up, a request a second each: the first round's 65, then each entry of
+     * the second round its ARP_MAX_TRIES (none had asked yet) but the one B's made way for,
+     * and B's. */
+    harness_run(h, 10 * NSEC_PER_SEC);
+    assert_int_equal(inet_stat(a, "arp.tx_requests"),
+                     ARP_CACHE_SIZE + 1 + (ARP_CACHE_SIZE - 1) * ARP_MAX_TRIES + 1);
+    assert_int_equal(a->arp.queued_total, 0);
+}
+
 static void test_unanswered_request_retries_then_drops(void **state)
 {
     struct harness *h = *state;
@@ -337,6 +366,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed_arp_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_cache_evicts_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_cache_makes_room, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eviction_does_not_flood_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_detects_conflicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_defended_once_per_interval, setup, teardown),
     };

@@ -63,14 +63,23 @@ struct arp_entry {
     X(rx_malformed) X(rx_requests) X(rx_replies) X(rx_not_for_us) X(tx_requests) X(tx_replies)     \
         X(tx_gratuitous) X(resolved) X(expired) X(evicted) X(unresolved) X(queue_full)             \
             X(queue_dropped) X(no_buffer) X(tx_probes) X(probe_conflicts) X(conflicts)     \
-                X(tx_defends) X(defend_suppressed) X(evicted_pending)
+                X(tx_defends) X(defend_suppressed) X(evicted_pending) X(tx_limited)
 /* clang-format on */
 struct arp_stats {
     ARP_STATS(STATS_FIELD)
 };
 
+/* The last requests sent (arp.c: the flood limit, RFC 1122 2.3.2.1). */
+#define ARP_SENT_WINDOW (2 * ARP_CACHE_SIZE)
+struct arp_sent {
+    uint32_t ip;
+    uint64_t until; /* sent at until - ARP_RETRY_NS; 0: empty */
+};
+
 struct arp_cache {
     struct arp_entry entries[ARP_CACHE_SIZE];
+    struct arp_sent sent[ARP_SENT_WINDOW]; /* a ring, oldest at sent_next */
+    unsigned sent_next;
     unsigned queued_total;
     struct timer timer;
     struct arp_stats stats;
