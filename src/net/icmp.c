@@ -176,11 +176,23 @@ static bool icmp_may_answer(struct inet *inet, const struct netbuf *orig, const 
     return true;
 }
 
-void icmp_send_unreachable(struct inet *inet, uint8_t code, const struct netbuf *orig)
+/* The IPv4 header (orig) starts with. It may hold only the start of its datagram (a first
+ * fragment's header and 8 bytes, for reassembly's time exceeded), so the total length may be
+ * beyond it: ip4_parse reads the header alone, which must be there whole. */
+static int icmp_parse_offender(const struct netbuf *orig, struct ip4_hdr *h)
+{
+    if (orig->len < IP4_HDR_LEN || orig->len < (size_t)(orig->data[0] & 15) * 4)
+        return -1;
+    size_t total = rd16(orig->data + 2);
+    return ip4_parse(orig->data, total > orig->len ? total : orig->len, h);
+}
+
+static void icmp_send_error(struct inet *inet, uint8_t type, uint8_t code,
+                            const struct netbuf *orig)
 {
     struct icmp_stats *st = &inet->icmp.stats;
     struct ip4_hdr h;
-    if (ip4_parse(orig->data, orig->len, &h) < 0)
+    if (icmp_parse_offender(orig, &h) < 0)
         return;
     if (!icmp_may_answer(inet, orig, &h, orig->data + h.hdr_len, orig->len - h.hdr_len)) {
         st->not_answered++;
@@ -198,11 +210,24 @@ void icmp_send_unreachable(struct inet *inet, uint8_t code, const struct netbuf 
     }
     uint8_t *p = netbuf_put(nb, ICMP_HDR_LEN + quote);
     memcpy(p + ICMP_HDR_LEN, orig->data, quote);
-    struct icmp_hdr ih = {.type = ICMP_DEST_UNREACH, .code = code};
+    struct icmp_hdr ih = {.type = type, .code = code};
     icmp_emit(p, ICMP_HDR_LEN + quote, &ih, quote);
-    st->tx_unreachable++;
+    if (type == ICMP_DEST_UNREACH)
+        st->tx_unreachable++;
+    else
+        st->tx_time_exceeded++;
     struct ip4_out out = {.src = h.dst, .dst = h.src, .proto = IP4_PROTO_ICMP};
     ip4_output(inet, nb, &out);
+}
+
+void icmp_send_unreachable(struct inet *inet, uint8_t code, const struct netbuf *orig)
+{
+    icmp_send_error(inet, ICMP_DEST_UNREACH, code, orig);
+}
+
+void icmp_send_time_exceeded(struct inet *inet, uint8_t code, const struct netbuf *orig)
+{
+    icmp_send_error(inet, ICMP_TIME_EXCEEDED, code, orig);
 }
 
 int icmp_send_echo(struct inet *inet, uint32_t dst, uint16_t id, uint16_t seq, const void *payload,

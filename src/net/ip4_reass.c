@@ -7,16 +7,34 @@
 
 #include <string.h>
 
+#include "unic/icmp.h"
 #include "unic/inet_internal.h"
 #include "unic/wire/ip4.h"
 
 _Static_assert(IP4_REASS_MAX_DATAGRAMS == REASS_MAX_SLOTS, "one slot table for both families");
 _Static_assert(IP4_REASS_MAX_FRAGS == REASS_MAX_FRAGS, "one fragment array for both families");
 
+/* RFC 1122 3.3.2 (MUST): a datagram not complete in time is dropped, and when fragment zero
+ * came, time exceeded (code 1) goes to its source quoting that fragment's header and first 8
+ * bytes (icmp.c applies RFC 1122 3.2.2's rules: no error to a broadcast, a non-host...). */
 static void ip4_reass_expire(struct inet *inet, struct reass_slot *d)
 {
-    (void)d;
     inet->ip4.reass_stats.timeout++;
+    const struct reass_frag *zero = d->nfrags ? &d->frags[0] : NULL;
+    if (!d->have_first || !zero || zero->offset != 0)
+        return;
+    size_t body = zero->len < 8 ? zero->len : 8;
+    struct netbuf *quote = netbuf_alloc(inet->pool);
+    if (!quote) {
+        inet->ip4.reass_stats.no_buffer++;
+        return;
+    }
+    uint8_t *p = netbuf_put(quote, d->first_hdr_len + body);
+    memcpy(p, d->first_hdr, d->first_hdr_len);
+    memcpy(p + d->first_hdr_len, zero->nb->data, body);
+    quote->l2_group = zero->nb->l2_group;
+    icmp_send_time_exceeded(inet, 1, quote);
+    netbuf_free(quote);
 }
 
 void ip4_reass_init(struct inet *inet)

@@ -38,11 +38,15 @@ static void log_reply(struct inet *inet, uint32_t src, uint16_t id, uint16_t seq
 
 /* Frames B sends towards the third host (which has no stack), captured here. */
 static int third_host_frames;
+static uint8_t third_host_last[128]; /* the start of the last one */
 static bool capture_from_b(struct harness *h, enum harness_side from, struct netbuf *nb)
 {
     (void)h;
-    if (from == SIDE_B && nb->len >= 14 && nb->data[5] == 0x09)
+    if (from == SIDE_B && nb->len >= 14 && nb->data[5] == 0x09) {
         third_host_frames++;
+        memset(third_host_last, 0, sizeof(third_host_last));
+        memcpy(third_host_last, nb->data, nb->len < 128 ? nb->len : 128);
+    }
     return true;
 }
 
@@ -224,6 +228,30 @@ static void test_incomplete_datagram_times_out(void **state)
     assert_int_equal(harness_b(h)->ip4.reass.bytes, 0);
     assert_int_equal(h->pool.in_use, 0);
     assert_false(timer_armed(&harness_b(h)->ip4.reass.timer));
+    /* RFC 1122 3.3.2 (MUST): time exceeded (11, code 1) to the source, as fragment zero came;
+     * it quotes that fragment's IP header and its first 8 bytes (the echo request's header). */
+    assert_int_equal(third_host_frames, 1);
+    const uint8_t *ip = third_host_last + 14, *icmp = ip + 20, *quote = icmp + 8;
+    assert_int_equal(ip[9], IP4_PROTO_ICMP);
+    assert_int_equal(rd32(ip + 16), THIRD_IP);
+    assert_int_equal(icmp[0], ICMP_TIME_EXCEEDED);
+    assert_int_equal(icmp[1], 1);
+    assert_int_equal(rd16(ip + 2), 20 + 8 + 20 + 8);
+    assert_int_equal(rd16(quote + 4), 0x4444);
+    assert_int_equal(quote[20], ICMP_ECHO_REQUEST);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.tx_time_exceeded"), 1);
+}
+
+/* Without fragment zero there is nothing to quote: no error (RFC 1122 3.3.2). */
+static void test_timeout_without_first_fragment_is_silent(void **state)
+{
+    struct harness *h = *state;
+    introduce_third_host(h);
+    build_fragments(frags, frag_lens, 3000, 1000, 0x4545);
+    harness_inject(h, SIDE_B, frags[1], frag_lens[1]);
+    harness_run(h, IP4_REASS_TIMEOUT_NS + NSEC_PER_SEC);
+    assert_int_equal(inet_stat(harness_b(h), "reass.timeout"), 1);
+    assert_int_equal(third_host_frames, 0);
 }
 
 static void test_too_many_fragments_drop_datagram(void **state)
@@ -495,6 +523,7 @@ int main(void)
         T(test_overlapping_fragments_drop_datagram),
         T(test_duplicate_fragment_ignored),
         T(test_incomplete_datagram_times_out),
+        T(test_timeout_without_first_fragment_is_silent),
         T(test_too_many_fragments_drop_datagram),
         T(test_too_many_datagrams_evicts_oldest),
         T(test_misaligned_middle_fragment_rejected),

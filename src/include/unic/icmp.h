@@ -27,7 +27,7 @@ struct inet;
     X(rx)                                                                                          \
     X(rx_bad_checksum) X(rx_truncated) X(rx_echo_requests) X(rx_echo_replies) X(rx_unreachable)    \
         X(rx_other) X(tx_echo_replies) X(tx_unreachable) X(tx_too_big) X(rate_limited) X(no_buffer)     \
-            X(not_answered) X(errors_to_transport)
+            X(not_answered) X(errors_to_transport) X(tx_time_exceeded)
 /* clang-format on */
 struct icmp_stats {
     ICMP_STATS(STATS_FIELD)
@@ -55,6 +55,9 @@ void icmp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip);
  * limited, or when orig is itself an ICMP error, a fragment other than the first, or was sent
  * to a broadcast/multicast address. */
 void icmp_send_unreachable(struct inet *inet, uint8_t code, const struct netbuf *orig);
+
+/* The same for time exceeded (code 1: fragment reassembly time exceeded, RFC 1122 3.3.2). */
+void icmp_send_time_exceeded(struct inet *inet, uint8_t code, const struct netbuf *orig);
 
 /* Send an echo request to (dst) with (len) bytes of (payload) (NULL: a byte pattern); the
  * datagram is fragmented when it exceeds the MTU. 0 or -errno (-EMSGSIZE over 65507 bytes). */
