@@ -113,7 +113,7 @@ struct netbuf *ip4_reass_input(struct inet *inet, struct netbuf *nb, const struc
         netbuf_free(nb);
         return NULL;
     }
-    if (inet->ip4.reass.bytes + len > IP4_REASS_MAX_BYTES) {
+    if (!reass_has_room(&inet->ip4.reass, reass_cost(nb), IP4_REASS_MAX_BYTES)) {
         st->memory_limit++;
         netbuf_free(nb);
         return NULL;

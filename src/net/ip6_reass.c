@@ -115,7 +115,7 @@ struct netbuf *ip6_reass_input(struct inet *inet, struct netbuf *nb, const struc
     size_t hdrs = unfrag_len + IP6_FRAG_HDR_LEN;
     uint32_t len = (uint32_t)(nb->len - hdrs), off = fh->offset;
     st->fragments++;
-    if (inet->ip6.reass.bytes + len > IP6_REASS_MAX_BYTES) {
+    if (!reass_has_room(&inet->ip6.reass, reass_cost(nb), IP6_REASS_MAX_BYTES)) {
         st->memory_limit++;
         netbuf_free(nb);
         return NULL;

@@ -136,6 +136,13 @@ int reass_place(const struct reass_slot *d, uint32_t off, uint32_t len, bool mor
     return (int)i;
 }
 
+bool reass_has_room(const struct reass *r, uint32_t cost, size_t max)
+{
+    size_t pool = r->inet->pool->count * (size_t)NETBUF_POOL_BUF_SIZE / 4;
+    size_t limit = pool < max ? pool : max;
+    return r->bytes + (size_t)cost <= limit;
+}
+
 void reass_insert(struct reass *r, struct reass_slot *d, int pos, uint32_t off, uint32_t len,
                   bool more, struct netbuf *nb)
 {
@@ -144,8 +151,8 @@ void reass_insert(struct reass *r, struct reass_slot *d, int pos, uint32_t off, 
     memmove(&d->frags[pos + 1], &d->frags[pos], (d->nfrags - (unsigned)pos) * sizeof(d->frags[0]));
     d->frags[pos] = (struct reass_frag){.offset = (uint16_t)off, .len = (uint16_t)len, .nb = nb};
     d->nfrags++;
-    d->bytes += len;
-    r->bytes += len;
+    d->bytes += reass_cost(nb);
+    r->bytes += reass_cost(nb);
 }
 
 bool reass_complete(const struct reass_slot *d)

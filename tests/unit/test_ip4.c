@@ -254,6 +254,35 @@ static void test_timeout_without_first_fragment_is_silent(void **state)
     assert_int_equal(third_host_frames, 0);
 }
 
+/* Reassembly counts the buffers fragments hold, not their payload: 8 datagrams of 63 tiny
+ * fragments (8 bytes each, none the first, so none completes) held 504 pool buffers of the
+ * 300 while reass.bytes saw 4 KiB, and nothing else could be received or sent for 15 s. */
+static void test_tiny_fragments_do_not_drain_the_pool(void **state)
+{
+    (void)state;
+    struct harness_opts o = {.pool_buffers = 300};
+    struct harness *h = new_harness(&o);
+    introduce_third_host(h);
+    for (uint16_t id = 1; id <= IP4_REASS_MAX_DATAGRAMS; id++) {
+        for (uint16_t k = 1; k < IP4_REASS_MAX_FRAGS; k++) {
+            uint8_t f[64] = {0};
+            size_t e = frame_eth(f, mac_b, 0x0800);
+            frame_ip4(f + e, THIRD_IP, IP_B, IP4_PROTO_UDP, 20 + 8, id, (uint16_t)(k * 8), 1);
+            harness_inject(h, SIDE_B, f, e + 20 + 8);
+        }
+        harness_run(h, NSEC_PER_MSEC);
+    }
+    assert_true(inet_stat(harness_b(h), "reass.memory_limit") > 0);
+    assert_true(h->pool.in_use <= 300 / 4 + 8);
+    assert_int_equal(icmp_send_echo(harness_a(h), IP_B, 7, 1, NULL, 56), 0);
+    harness_run(h, 20 * NSEC_PER_MSEC);
+    assert_int_equal(replies.count, 1);
+    harness_run(h, IP4_REASS_TIMEOUT_NS + NSEC_PER_SEC);
+    assert_int_equal(h->pool.in_use, 0);
+    assert_int_equal(harness_destroy(h), 0);
+    free(h);
+}
+
 static void test_too_many_fragments_drop_datagram(void **state)
 {
     struct harness *h = *state;
@@ -524,6 +553,7 @@ int main(void)
         T(test_duplicate_fragment_ignored),
         T(test_incomplete_datagram_times_out),
         T(test_timeout_without_first_fragment_is_silent),
+        cmocka_unit_test(test_tiny_fragments_do_not_drain_the_pool),
         T(test_too_many_fragments_drop_datagram),
         T(test_too_many_datagrams_evicts_oldest),
         T(test_misaligned_middle_fragment_rejected),

@@ -1,10 +1,12 @@
 /*
  * IPv4 reassembly (RFC 791, RFC 815 hole logic), bounded in memory, fragment count and time:
  * at most IP4_REASS_MAX_DATAGRAMS datagrams in progress, IP4_REASS_MAX_FRAGS fragments each,
- * IP4_REASS_MAX_BYTES buffered in all, each abandoned IP4_REASS_TIMEOUT_NS after its first
- * fragment. Overlapping fragments (RFC 5722 spirit, as for IPv6) drop the whole datagram.
- * Identical duplicates are dropped alone. The slots and the fragment logic are reass.h's, shared
- * with IPv6; inet->ip4.reass is their table, inet->ip4.reass_stats the counters.
+ * IP4_REASS_MAX_BYTES of buffers held in all (whole buffers, not payload; and at most a quarter
+ * of the packet pool: reass_has_room), each abandoned IP4_REASS_TIMEOUT_NS after its first
+ * fragment, with time exceeded to the source when fragment zero came (RFC 1122 3.3.2). Overlapping
+ * fragments (RFC 5722 spirit, as for IPv6) drop the whole datagram. Identical duplicates are
+ * dropped alone. The slots and the fragment logic are reass.h's, shared with IPv6; inet->ip4.reass
+ * is their table, inet->ip4.reass_stats the counters.
  */
 #ifndef UNIC_IP4_REASS_H
 #define UNIC_IP4_REASS_H

@@ -1,7 +1,8 @@
 /*
  * IPv6 reassembly (RFC 8200 4.5), bounded in memory, fragment count and time: at most
  * IP6_REASS_MAX_PACKETS packets in progress (the oldest evicted), IP6_REASS_MAX_FRAGS
- * fragments each, IP6_REASS_MAX_BYTES buffered in all, each abandoned IP6_REASS_TIMEOUT_NS
+ * fragments each, IP6_REASS_MAX_BYTES of buffers held in all (at most a quarter of the packet
+ * pool: reass_has_room), each abandoned IP6_REASS_TIMEOUT_NS
  * after its first fragment (with ICMPv6 time exceeded when the first fragment came, RFC 8200
  * 4.5). An overlap drops the whole packet and the fragments still to come (RFC 5722); exact
  * duplicates are dropped alone (RFC 8200 4.5 allows it). Atomic fragments (offset 0, M clear)

@@ -47,7 +47,7 @@ struct reass_slot {
     uint8_t next_header; /* IPv6: the offset-0 fragment's fragment header's */
     uint8_t first_hdr_len;
     uint32_t total_len; /* fragmentable part length once the last fragment is seen, else 0 */
-    uint32_t bytes;     /* payload bytes held */
+    uint32_t bytes;     /* buffer bytes held (reass_cost) */
     uint64_t expires;
     struct netbuf *first; /* IPv6: the offset-0 fragment whole, quoted by time exceeded */
     uint8_t first_hdr[REASS_MAX_FIRST_HDR];   /* the offset-0 fragment's IP header */
@@ -60,12 +60,24 @@ typedef void (*reass_expire_fn)(struct inet *inet, struct reass_slot *d);
 
 struct reass {
     struct reass_slot slots[REASS_MAX_SLOTS];
-    uint32_t bytes; /* payload held across all slots */
+    uint32_t bytes; /* buffer bytes held across all slots (reass_cost) */
     struct timer timer;
     uint64_t timeout_ns;
     struct inet *inet;
     reass_expire_fn expire;
 };
+
+/* What a fragment costs while held: its whole buffer, not its payload (as Linux counts
+ * truesize): eight bytes of payload pin a pool buffer of NETBUF_POOL_BUF_SIZE. */
+static inline uint32_t reass_cost(const struct netbuf *nb)
+{
+    return (uint32_t)nb->cap;
+}
+
+/* May (r) take a fragment of (cost) more? Within (max) bytes, and within a quarter of the
+ * packet pool (a small image's 256 buffers must still receive and send while fragments that
+ * never complete wait out their timeout). */
+bool reass_has_room(const struct reass *r, uint32_t cost, size_t max);
 
 /* What reass_place found when a fragment cannot go in (else it returns the index). */
 enum reass_refusal {
