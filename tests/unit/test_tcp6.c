@@ -579,7 +579,9 @@ static void test_tcp6_connect_from(void **state)
             found |= unic_addr_equal(tcp_peer_addr(a->conn), tcp_local_addr(c[j].conn)) &&
                      tcp_peer_port(a->conn) == tcp_local_port(c[j].conn);
         assert_true(found);
-        tcp_abort(a->conn);
+    }
+    for (int i = 0; i < 4; i++) {
+        tcp_abort(srv.apps[i].conn);
         tcp_abort(c[i].conn);
     }
 
