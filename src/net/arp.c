@@ -18,6 +18,7 @@
 #include "unic/wire/ip4.h"
 
 static void arp_timer_fire(struct timer *t);
+static void arp_rearm(struct inet *inet);
 
 void arp_init(struct inet *inet)
 {
@@ -138,16 +139,20 @@ static void arp_send_announcement(struct inet *inet)
     arp_send(inet, ARP_OP_REQUEST, eth_broadcast, zero, inet->addr, inet->addr);
 }
 
+/* RFC 5227 2.3 (MUST): ANNOUNCE_NUM (2) announcements, ANNOUNCE_INTERVAL apart; the second
+ * from the timer. */
 void arp_announce(struct inet *inet)
 {
     inet->arp.stats.tx_gratuitous++;
     arp_send_announcement(inet);
+    inet->arp.announce_at = inet_now(inet) + ARP_ANNOUNCE_INTERVAL_NS;
+    arp_rearm(inet);
 }
 
 static void arp_rearm(struct inet *inet)
 {
     struct arp_cache *c = &inet->arp;
-    uint64_t next = TIMER_NEVER;
+    uint64_t next = c->announce_at ? c->announce_at : TIMER_NEVER;
     for (int i = 0; i < ARP_CACHE_SIZE; i++)
         if (c->entries[i].state == ARP_PENDING && c->entries[i].deadline < next)
             next = c->entries[i].deadline;
@@ -162,6 +167,13 @@ static void arp_timer_fire(struct timer *t)
     struct inet *inet = t->arg;
     struct arp_cache *c = &inet->arp;
     uint64_t now = inet_now(inet);
+    if (c->announce_at && c->announce_at <= now) {
+        c->announce_at = 0;
+        if (inet->addr) {
+            c->stats.tx_gratuitous++;
+            arp_send_announcement(inet);
+        }
+    }
     for (int i = 0; i < ARP_CACHE_SIZE; i++) {
         struct arp_entry *e = &c->entries[i];
         if (e->state != ARP_PENDING || e->deadline > now)

@@ -47,6 +47,8 @@
 #define DHCP_RENEW_MIN_RETRY_NS (60 * NSEC_PER_SEC)
 #define DHCP_NAK_DELAY_NS NSEC_PER_SEC /* no tight DISCOVER/NAK loop with a confused server */
 #define DHCP_DECLINE_DELAY_NS (10 * NSEC_PER_SEC)     /* RFC 2131 4.4.1 */
+#define DHCP_MAX_CONFLICTS 10                         /* RFC 5227 MAX_CONFLICTS */
+#define DHCP_RATE_LIMIT_NS (60 * NSEC_PER_SEC)        /* RFC 5227 RATE_LIMIT_INTERVAL */
 #define DHCP_PROBE_WAIT_NS (100 * NSEC_PER_MSEC)      /* RFC 5227 PROBE_WAIT: 1 s */
 #define DHCP_PROBE_NUM 3                              /* RFC 5227 PROBE_NUM */
 #define DHCP_PROBE_INTERVAL_NS (200 * NSEC_PER_MSEC)  /* RFC 5227 PROBE_MIN/MAX: 1-2 s */
@@ -93,6 +95,7 @@ struct dhcp_client {
     uint64_t retry_ns;      /* next backoff step in SELECTING/REQUESTING */
     uint64_t started_at;    /* start of this exchange: the `secs` field */
     uint16_t discover_secs; /* of the last DISCOVER: its REQUESTs repeat it (RFC 2131 3.1) */
+    unsigned conflicts;     /* addresses declined since the last lease (RFC 5227 2.1.1) */
     uint64_t sent_at;       /* last REQUEST: the lease counts from there (RFC 2131 4.4.1) */
     uint32_t offered;       /* yiaddr of the OFFER we took */
     uint32_t server_id;     /* the server that made it */
@@ -394,6 +397,7 @@ static void dhcp_bind(struct dhcp_client *c, const struct dhcp_lease *lease)
     uint32_t mask = l.prefix_len ? ~0u << (32 - l.prefix_len) : 0;
     bool changed = inet->addr != l.addr || inet->netmask != mask || inet->gateway != l.router;
     c->lease = l;
+    c->conflicts = 0;
     c->server_id = l.server_id; /* after rebinding, another server may hold our lease */
     if (!c->dns_configured && l.dns)
         inet->dns = l.dns;
@@ -431,7 +435,10 @@ static void dhcp_decline(struct dhcp_client *c)
     dhcp_send_decline(c);
     if (c->lease.addr == c->acked.addr)
         c->lease.addr = 0; /* not a hint for the next DISCOVER either */
-    dhcp_restart(c, DHCP_DECLINE_DELAY_NS);
+    /* RFC 5227 2.1.1 (MUST): past MAX_CONFLICTS, one new address a RATE_LIMIT_INTERVAL. */
+    c->conflicts++;
+    dhcp_restart(c,
+                 c->conflicts >= DHCP_MAX_CONFLICTS ? DHCP_RATE_LIMIT_NS : DHCP_DECLINE_DELAY_NS);
 }
 
 /* PROBING: decline on a conflict; else the next probe; after the last one and a wait for late

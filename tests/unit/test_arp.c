@@ -44,11 +44,25 @@ static int teardown(void **state)
     return 0;
 }
 
+static int announcements;
+static uint64_t announced_at[4];
+static bool count_announcements(struct harness *h, enum harness_side from, struct netbuf *nb);
+
+/* RFC 5227 2.3 (MUST): ANNOUNCE_NUM (2) announcements, ANNOUNCE_INTERVAL (2 s) apart. */
 static void test_gratuitous_arp_sent_at_start(void **state)
 {
     struct harness *h = *state;
     assert_int_equal(inet_stat(harness_a(h), "arp.tx_gratuitous"), 1);
     assert_int_equal(inet_stat(harness_b(h), "arp.tx_gratuitous"), 1);
+    h->tap = count_announcements;
+    announcements = 0;
+    inet_set_addr(harness_b(h), 0x0a000002, 24, 0); /* as DHCP binds after probing */
+    harness_run(h, 5 * NSEC_PER_SEC);
+    h->tap = NULL;
+    assert_int_equal(announcements, 2);
+    assert_int_equal(announced_at[1] - announced_at[0], 2 * NSEC_PER_SEC);
+    /* the start's second one gave way to the new address's two */
+    assert_int_equal(inet_stat(harness_b(h), "arp.tx_gratuitous"), 1 + 2);
     uint8_t mac[6];
     /* A gratuitous ARP for another address creates no entry (RFC 826: only merge). */
     assert_false(arp_lookup(harness_b(h), 0x0a000001, mac));
@@ -196,6 +210,7 @@ static void test_entries_expire(void **state)
 {
     struct harness *h = *state;
     uint8_t mac[6];
+    harness_run(h, 3 * NSEC_PER_SEC); /* B's second announcement would refresh A's entry */
     icmp_send_echo(harness_a(h), 0x0a000002, 1, 1, NULL, 16);
     harness_run(h, 10 * NSEC_PER_MSEC);
     assert_true(arp_lookup(harness_a(h), 0x0a000002, mac));
@@ -302,14 +317,16 @@ static void test_probe_detects_conflicts(void **state)
 }
 
 /* B's ARP announcements (request, sender = target = its address, from its MAC) on the wire. */
-static int announcements;
 static bool count_announcements(struct harness *h, enum harness_side from, struct netbuf *nb)
 {
     struct arp_pkt a;
     if (from == SIDE_B && nb->len >= 14 + 28 && nb->data[12] == 0x08 && nb->data[13] == 0x06 &&
         arp_parse(nb->data + 14, nb->len - 14, &a) == 0 && a.op == ARP_OP_REQUEST &&
-        a.spa == 0x0a000002 && a.tpa == 0x0a000002 && !memcmp(a.sha, harness_b(h)->mac, 6))
+        a.spa == 0x0a000002 && a.tpa == 0x0a000002 && !memcmp(a.sha, harness_b(h)->mac, 6)) {
+        if (announcements < 4)
+            announced_at[announcements] = h->timers.now;
         announcements++;
+    }
     return true;
 }
 
@@ -322,6 +339,7 @@ static void test_conflict_defended_once_per_interval(void **state)
     struct inet *b = harness_b(h);
     uint8_t f[64] = {0};
     uint8_t mac[6];
+    harness_run(h, 3 * NSEC_PER_SEC); /* past the start's two announcements */
     h->tap = count_announcements;
     announcements = 0;
     harness_inject(h, SIDE_B, f, arp_frame(f, ARP_OP_REQUEST, 0x0a000002, 0x0a000002));

@@ -532,6 +532,31 @@ static void test_secs_of_requests_and_decline(void **state)
     assert_int_equal(s->seen[i].secs, 0);
 }
 
+/* RFC 5227 2.1.1 (MUST): after MAX_CONFLICTS (10) conflicts, at most one new address a
+ * RATE_LIMIT_INTERVAL (60 s); it went on every 10 s for ever. */
+static void test_conflicts_slow_down_after_ten(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    f->s.conflicting = 12;
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 600 * SEC);
+    struct server *s = &f->s;
+    unsigned declines = 0;
+    for (unsigned i = 1; i < s->n; i++) {
+        if (s->seen[i - 1].type != DHCP_DECLINE)
+            continue;
+        declines++;
+        assert_int_equal(s->seen[i].type, DHCP_DISCOVER);
+        if (declines < 10)
+            assert_near(gap(s, i), 10 * SEC, 10 * NSEC_PER_MSEC);
+        else
+            assert_near(gap(s, i), 60 * SEC, 10 * NSEC_PER_MSEC);
+    }
+    assert_int_equal(declines, 12);
+    assert_int_equal(b->addr, LEASED);
+}
+
 /* Another host probes for the same address at the same time (RFC 5227 2.1.1): also declined. */
 static void test_simultaneous_probe_declines(void **state)
 {
@@ -849,6 +874,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rebinds_at_t2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_t2_at_lease_end_uses_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secs_of_requests_and_decline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflicts_slow_down_after_ten, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lease_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ignores_foreign_replies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_from_another_server_ignored, setup, teardown),

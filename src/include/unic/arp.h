@@ -41,6 +41,7 @@ struct inet;
 #define ARP_QUEUE_TOTAL 256
 #define ARP_ENTRY_TTL_NS (300 * NSEC_PER_SEC)
 #define ARP_RETRY_NS (1 * NSEC_PER_SEC)
+#define ARP_ANNOUNCE_INTERVAL_NS (2 * NSEC_PER_SEC) /* RFC 5227 ANNOUNCE_INTERVAL; 2 sent */
 #define ARP_MAX_TRIES 3
 #define ARP_DEFEND_INTERVAL_NS (10 * NSEC_PER_SEC) /* RFC 5227 DEFEND_INTERVAL */
 
@@ -79,6 +80,7 @@ struct arp_sent {
 struct arp_cache {
     struct arp_entry entries[ARP_CACHE_SIZE];
     struct arp_sent sent[ARP_SENT_WINDOW]; /* a ring, oldest at sent_next */
+    uint64_t announce_at;                  /* the second announcement (RFC 5227 2.3); 0: none due */
     unsigned sent_next;
     unsigned queued_total;
     struct timer timer;
