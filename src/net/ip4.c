@@ -32,7 +32,8 @@ bool ip4_is_broadcast(const struct inet *inet, uint32_t addr)
 {
     if (addr == IP4_BROADCAST)
         return true;
-    return inet->addr && inet->netmask && inet->netmask != 0xffffffffu &&
+    /* A /31 (RFC 3021, point to point) and a /32 have no subnet broadcast. */
+    return inet->addr && inet->netmask && inet->netmask < 0xfffffffeu &&
            addr == (inet->addr | ~inet->netmask);
 }
 

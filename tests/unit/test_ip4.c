@@ -500,6 +500,23 @@ static void test_this_network_and_loopback_stay_in(void **state)
     assert_int_equal(inet_stat(harness_a(h), "ip4.rx"), 0); /* nothing reached the gateway */
 }
 
+/* RFC 3021: a /31 has no subnet broadcast; both addresses are hosts. 10.0.0.0 and 10.0.0.1
+ * each took the other's (or its own) address for the broadcast: no ping either way. */
+static void test_point_to_point_31(void **state)
+{
+    (void)state;
+    struct harness_opts o = {.addr_a = 0x0a000000, .addr_b = 0x0a000001, .prefix_len = 31};
+    struct harness *h = new_harness(&o);
+    assert_int_equal(icmp_send_echo(harness_a(h), 0x0a000001, 7, 1, NULL, 56), 0);
+    harness_run(h, 20 * NSEC_PER_MSEC);
+    assert_int_equal(replies.count, 1);
+    assert_false(ip4_is_broadcast(harness_a(h), 0x0a000000));
+    assert_false(ip4_is_broadcast(harness_a(h), 0x0a000001));
+    assert_true(ip4_is_broadcast(harness_a(h), 0xffffffff));
+    assert_int_equal(harness_destroy(h), 0);
+    free(h);
+}
+
 static void test_pool_exhaustion_drops_without_crash(void **state)
 {
     (void)state;
@@ -567,6 +584,7 @@ int main(void)
         T(test_routes_through_gateway),
         T(test_this_network_and_loopback_stay_in),
         cmocka_unit_test(test_pool_exhaustion_drops_without_crash),
+        cmocka_unit_test(test_point_to_point_31),
         T(test_echo_size_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
