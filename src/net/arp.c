@@ -382,6 +382,15 @@ int arp_output(struct inet *inet, struct netbuf *nb, uint32_t next_hop)
     uint8_t mac[6];
     if (ip4_is_broadcast(inet, next_hop))
         return eth_output(inet, nb, eth_broadcast, ETH_TYPE_IP4);
+    if ((next_hop >> 28) == 0xe) { /* RFC 1112 6.4: the group's MAC, 01:00:5e + 23 bits */
+        const uint8_t group[6] = {0x01,
+                                  0x00,
+                                  0x5e,
+                                  (uint8_t)((next_hop >> 16) & 0x7f),
+                                  (uint8_t)(next_hop >> 8),
+                                  (uint8_t)next_hop};
+        return eth_output(inet, nb, group, ETH_TYPE_IP4);
+    }
     if (arp_lookup(inet, next_hop, mac))
         return eth_output(inet, nb, mac, ETH_TYPE_IP4);
     struct arp_cache *c = &inet->arp;

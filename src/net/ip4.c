@@ -44,7 +44,7 @@ bool ip4_is_local(const struct inet *inet, uint32_t addr)
 
 uint32_t ip4_next_hop(const struct inet *inet, uint32_t dst)
 {
-    if (ip4_is_broadcast(inet, dst))
+    if (ip4_is_broadcast(inet, dst) || (dst >> 28) == 0xe) /* a group is on the link */
         return dst;
     if (!inet->addr)
         return 0;
@@ -210,7 +210,9 @@ int ip4_output(struct inet *inet, struct netbuf *nb, const struct ip4_out *out)
         .tos = out->tos,
         .id = inet->ip4.next_id++,
         .df = out->df,
-        .ttl = out->ttl ? out->ttl : IP4_DEFAULT_TTL,
+        .ttl = out->ttl                  ? out->ttl
+               : (out->dst >> 28) == 0xe ? 1 /* RFC 1112 6.1: a group's default scope */
+                                         : IP4_DEFAULT_TTL,
         .proto = out->proto,
         .src = out->src ? out->src : inet->addr,
         .dst = out->dst,

@@ -216,6 +216,38 @@ static void test_source_is_ours(void **state)
     assert_int_equal(inet_stat(harness_b(h), "ip4.rx_bad_source"), 0);
 }
 
+/* RFC 1112 level 1 (RFC 1122 3.3.7): a datagram to an IPv4 group goes on the link to the
+ * group's MAC (01:00:5e + the low 23 bits), TTL 1 by default, never to the gateway (it went
+ * to the gateway's MAC as if unicast). */
+static uint8_t group_frame[64];
+static bool keep_group_frame(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h;
+    if (from == SIDE_A && nb->len >= 14 + 20 && nb->data[0] == 0x01)
+        memcpy(group_frame, nb->data, sizeof(group_frame));
+    return true;
+}
+
+static void test_multicast_to_the_group_mac(void **state)
+{
+    struct harness *h = *state;
+    inet_set_addr(harness_a(h), ADDR_A, 24, ADDR_B); /* B is A's gateway */
+    harness_run(h, 3 * NSEC_PER_SEC);
+    struct udp_sock *sa = udp_bind(harness_a(h), 5353, on_recv, &(struct rx_log){0}, NULL);
+    memset(group_frame, 0, sizeof(group_frame));
+    h->tap = keep_group_frame;
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(0xe00000fbu), 5353, "q", 1), 0);
+    harness_run(h, NSEC_PER_MSEC);
+    h->tap = NULL;
+    const uint8_t mac[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb};
+    assert_memory_equal(group_frame, mac, 6);
+    const uint8_t *ip = group_frame + 14;
+    assert_int_equal(rd32(ip + 16), 0xe00000fbu);
+    assert_int_equal(rd32(ip + 12), ADDR_A);
+    assert_int_equal(ip[8], 1);
+    assert_int_equal(inet_stat(harness_b(h), "ip4.rx_not_for_us"), 0);
+}
+
 static void test_icmp_error_reaches_the_socket(void **state)
 {
     struct harness *h = *state;
@@ -603,6 +635,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreachable_only_to_a_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fragmented_broadcast_is_silent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_is_ours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multicast_to_the_group_mac, setup, teardown),
         cmocka_unit_test_setup_teardown(test_icmp_error_reaches_the_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_checksum_dropped_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_lengths_dropped_and_counted, setup, teardown),
