@@ -63,8 +63,7 @@ void ip4_input(struct inet *inet, struct netbuf *nb);
 int ip4_output(struct inet *inet, struct netbuf *nb, const struct ip4_out *out);
 
 /* Next hop for (dst): dst itself on the local subnet, for broadcast or a multicast group (RFC
- * 1112 level 1: sent to the group's MAC), else the gateway; 0 if
- * there is no route. */
+ * 1112 level 1: sent to the group's MAC), else the gateway; 0 if there is no route. */
 uint32_t ip4_next_hop(const struct inet *inet, uint32_t dst);
 
 /* Is (addr) ours, the subnet broadcast or the limited broadcast? */
