@@ -307,6 +307,13 @@ void arp_input(struct inet *inet, struct netbuf *nb)
     }
     netbuf_free(nb);
     arp_check_probe(inet, &a);
+    /* A sender no host can be (a broadcast, a group, loopback, 0/8 but a probe's 0.0.0.0):
+     * neither learnt nor answered (a reply to it would be a unicast to nobody). */
+    if (a.spa &&
+        (ip4_is_broadcast(inet, a.spa) || (a.spa >> 28) >= 0xe || ip4_never_sent_to(a.spa))) {
+        c->stats.rx_bad_sender++;
+        return;
+    }
     bool for_us = inet->addr && a.tpa == inet->addr;
     struct arp_entry *e = a.spa ? arp_find(c, a.spa) : NULL;
     if (a.op == ARP_OP_REQUEST)

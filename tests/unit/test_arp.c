@@ -230,6 +230,26 @@ static size_t arp_frame(uint8_t *f, uint16_t op, uint32_t spa, uint32_t tpa)
     return n + (size_t)arp_emit(f + n, 28, &a);
 }
 
+/* A sender address no host can have (a broadcast, a group, loopback, 0/8 but 0.0.0.0 of a
+ * probe): such a request for B taught B a cache entry and got a reply. Now neither. */
+static void test_impossible_sender_ignored(void **state)
+{
+    struct harness *h = *state;
+    const uint32_t senders[] = {0x0a0000ff, 0xffffffff, 0xe0000001, 0x7f000001, 0x00000009};
+    uint8_t f[64] = {0}, mac[6];
+    for (size_t i = 0; i < sizeof(senders) / sizeof(senders[0]); i++) {
+        harness_inject(h, SIDE_B, f, arp_frame(f, ARP_OP_REQUEST, senders[i], 0x0a000002));
+        harness_run(h, NSEC_PER_MSEC);
+        assert_false(arp_lookup(harness_b(h), senders[i], mac));
+    }
+    assert_int_equal(inet_stat(harness_b(h), "arp.tx_replies"), 0);
+    assert_int_equal(inet_stat(harness_b(h), "arp.rx_bad_sender"), 5);
+    /* A probe (sender 0.0.0.0) for B's address is still answered: that is how it conflicts. */
+    harness_inject(h, SIDE_B, f, arp_frame(f, ARP_OP_REQUEST, 0, 0x0a000002));
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "arp.tx_replies"), 1);
+}
+
 static void test_answers_only_for_own_address(void **state)
 {
     struct harness *h = *state;
@@ -373,6 +393,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_gratuitous_arp_sent_at_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolves_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_impossible_sender_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queued_packets_flush_on_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_keeps_the_latest, setup, teardown),

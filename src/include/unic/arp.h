@@ -64,7 +64,7 @@ struct arp_entry {
     X(rx_malformed) X(rx_requests) X(rx_replies) X(rx_not_for_us) X(tx_requests) X(tx_replies)     \
         X(tx_gratuitous) X(resolved) X(expired) X(evicted) X(unresolved) X(queue_full)             \
             X(queue_dropped) X(no_buffer) X(tx_probes) X(probe_conflicts) X(conflicts)     \
-                X(tx_defends) X(defend_suppressed) X(evicted_pending) X(tx_limited)
+                X(tx_defends) X(defend_suppressed) X(evicted_pending) X(tx_limited) X(rx_bad_sender)
 /* clang-format on */
 struct arp_stats {
     ARP_STATS(STATS_FIELD)
