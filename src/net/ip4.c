@@ -118,6 +118,13 @@ void ip4_input(struct inet *inet, struct netbuf *nb)
         netbuf_free(nb);
         return;
     }
+    /* RFC 1122 3.3.6 (SHOULD): a link-layer broadcast carries an IP broadcast; one to our
+     * unicast address is someone's mistake or a trick (a smurf's reflection). */
+    if (inet->addr && nb->l2_group && h.dst == inet->addr) {
+        st->rx_l2_broadcast++;
+        netbuf_free(nb);
+        return;
+    }
     if (ip4_bad_source(inet, h.src)) {
         st->rx_bad_source++;
         netbuf_free(nb);

@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "unic/icmp.h"
 #include "unic/ip4.h"
+#include "unic/ip4_reass.h"
 #include "unic/wire/icmp.h"
 #include "unic/wire/ip4.h"
 
@@ -240,6 +241,27 @@ static void test_incomplete_datagram_times_out(void **state)
     assert_int_equal(rd16(quote + 4), 0x4444);
     assert_int_equal(quote[20], ICMP_ECHO_REQUEST);
     assert_int_equal(inet_stat(harness_b(h), "icmp.tx_time_exceeded"), 1);
+}
+
+/* A datagram that came, even in part, as a link-layer broadcast or multicast keeps the mark
+ * through reassembly (it decides whether an ICMP error may answer it, RFC 1122 3.2.2; what
+ * matters for IPv6 and an unconfigured IPv4 host, which take such frames). */
+static void test_reassembled_keeps_l2_group(void **state)
+{
+    struct harness *h = *state;
+    size_t n = build_fragments(frags, frag_lens, 3000, 1000, 0x4646);
+    struct netbuf *whole = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct netbuf *nb = netbuf_alloc(&h->pool);
+        memcpy(netbuf_put(nb, frag_lens[i] - 14), frags[i] + 14, frag_lens[i] - 14);
+        nb->l2_group = i == 1;
+        struct ip4_hdr hdr, out;
+        assert_int_equal(ip4_parse(nb->data, nb->len, &hdr), 0);
+        whole = ip4_reass_input(harness_b(h), nb, &hdr, &out);
+    }
+    assert_non_null(whole);
+    assert_true(whole->l2_group);
+    netbuf_free(whole);
 }
 
 /* Without fragment zero there is nothing to quote: no error (RFC 1122 3.3.2). */
@@ -570,6 +592,7 @@ int main(void)
         T(test_duplicate_fragment_ignored),
         T(test_incomplete_datagram_times_out),
         T(test_timeout_without_first_fragment_is_silent),
+        T(test_reassembled_keeps_l2_group),
         cmocka_unit_test(test_tiny_fragments_do_not_drain_the_pool),
         T(test_too_many_fragments_drop_datagram),
         T(test_too_many_datagrams_evicts_oldest),
