@@ -77,6 +77,27 @@ static bool ip4_bad_source(const struct inet *inet, uint32_t src)
            (inet->addr && src == inet->addr) || (ip4_never_sent_to(src) && src != 0);
 }
 
+/* A loose or strict source route (LSRR 131, SSRR 137) whose pointer has not passed its last
+ * address: we would be a hop on its way, not its destination (RFC 791 3.1). Every length is
+ * checked; a malformed list ends the walk (options are otherwise ignored, RFC 1122 3.2.1.8). */
+static bool ip4_route_unfinished(const uint8_t *o, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        if (o[i] == 0) /* end of the list */
+            break;
+        if (o[i] == 1) { /* no operation */
+            i++;
+            continue;
+        }
+        if (i + 1 >= len || o[i + 1] < 2 || o[i + 1] > len - i)
+            break;
+        if ((o[i] == 131 || o[i] == 137) && o[i + 1] >= 3 && i + 2 < len && o[i + 2] <= o[i + 1])
+            return true;
+        i += o[i + 1];
+    }
+    return false;
+}
+
 /* Hand the datagram (data at its IP header) to its transport; takes ownership. */
 static void ip4_deliver(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *h)
 {
@@ -127,6 +148,15 @@ void ip4_input(struct inet *inet, struct netbuf *nb)
     }
     if (ip4_bad_source(inet, h.src)) {
         st->rx_bad_source++;
+        netbuf_free(nb);
+        return;
+    }
+    /* RFC 1122 3.3.5: a host that does not forward source routes discards the datagram and
+     * says so with code 5 (RFC 7126 4.3, 4.4: drop LSRR and SSRR by default). */
+    if (h.hdr_len > IP4_HDR_LEN &&
+        ip4_route_unfinished(nb->data + IP4_HDR_LEN, h.hdr_len - IP4_HDR_LEN)) {
+        st->rx_source_route++;
+        icmp_send_unreachable(inet, ICMP_UNREACH_SRCFAIL, nb);
         netbuf_free(nb);
         return;
     }

@@ -443,6 +443,41 @@ static void test_ip_options_are_skipped(void **state)
     assert_int_equal(third_host_frames, 1);
 }
 
+/* A ping to B with a source route option (LSRR 131 / SSRR 137, 7 bytes, one hop) then EOL;
+ * (pointer) 4 leaves the hop to go (B is only on the way), 8 says the route is done. */
+static size_t routed_ping(uint8_t *f, uint8_t type, uint8_t pointer)
+{
+    size_t e = frame_eth(f, mac_b, 0x0800);
+    size_t icmp = frame_icmp_echo(f + e + 28, 1, 1, 32);
+    frame_ip4(f + e, THIRD_IP, IP_B, 1, (uint16_t)(28 + icmp), 1, 0, 0);
+    f[e] = 0x47;
+    memcpy(f + e + 20, (uint8_t[]){type, 7, pointer, 10, 0, 0, 77, 0}, 8);
+    wr16(f + e + 10, 0);
+    wr16(f + e + 10, ip_checksum(f + e, 28));
+    return e + 28 + icmp;
+}
+
+/* RFC 1122 3.3.5 (SHOULD): a host that does not forward source-routed datagrams discards one
+ * whose route is not finished, with Dest Unreachable code 5 (RFC 7126 4.3, 4.4: drop LSRR and
+ * SSRR); it was taken as addressed to B and answered. A finished route is B's to take. */
+static void test_unfinished_source_route_dropped(void **state)
+{
+    struct harness *h = *state;
+    introduce_third_host(h);
+    uint8_t f[160];
+    harness_inject(h, SIDE_B, f, routed_ping(f, 131, 4));
+    harness_inject(h, SIDE_B, f, routed_ping(f, 137, 4));
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.tx_echo_replies"), 0);
+    assert_int_equal(inet_stat(harness_b(h), "ip4.rx_source_route"), 2);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.tx_unreachable"), 2);
+    assert_int_equal(third_host_last[14 + 20], ICMP_DEST_UNREACH);
+    assert_int_equal(third_host_last[14 + 21], 5);
+    harness_inject(h, SIDE_B, f, routed_ping(f, 131, 8));
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(inet_stat(harness_b(h), "icmp.tx_echo_replies"), 1);
+}
+
 static void test_not_for_us_and_broadcast_ping_ignored(void **state)
 {
     struct harness *h = *state;
@@ -602,6 +637,7 @@ int main(void)
         T(test_bogus_lengths_counted),
         T(test_source_quench_discarded),
         T(test_ip_options_are_skipped),
+        T(test_unfinished_source_route_dropped),
         T(test_not_for_us_and_broadcast_ping_ignored),
         T(test_closed_udp_port_unreachable_rate_limited),
         T(test_routes_through_gateway),

@@ -17,6 +17,7 @@
 #define ICMP_UNREACH_PROTOCOL 2
 #define ICMP_UNREACH_PORT 3
 #define ICMP_UNREACH_NEEDFRAG 4
+#define ICMP_UNREACH_SRCFAIL 5 /* source route failed */
 
 struct icmp_hdr {
     uint8_t type, code;
