@@ -72,6 +72,12 @@ int udp_send_buf(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, st
 int udp_send_buf_from(struct udp_sock *sock, struct unic_addr src, struct unic_addr dst,
                       uint16_t dport, struct netbuf *nb);
 
+/* The IPv4 TTL / IPv6 hop limit of (sock)'s datagrams (0: the stack's default, 64, or 1 for an
+ * IPv4 group; RFC 1122 4.1.4, MUST), and their Differentiated Services codepoint (0..63, RFC
+ * 2474: the IPv4 TOS / IPv6 traffic class is dscp << 2). */
+void udp_set_ttl(struct udp_sock *sock, uint8_t ttl);
+void udp_set_dscp(struct udp_sock *sock, uint8_t dscp);
+
 /* Receive the ICMP(v6) errors about (sock)'s datagrams (NULL: stop; the default: counted by
  * UDP as rx_icmp_unclaimed). */
 void udp_set_on_error(struct udp_sock *sock, udp_error_fn on_error);

@@ -54,6 +54,7 @@ struct udp_sock {
     udp_error_fn on_error;
     void *user;
     uint16_t port;
+    uint8_t ttl, tos; /* udp_set_ttl, udp_set_dscp; 0: the defaults */
 };
 
 struct udp {
@@ -289,9 +290,10 @@ static int udp_source6(struct inet *inet, struct unic_addr src, struct unic_addr
     return ip6_select_src(inet, dst, out);
 }
 
-static int udp_output6(struct inet *inet, struct udp_hdr *h, struct unic_addr src,
+static int udp_output6(const struct udp_sock *sock, struct udp_hdr *h, struct unic_addr src,
                        struct unic_addr dst, struct netbuf *nb)
 {
+    struct inet *inet = sock->inet;
     struct udp_stats *st = &inet->udp->stats;
     size_t plen = nb->len;
     uint8_t *p;
@@ -308,7 +310,12 @@ static int udp_output6(struct inet *inet, struct udp_hdr *h, struct unic_addr sr
     }
     udp_emit_sum(p, nb->len, h, csum_pseudo_ip6(src.bytes, dst.bytes, IP4_PROTO_UDP, 0), plen);
     st->tx++;
-    int r = ip6_output(inet, nb, &(struct ip6_out){.src = src, .dst = dst, .proto = IP4_PROTO_UDP});
+    int r = ip6_output(inet, nb,
+                       &(struct ip6_out){.src = src,
+                                         .dst = dst,
+                                         .proto = IP4_PROTO_UDP,
+                                         .hop_limit = sock->ttl,
+                                         .traffic_class = sock->tos});
     if (r < 0)
         st->tx_errors++;
     return r;
@@ -359,7 +366,7 @@ static int udp_output(struct udp_sock *sock, struct unic_addr src_addr, struct u
     else if (v4 && !unic_addr_is_ip4(src_addr))
         st->tx_bad_dest++, err = -EINVAL; /* an IPv6 source for an IPv4 destination */
     else if (!v4)
-        return udp_output6(inet, &h, src_addr, dst_addr, nb); /* counts its own */
+        return udp_output6(sock, &h, src_addr, dst_addr, nb); /* counts its own */
     else if (!(p = netbuf_push(nb, UDP_HDR_LEN)))
         st->tx_no_headroom++, err = -ENOBUFS;
     if (err) {
@@ -370,7 +377,10 @@ static int udp_output(struct udp_sock *sock, struct unic_addr src_addr, struct u
      * caller's source, 0 staying "the interface's" (DHCP sends from 0). */
     udp_emit_sum(p, nb->len, &h, csum_pseudo_ip4(s4 ? s4 : inet->addr, d4, IP4_PROTO_UDP, 0), plen);
     st->tx++;
-    int r = ip4_output(inet, nb, &(struct ip4_out){.src = s4, .dst = d4, .proto = IP4_PROTO_UDP});
+    int r = ip4_output(
+        inet, nb,
+        &(struct ip4_out){
+            .src = s4, .dst = d4, .proto = IP4_PROTO_UDP, .ttl = sock->ttl, .tos = sock->tos});
     if (r < 0)
         st->tx_errors++;
     return r;
@@ -419,6 +429,16 @@ int udp_sendto(struct udp_sock *sock, struct unic_addr dst, uint16_t dport, cons
                size_t len)
 {
     return udp_sendto_from(sock, unic_addr_ip4(0), dst, dport, data, len);
+}
+
+void udp_set_ttl(struct udp_sock *sock, uint8_t ttl)
+{
+    sock->ttl = ttl;
+}
+
+void udp_set_dscp(struct udp_sock *sock, uint8_t dscp)
+{
+    sock->tos = (uint8_t)((dscp & 0x3f) << 2);
 }
 
 void udp_set_on_error(struct udp_sock *sock, udp_error_fn on_error)

@@ -248,6 +248,36 @@ static void test_multicast_to_the_group_mac(void **state)
     assert_int_equal(inet_stat(harness_b(h), "ip4.rx_not_for_us"), 0);
 }
 
+/* RFC 1122 4.1.4 (MUST): the application can set TTL and TOS; they had no API. */
+static bool keep_a_frame(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h;
+    if (from == SIDE_A && nb->len >= 14 + 20 && rd16(nb->data + 12) == 0x0800)
+        memcpy(group_frame, nb->data, sizeof(group_frame));
+    return true;
+}
+
+static void test_ttl_and_dscp_settable(void **state)
+{
+    struct harness *h = *state;
+    struct rx_log lb = {0};
+    struct udp_sock *sa = udp_bind(harness_a(h), 7000, on_recv, &(struct rx_log){0}, NULL);
+    assert_non_null(udp_bind(harness_b(h), 7001, on_recv, &lb, NULL));
+    h->tap = keep_a_frame;
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, "x", 1), 0);
+    harness_run(h, NSEC_PER_MSEC);
+    assert_int_equal(group_frame[14 + 8], 64);
+    assert_int_equal(group_frame[14 + 1], 0);
+    udp_set_ttl(sa, 7);
+    udp_set_dscp(sa, 46); /* EF */
+    assert_int_equal(udp_sendto(sa, unic_addr_ip4(ADDR_B), 7001, "y", 1), 0);
+    harness_run(h, NSEC_PER_MSEC);
+    h->tap = NULL;
+    assert_int_equal(group_frame[14 + 8], 7);
+    assert_int_equal(group_frame[14 + 1], 46 << 2);
+    assert_int_equal(lb.count, 2);
+}
+
 static void test_icmp_error_reaches_the_socket(void **state)
 {
     struct harness *h = *state;
@@ -638,6 +668,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fragmented_broadcast_is_silent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_is_ours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multicast_to_the_group_mac, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ttl_and_dscp_settable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_icmp_error_reaches_the_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_checksum_dropped_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_lengths_dropped_and_counted, setup, teardown),

@@ -124,6 +124,36 @@ static void test_udp6_fragmented(void **state)
     udp_close(b);
 }
 
+/* udp_set_ttl / udp_set_dscp over IPv6: the hop limit and the traffic class (RFC 1122 4.1.4). */
+static uint8_t last_ip6[40];
+static bool keep_b_ip6(struct harness *h, enum harness_side from, struct netbuf *nb)
+{
+    (void)h;
+    if (from == SIDE_B && nb->len >= 14 + 40 + 8 && rd16(nb->data + 12) == ETH_TYPE_IP6 &&
+        nb->data[14 + 6] == 17)
+        memcpy(last_ip6, nb->data + 14, 40);
+    return true;
+}
+
+static void test_udp6_hop_limit_and_dscp(void **state)
+{
+    struct harness *h = *state;
+    struct rx_log la = {0};
+    struct udp_sock *a = udp_bind(harness_a(h), 7, on_recv, &la, NULL);
+    struct udp_sock *b = udp_bind(harness_b(h), 0, NULL, NULL, NULL);
+    udp_set_ttl(b, 9);
+    udp_set_dscp(b, 10); /* AF11 */
+    h->tap = keep_b_ip6;
+    assert_int_equal(udp_sendto(b, fd00(1), 7, "x", 1), 0);
+    harness_run(h, 10 * NSEC_PER_MSEC);
+    h->tap = NULL;
+    assert_int_equal(la.count, 1);
+    assert_int_equal(last_ip6[7], 9);
+    assert_int_equal(((last_ip6[0] & 0x0f) << 4) | (last_ip6[1] >> 4), 10 << 2);
+    udp_close(a);
+    udp_close(b);
+}
+
 /* A raw UDP/IPv6 datagram from B (fd00::2) to (dst) port (dport), checksum as told. */
 static const uint8_t *inject_mac; /* the frame's destination when set: a link-layer group */
 
@@ -224,6 +254,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_udp6_both_ways_and_both_families, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp6_fragmented, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_udp6_hop_limit_and_dscp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp6_checksums, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp6_closed_port, setup, teardown),
     };
