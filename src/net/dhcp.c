@@ -478,8 +478,10 @@ static void dhcp_on_ack(struct dhcp_client *c, const struct dhcp_msg *m)
     }
     struct dhcp_lease l;
     dhcp_lease_from_ack(c, m, &l);
-    if (c->state == DHCP_REQUESTING)
-        dhcp_probe_start(c, &l); /* a new address: is anyone else using it? */
+    /* A new address (a renewal that moves us too, RFC 2131 4.4.1): is anyone else using it?
+     * The old one serves meanwhile. */
+    if (c->state == DHCP_REQUESTING || l.addr != c->lease.addr)
+        dhcp_probe_start(c, &l);
     else
         dhcp_bind(c, &l);
 }

@@ -41,6 +41,7 @@ struct server {
     unsigned ignore_discovers, ignore_requests, nak_requests;
     unsigned conflicting; /* exchanges that hand out SERVER, an address A itself holds */
     bool ignore_unicast, silent, bogus_offers, foreign_ack;
+    uint32_t renew_to; /* a renewal's ACK gives this address instead (0: the same) */
     struct seen seen[128];
     unsigned n;
 };
@@ -119,7 +120,7 @@ static void server_ack(struct server *s, const struct dhcp_msg *q)
         return;
     }
     struct dhcp_msg r = reply_to(q, DHCP_ACK);
-    r.yiaddr = addr;
+    r.yiaddr = q->ciaddr && s->renew_to ? s->renew_to : addr;
     if (s->conflicting)
         s->conflicting--;
     r.lease_time = s->lease_s;
@@ -557,6 +558,25 @@ static void test_conflicts_slow_down_after_ten(void **state)
     assert_int_equal(b->addr, LEASED);
 }
 
+/* RFC 2131 4.4.1 (SHOULD) and RFC 5227 2.1: an ACK that moves a renewing client to another
+ * address is a new address: probed before use. Here it is A's own (SERVER): B took it at
+ * once, two hosts on one address; now A answers the probe and B declines it. */
+static void test_renewal_to_another_address_is_probed(void **state)
+{
+    struct fixture *f = *state;
+    struct inet *b = harness_b(&f->h);
+    assert_int_equal(dhcp_start(b), 0);
+    run_until_bound(f, 30 * SEC);
+    unsigned probes = f->p.n;
+    f->s.renew_to = SERVER;
+    harness_run(&f->h, 55 * SEC); /* T1 at 50 s */
+    assert_true(dhcp_stat(b, "tx_renew") >= 1);
+    assert_true(f->p.n > probes);
+    assert_int_equal(f->p.target, SERVER);
+    assert_int_equal(dhcp_stat(b, "tx_decline"), 1);
+    assert_int_not_equal(b->addr, SERVER);
+}
+
 /* Another host probes for the same address at the same time (RFC 5227 2.1.1): also declined. */
 static void test_simultaneous_probe_declines(void **state)
 {
@@ -875,6 +895,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_t2_at_lease_end_uses_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secs_of_requests_and_decline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflicts_slow_down_after_ten, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renewal_to_another_address_is_probed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lease_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ignores_foreign_replies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_from_another_server_ignored, setup, teardown),
