@@ -65,6 +65,9 @@ static void ip4_count_parse_error(struct ip4_stats *st, int err)
     case WIRE_ECHECKSUM:
         st->rx_bad_checksum++;
         break;
+    case WIRE_EMALFORMED: /* the reserved flag set (RFC 791: must be zero) */
+        st->rx_reserved_flag++;
+        break;
     default:
         st->rx_bad_length++;
     }

@@ -417,9 +417,15 @@ static void test_bogus_lengths_counted(void **state)
     g[14] = 0x65; /* version 6 */
     harness_inject(h, SIDE_B, g, n);
     harness_inject(h, SIDE_B, f, 10); /* runt Ethernet */
+    memcpy(g, f, n);
+    g[14 + 6] |= 0x80; /* the reserved flag: its own counter, not a bad length */
+    wr16(g + 14 + 10, 0);
+    wr16(g + 14 + 10, ip_checksum(g + 14, 20));
+    harness_inject(h, SIDE_B, g, n);
     harness_run(h, NSEC_PER_MSEC);
     assert_int_equal(inet_stat(harness_b(h), "ip4.rx_truncated"), 2);
     assert_int_equal(inet_stat(harness_b(h), "ip4.rx_bad_length"), 1);
+    assert_int_equal(inet_stat(harness_b(h), "ip4.rx_reserved_flag"), 1);
     assert_int_equal(inet_stat(harness_b(h), "ip4.rx_bad_version"), 1);
     assert_int_equal(inet_stat(harness_b(h), "eth.rx_truncated"), 1);
     assert_int_equal(inet_stat(harness_b(h), "icmp.rx"), 0);

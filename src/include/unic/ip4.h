@@ -28,7 +28,7 @@ struct inet;
     X(rx_delivered) X(rx_truncated) X(rx_bad_version) X(rx_bad_length) X(rx_bad_checksum)          \
         X(rx_not_for_us) X(rx_bad_source) X(rx_no_proto) X(rx_fragments) X(rx_reassembled) X(tx)   \
             X(tx_fragmented) X(tx_fragments) X(tx_no_route) X(tx_no_buffer) X(tx_too_big)          \
-                X(tx_no_headroom) X(tx_bad_dst) X(rx_l2_broadcast) X(rx_source_route)
+                X(tx_no_headroom) X(tx_bad_dst) X(rx_l2_broadcast) X(rx_source_route) X(rx_reserved_flag)
 /* clang-format on */
 struct ip4_stats {
     IP4_STATS(STATS_FIELD)
