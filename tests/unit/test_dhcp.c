@@ -426,6 +426,18 @@ static void test_wire_concatenates_split_options(void **state)
     assert_int_equal(dhcp_parse(buf, build(buf, mask5, sizeof(mask5)), &m), WIRE_EOPTION);
     const uint8_t dns6[] = {53, 1, DHCP_OFFER, 6, 4, 1, 1, 1, 1, 6, 2, 2, 2, 255};
     assert_int_equal(dhcp_parse(buf, build(buf, dns6, sizeof(dns6)), &m), WIRE_EOPTION);
+    /* An option joined past what is kept (64 bytes): 60 + 40 + 4 bytes of DNS servers. The
+     * third copy was aimed at keep + 100, beyond the array (UBSan under the dhcp fuzzer). */
+    uint8_t long_dns[3 + 62 + 42 + 6 + 1] = {53, 1, DHCP_ACK, 6, 60};
+    memset(long_dns + 5, 9, 60);
+    long_dns[65] = 6, long_dns[66] = 40;
+    memset(long_dns + 67, 9, 40);
+    long_dns[107] = 6, long_dns[108] = 4;
+    memset(long_dns + 109, 9, 4);
+    long_dns[113] = 255;
+    assert_int_equal(dhcp_parse(buf, build(buf, long_dns, sizeof(long_dns)), &m), WIRE_OK);
+    assert_int_equal(m.dns_count, 3);
+    assert_int_equal(m.dns[2], 0x09090909u);
     /* A message type given twice is one 2-byte option: malformed. */
     const uint8_t type2[] = {53, 1, DHCP_OFFER, 53, 1, DHCP_OFFER, 255};
     assert_int_equal(dhcp_parse(buf, build(buf, type2, sizeof(type2)), &m), WIRE_EOPTION);

@@ -138,8 +138,12 @@ static int dhcp_walk_area(const uint8_t *p, size_t len, uint8_t want, struct dhc
             return WIRE_EOPTION;
         uint8_t olen = p[i++];
         if (code == want) {
-            size_t room = join->total < DHCP_JOIN_KEEP ? DHCP_JOIN_KEEP - join->total : 0;
-            memcpy(join->keep + join->total, p + i, olen < room ? olen : room);
+            /* Past what is kept nothing is copied, and no pointer is formed past the array
+             * either (keep + total beyond it is undefined even for a copy of 0 bytes). */
+            if (join->total < DHCP_JOIN_KEEP) {
+                size_t room = DHCP_JOIN_KEEP - join->total;
+                memcpy(join->keep + join->total, p + i, olen < room ? olen : room);
+            }
             join->total += olen;
             join->present = true;
         }
