@@ -309,8 +309,7 @@ void arp_input(struct inet *inet, struct netbuf *nb)
     arp_check_probe(inet, &a);
     /* A sender no host can be (a broadcast, a group, loopback, 0/8 but a probe's 0.0.0.0):
      * neither learnt nor answered (a reply to it would be a unicast to nobody). */
-    if (a.spa &&
-        (ip4_is_broadcast(inet, a.spa) || (a.spa >> 28) >= 0xe || ip4_never_sent_to(a.spa))) {
+    if (a.spa && !ip4_is_host(inet, a.spa)) {
         c->stats.rx_bad_sender++;
         return;
     }
@@ -389,7 +388,7 @@ int arp_output(struct inet *inet, struct netbuf *nb, uint32_t next_hop)
     uint8_t mac[6];
     if (ip4_is_broadcast(inet, next_hop))
         return eth_output(inet, nb, eth_broadcast, ETH_TYPE_IP4);
-    if ((next_hop >> 28) == 0xe) { /* RFC 1112 6.4: the group's MAC, 01:00:5e + 23 bits */
+    if (ip4_is_multicast(next_hop)) { /* RFC 1112 6.4: the group's MAC, 01:00:5e + 23 bits */
         const uint8_t group[6] = {0x01,
                                   0x00,
                                   0x5e,

@@ -149,23 +149,15 @@ static bool icmp_take_token(struct inet *inet)
     return true;
 }
 
-/* A source that is no single host (RFC 1122 3.2.2): "this network" (0/8), loopback (127/8),
- * a broadcast, multicast (224/4) or class E (240/4) address. */
-static bool icmp_src_is_host(struct inet *inet, uint32_t src)
-{
-    uint8_t first = (uint8_t)(src >> 24);
-    return first != 0 && first != 127 && first < 224 && !ip4_is_broadcast(inet, src);
-}
-
 /* RFC 1122 3.2.2 (MUST NOT): no error about an ICMP error, a datagram to an IP or link-layer
  * broadcast or multicast, a non-first fragment, or one whose source is no single host. */
 static bool icmp_may_answer(struct inet *inet, const struct netbuf *orig, const struct ip4_hdr *h,
                             const uint8_t *l4, size_t l4_len)
 {
-    if (h->frag_offset != 0 || ip4_is_broadcast(inet, h->dst) || (h->dst >> 28) == 0xe ||
+    if (h->frag_offset != 0 || ip4_is_broadcast(inet, h->dst) || ip4_is_multicast(h->dst) ||
         orig->l2_group)
         return false;
-    if (!icmp_src_is_host(inet, h->src))
+    if (!ip4_is_host(inet, h->src)) /* RFC 1122 3.2.2: the source must be one host */
         return false;
     if (h->proto == IP4_PROTO_ICMP) {
         if (l4_len < 1)

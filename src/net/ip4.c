@@ -37,6 +37,11 @@ bool ip4_is_broadcast(const struct inet *inet, uint32_t addr)
            addr == (inet->addr | ~inet->netmask);
 }
 
+bool ip4_is_host(const struct inet *inet, uint32_t addr)
+{
+    return !ip4_never_sent_to(addr) && (addr >> 28) < 0xe && !ip4_is_broadcast(inet, addr);
+}
+
 bool ip4_is_local(const struct inet *inet, uint32_t addr)
 {
     return (inet->addr && addr == inet->addr) || ip4_is_broadcast(inet, addr);
@@ -44,7 +49,7 @@ bool ip4_is_local(const struct inet *inet, uint32_t addr)
 
 uint32_t ip4_next_hop(const struct inet *inet, uint32_t dst)
 {
-    if (ip4_is_broadcast(inet, dst) || (dst >> 28) == 0xe) /* a group is on the link */
+    if (ip4_is_broadcast(inet, dst) || ip4_is_multicast(dst)) /* a group is on the link */
         return dst;
     if (!inet->addr)
         return 0;
@@ -76,7 +81,7 @@ static void ip4_count_parse_error(struct ip4_stats *st, int err)
 static bool ip4_bad_source(const struct inet *inet, uint32_t src)
 {
     /* 0.0.0.0 stays: a host that is still configuring (RFC 1122 3.2.1.3 (a)). */
-    return src == IP4_BROADCAST || (src >> 28) == 0xe || ip4_is_broadcast(inet, src) ||
+    return ip4_is_broadcast(inet, src) || ip4_is_multicast(src) ||
            (inet->addr && src == inet->addr) || (ip4_never_sent_to(src) && src != 0);
 }
 
@@ -250,9 +255,9 @@ int ip4_output(struct inet *inet, struct netbuf *nb, const struct ip4_out *out)
         .tos = out->tos,
         .id = inet->ip4.next_id++,
         .df = out->df,
-        .ttl = out->ttl                  ? out->ttl
-               : (out->dst >> 28) == 0xe ? 1 /* RFC 1112 6.1: a group's default scope */
-                                         : IP4_DEFAULT_TTL,
+        .ttl = out->ttl                     ? out->ttl
+               : ip4_is_multicast(out->dst) ? 1 /* RFC 1112 6.1: a group's default scope */
+                                            : IP4_DEFAULT_TTL,
         .proto = out->proto,
         .src = out->src ? out->src : inet->addr,
         .dst = out->dst,

@@ -600,7 +600,7 @@ static bool bad_address(struct inet *inet, const struct ip4_hdr *ip)
 {
     uint32_t src = ip->src;
     return ip4_is_broadcast(inet, ip->dst) || src == 0 || ip4_is_broadcast(inet, src) ||
-           (src >> 28) == 0xe || (ip->dst >> 28) == 0xe;
+           ip4_is_multicast(src) || ip4_is_multicast(ip->dst);
 }
 
 static void tcp_input(struct inet *inet, struct netbuf *nb, const struct ip4_hdr *ip)

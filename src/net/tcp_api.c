@@ -152,7 +152,7 @@ static int connect_check(struct inet *inet, struct tcp *tcp, struct unic_addr wa
         return -EINVAL;
     if (!inet->addr || (chosen && unic_addr_to_ip4(want) != inet->addr))
         return -EADDRNOTAVAIL; /* an IPv4 stack has one address, the interface's */
-    if (port == 0 || addr == 0 || ip4_is_broadcast(inet, addr) || (addr >> 28) == 0xe)
+    if (port == 0 || addr == 0 || ip4_is_broadcast(inet, addr) || ip4_is_multicast(addr))
         return -EINVAL;
     if (ip4_never_sent_to(addr))
         return -ENETUNREACH; /* 0/8, 127/8: no loopback interface here */

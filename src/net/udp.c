@@ -332,13 +332,13 @@ static int udp_check_source(struct inet *inet, struct unic_addr *src, struct uni
         return 0;
     if (unic_addr_is_ip4(*src)) {
         uint32_t s4 = unic_addr_to_ip4(*src);
-        if (ip4_is_broadcast(inet, s4) || (s4 >> 28) == 0xe)
+        if (ip4_is_broadcast(inet, s4) || ip4_is_multicast(s4))
             *src = unic_addr_ip4(0);
         else if (!inet->addr || s4 != inet->addr)
             return -EADDRNOTAVAIL;
         return 0;
     }
-    if (src->bytes[0] == 0xff)
+    if (ip6_addr_is_multicast(src->bytes))
         *src = unic_addr_ip4(0);
     else if (!ip6_is_local(inet, *src))
         return -EADDRNOTAVAIL;

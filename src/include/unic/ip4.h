@@ -77,6 +77,16 @@ static inline bool ip4_never_sent_to(uint32_t addr)
     return (addr >> 24) == 0 || (addr >> 24) == 127;
 }
 
+/* A multicast group (224/4, RFC 1112). */
+static inline bool ip4_is_multicast(uint32_t addr)
+{
+    return (addr >> 28) == 0xe;
+}
+
+/* An address one host can have (RFC 1122 3.2.1.3): not 0/8, loopback, a broadcast, a group
+ * or class E (240/4). What ICMP may answer and ARP may learn. */
+bool ip4_is_host(const struct inet *inet, uint32_t addr);
+
 /* Largest transport payload that fits in one unfragmented packet. */
 static inline uint16_t ip4_max_payload(uint16_t mtu)
 {
