@@ -168,23 +168,12 @@ static bool icmp_may_answer(struct inet *inet, const struct netbuf *orig, const 
     return true;
 }
 
-/* The IPv4 header (orig) starts with. It may hold only the start of its datagram (a first
- * fragment's header and 8 bytes, for reassembly's time exceeded), so the total length may be
- * beyond it: ip4_parse reads the header alone, which must be there whole. */
-static int icmp_parse_offender(const struct netbuf *orig, struct ip4_hdr *h)
-{
-    if (orig->len < IP4_HDR_LEN || orig->len < (size_t)(orig->data[0] & 15) * 4)
-        return -1;
-    size_t total = rd16(orig->data + 2);
-    return ip4_parse(orig->data, total > orig->len ? total : orig->len, h);
-}
-
 static void icmp_send_error(struct inet *inet, uint8_t type, uint8_t code,
                             const struct netbuf *orig)
 {
     struct icmp_stats *st = &inet->icmp.stats;
     struct ip4_hdr h;
-    if (icmp_parse_offender(orig, &h) < 0)
+    if (ip4_parse(orig->data, orig->len, &h) < 0)
         return;
     if (!icmp_may_answer(inet, orig, &h, orig->data + h.hdr_len, orig->len - h.hdr_len)) {
         st->not_answered++;

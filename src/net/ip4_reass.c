@@ -15,26 +15,15 @@ _Static_assert(IP4_REASS_MAX_DATAGRAMS == REASS_MAX_SLOTS, "one slot table for b
 _Static_assert(IP4_REASS_MAX_FRAGS == REASS_MAX_FRAGS, "one fragment array for both families");
 
 /* RFC 1122 3.3.2 (MUST): a datagram not complete in time is dropped, and when fragment zero
- * came, time exceeded (code 1) goes to its source quoting that fragment's header and first 8
- * bytes (icmp.c applies RFC 1122 3.2.2's rules: no error to a broadcast, a non-host...). */
+ * came, time exceeded (code 1) goes to its source quoting that fragment, as received: its
+ * header is still in the buffer before the payload (ip4_reass_input pulled it), and the
+ * fragment is freed after this anyway. icmp.c applies RFC 1122 3.2.2's rules. */
 static void ip4_reass_expire(struct inet *inet, struct reass_slot *d)
 {
     inet->ip4.reass_stats.timeout++;
-    const struct reass_frag *zero = d->nfrags ? &d->frags[0] : NULL;
-    if (!d->have_first || !zero || zero->offset != 0)
-        return;
-    size_t body = zero->len < 8 ? zero->len : 8;
-    struct netbuf *quote = netbuf_alloc(inet->pool);
-    if (!quote) {
-        inet->ip4.reass_stats.no_buffer++;
-        return;
-    }
-    uint8_t *p = netbuf_put(quote, d->first_hdr_len + body);
-    memcpy(p, d->first_hdr, d->first_hdr_len);
-    memcpy(p + d->first_hdr_len, zero->nb->data, body);
-    quote->l2_group = zero->nb->l2_group;
-    icmp_send_time_exceeded(inet, 1, quote);
-    netbuf_free(quote);
+    struct netbuf *zero = d->nfrags && d->frags[0].offset == 0 ? d->frags[0].nb : NULL;
+    if (d->have_first && zero && netbuf_push(zero, d->first_hdr_len))
+        icmp_send_time_exceeded(inet, 1, zero);
 }
 
 void ip4_reass_init(struct inet *inet)
