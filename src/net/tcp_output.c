@@ -176,11 +176,11 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
     uint32_t fit = segment_size(c->inet, c->raddr, TCP_HDR_LEN + tcp_opts_len(&h.opts), c->mss);
     if (len <= c->mss && len > fit)
         len = fit; /* SACK blocks take room from the data (a super-packet's segments too) */
-    /* A super-packet's segments would all carry this segment's urgent offset: one MSS at a
-     * time while the data is urgent (decided before FIN and PSH, which depend on the end). */
-    bool fresh = len && !seq_lt(seq, c->snd_max), cwr = fresh && c->ecn_cwr;
+    bool resent = seq_lt(seq, c->snd_max), cwr = len && !resent && c->ecn_cwr;
+    /* A super-packet's segments would all carry this segment's urgent offset, or its CWR: one
+     * MSS at a time then (decided before FIN and PSH, which depend on the end). */
     if (((h.flags & TCP_URG) || cwr) && len > c->mss)
-        len = c->mss; /* CWR too: the NIC's segmentation would copy it to every segment */
+        len = c->mss;
     uint8_t flags = TCP_ACK | (h.flags & (TCP_URG | TCP_ECE)) | (cwr ? TCP_CWR : 0);
     if (c->fin_queued && seq + len == c->fin_seq)
         flags |= TCP_FIN;
@@ -190,7 +190,8 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
         flags |= TCP_PSH;
     h.flags = flags;
     uint16_t tso_mss = len > c->mss ? c->mss : 0;
-    if (xmit(c->tcp, c->laddr, c->raddr, &h, &c->snd, off, len, tso_mss, tcp_ecn_tos(c, fresh)) < 0)
+    if (xmit(c->tcp, c->laddr, c->raddr, &h, &c->snd, off, len, tso_mss,
+             tcp_ecn_tos(c, len && !resent)) < 0)
         return 0;
     if (cwr)
         c->ecn_cwr = false;
@@ -199,7 +200,7 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max_len)
         TCP_COUNT(c->tcp, tx_data_segments);
         c->last_data_tx = tcp_coarse_time(inet_now(c->inet));
     }
-    if (seq_lt(seq, c->snd_max)) {
+    if (resent) {
         TCP_COUNT(c->tcp, tx_retransmits);
         c->rtt_timing = false; /* Karn: no samples from retransmitted data */
         c->rtx_tsval = h.opts.ts_val;
